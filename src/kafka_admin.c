@@ -1,0 +1,185 @@
+/*
+ * kafka_admin: gets a topic ready before a run. One short-lived handle
+ * checks that the cluster answers (bounded wait, address in the error),
+ * creates the topic through the Admin API when it is absent, waits until
+ * every partition has a leader, and reads each partition's high watermark
+ * so the consumer can start exactly where this run's messages begin.
+ */
+#include "kafka.h"
+#include "kafka_conf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define CONNECT_TIMEOUT_MS 15000
+
+/* Partition count of `topic` in fresh metadata: >0 found with leaders,
+ * 0 absent, -1 present but some partition has no leader yet, -2 error. */
+static int topic_partitions(rd_kafka_t *rk, const char *topic, int timeout_ms,
+                            rd_kafka_resp_err_t *errp) {
+    const struct rd_kafka_metadata *md;
+    rd_kafka_resp_err_t rc = rd_kafka_metadata(rk, 1, NULL, &md, timeout_ms);
+    *errp = rc;
+    if (rc) return -2;
+    int n = 0;
+    for (int i = 0; i < md->topic_cnt; i++) {
+        const struct rd_kafka_metadata_topic *t = &md->topics[i];
+        if (strcmp(t->topic, topic)) continue;
+        if (t->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || t->partition_cnt == 0) {
+            n = 0;
+            break;
+        }
+        n = t->partition_cnt;
+        for (int p = 0; p < t->partition_cnt; p++)
+            if (t->partitions[p].leader < 0 || t->partitions[p].err) n = -1;
+        break;
+    }
+    rd_kafka_metadata_destroy(md);
+    return n;
+}
+
+/* CreateTopics; 0 ok (or already exists), 1 unsupported by the broker, -1 err. */
+static int create_topic(rd_kafka_t *rk, const workload *wl, char *err, size_t errlen) {
+    char errstr[512];
+    rd_kafka_NewTopic_t *nt = rd_kafka_NewTopic_new(wl->topic, wl->partitions,
+                                                    wl->replication, errstr,
+                                                    sizeof errstr);
+    if (!nt) {
+        snprintf(err, errlen, "topic '%s': %s", wl->topic, errstr);
+        return -1;
+    }
+    rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+    rd_kafka_AdminOptions_t *opts = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
+    rd_kafka_AdminOptions_set_operation_timeout(opts, 30000, errstr, sizeof errstr);
+    rd_kafka_AdminOptions_set_request_timeout(opts, 30000, errstr, sizeof errstr);
+    rd_kafka_CreateTopics(rk, &nt, 1, opts, q);
+    rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 40000);
+    int rc = 0;
+    if (!ev) {
+        snprintf(err, errlen, "topic '%s': CreateTopics timed out", wl->topic);
+        rc = -1;
+    } else if (rd_kafka_event_error(ev)) {
+        rd_kafka_resp_err_t e = rd_kafka_event_error(ev);
+        if (e == RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE ||
+            e == RD_KAFKA_RESP_ERR_UNSUPPORTED_VERSION) {
+            rc = 1;
+        } else {
+            snprintf(err, errlen, "topic '%s': cannot create: %s", wl->topic,
+                     rd_kafka_event_error_string(ev));
+            rc = -1;
+        }
+    } else {
+        const rd_kafka_CreateTopics_result_t *res = rd_kafka_event_CreateTopics_result(ev);
+        size_t n;
+        const rd_kafka_topic_result_t **tr = rd_kafka_CreateTopics_result_topics(res, &n);
+        for (size_t i = 0; i < n; i++) {
+            rd_kafka_resp_err_t e = rd_kafka_topic_result_error(tr[i]);
+            if (e == RD_KAFKA_RESP_ERR_NO_ERROR ||
+                e == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)
+                continue;
+            if (e == RD_KAFKA_RESP_ERR_UNSUPPORTED_VERSION ||
+                e == RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE) {
+                rc = 1;
+                continue;
+            }
+            snprintf(err, errlen, "topic '%s': cannot create: %s", wl->topic,
+                     rd_kafka_topic_result_error_string(tr[i])
+                         ? rd_kafka_topic_result_error_string(tr[i])
+                         : rd_kafka_err2str(e));
+            rc = -1;
+        }
+    }
+    if (ev) rd_kafka_event_destroy(ev);
+    rd_kafka_AdminOptions_destroy(opts);
+    rd_kafka_queue_destroy(q);
+    rd_kafka_NewTopic_destroy(nt);
+    return rc;
+}
+
+int kafka_topic_prepare(const char *brokers, const workload *wl, int create,
+                        int *partitions, int64_t **offsets, char *err, size_t errlen) {
+    static const char *const defaults[] = {"log_level", "0", NULL};
+    rd_kafka_conf_t *conf = kafka_conf_build(brokers, defaults, NULL, "admin", err, errlen);
+    if (!conf) return -1;
+    if (kafka_conf_copy_security(conf, &wl->producer, err, errlen) ||
+        kafka_conf_copy_security(conf, &wl->consumer, err, errlen)) {
+        rd_kafka_conf_destroy(conf);
+        return -1;
+    }
+    char errstr[512];
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+    if (!rk) {
+        rd_kafka_conf_destroy(conf);
+        snprintf(err, errlen, "broker %s: %s", brokers, errstr);
+        return -1;
+    }
+    int rc = -1;
+    rd_kafka_resp_err_t merr;
+    int n = topic_partitions(rk, wl->topic, CONNECT_TIMEOUT_MS, &merr);
+    if (n == -2) {
+        snprintf(err, errlen, "cannot reach Kafka at %s within %d s: %s", brokers,
+                 CONNECT_TIMEOUT_MS / 1000, rd_kafka_err2str(merr));
+        goto out;
+    }
+    if (n == 0 && create) {
+        int c = create_topic(rk, wl, err, errlen);
+        if (c < 0) goto out;
+        if (c == 1)
+            fprintf(stderr,
+                    "kengine: note: the broker at %s cannot create topics (an embedded "
+                    "broker?); '%s' is created on first use with the broker's default "
+                    "partition count\n",
+                    brokers, wl->topic);
+    }
+    /* wait (bounded) for the topic to show up with leaders */
+    for (int tries = 0; tries < 100; tries++) {
+        n = topic_partitions(rk, wl->topic, 5000, &merr);
+        if (n > 0) break;
+        if (n == 0 && !create) break;
+        if (n == 0 && tries % 10 == 9) {
+            /* brokers that cannot create topics create them on first use:
+             * asking for this topic's metadata triggers that */
+            rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, wl->topic, NULL);
+            const struct rd_kafka_metadata *md;
+            if (rkt && !rd_kafka_metadata(rk, 0, rkt, &md, 5000))
+                rd_kafka_metadata_destroy(md);
+            if (rkt) rd_kafka_topic_destroy(rkt);
+        }
+        usleep(100 * 1000);
+    }
+    if (n <= 0) {
+        if (n == 0 && !create)
+            snprintf(err, errlen, "topic '%s' does not exist at %s", wl->topic, brokers);
+        else
+            snprintf(err, errlen, "topic '%s' at %s has no leader after 10 s", wl->topic,
+                     brokers);
+        goto out;
+    }
+    *partitions = n;
+    if (offsets) {
+        int64_t *off = calloc((size_t)n, sizeof *off);
+        if (!off) {
+            snprintf(err, errlen, "out of memory");
+            goto out;
+        }
+        for (int p = 0; p < n; p++) {
+            int64_t lo, hi;
+            rd_kafka_resp_err_t e =
+                rd_kafka_query_watermark_offsets(rk, wl->topic, p, &lo, &hi, 10000);
+            if (e) {
+                snprintf(err, errlen, "topic '%s' partition %d at %s: cannot read offsets: %s",
+                         wl->topic, p, brokers, rd_kafka_err2str(e));
+                free(off);
+                goto out;
+            }
+            off[p] = hi;
+        }
+        *offsets = off;
+    }
+    rc = 0;
+out:
+    rd_kafka_destroy(rk);
+    return rc;
+}

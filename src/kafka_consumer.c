@@ -1,0 +1,212 @@
+/*
+ * kafka_consumer: the consumer thread. Reads messages one at a time with
+ * rd_kafka_consumer_poll (librdkafka 2.0.2's batch-consume calls misbehave
+ * during rebalances), groups them into batches of `batch_size`, and for
+ * each batch computes words, distinct words, bytes, throughput over the
+ * batch's own interval, process CPU, RSS and end-to-end latency.
+ *
+ * When the same run produces, the consumer is assigned each partition at
+ * the offset where this run's messages begin (read before producing) and
+ * skips messages of other runs by the run id in the "kengine" header, so
+ * old data in a reused topic never counts. Sequence numbers are tracked in
+ * a bitmap of `records` bits: lost = never seen, duplicates = seen twice.
+ */
+#include "kafka.h"
+#include "kafka_conf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    words_set *batch_words;  /* distinct words of the current batch */
+    words_set *run_words;    /* distinct words of the whole run */
+    stats_hist *batch_lat;   /* latency of the current batch, microseconds */
+    uint64_t batch_no, msgs, bytes, words;
+    double start, cpu_start; /* the current batch's interval start */
+} batch_state;
+
+static void batch_flush(pipeline *pl, kafka_consumer_job *job, batch_state *bs) {
+    if (bs->msgs == 0) return;
+    double now = stats_now(), cpu = stats_cpu_seconds(), secs = now - bs->start;
+    report_batch b = {
+        .role = REPORT_CONSUME, .batch = ++bs->batch_no, .messages = bs->msgs,
+        .bytes = bs->bytes, .words = bs->words,
+        .unique_words = words_set_size(bs->batch_words), .seconds = secs,
+        .msgs_per_sec = secs > 0 ? (double)bs->msgs / secs : 0,
+        .mb_per_sec = secs > 0 ? (double)bs->bytes / secs / 1048576.0 : 0,
+        .cpu_percent = secs > 0 ? 100.0 * (cpu - bs->cpu_start) / secs : 0,
+        .rss_mb = stats_rss_mb(),
+        .lat_p50_ms = (double)stats_hist_percentile(bs->batch_lat, 50) / 1000.0,
+        .lat_p99_ms = (double)stats_hist_percentile(bs->batch_lat, 99) / 1000.0,
+        .lat_max_ms = (double)stats_hist_max(bs->batch_lat) / 1000.0};
+    pipeline_post(pl, &b);
+    job->words += bs->words;
+    if (words_set_merge(bs->run_words, bs->batch_words))
+        pipeline_fail(pl, 1, "out of memory counting distinct words");
+    words_set_clear(bs->batch_words);
+    stats_hist_merge(job->latency, bs->batch_lat);
+    stats_hist_reset(bs->batch_lat);
+    bs->msgs = bs->bytes = bs->words = 0;
+    bs->start = now;
+    bs->cpu_start = cpu;
+}
+
+static rd_kafka_t *consumer_new(pipeline *pl, char *err, size_t errlen) {
+    const workload *wl = pl->wl;
+    const char *defaults[] = {
+        "group.id", wl->group,
+        "auto.offset.reset", "earliest",
+        "enable.partition.eof", "false",
+        NULL};
+    rd_kafka_conf_t *conf =
+        kafka_conf_build(pl->brokers, defaults, &wl->consumer, "consumer", err, errlen);
+    if (!conf) return NULL;
+    char errstr[512];
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
+    if (!rk) {
+        rd_kafka_conf_destroy(conf);
+        snprintf(err, errlen, "consumer: %s", errstr);
+        return NULL;
+    }
+    rd_kafka_poll_set_consumer(rk);
+    rd_kafka_topic_partition_list_t *tl = rd_kafka_topic_partition_list_new(
+        pl->start_offsets ? pl->partitions : 1);
+    rd_kafka_resp_err_t e;
+    if (pl->start_offsets) {
+        for (int p = 0; p < pl->partitions; p++)
+            rd_kafka_topic_partition_list_add(tl, wl->topic, p)->offset = pl->start_offsets[p];
+        e = rd_kafka_assign(rk, tl);
+    } else {
+        rd_kafka_topic_partition_list_add(tl, wl->topic, RD_KAFKA_PARTITION_UA);
+        e = rd_kafka_subscribe(rk, tl);
+    }
+    rd_kafka_topic_partition_list_destroy(tl);
+    if (e) {
+        snprintf(err, errlen, "consumer: cannot %s '%s': %s",
+                 pl->start_offsets ? "assign" : "subscribe to", wl->topic,
+                 rd_kafka_err2str(e));
+        rd_kafka_destroy(rk);
+        return NULL;
+    }
+    return rk;
+}
+
+void *kafka_consumer_thread(void *arg) {
+    kafka_consumer_job *job = arg;
+    pipeline *pl = job->pl;
+    const workload *wl = pl->wl;
+    const uint64_t records = wl->records;
+    const bool producing = wl->produce;
+    char err[512];
+    batch_state bs = {0};
+    uint8_t *seen = NULL;
+    rd_kafka_t *rk = NULL;
+    uint64_t distinct = 0, unsequenced = 0;
+
+    bs.batch_words = words_set_new();
+    bs.run_words = words_set_new();
+    bs.batch_lat = stats_hist_new();
+    seen = calloc(records / 8 + 1, 1); /* untouched pages cost no memory */
+    if (!bs.batch_words || !bs.run_words || !bs.batch_lat || !seen) {
+        pipeline_fail(pl, 1, "consumer: out of memory");
+        goto out;
+    }
+    rk = consumer_new(pl, err, sizeof err);
+    if (!rk) {
+        pipeline_fail(pl, 2, "%s", err);
+        goto out;
+    }
+
+    double started = stats_now(), first = 0, last = 0, last_warn = 0;
+    while (!atomic_load(&pl->stop)) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
+        double now = stats_now();
+        if (m && m->err) {
+            if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF && now - last_warn > 5.0) {
+                fprintf(stderr, "kengine: consumer: %s\n", rd_kafka_message_errstr(m));
+                last_warn = now;
+            }
+            if (m->err == RD_KAFKA_RESP_ERR__FATAL) {
+                pipeline_fail(pl, 1, "consumer fatal error: %s", rd_kafka_message_errstr(m));
+                rd_kafka_message_destroy(m);
+                break;
+            }
+            rd_kafka_message_destroy(m);
+            m = NULL;
+        }
+        if (m) {
+            const unsigned char *h = NULL;
+            rd_kafka_headers_t *hdrs;
+            size_t hsize = 0;
+            if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+                const void *v;
+                if (rd_kafka_header_get_last(hdrs, PIPELINE_HEADER, &v, &hsize) ==
+                        RD_KAFKA_RESP_ERR_NO_ERROR &&
+                    hsize == PIPELINE_HEADER_LEN)
+                    h = v;
+            }
+            if (producing && (!h || pipeline_get_u64(h + 16) != pl->run_id)) {
+                job->foreign++; /* another run's message in a reused topic */
+                rd_kafka_message_destroy(m);
+                continue;
+            }
+            if (!first) {
+                first = now;
+                bs.start = now;
+                bs.cpu_start = stats_cpu_seconds();
+            }
+            last = now;
+            job->consumed++;
+            if (h) {
+                uint64_t seq = pipeline_get_u64(h);
+                if (seq < records) {
+                    uint8_t bit = (uint8_t)(1u << (seq & 7));
+                    if (seen[seq >> 3] & bit) job->duplicates++;
+                    else {
+                        seen[seq >> 3] |= bit;
+                        distinct++;
+                    }
+                } else {
+                    job->duplicates++; /* outside this run's range: extra */
+                }
+                int64_t lat = stats_wall_us() - (int64_t)pipeline_get_u64(h + 8);
+                stats_hist_record(bs.batch_lat, lat > 0 ? (uint64_t)lat : 0);
+            } else {
+                unsequenced++;
+            }
+            bs.words += words_scan(bs.batch_words, m->payload, m->len);
+            bs.bytes += m->len;
+            bs.msgs++;
+            atomic_fetch_add(&pl->consumed_bytes, m->len);
+            rd_kafka_message_destroy(m);
+            if (bs.msgs == wl->batch_size) batch_flush(pl, job, &bs);
+        }
+        /* done: every record seen, or every delivered record seen */
+        if (distinct + unsequenced >= records) break;
+        bool prod_done = !producing || atomic_load(&pl->producer_done);
+        if (producing && prod_done && distinct >= atomic_load(&pl->delivered)) break;
+        double idle_since = last ? last : started;
+        if (prod_done && now - idle_since > wl->idle_timeout) {
+            if (!producing || distinct < atomic_load(&pl->delivered))
+                fprintf(stderr, "kengine: consumer: no message for %.0f s, stopping\n",
+                        wl->idle_timeout);
+            break;
+        }
+    }
+    batch_flush(pl, job, &bs);
+    job->consume_seconds = last > first ? last - first : 0;
+    job->unique_words_total = words_set_size(bs.run_words);
+    job->lost = records > distinct + unsequenced ? records - distinct - unsequenced : 0;
+out:
+    if (rk) {
+        rd_kafka_consumer_close(rk);
+        rd_kafka_destroy(rk);
+    }
+    free(seen);
+    words_set_free(bs.batch_words);
+    words_set_free(bs.run_words);
+    stats_hist_free(bs.batch_lat);
+    pipeline_worker_exit(pl);
+    return NULL;
+}

@@ -1,0 +1,113 @@
+/*
+ * pipeline: the event queue and failure bookkeeping shared by the worker
+ * threads and the main thread. See pipeline.h for the design.
+ */
+#include "pipeline.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+int pipeline_init(pipeline *p, const workload *wl) {
+    memset(p, 0, sizeof *p);
+    p->wl = wl;
+    atomic_init(&p->stop, false);
+    atomic_init(&p->producer_done, false);
+    atomic_init(&p->produced_bytes, 0);
+    atomic_init(&p->delivered, 0);
+    atomic_init(&p->consumed_bytes, 0);
+    if (pthread_mutex_init(&p->mu, NULL)) return -1;
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    int rc = pthread_cond_init(&p->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    if (rc) {
+        pthread_mutex_destroy(&p->mu);
+        return -1;
+    }
+    return 0;
+}
+
+void pipeline_destroy(pipeline *p) {
+    pipeline_event *e = p->head;
+    while (e) {
+        pipeline_event *n = e->next;
+        free(e);
+        e = n;
+    }
+    free(p->start_offsets);
+    pthread_cond_destroy(&p->cv);
+    pthread_mutex_destroy(&p->mu);
+}
+
+void pipeline_post(pipeline *p, const report_batch *b) {
+    pipeline_event *e = malloc(sizeof *e);
+    if (!e) return; /* a lost report line beats a crash; counts stay exact */
+    e->batch = *b;
+    e->next = NULL;
+    pthread_mutex_lock(&p->mu);
+    if (p->tail) p->tail->next = e;
+    else p->head = e;
+    p->tail = e;
+    pthread_cond_signal(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+}
+
+static void record(pipeline *p, int code, const char *fmt, va_list ap) {
+    pthread_mutex_lock(&p->mu);
+    if (!p->error[0]) vsnprintf(p->error, sizeof p->error, fmt, ap);
+    if (code > p->exit_code) p->exit_code = code;
+    pthread_cond_signal(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+}
+
+void pipeline_error(pipeline *p, int code, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    record(p, code, fmt, ap);
+    va_end(ap);
+}
+
+void pipeline_fail(pipeline *p, int code, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    record(p, code, fmt, ap);
+    va_end(ap);
+    atomic_store(&p->stop, true);
+}
+
+void pipeline_worker_exit(pipeline *p) {
+    pthread_mutex_lock(&p->mu);
+    p->workers_running--;
+    pthread_cond_signal(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+}
+
+int pipeline_next(pipeline *p, report_batch *out, double timeout) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    long long ns = ts.tv_nsec + (long long)(timeout * 1e9);
+    ts.tv_sec += ns / 1000000000;
+    ts.tv_nsec = ns % 1000000000;
+    pthread_mutex_lock(&p->mu);
+    while (!p->head && p->workers_running > 0) {
+        if (pthread_cond_timedwait(&p->cv, &p->mu, &ts) == ETIMEDOUT) break;
+    }
+    int rc;
+    if (p->head) {
+        pipeline_event *e = p->head;
+        p->head = e->next;
+        if (!p->head) p->tail = NULL;
+        *out = e->batch;
+        free(e);
+        rc = 1;
+    } else {
+        rc = p->workers_running > 0 ? 0 : -1;
+    }
+    pthread_mutex_unlock(&p->mu);
+    return rc;
+}

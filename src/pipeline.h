@@ -1,0 +1,82 @@
+/*
+ * pipeline: the state one run shares between its threads.
+ *
+ * Threads: the producer and the consumer each run on their own thread
+ * (kafka_producer.c, kafka_consumer.c); the main thread owns Lua and the
+ * reporters. Worker threads never call Lua: they push finished batch
+ * figures onto the pipeline's event queue, and the main thread pops them,
+ * reports them and runs the script's hooks (engine.c).
+ *
+ * Flow control: on the embedded broker, which keeps only ~5 MiB per
+ * partition, the producer may run at most `window_bytes` of value bytes
+ * ahead of the consumer (produced_bytes - consumed_bytes).
+ */
+#ifndef KENGINE_PIPELINE_H
+#define KENGINE_PIPELINE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "report.h"
+#include "workload.h"
+
+/* Message header carrying kengine's per-record metadata: 24 bytes, all
+ * big-endian: sequence number (u64), intended send time in microseconds
+ * since the epoch (i64), run id (u64). */
+#define PIPELINE_HEADER "kengine"
+#define PIPELINE_HEADER_LEN 24
+
+typedef struct pipeline_event {
+    report_batch batch;
+    struct pipeline_event *next;
+} pipeline_event;
+
+typedef struct pipeline {
+    const workload *wl;
+    const char *brokers;          /* resolved bootstrap servers */
+    uint64_t run_id;              /* tags this run's messages */
+    int partitions;               /* partitions of the topic */
+    int64_t *start_offsets;       /* per partition: high watermark before producing */
+    uint64_t window_bytes;        /* 0 = producer not bounded by the consumer */
+
+    atomic_bool stop;             /* ask both workers to wind down */
+    atomic_bool producer_done;    /* producer finished (flushed) */
+    atomic_uint_fast64_t delivered; /* final delivered count, set before producer_done */
+    atomic_uint_fast64_t produced_bytes; /* value bytes handed to the producer */
+    atomic_uint_fast64_t consumed_bytes; /* value bytes processed by the consumer */
+
+    pthread_mutex_t mu;           /* guards the event queue and `error` */
+    pthread_cond_t cv;
+    pipeline_event *head, *tail;  /* FIFO of finished batches */
+    int workers_running;          /* threads that have not exited yet */
+    int exit_code;                /* 0, or the worst failure (1 runtime, 2 input) */
+    char error[512];              /* first failure message */
+} pipeline;
+
+int pipeline_init(pipeline *p, const workload *wl);
+void pipeline_destroy(pipeline *p);
+/* Queue a finished batch (copied). Thread-safe. */
+void pipeline_post(pipeline *p, const report_batch *b);
+/* Record a failure (first message wins; exit code keeps the worst). */
+void pipeline_error(pipeline *p, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* The same, and ask both workers to stop. */
+void pipeline_fail(pipeline *p, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void pipeline_worker_exit(pipeline *p);
+/* Pop the next event, waiting up to timeout seconds. Returns 1 with *out
+ * filled, 0 on timeout, -1 when no event is left and all workers exited. */
+int pipeline_next(pipeline *p, report_batch *out, double timeout);
+
+static inline void pipeline_put_u64(unsigned char *b, uint64_t v) {
+    for (int i = 7; i >= 0; i--) { b[i] = (unsigned char)v; v >>= 8; }
+}
+static inline uint64_t pipeline_get_u64(const unsigned char *b) {
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++) v = (v << 8) | b[i];
+    return v;
+}
+
+#endif

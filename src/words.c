@@ -1,0 +1,496 @@
+/*
+ * words.c - word metrics hot path (see words.h for the exact semantics).
+ *
+ * Why it looks like this: the consumer must tokenize and dedup tens of
+ * millions of words per second on a small box, so
+ *  - the tokenizer has no per-byte branches: it builds a 64-bit
+ *    "non-whitespace" bitmask per 64-byte block (SSE2 compares, or a
+ *    portable SWAR fallback), derives word-boundary events with one shift
+ *    and xor, and walks them with ctz (one iteration per word, not per
+ *    byte); the count-only path is just a popcount per block;
+ *  - the set is an open-addressing table (power-of-two capacity, linear
+ *    probing, load <= 5/8) of 32-byte slots holding the full 64-bit XXH3
+ *    hash, the count and an offset/length into one byte arena that owns a
+ *    copy of each distinct word (copied only when the word is new), so
+ *    there is no malloc per word and lookups of known words touch one slot
+ *    plus the arena bytes;
+ *  - clearing between batches is O(1): slots carry a generation number and
+ *    a slot is live only if its generation equals the set's.
+ */
+#include "words.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+#define WORDS_INIT_SLOTS 1024u        /* initial table capacity (power of 2) */
+#define WORDS_INIT_ARENA (16u * 1024u) /* initial arena bytes */
+
+/* One hash-table slot; 32 bytes so two share a cache line exactly. */
+typedef struct {
+    uint64_t hash;  /* full XXH3_64bits of the word (rehash without rereading) */
+    uint64_t count; /* occurrences of the word since the last clear */
+    uint64_t off;   /* offset of the word's bytes in the arena */
+    uint32_t len;   /* word length in bytes (words > 4 GiB are refused) */
+    uint32_t gen;   /* slot is live iff gen == words_set.gen */
+} ws_slot;
+
+struct words_set {
+    ws_slot *slots;   /* capacity = mask + 1 slots, calloc'ed (gen 0 = free) */
+    size_t mask;      /* capacity - 1; capacity is a power of two */
+    size_t size;      /* live slots == distinct words */
+    size_t grow_at;   /* double the table before size exceeds this */
+    uint32_t gen;     /* current generation, never 0 */
+    bool oom;         /* sticky: an insertion failed since the last clear */
+    char *arena;      /* bytes of all distinct words, back to back */
+    size_t arena_len; /* bytes used in the arena */
+    size_t arena_cap; /* bytes allocated for the arena */
+};
+
+/* ------------------------------------------------------------------ */
+/* small helpers                                                        */
+
+static inline uint64_t ld64(const void *p)
+{
+    uint64_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline uint32_t ld32(const void *p)
+{
+    uint32_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline unsigned popcnt64(uint64_t x)
+{
+#ifdef __POPCNT__
+    return (unsigned)__builtin_popcountll(x);
+#else
+    /* Baseline x86-64 has no POPCNT; avoid the libgcc call. */
+    x = x - ((x >> 1) & 0x5555555555555555ULL);
+    x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+    x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
+    return (unsigned)((x * 0x0101010101010101ULL) >> 56);
+#endif
+}
+
+/* Equality of two byte strings of the same length; inline for short words
+ * (the common case, and they almost always match after a hash match). */
+static inline bool bytes_eq(const char *a, const char *b, size_t len)
+{
+    if (len >= 8) {
+        if (len > 16)
+            return memcmp(a, b, len) == 0;
+        return ld64(a) == ld64(b) && ld64(a + len - 8) == ld64(b + len - 8);
+    }
+    if (len >= 4)
+        return ld32(a) == ld32(b) && ld32(a + len - 4) == ld32(b + len - 4);
+    return a[0] == b[0] && a[len >> 1] == b[len >> 1] &&
+           a[len - 1] == b[len - 1];
+}
+
+/* ------------------------------------------------------------------ */
+/* the set                                                              */
+
+words_set *words_set_new(void)
+{
+    words_set *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->slots = calloc(WORDS_INIT_SLOTS, sizeof *s->slots);
+    s->arena = malloc(WORDS_INIT_ARENA);
+    if (!s->slots || !s->arena) {
+        free(s->slots);
+        free(s->arena);
+        free(s);
+        return NULL;
+    }
+    s->mask = WORDS_INIT_SLOTS - 1;
+    s->grow_at = WORDS_INIT_SLOTS / 2 + WORDS_INIT_SLOTS / 8;
+    s->gen = 1;
+    s->arena_cap = WORDS_INIT_ARENA;
+    return s;
+}
+
+void words_set_free(words_set *s)
+{
+    if (!s)
+        return;
+    free(s->slots);
+    free(s->arena);
+    free(s);
+}
+
+void words_set_clear(words_set *s)
+{
+    if (++s->gen == 0) { /* wrapped after 4G clears: really wipe once */
+        memset(s->slots, 0, (s->mask + 1) * sizeof *s->slots);
+        s->gen = 1;
+    }
+    s->size = 0;
+    s->arena_len = 0;
+    s->oom = false;
+}
+
+size_t words_set_size(const words_set *s) { return s->size; }
+
+bool words_set_oom(const words_set *s) { return s->oom; }
+
+/* Double the table; -1 on OOM (the old table stays valid). */
+static int set_grow(words_set *s)
+{
+    size_t cap = s->mask + 1;
+    if (cap > SIZE_MAX / 2 / sizeof(ws_slot))
+        return -1;
+    size_t ncap = cap * 2, nmask = ncap - 1;
+    ws_slot *ns = calloc(ncap, sizeof *ns);
+    if (!ns)
+        return -1;
+    const uint32_t gen = s->gen;
+    for (size_t i = 0; i < cap; i++) {
+        if (s->slots[i].gen != gen)
+            continue;
+        size_t j = (size_t)s->slots[i].hash & nmask;
+        while (ns[j].gen == gen)
+            j = (j + 1) & nmask;
+        ns[j] = s->slots[i];
+    }
+    free(s->slots);
+    s->slots = ns;
+    s->mask = nmask;
+    s->grow_at = ncap / 2 + ncap / 8;
+    return 0;
+}
+
+/* Slow path of insertion: the word is absent, slot i is free. */
+static int set_add_new(words_set *s, size_t i, const char *p, size_t len,
+                       uint64_t h, uint64_t add)
+{
+    if (s->size >= s->grow_at) {
+        if (set_grow(s) != 0)
+            return -1;
+        i = (size_t)h & s->mask;
+        while (s->slots[i].gen == s->gen)
+            i = (i + 1) & s->mask;
+    }
+    if (len > s->arena_cap - s->arena_len) {
+        size_t need = s->arena_len + len, ncap = s->arena_cap;
+        if (need < s->arena_len)
+            return -1;
+        while (ncap < need) {
+            if (ncap > SIZE_MAX / 2) {
+                ncap = need;
+                break;
+            }
+            ncap *= 2;
+        }
+        char *na = realloc(s->arena, ncap);
+        if (!na)
+            return -1;
+        s->arena = na;
+        s->arena_cap = ncap;
+    }
+    memcpy(s->arena + s->arena_len, p, len);
+    ws_slot *sl = &s->slots[i];
+    sl->hash = h;
+    sl->count = add;
+    sl->off = s->arena_len;
+    sl->len = (uint32_t)len;
+    sl->gen = s->gen;
+    s->arena_len += len;
+    s->size++;
+    return 0;
+}
+
+/* Add `add` occurrences of word p[0..len) with hash h. 0 or -1 (OOM). */
+static inline int set_add(words_set *s, const char *p, size_t len, uint64_t h,
+                          uint64_t add)
+{
+    const size_t mask = s->mask;
+    const uint32_t gen = s->gen;
+    ws_slot *slots = s->slots;
+    size_t i = (size_t)h & mask;
+    for (;;) {
+        ws_slot *sl = &slots[i];
+        if (sl->gen != gen)
+            return set_add_new(s, i, p, len, h, add);
+        if (sl->hash == h && sl->len == len &&
+            bytes_eq(s->arena + sl->off, p, len)) {
+            sl->count += add;
+            return 0;
+        }
+        i = (i + 1) & mask;
+    }
+}
+
+static inline void set_add_word(words_set *s, const char *p, size_t len)
+{
+    if (len > UINT32_MAX || set_add(s, p, len, XXH3_64bits(p, len), 1) != 0)
+        s->oom = true;
+}
+
+int words_set_merge(words_set *dst, const words_set *src)
+{
+    if (dst == src)
+        return -1;
+    const size_t cap = src->mask + 1;
+    for (size_t i = 0; i < cap; i++) {
+        const ws_slot *sl = &src->slots[i];
+        if (sl->gen != src->gen)
+            continue;
+        if (set_add(dst, src->arena + sl->off, sl->len, sl->hash, sl->count)) {
+            dst->oom = true;
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void words_set_foreach(const words_set *s, words_visit_fn fn, void *ud)
+{
+    const size_t cap = s->mask + 1;
+    for (size_t i = 0; i < cap; i++) {
+        const ws_slot *sl = &s->slots[i];
+        if (sl->gen == s->gen)
+            fn(s->arena + sl->off, sl->len, sl->count, ud);
+    }
+}
+
+/* Ranking for top-N: <0 if a ranks before b (more frequent, then bytes
+ * ascending with a proper prefix first). */
+static int top_cmp(const words_top_entry *a, const words_top_entry *b)
+{
+    if (a->count != b->count)
+        return a->count > b->count ? -1 : 1;
+    size_t n = a->len < b->len ? a->len : b->len;
+    int c = n ? memcmp(a->word, b->word, n) : 0;
+    if (c)
+        return c;
+    return a->len < b->len ? -1 : (a->len > b->len);
+}
+
+static int top_qsort_cmp(const void *a, const void *b)
+{
+    return top_cmp(a, b);
+}
+
+/* out[0..n) is a heap whose root is the worst-ranked kept entry. */
+static void top_sift_down(words_top_entry *h, size_t n, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, w = i;
+        if (l < n && top_cmp(&h[l], &h[w]) > 0)
+            w = l;
+        if (r < n && top_cmp(&h[r], &h[w]) > 0)
+            w = r;
+        if (w == i)
+            return;
+        words_top_entry t = h[i];
+        h[i] = h[w];
+        h[w] = t;
+        i = w;
+    }
+}
+
+static void top_sift_up(words_top_entry *h, size_t i)
+{
+    while (i > 0) {
+        size_t p = (i - 1) / 2;
+        if (top_cmp(&h[i], &h[p]) <= 0)
+            return;
+        words_top_entry t = h[i];
+        h[i] = h[p];
+        h[p] = t;
+        i = p;
+    }
+}
+
+size_t words_set_top(const words_set *s, words_top_entry *out, size_t n)
+{
+    if (n == 0 || !out)
+        return 0;
+    size_t filled = 0;
+    const size_t cap = s->mask + 1;
+    for (size_t i = 0; i < cap; i++) {
+        const ws_slot *sl = &s->slots[i];
+        if (sl->gen != s->gen)
+            continue;
+        words_top_entry e = {s->arena + sl->off, sl->len, sl->count};
+        if (filled < n) {
+            out[filled] = e;
+            top_sift_up(out, filled++);
+        } else if (top_cmp(&e, &out[0]) < 0) {
+            out[0] = e;
+            top_sift_down(out, filled, 0);
+        }
+    }
+    qsort(out, filled, sizeof *out, top_qsort_cmp);
+    return filled;
+}
+
+/* ------------------------------------------------------------------ */
+/* the tokenizer                                                        */
+
+/* Portable SWAR: bit i of the result is set iff byte i of the 8 bytes at p
+ * is ASCII whitespace (0x20 or 0x09..0x0d).  Exact: no cross-byte carries. */
+static inline unsigned ws8_swar(const unsigned char *p)
+{
+    const uint64_t L = 0x0101010101010101ULL;
+    const uint64_t L7 = 0x7f7f7f7f7f7f7f7fULL, H = 0x8080808080808080ULL;
+    uint64_t x = ld64(p);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    x = __builtin_bswap64(x); /* byte i at bits 8i..8i+7 */
+#endif
+    uint64_t y = x ^ (L * 0x20);
+    uint64_t sp = ~(((y & L7) + L7) | y | L7); /* high bit iff byte == 0x20 */
+    uint64_t lo = x & L7;
+    uint64_t ge9 = lo + L * (0x80 - 9);   /* high bit iff (b & 0x7f) >= 9 */
+    uint64_t ge14 = lo + L * (0x80 - 14); /* high bit iff (b & 0x7f) >= 14 */
+    uint64_t ws = (sp | (ge9 & ~ge14 & ~x)) & H;
+    /* gather the 8 high bits into one byte */
+    return (unsigned)(((ws >> 7) * 0x0102040810204080ULL) >> 56);
+}
+
+/* Bit i set iff p[i] (i < 64) is a word byte (not whitespace). */
+static inline uint64_t nonws64_swar(const unsigned char *p)
+{
+    uint64_t ws = 0;
+    for (unsigned k = 0; k < 8; k++)
+        ws |= (uint64_t)ws8_swar(p + 8 * k) << (8 * k);
+    return ~ws;
+}
+
+#ifdef __SSE2__
+static inline uint64_t nonws64_sse2(const unsigned char *p)
+{
+    const __m128i space = _mm_set1_epi8(' ');
+    const __m128i bias = _mm_set1_epi8((char)(0x80 - 9)); /* 9..13 -> -128..-124 */
+    const __m128i lim = _mm_set1_epi8((char)-123);
+    uint64_t ws = 0;
+    for (unsigned k = 0; k < 4; k++) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
+        __m128i w = _mm_or_si128(_mm_cmpeq_epi8(v, space),
+                                 _mm_cmplt_epi8(_mm_add_epi8(v, bias), lim));
+        ws |= (uint64_t)(uint16_t)_mm_movemask_epi8(w) << (16 * k);
+    }
+    return ~ws;
+}
+#define NONWS64(p, sse) ((sse) ? nonws64_sse2(p) : nonws64_swar(p))
+#else
+#define NONWS64(p, sse) ((void)(sse), nonws64_swar(p))
+#endif
+
+#define WORDS_ALWAYS_INLINE inline __attribute__((always_inline))
+
+/* Count words: a word starts at each word byte whose predecessor is
+ * whitespace (or the buffer start): popcount(m & ~(m << 1 | carry)). */
+static WORDS_ALWAYS_INLINE uint64_t count_impl(const unsigned char *p,
+                                               size_t len, int sse)
+{
+    uint64_t words = 0, carry = 0; /* carry: previous byte is a word byte */
+    size_t base = 0;
+    for (; base + 64 <= len; base += 64) {
+        uint64_t m = NONWS64(p + base, sse);
+        words += popcnt64(m & ~((m << 1) | carry));
+        carry = m >> 63;
+    }
+    if (base < len) { /* tail: pad with spaces to a full block */
+        unsigned char tmp[64];
+        memset(tmp, ' ', sizeof tmp);
+        memcpy(tmp, p + base, len - base);
+        uint64_t m = NONWS64(tmp, sse);
+        words += popcnt64(m & ~((m << 1) | carry));
+    }
+    return words;
+}
+
+/* Process one block's mask: events = bits where word-ness changes (word
+ * starts and one-past-ends alternate); emit each completed word. */
+static WORDS_ALWAYS_INLINE void scan_block(words_set *set, const char *p,
+                                           size_t base, uint64_t m,
+                                           uint64_t *carry, size_t *start,
+                                           uint64_t *words)
+{
+    uint64_t ev = m ^ ((m << 1) | *carry);
+    if (*carry && ev) { /* first event closes the word open at block entry */
+        size_t e = base + (size_t)__builtin_ctzll(ev);
+        ev &= ev - 1;
+        set_add_word(set, p + *start, e - *start);
+        ++*words;
+    }
+    while (ev) {
+        size_t s = base + (size_t)__builtin_ctzll(ev);
+        ev &= ev - 1;
+        if (!ev) { /* word continues into the next block */
+            *start = s;
+            break;
+        }
+        size_t e = base + (size_t)__builtin_ctzll(ev);
+        ev &= ev - 1;
+        set_add_word(set, p + s, e - s);
+        ++*words;
+    }
+    *carry = m >> 63;
+}
+
+static WORDS_ALWAYS_INLINE uint64_t scan_impl(words_set *set,
+                                              const unsigned char *p,
+                                              size_t len, int sse)
+{
+    if (!set)
+        return count_impl(p, len, sse);
+    const char *cp = (const char *)p;
+    uint64_t words = 0, carry = 0;
+    size_t start = 0, base = 0;
+    for (; base + 64 <= len; base += 64)
+        scan_block(set, cp, base, NONWS64(p + base, sse), &carry, &start,
+                   &words);
+    if (base < len) { /* tail: mask from a space-padded copy, bytes from p */
+        unsigned char tmp[64];
+        memset(tmp, ' ', sizeof tmp);
+        memcpy(tmp, p + base, len - base);
+        scan_block(set, cp, base, NONWS64(tmp, sse), &carry, &start, &words);
+    }
+    if (carry) { /* len % 64 == 0 and the buffer ends inside a word */
+        set_add_word(set, cp + start, len - start);
+        words++;
+    }
+    return words;
+}
+
+uint64_t words_scan_scalar(words_set *set, const void *buf, size_t len)
+{
+    return scan_impl(set, buf, len, 0);
+}
+
+uint64_t words_count_scalar(const void *buf, size_t len)
+{
+    return count_impl(buf, len, 0);
+}
+
+uint64_t words_scan(words_set *set, const void *buf, size_t len)
+{
+#ifdef __SSE2__
+    return scan_impl(set, buf, len, 1);
+#else
+    return scan_impl(set, buf, len, 0);
+#endif
+}
+
+uint64_t words_count(const void *buf, size_t len)
+{
+#ifdef __SSE2__
+    return count_impl(buf, len, 1);
+#else
+    return count_impl(buf, len, 0);
+#endif
+}

@@ -1,0 +1,70 @@
+/*
+ * words.h - word metrics hot path: tokenizer + exact distinct-word set.
+ *
+ * A "word" is a maximal run of bytes that are not ASCII whitespace
+ * (space, \t, \n, \v, \f, \r - exactly Python's bytes.split()).  Every
+ * other byte (NUL, 0x1c-0x1f, >= 0x80, ...) is an ordinary word byte.
+ * Each message value is tokenized separately, so words never span
+ * messages.  The consumer calls this for every record it receives, so the
+ * tokenizer is branch-light (SSE2 / SWAR whitespace bitmasks) and the set
+ * is an allocation-free-per-word open-addressing table over a byte arena.
+ */
+#ifndef KENGINE_WORDS_H
+#define KENGINE_WORDS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+/* Exact set of distinct words (byte strings) with per-word occurrence
+ * counts.  Reusable: words_set_clear() keeps the memory for the next batch.
+ * Not thread-safe; use one set per thread. */
+typedef struct words_set words_set;
+
+words_set *words_set_new(void);            /* NULL on OOM */
+void words_set_free(words_set *set);       /* NULL is a no-op */
+/* Forget contents, keep memory (O(1): bumps a generation counter). Also
+ * resets the sticky OOM flag. */
+void words_set_clear(words_set *set);
+size_t words_set_size(const words_set *set);
+/* Sticky flag: true if any insertion since the last clear failed (out of
+ * memory, or a single word longer than 4 GiB).  Word counts returned by
+ * words_scan stay exact; only the set may be missing words. */
+bool words_set_oom(const words_set *set);
+
+/* Tokenize one message value: adds each word to `set` (if set != NULL)
+ * and returns the number of words. */
+uint64_t words_scan(words_set *set, const void *buf, size_t len);
+/* Count only, no set (fast path). */
+uint64_t words_count(const void *buf, size_t len);
+
+/* Portable SWAR implementations (the SSE2 ones are used by default on
+ * x86-64).  Exposed so the unit tests can check both. */
+uint64_t words_scan_scalar(words_set *set, const void *buf, size_t len);
+uint64_t words_count_scalar(const void *buf, size_t len);
+
+/* Insert every word of `src` into `dst` adding its counts (e.g. batch set
+ * into a run-wide set).  Returns 0, or -1 on OOM (or if dst == src). */
+int words_set_merge(words_set *dst, const words_set *src);
+
+/* Iterate distinct words (in table order) with their occurrence counts.
+ * `word` points into the set and is not NUL-terminated. */
+typedef void (*words_visit_fn)(const char *word, size_t len, uint64_t count,
+                               void *ud);
+void words_set_foreach(const words_set *set, words_visit_fn fn, void *ud);
+
+/* Top-N most frequent words: fills up to n entries sorted by count desc,
+ * then bytes asc (memcmp order, a prefix sorts first); returns the number
+ * filled.  Entries point into the set: valid until it is next modified. */
+typedef struct {
+    const char *word; /* word bytes (not NUL-terminated), owned by the set */
+    size_t len;       /* word length in bytes */
+    uint64_t count;   /* occurrences since the last clear */
+} words_top_entry;
+size_t words_set_top(const words_set *set, words_top_entry *out, size_t n);
+
+/* `kengine words [--batch N] [--json] [FILE|-]` (argv[0] is "words").
+ * Returns 0 ok, 1 I/O error, 2 bad usage. Implemented in words_cli.c. */
+int words_cli_main(int argc, char **argv);
+
+#endif

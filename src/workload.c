@@ -1,0 +1,329 @@
+/*
+ * workload: defaults, the field table, parsing of text values and
+ * validation. Pure C with no dependencies so it is unit-testable.
+ */
+#include "workload.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const workload_field FIELDS[] = {
+    {"brokers", WORKLOAD_STRING,
+     "bootstrap servers host:port[,...]; empty = embedded broker"},
+    {"topic", WORKLOAD_STRING, "topic to produce to and consume from"},
+    {"partitions", WORKLOAD_INT, "partitions when kengine creates the topic"},
+    {"replication", WORKLOAD_INT,
+     "replication factor when kengine creates the topic"},
+    {"csv", WORKLOAD_STRING, "CSV file whose rows are replicated"},
+    {"records", WORKLOAD_INT, "messages to produce (and to expect)"},
+    {"batch_size", WORKLOAD_INT, "messages per reported batch"},
+    {"rate", WORKLOAD_NUMBER, "messages per second, 0 = unlimited"},
+    {"mode", WORKLOAD_ENUM,
+     "async (pipelined) or sync (each message waits for its delivery)"},
+    {"format", WORKLOAD_ENUM, "message value format: json, csv or dict"},
+    {"key", WORKLOAD_STRING, "CSV column used as the message key"},
+    {"produce", WORKLOAD_BOOL, "run the producer"},
+    {"consume", WORKLOAD_BOOL, "run the consumer"},
+    {"group", WORKLOAD_STRING, "consumer group id"},
+    {"idle_timeout", WORKLOAD_NUMBER,
+     "seconds without a message before the consumer gives up"},
+    {"producer", WORKLOAD_PROPS, "table of librdkafka producer properties"},
+    {"consumer", WORKLOAD_PROPS, "table of librdkafka consumer properties"},
+};
+#define NFIELDS (sizeof FIELDS / sizeof FIELDS[0])
+
+const workload_field *workload_fields(size_t *n) {
+    *n = NFIELDS;
+    return FIELDS;
+}
+
+const workload_field *workload_field_find(const char *name) {
+    for (size_t i = 0; i < NFIELDS; i++)
+        if (strcmp(FIELDS[i].name, name) == 0) return &FIELDS[i];
+    return NULL;
+}
+
+/* Levenshtein distance, capped inputs (field names are short). */
+static size_t edit_distance(const char *a, const char *b) {
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 63 || lb > 63) return 99;
+    size_t prev[64], cur[64];
+    for (size_t j = 0; j <= lb; j++) prev[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        cur[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+            size_t v = prev[j - 1] + cost;
+            if (prev[j] + 1 < v) v = prev[j] + 1;
+            if (cur[j - 1] + 1 < v) v = cur[j - 1] + 1;
+            cur[j] = v;
+        }
+        memcpy(prev, cur, (lb + 1) * sizeof prev[0]);
+    }
+    return prev[lb];
+}
+
+const char *workload_suggest(const char *name) {
+    const char *best = NULL;
+    size_t bestd = 4;
+    for (size_t i = 0; i < NFIELDS; i++) {
+        size_t d = edit_distance(name, FIELDS[i].name);
+        if (d < bestd) {
+            bestd = d;
+            best = FIELDS[i].name;
+        }
+    }
+    return best;
+}
+
+static int set_str(char **slot, const char *text) {
+    char *s = strdup(text);
+    if (!s) return -1;
+    free(*slot);
+    *slot = s;
+    return 0;
+}
+
+int workload_init(workload *wl) {
+    memset(wl, 0, sizeof *wl);
+    wl->partitions = 1;
+    wl->replication = 1;
+    wl->records = 1000000;
+    wl->batch_size = 10000;
+    wl->rate = 0;
+    wl->mode = WORKLOAD_ASYNC;
+    wl->format = ENCODE_JSON;
+    wl->produce = true;
+    wl->consume = true;
+    wl->idle_timeout = 10.0;
+    if (set_str(&wl->topic, "test_topic") || set_str(&wl->csv, "sample.csv") ||
+        set_str(&wl->group, "kengine")) {
+        workload_free(wl);
+        return -1;
+    }
+    return 0;
+}
+
+static void props_free(workload_props *p) {
+    for (size_t i = 0; i < p->n; i++) {
+        free(p->items[i].name);
+        free(p->items[i].value);
+    }
+    free(p->items);
+    memset(p, 0, sizeof *p);
+}
+
+void workload_free(workload *wl) {
+    free(wl->name);
+    free(wl->brokers);
+    free(wl->topic);
+    free(wl->csv);
+    free(wl->key);
+    free(wl->group);
+    props_free(&wl->producer);
+    props_free(&wl->consumer);
+    memset(wl, 0, sizeof *wl);
+}
+
+static int props_set(workload_props *p, const char *name, const char *value) {
+    for (size_t i = 0; i < p->n; i++) {
+        if (strcmp(p->items[i].name, name) == 0)
+            return set_str(&p->items[i].value, value);
+    }
+    if (p->n == p->cap) {
+        size_t cap = p->cap ? p->cap * 2 : 8;
+        workload_prop *items = realloc(p->items, cap * sizeof *items);
+        if (!items) return -1;
+        p->items = items;
+        p->cap = cap;
+    }
+    workload_prop *it = &p->items[p->n];
+    it->name = strdup(name);
+    it->value = strdup(value);
+    if (!it->name || !it->value) {
+        free(it->name);
+        free(it->value);
+        return -1;
+    }
+    p->n++;
+    return 0;
+}
+
+static int dup_opt(char **dst, const char *src) {
+    *dst = NULL;
+    return src && !(*dst = strdup(src)) ? -1 : 0;
+}
+
+int workload_copy(workload *dst, const workload *src) {
+    *dst = *src;
+    dst->producer = (workload_props){0};
+    dst->consumer = (workload_props){0};
+    int rc = dup_opt(&dst->name, src->name) | dup_opt(&dst->brokers, src->brokers) |
+             dup_opt(&dst->topic, src->topic) | dup_opt(&dst->csv, src->csv) |
+             dup_opt(&dst->key, src->key) | dup_opt(&dst->group, src->group);
+    for (size_t i = 0; rc == 0 && i < src->producer.n; i++)
+        rc = props_set(&dst->producer, src->producer.items[i].name,
+                       src->producer.items[i].value);
+    for (size_t i = 0; rc == 0 && i < src->consumer.n; i++)
+        rc = props_set(&dst->consumer, src->consumer.items[i].name,
+                       src->consumer.items[i].value);
+    if (rc) {
+        workload_free(dst);
+        return -1;
+    }
+    return 0;
+}
+
+static int parse_int(const char *text, long long lo, long long hi, long long *out) {
+    char *end;
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    /* accept "1e6"-style integral numbers too, as Lua writes 1e6 as a float */
+    if (*end == '.' || *end == 'e' || *end == 'E') {
+        char *end2;
+        double d = strtod(text, &end2);
+        if (*end2 != '\0' || d != floor(d) || d < (double)lo || d > (double)hi)
+            return -1;
+        *out = (long long)d;
+        return 0;
+    }
+    if (errno || end == text || *end != '\0' || v < lo || v > hi) return -1;
+    *out = v;
+    return 0;
+}
+
+int workload_set(workload *wl, const char *name, const char *text, char *err,
+                 size_t errlen) {
+    const workload_field *f = workload_field_find(name);
+    if (!f) {
+        const char *s = workload_suggest(name);
+        if (s)
+            snprintf(err, errlen, "unknown field '%s' (did you mean '%s'?)", name, s);
+        else
+            snprintf(err, errlen, "unknown field '%s'", name);
+        return -1;
+    }
+    long long iv;
+    char *end;
+    switch (f->kind) {
+    case WORKLOAD_STRING: {
+        char **slot = NULL;
+        if (!strcmp(name, "brokers")) slot = &wl->brokers;
+        else if (!strcmp(name, "topic")) slot = &wl->topic;
+        else if (!strcmp(name, "csv")) slot = &wl->csv;
+        else if (!strcmp(name, "key")) slot = &wl->key;
+        else if (!strcmp(name, "group")) slot = &wl->group;
+        if (!slot) break;
+        if (text[0] == '\0' && (slot == &wl->brokers || slot == &wl->key)) {
+            free(*slot); /* empty brokers = embedded; empty key = none */
+            *slot = NULL;
+            return 0;
+        }
+        if (text[0] == '\0') {
+            snprintf(err, errlen, "field '%s' must not be empty", name);
+            return -1;
+        }
+        if (set_str(slot, text)) goto oom;
+        return 0;
+    }
+    case WORKLOAD_INT:
+        if (!strcmp(name, "records") || !strcmp(name, "batch_size")) {
+            if (parse_int(text, 1, INT64_MAX, &iv)) {
+                snprintf(err, errlen,
+                         "field '%s' must be a positive integer, got '%s'", name, text);
+                return -1;
+            }
+            if (!strcmp(name, "records")) wl->records = (uint64_t)iv;
+            else wl->batch_size = (uint64_t)iv;
+            return 0;
+        }
+        if (parse_int(text, !strcmp(name, "replication") ? -1 : 1, 100000, &iv) ||
+            iv == 0) {
+            snprintf(err, errlen,
+                     "field '%s' must be a positive integer, got '%s'", name, text);
+            return -1;
+        }
+        if (!strcmp(name, "partitions")) wl->partitions = (int)iv;
+        else wl->replication = (int)iv;
+        return 0;
+    case WORKLOAD_NUMBER: {
+        errno = 0;
+        double d = strtod(text, &end);
+        if (errno || end == text || *end != '\0' || !isfinite(d) || d < 0 ||
+            (!strcmp(name, "idle_timeout") && d <= 0)) {
+            snprintf(err, errlen, "field '%s' must be a %s number, got '%s'", name,
+                     !strcmp(name, "rate") ? "non-negative" : "positive", text);
+            return -1;
+        }
+        if (!strcmp(name, "rate")) wl->rate = d;
+        else wl->idle_timeout = d;
+        return 0;
+    }
+    case WORKLOAD_BOOL: {
+        bool b;
+        if (!strcmp(text, "true") || !strcmp(text, "1")) b = true;
+        else if (!strcmp(text, "false") || !strcmp(text, "0")) b = false;
+        else {
+            snprintf(err, errlen, "field '%s' must be true or false, got '%s'", name, text);
+            return -1;
+        }
+        if (!strcmp(name, "produce")) wl->produce = b;
+        else wl->consume = b;
+        return 0;
+    }
+    case WORKLOAD_ENUM:
+        if (!strcmp(name, "mode")) {
+            if (!strcmp(text, "async")) wl->mode = WORKLOAD_ASYNC;
+            else if (!strcmp(text, "sync")) wl->mode = WORKLOAD_SYNC;
+            else {
+                snprintf(err, errlen, "field 'mode' must be async or sync, got '%s'", text);
+                return -1;
+            }
+            return 0;
+        }
+        if (encode_format_parse(text, &wl->format)) {
+            snprintf(err, errlen, "field 'format' must be json, csv or dict, got '%s'", text);
+            return -1;
+        }
+        return 0;
+    case WORKLOAD_PROPS:
+        snprintf(err, errlen, "field '%s' must be a table of librdkafka properties", name);
+        return -1;
+    }
+    snprintf(err, errlen, "field '%s' cannot be set", name);
+    return -1;
+oom:
+    snprintf(err, errlen, "out of memory setting '%s'", name);
+    return -1;
+}
+
+int workload_set_prop(workload *wl, const char *table, const char *prop,
+                      const char *value, char *err, size_t errlen) {
+    workload_props *p = !strcmp(table, "producer")   ? &wl->producer
+                        : !strcmp(table, "consumer") ? &wl->consumer
+                                                     : NULL;
+    if (!p) {
+        snprintf(err, errlen, "unknown property table '%s'", table);
+        return -1;
+    }
+    if (!prop[0]) {
+        snprintf(err, errlen, "field '%s': empty property name", table);
+        return -1;
+    }
+    if (props_set(p, prop, value)) {
+        snprintf(err, errlen, "out of memory setting '%s.%s'", table, prop);
+        return -1;
+    }
+    return 0;
+}
+
+int workload_validate(const workload *wl, char *err, size_t errlen) {
+    if (!wl->produce && !wl->consume) {
+        snprintf(err, errlen, "fields 'produce' and 'consume' are both false: nothing to do");
+        return -1;
+    }
+    return 0;
+}

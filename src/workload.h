@@ -1,0 +1,83 @@
+/*
+ * workload: what one run does, as plain C data. The script module fills it
+ * from a Lua table and the command line's name=value overrides; every other
+ * module reads it. Field names, kinds and help text live in one table
+ * (workload.c) so validation, `kengine help` and "did you mean" agree.
+ */
+#ifndef KENGINE_WORKLOAD_H
+#define KENGINE_WORKLOAD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "encode.h"
+
+typedef enum { WORKLOAD_ASYNC, WORKLOAD_SYNC } workload_mode;
+
+typedef struct {
+    char *name;
+    char *value;
+} workload_prop;
+
+/* An ordered list of librdkafka properties (name=value). */
+typedef struct {
+    workload_prop *items;
+    size_t n, cap;
+} workload_props;
+
+typedef struct workload {
+    char *name;              /* leg or script name, for reports */
+    char *brokers;           /* bootstrap servers; NULL = embedded broker */
+    char *topic;
+    int partitions;          /* used when kengine creates the topic */
+    int replication;         /* used when kengine creates the topic */
+    char *csv;               /* path of the CSV file */
+    uint64_t records;        /* messages to produce (and expect) */
+    uint64_t batch_size;     /* messages per reported batch */
+    double rate;             /* messages/s, 0 = unlimited */
+    workload_mode mode;
+    encode_format format;
+    char *key;               /* CSV column used as message key, NULL = none */
+    bool produce, consume;
+    char *group;             /* consumer group id */
+    double idle_timeout;     /* consumer gives up after this many idle seconds */
+    workload_props producer; /* extra librdkafka producer properties */
+    workload_props consumer; /* extra librdkafka consumer properties */
+} workload;
+
+typedef enum {
+    WORKLOAD_STRING, WORKLOAD_INT, WORKLOAD_NUMBER, WORKLOAD_BOOL,
+    WORKLOAD_ENUM, WORKLOAD_PROPS
+} workload_kind;
+
+typedef struct {
+    const char *name;
+    workload_kind kind;
+    const char *help;
+} workload_field;
+
+/* Defaults (the seed's job on sample.csv). 0 ok, -1 OOM. */
+int workload_init(workload *wl);
+void workload_free(workload *wl);
+/* Deep copy. 0 ok, -1 OOM. */
+int workload_copy(workload *dst, const workload *src);
+
+/* The table of built-in fields, for help and validation. */
+const workload_field *workload_fields(size_t *n);
+const workload_field *workload_field_find(const char *name);
+/* Nearest known field name to `name` (edit distance <= 3), or NULL. */
+const char *workload_suggest(const char *name);
+
+/* Set field `name` from its text form ("10000", "true", "json", ...).
+ * For WORKLOAD_PROPS fields use workload_set_prop. Returns 0, or -1 with a
+ * message naming the field in err. */
+int workload_set(workload *wl, const char *name, const char *text, char *err,
+                 size_t errlen);
+/* Add/replace property `prop` in the "producer" or "consumer" table. */
+int workload_set_prop(workload *wl, const char *table, const char *prop,
+                      const char *value, char *err, size_t errlen);
+/* Cross-field checks after all fields are set. 0 or -1 with err. */
+int workload_validate(const workload *wl, char *err, size_t errlen);
+
+#endif
