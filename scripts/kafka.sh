@@ -62,6 +62,7 @@ java_major() {
 ensure_java() {
     if ! command -v java >/dev/null 2>&1; then
         apt_install default-jre-headless
+        command -v java >/dev/null 2>&1 || die "installed default-jre-headless, still no java on PATH"
     fi
     local major
     major=$(java_major)
@@ -69,7 +70,9 @@ ensure_java() {
 }
 
 ensure_mvn() {
-    command -v mvn >/dev/null 2>&1 || apt_install maven
+    command -v mvn >/dev/null 2>&1 && return 0
+    apt_install maven
+    command -v mvn >/dev/null 2>&1 || die "installed maven, still no mvn on PATH"
 }
 
 pom_stamp() { sha256sum <"$POM" | cut -d' ' -f1; }

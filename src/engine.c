@@ -75,6 +75,7 @@ int engine_run(const workload *wl, engine_batch_fn on_batch, void *ud,
         fprintf(stderr, "kengine: no brokers given: using the embedded broker at %s\n",
                 brokers);
         if (wl->produce && wl->consume) pl.window_bytes = EMBEDDED_WINDOW_BYTES;
+        pl.embedded = true;
     }
     pl.brokers = brokers;
     if (kafka_topic_prepare(brokers, wl, wl->produce, &pl.partitions,

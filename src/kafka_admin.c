@@ -42,7 +42,7 @@ static int topic_partitions(rd_kafka_t *rk, const char *topic, int timeout_ms,
 
 /* CreateTopics; 0 ok (or already exists), 1 unsupported by the broker, -1 err. */
 static int create_topic(rd_kafka_t *rk, const workload *wl, char *err, size_t errlen) {
-    char errstr[512];
+    char errstr[256];
     rd_kafka_NewTopic_t *nt = rd_kafka_NewTopic_new(wl->topic, wl->partitions,
                                                     wl->replication, errstr,
                                                     sizeof errstr);
@@ -108,7 +108,7 @@ int kafka_topic_prepare(const char *brokers, const workload *wl, int create,
         rd_kafka_conf_destroy(conf);
         return -1;
     }
-    char errstr[512];
+    char errstr[256];
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
     if (!rk) {
         rd_kafka_conf_destroy(conf);

@@ -9,7 +9,7 @@
 
 static int set(rd_kafka_conf_t *conf, const char *what, const char *name,
                const char *value, char *err, size_t errlen) {
-    char errstr[512];
+    char errstr[256];
     if (rd_kafka_conf_set(conf, name, value, errstr, sizeof errstr) != RD_KAFKA_CONF_OK) {
         snprintf(err, errlen, "%s property '%s': %s", what, name, errstr);
         return -1;

@@ -58,11 +58,14 @@ static rd_kafka_t *consumer_new(pipeline *pl, char *err, size_t errlen) {
         "group.id", wl->group,
         "auto.offset.reset", "earliest",
         "enable.partition.eof", "false",
+        /* the mock broker holds an empty fetch for the whole wait even when
+         * data arrives meanwhile: poll it often */
+        pl->embedded ? "fetch.wait.max.ms" : NULL, "10",
         NULL};
     rd_kafka_conf_t *conf =
         kafka_conf_build(pl->brokers, defaults, &wl->consumer, "consumer", err, errlen);
     if (!conf) return NULL;
-    char errstr[512];
+    char errstr[256];
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
     if (!rk) {
         rd_kafka_conf_destroy(conf);

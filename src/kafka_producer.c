@@ -78,7 +78,7 @@ void *kafka_producer_thread(void *arg) {
     }
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
     rd_kafka_conf_set_opaque(conf, &st);
-    char errstr[512];
+    char errstr[256];
     rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
     if (!rk) {
         rd_kafka_conf_destroy(conf);

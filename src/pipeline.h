@@ -40,6 +40,7 @@ typedef struct pipeline {
     int partitions;               /* partitions of the topic */
     int64_t *start_offsets;       /* per partition: high watermark before producing */
     uint64_t window_bytes;        /* 0 = producer not bounded by the consumer */
+    bool embedded;                /* the broker is our in-process mock */
 
     atomic_bool stop;             /* ask both workers to wind down */
     atomic_bool producer_done;    /* producer finished (flushed) */

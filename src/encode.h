@@ -1,0 +1,45 @@
+/*
+ * encode.h - turn a CSV row (plus the header) into a message value.
+ *
+ * Formats, each byte-identical to what the seed's Python produced from
+ * csv.DictReader rows (for valid UTF-8 input):
+ *   json  json.dumps(row, ensure_ascii=False, separators=(',', ':'))
+ *         e.g. {"id":"1","title":"it's"}; invalid UTF-8 bytes become \u00XX
+ *         (the byte's value), so the output is always valid JSON.
+ *   csv   the record as one RFC-4180 line, no line terminator (Python's
+ *         csv.writer, QUOTE_MINIMAL): quoted iff it contains , " CR or LF.
+ *   dict  str(row): {'id': '1', 'title': "it's"}; invalid UTF-8 bytes are
+ *         copied raw.
+ * Fields are paired with header names like dict(zip(header, row)): if the
+ * counts differ, the extra ones are ignored.
+ */
+#ifndef KENGINE_ENCODE_H
+#define KENGINE_ENCODE_H
+
+#include <stddef.h>
+
+#include "csv_source.h"
+
+typedef enum { ENCODE_JSON, ENCODE_CSV, ENCODE_DICT } encode_format;
+
+/* "json", "csv", "dict" -> *out; 0 ok, -1 unknown name. */
+int encode_format_parse(const char *name, encode_format *out);
+/* The format's name, "?" if out of range. */
+const char *encode_format_name(encode_format fmt);
+
+typedef struct {
+    char *data;   /* encoded bytes (not NUL-terminated; may contain NULs) */
+    size_t len;   /* bytes used */
+    size_t cap;   /* bytes allocated */
+} encode_buf;     /* zero-initialise; reused between calls; grows geometrically */
+
+void encode_buf_free(encode_buf *buf);
+
+/* Replaces buf's contents with the encoding of row under header.
+ * 0 ok, -1 out of memory (buf keeps its old allocation). Does not allocate
+ * when buf->cap already covers the worst case for this row (at most
+ * 6x the field bytes + 8 bytes per field for json). */
+int encode_row(encode_buf *buf, encode_format fmt, const csvsrc_row *header,
+               const csvsrc_row *row);
+
+#endif /* KENGINE_ENCODE_H */

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# The command line and bad input: help and version, and for each mistake a
+# one-line message naming the culprit and the documented exit code (2 for
+# usage, script and input; 1 for runtime), within seconds.
+source "$(dirname "$0")/lib.sh"
+
+"$KENGINE" --help | grep -q "usage: kengine" || fail "--help"
+"$KENGINE" --version | grep -q "^kengine [0-9]" || fail "--version"
+ok "help and version"
+
+# run CMD... ; expects exit $1 and stderr matching $2
+expect_fail() {
+  local code=$1 pattern=$2; shift 2
+  set +e
+  timeout 60 "$@" >"$TMP/out" 2>"$TMP/err"
+  local rc=$?
+  set -e
+  [ "$rc" -eq "$code" ] || { cat "$TMP/err"; fail "'$*': exit $rc, expected $code"; }
+  grep -Eq "$pattern" "$TMP/err" || { cat "$TMP/err"; fail "'$*': stderr lacks /$pattern/"; }
+  ok "$(head -n 1 "$TMP/err")"
+}
+
+cat >"$TMP/typo.lua" <<'L'
+return { recods = 10 }
+L
+cat >"$TMP/type.lua" <<'L'
+return { records = "many" }
+L
+cat >"$TMP/syntax.lua" <<'L'
+return {
+  records = 10,,
+}
+L
+cat >"$TMP/notable.lua" <<'L'
+return 42
+L
+cat >"$TMP/throws.lua" <<'L'
+error("boom while loading")
+L
+cat >"$TMP/zero.lua" <<'L'
+return { records = 0 }
+L
+cat >"$TMP/nocsv.lua" <<'L'
+return { csv = "/nonexistent/file.csv", records = 10 }
+L
+printf 'a,b\n' >"$TMP/header_only.csv"
+: >"$TMP/empty.csv"
+printf 'a,b\n1,"unterminated\n2,3\n' >"$TMP/unterminated.csv"
+printf 'a,b\n1,2\n3,4,5\n' >"$TMP/ragged.csv"
+
+expect_fail 2 "typo.lua: unknown field 'recods' \(did you mean 'records'\?\)" "$KENGINE" "$TMP/typo.lua"
+expect_fail 2 "type.lua: field 'records' must be an integer, got string" "$KENGINE" "$TMP/type.lua"
+expect_fail 2 "syntax.lua:2:" "$KENGINE" "$TMP/syntax.lua"
+expect_fail 2 "notable.lua: the script must return a table" "$KENGINE" "$TMP/notable.lua"
+expect_fail 2 "throws.lua:1: boom while loading" "$KENGINE" "$TMP/throws.lua"
+expect_fail 2 "field 'records' must be a positive integer" "$KENGINE" "$TMP/zero.lua"
+expect_fail 2 "cannot open" "$KENGINE" "$TMP/missing.lua"
+expect_fail 2 "command line: field 'batch_size' must be a positive integer, got '-5'" \
+  "$KENGINE" lua/seed.lua batch_size=-5
+expect_fail 2 "command line: unknown field 'topik' \(did you mean 'topic'\?\)" \
+  "$KENGINE" lua/seed.lua topik=x
+expect_fail 2 "unknown option '--bogus'" "$KENGINE" --bogus lua/seed.lua
+expect_fail 2 "/nonexistent/file.csv" "$KENGINE" "$TMP/nocsv.lua"
+expect_fail 2 "header_only.csv: no data rows" "$KENGINE" lua/seed.lua csv="$TMP/header_only.csv" records=5
+expect_fail 2 "empty.csv: " "$KENGINE" lua/seed.lua csv="$TMP/empty.csv" records=5
+expect_fail 2 "unterminated.csv: line 2: unterminated" "$KENGINE" lua/seed.lua csv="$TMP/unterminated.csv" records=5
+expect_fail 2 "ragged.csv: line 3: " "$KENGINE" lua/seed.lua csv="$TMP/ragged.csv" records=5
+expect_fail 2 "column 'nosuch' is not in the CSV header" "$KENGINE" lua/seed.lua key=nosuch records=5
+# an unreachable broker fails with its address, well within 30 s
+start=$(date +%s)
+expect_fail 1 "127.0.0.1:1" "$KENGINE" lua/seed.lua -b 127.0.0.1:1 records=5
+[ $(( $(date +%s) - start )) -le 30 ] || fail "unreachable broker took over 30 s"
