@@ -281,6 +281,54 @@ static const unsigned char dict_tab[256] = {
 /* csv: bytes that force quoting. */
 static const unsigned char csv_tab[256] = {[','] = 1, ['"'] = 1, ['\r'] = 1, ['\n'] = 1};
 
+/* ---- plain-run scanners: 8 bytes at a time (SWAR), then the table ---- */
+
+#define ONES UINT64_C(0x0101010101010101)
+#define HIGHS UINT64_C(0x8080808080808080)
+/* nonzero iff some byte of x is zero / less than n (n <= 128) */
+#define HAS_ZERO(x) (((x) - ONES) & ~(x) & HIGHS)
+#define HAS_LESS(x, n) (((x) - ONES * (n)) & ~(x) & HIGHS)
+#define HAS_BYTE(x, b) HAS_ZERO((x) ^ (ONES * (b)))
+
+static inline uint64_t load64(const unsigned char *p)
+{
+    uint64_t x;
+    memcpy(&x, p, sizeof x);
+    return x;
+}
+
+/* Index of the first byte at or after i that is not PLAIN in tab. */
+static inline size_t json_run(const unsigned char *p, size_t i, size_t n)
+{
+    for (; i + 8 <= n; i += 8) {
+        uint64_t x = load64(p + i);
+        if ((x & HIGHS) | HAS_LESS(x, 0x20) | HAS_BYTE(x, '"') | HAS_BYTE(x, '\\'))
+            break;
+    }
+    return i;
+}
+
+static inline size_t dict_run(const unsigned char *p, size_t i, size_t n)
+{
+    for (; i + 8 <= n; i += 8) {
+        uint64_t x = load64(p + i);
+        if ((x & HIGHS) | HAS_LESS(x, 0x20) | HAS_BYTE(x, 0x7f) | HAS_BYTE(x, '\'') |
+            HAS_BYTE(x, '\\'))
+            break;
+    }
+    return i;
+}
+
+static inline size_t csv_run(const unsigned char *p, size_t i, size_t n)
+{
+    for (; i + 8 <= n; i += 8) {
+        uint64_t x = load64(p + i);
+        if (HAS_BYTE(x, ',') | HAS_BYTE(x, '"') | HAS_BYTE(x, '\r') | HAS_BYTE(x, '\n'))
+            break;
+    }
+    return i;
+}
+
 /* ---- writers; the caller reserved enough room ---- */
 
 static char *json_str(char *o, const unsigned char *p, size_t n)
@@ -288,7 +336,7 @@ static char *json_str(char *o, const unsigned char *p, size_t n)
     size_t i = 0;
     *o++ = '"';
     while (i < n) {
-        size_t j = i;
+        size_t j = json_run(p, i, n);
         while (j < n && json_tab[p[j]] == PLAIN)
             j++;
         if (j > i) {
@@ -333,7 +381,7 @@ static char *py_str(char *o, const unsigned char *p, size_t n)
     size_t i = 0;
     *o++ = '\'';
     while (i < n) {
-        size_t j = i;
+        size_t j = dict_run(p, i, n);
         while (j < n && dict_tab[p[j]] == PLAIN)
             j++;
         if (j > i) {
@@ -373,10 +421,10 @@ static char *py_str(char *o, const unsigned char *p, size_t n)
         if (c == '\'') {
             if (!decided) {
                 /* Python: double quotes iff the string has ' and no ".
-                 * Everything written so far has neither, so only the
-                 * opening quote changes. */
+                 * Nothing written so far was escaped differently, so only
+                 * the opening quote changes. */
                 decided = 1;
-                if (!memchr(p + i, '"', n - i)) {
+                if (!memchr(p, '"', n)) {
                     quote = '"';
                     *open = '"';
                 }
@@ -405,7 +453,7 @@ static char *csv_field(char *o, const unsigned char *p, size_t n)
 {
     /* Optimistic single pass: copy unquoted; on the first byte that needs
      * quoting, shift what was copied right by one and continue quoted. */
-    size_t i = 0;
+    size_t i = csv_run(p, 0, n);
     while (i < n && !csv_tab[p[i]])
         i++;
     if (i == n) {

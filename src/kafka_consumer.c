@@ -54,14 +54,20 @@ static void batch_flush(pipeline *pl, kafka_consumer_job *job, batch_state *bs) 
 
 static rd_kafka_t *consumer_new(pipeline *pl, char *err, size_t errlen) {
     const workload *wl = pl->wl;
-    const char *defaults[] = {
-        "group.id", wl->group,
-        "auto.offset.reset", "earliest",
-        "enable.partition.eof", "false",
-        /* the mock broker holds an empty fetch for the whole wait even when
-         * data arrives meanwhile: poll it often */
-        pl->embedded ? "fetch.wait.max.ms" : NULL, "10",
-        NULL};
+    const char *defaults[16];
+    int n = 0;
+#define DEFAULT(k, v) (defaults[n++] = (k), defaults[n++] = (v))
+    DEFAULT("group.id", wl->group);
+    DEFAULT("auto.offset.reset", "earliest");
+    DEFAULT("enable.partition.eof", "false");
+    /* the mock broker holds an empty fetch for its whole wait even when data
+     * arrives meanwhile: ask often */
+    if (pl->embedded) DEFAULT("fetch.wait.max.ms", "10");
+    /* assigned at this run's own start offsets, committing is pointless, and
+     * the final commit costs a second at close */
+    if (pl->start_offsets) DEFAULT("enable.auto.commit", "false");
+#undef DEFAULT
+    defaults[n] = NULL;
     rd_kafka_conf_t *conf =
         kafka_conf_build(pl->brokers, defaults, &wl->consumer, "consumer", err, errlen);
     if (!conf) return NULL;
