@@ -463,10 +463,14 @@ static char *csv_field(char *o, const unsigned char *p, size_t n)
     *o++ = '"';
     memcpy(o, p, i);
     o += i;
-    for (; i < n; i++) {
-        if (p[i] == '"')
+    while (i < n) { /* copy up to and including each quote, then double it */
+        const unsigned char *q = memchr(p + i, '"', n - i);
+        size_t j = q ? (size_t)(q - p) + 1 : n;
+        memcpy(o, p + i, j - i);
+        o += j - i;
+        if (q)
             *o++ = '"';
-        *o++ = (char)p[i];
+        i = j;
     }
     *o++ = '"';
     return o;

@@ -31,13 +31,22 @@
 
 #define WORDS_INIT_SLOTS 1024u        /* initial table capacity (power of 2) */
 #define WORDS_INIT_ARENA (16u * 1024u) /* initial arena bytes */
+#define WORDS_INLINE_MAX 16u           /* words up to this long live in the slot */
 
-/* One hash-table slot; 32 bytes so two share a cache line exactly. */
+/* One hash-table slot; 32 bytes so two share a cache line exactly.  Short
+ * words (the vast majority) are stored inline, so finding a known word
+ * touches exactly one slot and never the arena. */
 typedef struct {
-    uint64_t hash;  /* full XXH3_64bits of the word (rehash without rereading) */
+    union {
+        unsigned char bytes[WORDS_INLINE_MAX]; /* len <= 16: word, 0-padded */
+        uint64_t w[2];                         /* the same, for compares */
+        struct {
+            uint64_t off;  /* len > 16: offset of the word in the arena */
+            uint64_t hash; /* len > 16: XXH3_64bits of the word */
+        } ext;
+    } k;
     uint64_t count; /* occurrences of the word since the last clear */
-    uint64_t off;   /* offset of the word's bytes in the arena */
-    uint32_t len;   /* word length in bytes (words > 4 GiB are refused) */
+    uint32_t len;   /* word length in bytes (words >= 4 GiB are refused) */
     uint32_t gen;   /* slot is live iff gen == words_set.gen */
 } ws_slot;
 
@@ -48,7 +57,7 @@ struct words_set {
     size_t grow_at;   /* double the table before size exceeds this */
     uint32_t gen;     /* current generation, never 0 */
     bool oom;         /* sticky: an insertion failed since the last clear */
-    char *arena;      /* bytes of all distinct words, back to back */
+    char *arena;      /* bytes of the distinct words longer than 16 bytes */
     size_t arena_len; /* bytes used in the arena */
     size_t arena_cap; /* bytes allocated for the arena */
 };
@@ -59,13 +68,6 @@ struct words_set {
 static inline uint64_t ld64(const void *p)
 {
     uint64_t v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
-static inline uint32_t ld32(const void *p)
-{
-    uint32_t v;
     memcpy(&v, p, sizeof v);
     return v;
 }
@@ -83,19 +85,45 @@ static inline unsigned popcnt64(uint64_t x)
 #endif
 }
 
-/* Equality of two byte strings of the same length; inline for short words
- * (the common case, and they almost always match after a hash match). */
-static inline bool bytes_eq(const char *a, const char *b, size_t len)
+/* 16 x 0xff then 16 x 0: ld64(mask_bytes + 16 - n) keeps the first n bytes
+ * of a loaded word whatever the endianness. */
+static const unsigned char mask_bytes[32] = {
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+};
+
+/* Hash of a short word given as its zero-padded 16 bytes: one 64x64->128
+ * multiply folded, then a murmur-style finalizer (branch-free, unlike
+ * XXH3's length dispatch, which mispredicts on natural text). */
+static inline uint64_t hash_short(uint64_t lo, uint64_t hi, size_t len)
 {
-    if (len >= 8) {
-        if (len > 16)
-            return memcmp(a, b, len) == 0;
-        return ld64(a) == ld64(b) && ld64(a + len - 8) == ld64(b + len - 8);
-    }
-    if (len >= 4)
-        return ld32(a) == ld32(b) && ld32(a + len - 4) == ld32(b + len - 4);
-    return a[0] == b[0] && a[len >> 1] == b[len >> 1] &&
-           a[len - 1] == b[len - 1];
+    uint64_t a = lo ^ 0x9e3779b97f4a7c15ULL;
+    uint64_t b = hi ^ 0xd6e8feb86659fd93ULL ^ ((uint64_t)len << 58);
+#ifdef __SIZEOF_INT128__
+    unsigned __int128 m = (unsigned __int128)a * b;
+    uint64_t h = (uint64_t)m ^ (uint64_t)(m >> 64);
+#else
+    uint64_t h = (a * 0xff51afd7ed558ccdULL) ^ (b * 0xc4ceb9fe1a85ec53ULL);
+    h ^= (a >> 29) + (b >> 31);
+#endif
+    h ^= h >> 32;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 29;
+    return h;
+}
+
+static inline uint64_t slot_hash(const ws_slot *sl)
+{
+    return sl->len <= WORDS_INLINE_MAX
+               ? hash_short(sl->k.w[0], sl->k.w[1], sl->len)
+               : sl->k.ext.hash;
+}
+
+/* Bytes of a live slot's word. */
+static inline const char *slot_word(const words_set *s, const ws_slot *sl)
+{
+    return sl->len <= WORDS_INLINE_MAX ? (const char *)sl->k.bytes
+                                       : s->arena + sl->k.ext.off;
 }
 
 /* ------------------------------------------------------------------ */
@@ -159,7 +187,7 @@ static int set_grow(words_set *s)
     for (size_t i = 0; i < cap; i++) {
         if (s->slots[i].gen != gen)
             continue;
-        size_t j = (size_t)s->slots[i].hash & nmask;
+        size_t j = (size_t)slot_hash(&s->slots[i]) & nmask;
         while (ns[j].gen == gen)
             j = (j + 1) & nmask;
         ns[j] = s->slots[i];
@@ -171,16 +199,67 @@ static int set_grow(words_set *s)
     return 0;
 }
 
-/* Slow path of insertion: the word is absent, slot i is free. */
-static int set_add_new(words_set *s, size_t i, const char *p, size_t len,
-                       uint64_t h, uint64_t add)
+/* Claim a free slot for a new word with hash h, growing the table first
+ * if needed; returns the slot or NULL on OOM. `i` is a free slot index. */
+static ws_slot *set_claim(words_set *s, size_t i, uint64_t h)
 {
     if (s->size >= s->grow_at) {
         if (set_grow(s) != 0)
-            return -1;
+            return NULL;
         i = (size_t)h & s->mask;
         while (s->slots[i].gen == s->gen)
             i = (i + 1) & s->mask;
+    }
+    s->size++;
+    return &s->slots[i];
+}
+
+/* Add `add` occurrences of the short word (len <= 16) whose zero-padded
+ * bytes are lo, hi.  0 or -1 (OOM). */
+static inline int set_add_short(words_set *s, uint64_t lo, uint64_t hi,
+                                uint32_t len, uint64_t h, uint64_t add)
+{
+    const size_t mask = s->mask;
+    const uint32_t gen = s->gen;
+    ws_slot *slots = s->slots;
+    size_t i = (size_t)h & mask;
+    for (;;) {
+        ws_slot *sl = &slots[i];
+        if (sl->gen != gen) {
+            sl = set_claim(s, i, h);
+            if (!sl)
+                return -1;
+            sl->k.w[0] = lo;
+            sl->k.w[1] = hi;
+            sl->count = add;
+            sl->len = len;
+            sl->gen = gen;
+            return 0;
+        }
+        if (sl->k.w[0] == lo && sl->k.w[1] == hi && sl->len == len) {
+            sl->count += add;
+            return 0;
+        }
+        i = (i + 1) & mask;
+    }
+}
+
+/* Slow path for words longer than 16 bytes: stored in the arena. */
+static int set_add_long(words_set *s, const char *p, size_t len, uint64_t h,
+                        uint64_t add)
+{
+    const size_t mask = s->mask;
+    size_t i = (size_t)h & mask;
+    for (;;) {
+        ws_slot *sl = &s->slots[i];
+        if (sl->gen != s->gen)
+            break;
+        if (sl->len == len && sl->k.ext.hash == h &&
+            memcmp(s->arena + sl->k.ext.off, p, len) == 0) {
+            sl->count += add;
+            return 0;
+        }
+        i = (i + 1) & mask;
     }
     if (len > s->arena_cap - s->arena_len) {
         size_t need = s->arena_len + len, ncap = s->arena_cap;
@@ -199,43 +278,41 @@ static int set_add_new(words_set *s, size_t i, const char *p, size_t len,
         s->arena = na;
         s->arena_cap = ncap;
     }
+    ws_slot *sl = set_claim(s, i, h);
+    if (!sl)
+        return -1;
     memcpy(s->arena + s->arena_len, p, len);
-    ws_slot *sl = &s->slots[i];
-    sl->hash = h;
+    sl->k.ext.off = s->arena_len;
+    sl->k.ext.hash = h;
     sl->count = add;
-    sl->off = s->arena_len;
     sl->len = (uint32_t)len;
     sl->gen = s->gen;
     s->arena_len += len;
-    s->size++;
     return 0;
 }
 
-/* Add `add` occurrences of word p[0..len) with hash h. 0 or -1 (OOM). */
-static inline int set_add(words_set *s, const char *p, size_t len, uint64_t h,
-                          uint64_t add)
+/* Add one occurrence of the word buf[s..s+n) (buf has buflen bytes). */
+static inline void set_add_word(words_set *set, const char *buf,
+                                size_t buflen, size_t s, size_t n)
 {
-    const size_t mask = s->mask;
-    const uint32_t gen = s->gen;
-    ws_slot *slots = s->slots;
-    size_t i = (size_t)h & mask;
-    for (;;) {
-        ws_slot *sl = &slots[i];
-        if (sl->gen != gen)
-            return set_add_new(s, i, p, len, h, add);
-        if (sl->hash == h && sl->len == len &&
-            bytes_eq(s->arena + sl->off, p, len)) {
-            sl->count += add;
-            return 0;
+    const char *p = buf + s;
+    if (n <= WORDS_INLINE_MAX) {
+        uint64_t lo, hi;
+        if (buflen - s >= 16) { /* two unaligned loads, then mask */
+            lo = ld64(p) & ld64(mask_bytes + 16 - n);
+            hi = ld64(p + 8) & ld64(mask_bytes + 24 - n);
+        } else { /* near the end of the buffer: don't over-read */
+            uint64_t t[2] = {0, 0};
+            memcpy(t, p, n);
+            lo = t[0];
+            hi = t[1];
         }
-        i = (i + 1) & mask;
+        if (set_add_short(set, lo, hi, (uint32_t)n, hash_short(lo, hi, n), 1))
+            set->oom = true;
+    } else if (n > UINT32_MAX ||
+               set_add_long(set, p, n, XXH3_64bits(p, n), 1) != 0) {
+        set->oom = true;
     }
-}
-
-static inline void set_add_word(words_set *s, const char *p, size_t len)
-{
-    if (len > UINT32_MAX || set_add(s, p, len, XXH3_64bits(p, len), 1) != 0)
-        s->oom = true;
 }
 
 int words_set_merge(words_set *dst, const words_set *src)
@@ -247,7 +324,13 @@ int words_set_merge(words_set *dst, const words_set *src)
         const ws_slot *sl = &src->slots[i];
         if (sl->gen != src->gen)
             continue;
-        if (set_add(dst, src->arena + sl->off, sl->len, sl->hash, sl->count)) {
+        int rc = sl->len <= WORDS_INLINE_MAX
+                     ? set_add_short(dst, sl->k.w[0], sl->k.w[1], sl->len,
+                                     hash_short(sl->k.w[0], sl->k.w[1], sl->len),
+                                     sl->count)
+                     : set_add_long(dst, src->arena + sl->k.ext.off, sl->len,
+                                    sl->k.ext.hash, sl->count);
+        if (rc) {
             dst->oom = true;
             return -1;
         }
@@ -261,7 +344,7 @@ void words_set_foreach(const words_set *s, words_visit_fn fn, void *ud)
     for (size_t i = 0; i < cap; i++) {
         const ws_slot *sl = &s->slots[i];
         if (sl->gen == s->gen)
-            fn(s->arena + sl->off, sl->len, sl->count, ud);
+            fn(slot_word(s, sl), sl->len, sl->count, ud);
     }
 }
 
@@ -324,7 +407,7 @@ size_t words_set_top(const words_set *s, words_top_entry *out, size_t n)
         const ws_slot *sl = &s->slots[i];
         if (sl->gen != s->gen)
             continue;
-        words_top_entry e = {s->arena + sl->off, sl->len, sl->count};
+        words_top_entry e = {slot_word(s, sl), sl->len, sl->count};
         if (filled < n) {
             out[filled] = e;
             top_sift_up(out, filled++);
@@ -416,7 +499,7 @@ static WORDS_ALWAYS_INLINE uint64_t count_impl(const unsigned char *p,
 /* Process one block's mask: events = bits where word-ness changes (word
  * starts and one-past-ends alternate); emit each completed word. */
 static WORDS_ALWAYS_INLINE void scan_block(words_set *set, const char *p,
-                                           size_t base, uint64_t m,
+                                           size_t len, size_t base, uint64_t m,
                                            uint64_t *carry, size_t *start,
                                            uint64_t *words)
 {
@@ -424,7 +507,7 @@ static WORDS_ALWAYS_INLINE void scan_block(words_set *set, const char *p,
     if (*carry && ev) { /* first event closes the word open at block entry */
         size_t e = base + (size_t)__builtin_ctzll(ev);
         ev &= ev - 1;
-        set_add_word(set, p + *start, e - *start);
+        set_add_word(set, p, len, *start, e - *start);
         ++*words;
     }
     while (ev) {
@@ -436,7 +519,7 @@ static WORDS_ALWAYS_INLINE void scan_block(words_set *set, const char *p,
         }
         size_t e = base + (size_t)__builtin_ctzll(ev);
         ev &= ev - 1;
-        set_add_word(set, p + s, e - s);
+        set_add_word(set, p, len, s, e - s);
         ++*words;
     }
     *carry = m >> 63;
@@ -452,16 +535,16 @@ static WORDS_ALWAYS_INLINE uint64_t scan_impl(words_set *set,
     uint64_t words = 0, carry = 0;
     size_t start = 0, base = 0;
     for (; base + 64 <= len; base += 64)
-        scan_block(set, cp, base, NONWS64(p + base, sse), &carry, &start,
+        scan_block(set, cp, len, base, NONWS64(p + base, sse), &carry, &start,
                    &words);
     if (base < len) { /* tail: mask from a space-padded copy, bytes from p */
         unsigned char tmp[64];
         memset(tmp, ' ', sizeof tmp);
         memcpy(tmp, p + base, len - base);
-        scan_block(set, cp, base, NONWS64(tmp, sse), &carry, &start, &words);
+        scan_block(set, cp, len, base, NONWS64(tmp, sse), &carry, &start, &words);
     }
     if (carry) { /* len % 64 == 0 and the buffer ends inside a word */
-        set_add_word(set, cp + start, len - start);
+        set_add_word(set, cp, len, start, len - start);
         words++;
     }
     return words;
