@@ -40,6 +40,20 @@ static int topic_partitions(rd_kafka_t *rk, const char *topic, int timeout_ms,
     return n;
 }
 
+/* Whether the cluster names a controller that is one of its brokers.
+ * librdkafka's mock cluster (e.g. another process's `kengine broker`)
+ * reports controller 0, which is none of its brokers, and CreateTopics
+ * would wait for it until it times out. */
+static int controller_known(rd_kafka_t *rk) {
+    int32_t ctrl = rd_kafka_controllerid(rk, 5000);
+    const struct rd_kafka_metadata *md;
+    if (ctrl < 0 || rd_kafka_metadata(rk, 0, NULL, &md, 5000)) return 0;
+    int found = 0;
+    for (int i = 0; i < md->broker_cnt; i++) found |= md->brokers[i].id == ctrl;
+    rd_kafka_metadata_destroy(md);
+    return found;
+}
+
 /* CreateTopics; 0 ok (or already exists), 1 unsupported by the broker, -1 err. */
 static int create_topic(rd_kafka_t *rk, const workload *wl, char *err, size_t errlen) {
     char errstr[256];
@@ -124,7 +138,9 @@ int kafka_topic_prepare(const char *brokers, const workload *wl, int create,
         goto out;
     }
     if (n == 0 && create) {
-        int c = create_topic(rk, wl, err, errlen);
+        /* without a controller, say so and let the broker create the topic
+         * on first use */
+        int c = controller_known(rk) ? create_topic(rk, wl, err, errlen) : 1;
         if (c < 0) goto out;
         if (c == 1)
             fprintf(stderr,
@@ -166,8 +182,16 @@ int kafka_topic_prepare(const char *brokers, const workload *wl, int create,
         }
         for (int p = 0; p < n; p++) {
             int64_t lo, hi;
-            rd_kafka_resp_err_t e =
-                rd_kafka_query_watermark_offsets(rk, wl->topic, p, &lo, &hi, 10000);
+            rd_kafka_resp_err_t e;
+            /* a topic just created may not have its leaders serving yet */
+            for (int tries = 0; tries < 50; tries++) {
+                e = rd_kafka_query_watermark_offsets(rk, wl->topic, p, &lo, &hi, 10000);
+                if (e != RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION &&
+                    e != RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE &&
+                    e != RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART)
+                    break;
+                usleep(200 * 1000);
+            }
             if (e) {
                 snprintf(err, errlen, "topic '%s' partition %d at %s: cannot read offsets: %s",
                          wl->topic, p, brokers, rd_kafka_err2str(e));

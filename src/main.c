@@ -230,7 +230,8 @@ int main(int argc, char **argv) {
         if (ctx.hook_err[0]) {
             snprintf(sum.error, sizeof sum.error, "%s", ctx.hook_err);
         }
-        report_emit_summary(rep, &sum);
+        /* bad input found before anything ran gets its one line, no summary */
+        if (r != EXIT_USAGE || ctx.hook_err[0]) report_emit_summary(rep, &sum);
         char herr[2048];
         if (!ctx.hook_err[0] && script_on_done(sc, &sum, herr, sizeof herr)) {
             fprintf(stderr, "kengine: %s\n", herr);

@@ -81,8 +81,9 @@ void report_summary_text(FILE *out, const report_summary *s) {
             (unsigned long long)s->lost, (unsigned long long)s->duplicates,
             (unsigned long long)s->delivery_errors);
     if (s->produced)
-        fprintf(out, "  produced %llu records (%s) in %.3f s: %.0f msgs/s\n",
-                (unsigned long long)s->records, s->mode ? s->mode : "async",
+        fprintf(out, "  produced %llu of %llu records (%s) in %.3f s: %.0f msgs/s\n",
+                (unsigned long long)s->delivered, (unsigned long long)s->records,
+                s->mode ? s->mode : "async",
                 s->produce_seconds,
                 s->produce_seconds > 0 ? (double)s->delivered / s->produce_seconds : 0.0);
     if (s->consumed_run)

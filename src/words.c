@@ -2,18 +2,23 @@
  * words.c - word metrics hot path (see words.h for the exact semantics).
  *
  * Why it looks like this: the consumer must tokenize and dedup tens of
- * millions of words per second on a small box, so
+ * millions of words per second on a small (virtualised) box, so
  *  - the tokenizer has no per-byte branches: it builds a 64-bit
  *    "non-whitespace" bitmask per 64-byte block (SSE2 compares, or a
  *    portable SWAR fallback), derives word-boundary events with one shift
  *    and xor, and walks them with ctz (one iteration per word, not per
  *    byte); the count-only path is just a popcount per block;
  *  - the set is an open-addressing table (power-of-two capacity, linear
- *    probing, load <= 5/8) of 32-byte slots holding the full 64-bit XXH3
- *    hash, the count and an offset/length into one byte arena that owns a
- *    copy of each distinct word (copied only when the word is new), so
- *    there is no malloc per word and lookups of known words touch one slot
- *    plus the arena bytes;
+ *    probing, load <= 5/8) of 32-byte cache-aligned slots.  Words of up to
+ *    16 bytes (nearly all of them) live inline in the slot, zero padded, so
+ *    a lookup is one branch-free hash plus one slot; longer words are
+ *    copied (only when new) into a byte arena and found by XXH3 hash +
+ *    memcmp.  No malloc per word; table and arena grow geometrically;
+ *  - table lookups are cache misses once a batch has ~10^5 distinct words,
+ *    and such misses cost 100-300 ns here, so lookups are software
+ *    pipelined: each word is hashed and its slot prefetched, and the
+ *    lookup itself runs WORDS_PIPE words later (the ring persists across
+ *    words_scan calls and is flushed by every function that reads the set);
  *  - clearing between batches is O(1): slots carry a generation number and
  *    a slot is live only if its generation equals the set's.
  */
@@ -50,6 +55,21 @@ typedef struct {
     uint32_t gen;   /* slot is live iff gen == words_set.gen */
 } ws_slot;
 
+/* Deferred short-word insertions: hashed and prefetched, looked up
+ * WORDS_PIPE insertions later, when the slot's cache line has arrived. */
+#ifndef WORDS_PIPE
+#define WORDS_PIPE 32u /* power of two */
+#endif
+
+typedef struct {
+    uint64_t lo[WORDS_PIPE];  /* zero-padded word bytes 0..7 */
+    uint64_t hi[WORDS_PIPE];  /* zero-padded word bytes 8..15 */
+    uint64_t h[WORDS_PIPE];   /* hash_short() of the word */
+    uint64_t add[WORDS_PIPE]; /* occurrences to add */
+    uint32_t len[WORDS_PIPE]; /* word length (<= 16) */
+    size_t head;              /* words pushed so far */
+} ws_pipe;
+
 struct words_set {
     ws_slot *slots;   /* capacity = mask + 1 slots, calloc'ed (gen 0 = free) */
     size_t mask;      /* capacity - 1; capacity is a power of two */
@@ -60,6 +80,7 @@ struct words_set {
     char *arena;      /* bytes of the distinct words longer than 16 bytes */
     size_t arena_len; /* bytes used in the arena */
     size_t arena_cap; /* bytes allocated for the arena */
+    ws_pipe pipe;     /* pending insertions, see set_flush() */
 };
 
 /* ------------------------------------------------------------------ */
@@ -129,12 +150,24 @@ static inline const char *slot_word(const words_set *s, const ws_slot *sl)
 /* ------------------------------------------------------------------ */
 /* the set                                                              */
 
+static void set_flush(const words_set *s);
+
+/* Zeroed slot array aligned to a cache line (so no slot straddles two
+ * lines; calloc's large chunks are only 16-byte aligned). */
+static ws_slot *slots_alloc(size_t n)
+{
+    ws_slot *p = aligned_alloc(64, n * sizeof *p); /* n >= 1024: multiple of 64 */
+    if (p)
+        memset(p, 0, n * sizeof *p);
+    return p;
+}
+
 words_set *words_set_new(void)
 {
     words_set *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
-    s->slots = calloc(WORDS_INIT_SLOTS, sizeof *s->slots);
+    s->slots = slots_alloc(WORDS_INIT_SLOTS);
     s->arena = malloc(WORDS_INIT_ARENA);
     if (!s->slots || !s->arena) {
         free(s->slots);
@@ -167,11 +200,20 @@ void words_set_clear(words_set *s)
     s->size = 0;
     s->arena_len = 0;
     s->oom = false;
+    s->pipe.head = 0; /* pending insertions belong to the old contents */
 }
 
-size_t words_set_size(const words_set *s) { return s->size; }
+size_t words_set_size(const words_set *s)
+{
+    set_flush(s);
+    return s->size;
+}
 
-bool words_set_oom(const words_set *s) { return s->oom; }
+bool words_set_oom(const words_set *s)
+{
+    set_flush(s);
+    return s->oom;
+}
 
 /* Double the table; -1 on OOM (the old table stays valid). */
 static int set_grow(words_set *s)
@@ -180,7 +222,7 @@ static int set_grow(words_set *s)
     if (cap > SIZE_MAX / 2 / sizeof(ws_slot))
         return -1;
     size_t ncap = cap * 2, nmask = ncap - 1;
-    ws_slot *ns = calloc(ncap, sizeof *ns);
+    ws_slot *ns = slots_alloc(ncap);
     if (!ns)
         return -1;
     const uint32_t gen = s->gen;
@@ -291,9 +333,50 @@ static int set_add_long(words_set *s, const char *p, size_t len, uint64_t h,
     return 0;
 }
 
+static inline void pipe_do(words_set *set, size_t i)
+{
+    const ws_pipe *pp = &set->pipe;
+    if (set_add_short(set, pp->lo[i], pp->hi[i], pp->len[i], pp->h[i],
+                      pp->add[i]))
+        set->oom = true;
+}
+
+/* Queue a short word; first completes the insertion queued WORDS_PIPE
+ * pushes ago if the ring is full. */
+static inline void pipe_push(words_set *set, uint64_t lo, uint64_t hi,
+                             uint32_t len, uint64_t h, uint64_t add)
+{
+    ws_pipe *pp = &set->pipe;
+    size_t i = pp->head++ & (WORDS_PIPE - 1);
+    if (pp->head > WORDS_PIPE)
+        pipe_do(set, i);
+    __builtin_prefetch(&set->slots[(size_t)h & set->mask], 1, 3);
+    pp->lo[i] = lo;
+    pp->hi[i] = hi;
+    pp->h[i] = h;
+    pp->add[i] = add;
+    pp->len[i] = len;
+}
+
+/* Complete all pending insertions.  Called by everything that reads the
+ * set, including the const accessors: sets only come from words_set_new()
+ * (never const objects), so casting the const away there is well defined;
+ * the deferral is invisible to callers. */
+static void set_flush(const words_set *cset)
+{
+    words_set *set = (words_set *)(uintptr_t)cset;
+    ws_pipe *pp = &set->pipe;
+    if (pp->head == 0)
+        return;
+    size_t n = pp->head < WORDS_PIPE ? pp->head : WORDS_PIPE;
+    for (size_t k = pp->head - n; k < pp->head; k++)
+        pipe_do(set, k & (WORDS_PIPE - 1));
+    pp->head = 0;
+}
+
 /* Add one occurrence of the word buf[s..s+n) (buf has buflen bytes). */
 static inline void set_add_word(words_set *set, const char *buf,
-                                size_t buflen, size_t s, size_t n)
+                                   size_t buflen, size_t s, size_t n)
 {
     const char *p = buf + s;
     if (n <= WORDS_INLINE_MAX) {
@@ -307,8 +390,7 @@ static inline void set_add_word(words_set *set, const char *buf,
             lo = t[0];
             hi = t[1];
         }
-        if (set_add_short(set, lo, hi, (uint32_t)n, hash_short(lo, hi, n), 1))
-            set->oom = true;
+        pipe_push(set, lo, hi, (uint32_t)n, hash_short(lo, hi, n), 1);
     } else if (n > UINT32_MAX ||
                set_add_long(set, p, n, XXH3_64bits(p, n), 1) != 0) {
         set->oom = true;
@@ -319,27 +401,26 @@ int words_set_merge(words_set *dst, const words_set *src)
 {
     if (dst == src)
         return -1;
+    set_flush(src);
     const size_t cap = src->mask + 1;
     for (size_t i = 0; i < cap; i++) {
         const ws_slot *sl = &src->slots[i];
         if (sl->gen != src->gen)
             continue;
-        int rc = sl->len <= WORDS_INLINE_MAX
-                     ? set_add_short(dst, sl->k.w[0], sl->k.w[1], sl->len,
-                                     hash_short(sl->k.w[0], sl->k.w[1], sl->len),
-                                     sl->count)
-                     : set_add_long(dst, src->arena + sl->k.ext.off, sl->len,
-                                    sl->k.ext.hash, sl->count);
-        if (rc) {
+        if (sl->len <= WORDS_INLINE_MAX)
+            pipe_push(dst, sl->k.w[0], sl->k.w[1], sl->len,
+                      hash_short(sl->k.w[0], sl->k.w[1], sl->len), sl->count);
+        else if (set_add_long(dst, src->arena + sl->k.ext.off, sl->len,
+                              sl->k.ext.hash, sl->count))
             dst->oom = true;
-            return -1;
-        }
     }
-    return 0;
+    set_flush(dst);
+    return dst->oom ? -1 : 0;
 }
 
 void words_set_foreach(const words_set *s, words_visit_fn fn, void *ud)
 {
+    set_flush(s);
     const size_t cap = s->mask + 1;
     for (size_t i = 0; i < cap; i++) {
         const ws_slot *sl = &s->slots[i];
@@ -401,6 +482,7 @@ size_t words_set_top(const words_set *s, words_top_entry *out, size_t n)
 {
     if (n == 0 || !out)
         return 0;
+    set_flush(s);
     size_t filled = 0;
     const size_t cap = s->mask + 1;
     for (size_t i = 0; i < cap; i++) {

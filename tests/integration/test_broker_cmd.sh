@@ -18,7 +18,9 @@ parts=$(kcat -L -b "$addr" -t fresh_topic | grep -c "partition ")
 expect_eq "$parts" 4 "partitions of an auto-created topic"
 # kengine against it, as an external broker (topic auto-created, with a note)
 "$KENGINE" lua/seed.lua -q --json "$TMP/o.json" -b "$addr" topic=from_kengine \
-  records=2000 batch_size=500 2>"$TMP/kerr" || { cat "$TMP/kerr"; fail "kengine exit $?"; }
+  records=2000 batch_size=500 2>"$TMP/kerr" || { rc=$?; cat "$TMP/kerr"; fail "kengine exit $rc"; }
+grep -q "cannot create topics" "$TMP/kerr" || fail "no note that the broker cannot create topics"
+ok "kengine notes that this broker creates topics on first use"
 expect_eq "$(json_get "$TMP/o.json" summary consumed)" 2000 consumed
 expect_eq "$(json_get "$TMP/o.json" summary lost)" 0 lost
 kill -INT $pid
