@@ -52,7 +52,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define CHUNK_SIZE ((size_t)64 * 1024)
+#ifndef CSVSRC_CHUNK_SIZE /* overridable to test chunk boundaries */
+#define CSVSRC_CHUNK_SIZE (64 * 1024)
+#endif
+#define CHUNK_SIZE ((size_t)CSVSRC_CHUNK_SIZE)
+_Static_assert(CSVSRC_CHUNK_SIZE >= 4, "BOM detection needs 3 bytes in the first chunk");
 #define DEFAULT_CACHE_LIMIT ((size_t)64 << 20)
 #define LIBCSV_BLK_SIZE ((size_t)64 * 1024)
 

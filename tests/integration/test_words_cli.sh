@@ -10,6 +10,6 @@ ok "$(wc -l <"$TMP/c.txt") batches identical"
 "$KENGINE" words --json --batch 4000 - <"$TMP/msgs" | python3 -c '
 import json,sys
 ev=[json.loads(l) for l in sys.stdin]
-assert ev[-1]["type"]=="words_summary" and ev[-1]["messages"]==25005, ev[-1]' ||
+assert ev[-1]["type"]=="words_summary" and ev[-1]["messages"]==25004, ev[-1]' ||
   fail "--json from stdin"
 ok "NDJSON from stdin"
