@@ -376,7 +376,7 @@ static void set_flush(const words_set *cset)
 
 /* Add one occurrence of the word buf[s..s+n) (buf has buflen bytes). */
 static inline void set_add_word(words_set *set, const char *buf,
-                                   size_t buflen, size_t s, size_t n)
+                                size_t buflen, size_t s, size_t n)
 {
     const char *p = buf + s;
     if (n <= WORDS_INLINE_MAX) {

@@ -18,7 +18,9 @@
 
 /* Exact set of distinct words (byte strings) with per-word occurrence
  * counts.  Reusable: words_set_clear() keeps the memory for the next batch.
- * Not thread-safe; use one set per thread. */
+ * Insertions of short words are deferred a few dozen words (to overlap
+ * cache misses) and completed by any function reading the set, so even
+ * the const accessors write: not thread-safe, use one set per thread. */
 typedef struct words_set words_set;
 
 words_set *words_set_new(void);            /* NULL on OOM */

@@ -23,7 +23,9 @@
 #include <string.h>
 #include <time.h>
 
+#ifndef CLI_BUF_SIZE /* overridable to test the long-line paths */
 #define CLI_BUF_SIZE (4u << 20)  /* read buffer, grown only for huge words */
+#endif
 #define CLI_DEFAULT_BATCH 10000u
 
 static void usage(FILE *out)

@@ -452,6 +452,38 @@ static void test_merge(void **state)
     words_set_free(t);
 }
 
+/* Insertions are deferred in a ring inside the set: every reader must see
+ * them, and clear must drop them. */
+static void test_deferred_insertions(void **state)
+{
+    (void)state;
+    words_set *a = words_set_new(), *t = words_set_new();
+    assert_non_null(a);
+    assert_non_null(t);
+    words_scan(t, "p q p", 5);       /* pending in dst */
+    words_scan(a, "p r", 3);          /* pending in src */
+    assert_int_equal(words_set_merge(t, a), 0);
+    assert_int_equal(count_of(t, "p"), 3);
+    assert_int_equal(count_of(t, "r"), 1);
+    words_scan(t, "q q", 3);
+    words_top_entry top[3];
+    assert_int_equal(words_set_top(t, top, 3), 3);
+    assert_memory_equal(top[0].word, "p", 1); /* p:3 q:3 r:1 */
+    assert_memory_equal(top[1].word, "q", 1);
+    words_scan(t, "zz", 2);
+    words_set_clear(t);                /* drops the pending "zz" */
+    assert_int_equal(words_set_size(t), 0);
+    words_scan(t, "zz", 2);
+    size_t n;
+    ref_word *w = collect(t, &n);
+    assert_int_equal(n, 1);
+    assert_int_equal(w[0].count, 1);
+    free(w);
+    assert_false(words_set_oom(t));
+    words_set_free(a);
+    words_set_free(t);                 /* with pending insertions */
+}
+
 static void test_top(void **state)
 {
     (void)state;
@@ -644,6 +676,7 @@ int main(void)
         cmocka_unit_test(test_scan_null_set),
         cmocka_unit_test(test_clear_reuse),
         cmocka_unit_test(test_merge),
+        cmocka_unit_test(test_deferred_insertions),
         cmocka_unit_test(test_top),
         cmocka_unit_test(test_growth_million),
         cmocka_unit_test(test_cli),
