@@ -33,6 +33,23 @@ static uint64_t new_run_id(void) {
     return id ? id : 1;
 }
 
+/* Messages lost: when this run produced, sequence numbers it sent whose
+ * delivery did not fail and that were never consumed; when it only
+ * consumed, the records it expected and did not find. */
+static uint64_t count_lost(const workload *wl, const kafka_producer_job *pj,
+                           const kafka_consumer_job *cj) {
+    if (!wl->produce) {
+        uint64_t want = wl->nphases ? workload_phase_records(wl) : wl->records;
+        uint64_t got = cj->distinct + cj->unsequenced;
+        return want > got ? want - got : 0;
+    }
+    uint64_t lost = 0;
+    for (uint64_t seq = 0; seq < pj->sent; seq++)
+        if (!pipeline_bits_get(&cj->seen, seq) && !pipeline_bits_get(&pj->failed, seq))
+            lost++;
+    return lost;
+}
+
 int engine_run(const workload *wl, engine_batch_fn on_batch, void *ud,
                report_summary *s, char *err, size_t errlen) {
     memset(s, 0, sizeof *s);
@@ -47,7 +64,10 @@ int engine_run(const workload *wl, engine_batch_fn on_batch, void *ud,
     int rc = 0;
     kafka_embedded *emb = NULL;
     csvsrc *csv = NULL;
+    csvsrc_opts copts = {.ragged = wl->ragged};
     pipeline pl;
+    kafka_producer_job pj = {0};
+    kafka_consumer_job cj = {0};
     if (pipeline_init(&pl, wl)) {
         snprintf(err, errlen, "cannot initialise threads");
         return 1;
@@ -56,8 +76,7 @@ int engine_run(const workload *wl, engine_batch_fn on_batch, void *ud,
 
     /* Input first: a bad CSV is reported before any broker work. */
     if (wl->produce) {
-        csvsrc_opts o = {0};
-        csv = csvsrc_open(wl->csv, &o, err, errlen);
+        csv = csvsrc_open(wl->csv, &copts, err, errlen);
         if (!csv) {
             rc = 2;
             goto done;
@@ -85,9 +104,14 @@ int engine_run(const workload *wl, engine_batch_fn on_batch, void *ud,
         goto done;
     }
 
-    kafka_producer_job pj = {.pl = &pl, .csv = csv};
-    kafka_consumer_job cj = {.pl = &pl, .latency = stats_hist_new()};
-    if (!cj.latency) {
+    pj.pl = &pl;
+    pj.csv = csv;
+    cj.pl = &pl;
+    cj.latency = stats_hist_new();
+    bool oom = !cj.latency;
+    for (size_t i = 0; i < wl->nphases && i < PIPELINE_MAX_PHASES; i++)
+        oom |= !(cj.phase_latency[i] = stats_hist_new());
+    if (oom) {
         snprintf(err, errlen, "out of memory");
         rc = 1;
         goto done;
@@ -118,6 +142,7 @@ int engine_run(const workload *wl, engine_batch_fn on_batch, void *ud,
         if (r < 0) break;
         if (r == 0) continue;
         int h = on_batch ? on_batch(ud, &b) : 0;
+        report_batch_free(&b);
         if (h && !hook_rc) {
             hook_rc = h;
             atomic_store(&pl.stop, true);
@@ -130,18 +155,30 @@ int engine_run(const workload *wl, engine_batch_fn on_batch, void *ud,
     s->delivered = pj.delivered;
     s->delivery_errors = pj.errors;
     s->produce_seconds = pj.produce_seconds;
+    if (wl->nphases) s->records = wl->produce ? pj.sent : workload_phase_records(wl);
     if (wl->consume) {
         s->consumed = cj.consumed;
-        s->lost = cj.lost;
+        s->lost = count_lost(wl, &pj, &cj);
         s->duplicates = cj.duplicates;
         s->words = cj.words;
+        s->bytes = cj.bytes;
         s->unique_words_total = cj.unique_words_total;
         s->consume_seconds = cj.consume_seconds;
-        s->lat_p50_ms = (double)stats_hist_percentile(cj.latency, 50) / 1000.0;
-        s->lat_p99_ms = (double)stats_hist_percentile(cj.latency, 99) / 1000.0;
-        s->lat_max_ms = (double)stats_hist_max(cj.latency) / 1000.0;
+        s->latency = cj.latency;
+        cj.latency = NULL;
     }
-    stats_hist_free(cj.latency);
+    if (wl->nphases && (s->phases = calloc(wl->nphases, sizeof *s->phases))) {
+        for (size_t i = 0; i < wl->nphases && i < PIPELINE_MAX_PHASES; i++) {
+            report_phase *ph = &s->phases[s->nphases++];
+            ph->name = wl->phases[i].name;
+            ph->sent = pj.phase_sent[i];
+            ph->seconds = pj.phase_seconds[i];
+            ph->target_rate = wl->phases[i].rate;
+            ph->consumed = cj.phase_consumed[i];
+            ph->latency = cj.phase_latency[i];
+            cj.phase_latency[i] = NULL;
+        }
+    }
 
     rc = pl.exit_code;
     if (pl.error[0]) snprintf(err, errlen, "%s", pl.error);
@@ -160,6 +197,10 @@ done:
         s->peak_rss_mb = stats_peak_rss_mb();
         snprintf(s->error, sizeof s->error, "%s", err);
     }
+    stats_hist_free(cj.latency);
+    for (size_t i = 0; i < PIPELINE_MAX_PHASES; i++) stats_hist_free(cj.phase_latency[i]);
+    pipeline_bits_free(&pj.failed);
+    pipeline_bits_free(&cj.seen);
     if (csv) csvsrc_close(csv);
     kafka_embedded_stop(emb);
     pipeline_destroy(&pl);

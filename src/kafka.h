@@ -23,13 +23,32 @@
 
 /* ---- embedded broker ---- */
 typedef struct kafka_embedded kafka_embedded;
-/* Starts an in-process cluster of `brokers` brokers. NULL + err on failure. */
+/* Starts an in-process cluster of `brokers` brokers (ids 1..brokers).
+ * NULL + err on failure. */
 kafka_embedded *kafka_embedded_start(int brokers, char *err, size_t errlen);
 const char *kafka_embedded_bootstraps(const kafka_embedded *e);
-/* Creates `topic` with `partitions` partitions (replication 1). */
+int kafka_embedded_brokers(const kafka_embedded *e);
+/* Creates `topic` with `partitions` partitions, replicated on every broker
+ * (at most 3), as the cluster does for topics created on first use. */
 int kafka_embedded_topic(kafka_embedded *e, const char *topic, int partitions,
                          char *err, size_t errlen);
 void kafka_embedded_stop(kafka_embedded *e);
+
+/* Faults (`kengine broker --fault`). Each returns 0, or -1 with the reason
+ * in msg; on success msg describes what was done. */
+/* Broker `id` goes down: its connections are closed and no new one is
+ * served. Partitions it leads move to another broker that is up, when there
+ * is one (the mock shares one log per partition between its brokers, so
+ * nothing is lost); with none, they stay unavailable until it is up. */
+int kafka_embedded_broker_down(kafka_embedded *e, int id, char *msg, size_t msglen);
+int kafka_embedded_broker_up(kafka_embedded *e, int id, char *msg, size_t msglen);
+/* Adds `ms` of round-trip time to every broker's responses (0 = none). */
+int kafka_embedded_rtt(kafka_embedded *e, int ms, char *msg, size_t msglen);
+typedef enum { KAFKA_EMBEDDED_PRODUCE, KAFKA_EMBEDDED_FETCH } kafka_embedded_api;
+/* The next `count` requests of `api` (to any broker) fail with retriable
+ * errors (leadership / timeout errors; nothing is appended or read). */
+int kafka_embedded_request_errors(kafka_embedded *e, kafka_embedded_api api, int count,
+                                  char *msg, size_t msglen);
 
 /* ---- admin ---- */
 /* Connects to `brokers` (failing after a bounded timeout with the address
@@ -46,8 +65,11 @@ typedef struct {
     csvsrc *csv;                /* rows to send (owned by the caller) */
     uint64_t sent;              /* messages accepted by the client */
     uint64_t delivered;         /* successful delivery reports */
-    uint64_t errors;            /* failed delivery reports */
+    uint64_t errors;            /* failed deliveries (reports, or refused locally) */
     double produce_seconds;     /* first send to last delivery report */
+    pipeline_bits failed;       /* sequence numbers whose delivery failed */
+    uint64_t phase_sent[PIPELINE_MAX_PHASES];     /* per phase: messages sent */
+    double phase_seconds[PIPELINE_MAX_PHASES];    /* per phase: first to last send */
 } kafka_producer_job;
 /* Thread body: produces wl->records messages. */
 void *kafka_producer_thread(void *job);
@@ -57,10 +79,15 @@ typedef struct {
     pipeline *pl;
     uint64_t consumed;          /* messages of this run (incl. duplicates) */
     uint64_t foreign;           /* messages of other runs, skipped */
-    uint64_t lost, duplicates;
-    uint64_t words, unique_words_total;
+    uint64_t distinct;          /* distinct sequence numbers seen */
+    uint64_t unsequenced;       /* messages without a kengine header */
+    uint64_t duplicates;
+    uint64_t words, unique_words_total, bytes;
     double consume_seconds;     /* first to last message */
-    stats_hist *latency;        /* run-wide end-to-end latency, microseconds */
+    pipeline_bits seen;         /* sequence numbers seen */
+    stats_hist *latency;        /* run-wide end-to-end latency (us); set by the caller */
+    uint64_t phase_consumed[PIPELINE_MAX_PHASES];
+    stats_hist *phase_latency[PIPELINE_MAX_PHASES]; /* set by the caller, per phase */
 } kafka_consumer_job;
 void *kafka_consumer_thread(void *job);
 

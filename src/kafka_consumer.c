@@ -9,7 +9,8 @@
  * the offset where this run's messages begin (read before producing) and
  * skips messages of other runs by the run id in the "kengine" header, so
  * old data in a reused topic never counts. Sequence numbers are tracked in
- * a bitmap of `records` bits: lost = never seen, duplicates = seen twice.
+ * a bitmap (one bit per record): the engine derives the loss from it,
+ * duplicates are counted here.
  */
 #include "kafka.h"
 #include "kafka_conf.h"
@@ -26,6 +27,27 @@ typedef struct {
     double start, cpu_start; /* the current batch's interval start */
 } batch_state;
 
+/* The batch's N most frequent words, copied for the event. */
+static void top_words(const words_set *set, size_t n, report_batch *b) {
+    words_top_entry tmp[64];
+    words_top_entry *e = n <= 64 ? tmp : malloc(n * sizeof *e);
+    if (!e) return;
+    size_t got = words_set_top(set, e, n);
+    b->top = calloc(got ? got : 1, sizeof *b->top);
+    if (b->top) {
+        for (size_t i = 0; i < got; i++) {
+            b->top[i].word = malloc(e[i].len + 1);
+            if (!b->top[i].word) break;
+            memcpy(b->top[i].word, e[i].word, e[i].len);
+            b->top[i].word[e[i].len] = '\0';
+            b->top[i].len = e[i].len;
+            b->top[i].count = e[i].count;
+            b->ntop++;
+        }
+    }
+    if (e != tmp) free(e);
+}
+
 static void batch_flush(pipeline *pl, kafka_consumer_job *job, batch_state *bs) {
     if (bs->msgs == 0) return;
     double now = stats_now(), cpu = stats_cpu_seconds(), secs = now - bs->start;
@@ -36,12 +58,11 @@ static void batch_flush(pipeline *pl, kafka_consumer_job *job, batch_state *bs) 
         .msgs_per_sec = secs > 0 ? (double)bs->msgs / secs : 0,
         .mb_per_sec = secs > 0 ? (double)bs->bytes / secs / 1048576.0 : 0,
         .cpu_percent = secs > 0 ? 100.0 * (cpu - bs->cpu_start) / secs : 0,
-        .rss_mb = stats_rss_mb(),
-        .lat_p50_ms = (double)stats_hist_percentile(bs->batch_lat, 50) / 1000.0,
-        .lat_p99_ms = (double)stats_hist_percentile(bs->batch_lat, 99) / 1000.0,
-        .lat_max_ms = (double)stats_hist_max(bs->batch_lat) / 1000.0};
+        .rss_mb = stats_rss_mb(), .latency = stats_hist_dup(bs->batch_lat)};
+    if (pl->wl->top_words) top_words(bs->batch_words, pl->wl->top_words, &b);
     pipeline_post(pl, &b);
     job->words += bs->words;
+    job->bytes += bs->bytes;
     if (words_set_merge(bs->run_words, bs->batch_words))
         pipeline_fail(pl, 1, "out of memory counting distinct words");
     words_set_clear(bs->batch_words);
@@ -105,19 +126,17 @@ void *kafka_consumer_thread(void *arg) {
     kafka_consumer_job *job = arg;
     pipeline *pl = job->pl;
     const workload *wl = pl->wl;
-    const uint64_t records = wl->records;
+    /* records expected; 0 = unknown (phases bounded by duration) */
+    const uint64_t records = wl->nphases ? workload_phase_records(wl) : wl->records;
     const bool producing = wl->produce;
     char err[512];
     batch_state bs = {0};
-    uint8_t *seen = NULL;
     rd_kafka_t *rk = NULL;
-    uint64_t distinct = 0, unsequenced = 0;
 
     bs.batch_words = words_set_new();
     bs.run_words = words_set_new();
     bs.batch_lat = stats_hist_new();
-    seen = calloc(records / 8 + 1, 1); /* untouched pages cost no memory */
-    if (!bs.batch_words || !bs.run_words || !bs.batch_lat || !seen) {
+    if (!bs.batch_words || !bs.run_words || !bs.batch_lat) {
         pipeline_fail(pl, 1, "consumer: out of memory");
         goto out;
     }
@@ -152,7 +171,7 @@ void *kafka_consumer_thread(void *arg) {
                 const void *v;
                 if (rd_kafka_header_get_last(hdrs, PIPELINE_HEADER, &v, &hsize) ==
                         RD_KAFKA_RESP_ERR_NO_ERROR &&
-                    hsize == PIPELINE_HEADER_LEN)
+                    hsize >= PIPELINE_HEADER_MIN)
                     h = v;
             }
             if (producing && (!h || pipeline_get_u64(h + 16) != pl->run_id)) {
@@ -169,20 +188,24 @@ void *kafka_consumer_thread(void *arg) {
             job->consumed++;
             if (h) {
                 uint64_t seq = pipeline_get_u64(h);
-                if (seq < records) {
-                    uint8_t bit = (uint8_t)(1u << (seq & 7));
-                    if (seen[seq >> 3] & bit) job->duplicates++;
-                    else {
-                        seen[seq >> 3] |= bit;
-                        distinct++;
-                    }
+                int was = records && seq >= records ? 1 : pipeline_bits_set(&job->seen, seq);
+                if (was < 0) {
+                    pipeline_fail(pl, 1, "consumer: out of memory tracking sequence numbers");
+                } else if (was) {
+                    job->duplicates++; /* seen before, or outside this run's range */
                 } else {
-                    job->duplicates++; /* outside this run's range: extra */
+                    job->distinct++;
                 }
                 int64_t lat = stats_wall_us() - (int64_t)pipeline_get_u64(h + 8);
-                stats_hist_record(bs.batch_lat, lat > 0 ? (uint64_t)lat : 0);
+                uint64_t lat_us = lat > 0 ? (uint64_t)lat : 0;
+                stats_hist_record(bs.batch_lat, lat_us);
+                uint32_t ph = hsize >= PIPELINE_HEADER_LEN ? pipeline_get_u32(h + 24) : 0;
+                if (ph < PIPELINE_MAX_PHASES && job->phase_latency[ph]) {
+                    job->phase_consumed[ph]++;
+                    stats_hist_record(job->phase_latency[ph], lat_us);
+                }
             } else {
-                unsequenced++;
+                job->unsequenced++;
             }
             bs.words += words_scan(bs.batch_words, m->payload, m->len);
             bs.bytes += m->len;
@@ -192,12 +215,12 @@ void *kafka_consumer_thread(void *arg) {
             if (bs.msgs == wl->batch_size) batch_flush(pl, job, &bs);
         }
         /* done: every record seen, or every delivered record seen */
-        if (distinct + unsequenced >= records) break;
+        if (records && job->distinct + job->unsequenced >= records) break;
         bool prod_done = !producing || atomic_load(&pl->producer_done);
-        if (producing && prod_done && distinct >= atomic_load(&pl->delivered)) break;
+        if (producing && prod_done && job->distinct >= atomic_load(&pl->delivered)) break;
         double idle_since = last ? last : started;
         if (prod_done && now - idle_since > wl->idle_timeout) {
-            if (!producing || distinct < atomic_load(&pl->delivered))
+            if (!producing || job->distinct < atomic_load(&pl->delivered))
                 fprintf(stderr, "kengine: consumer: no message for %.0f s, stopping\n",
                         wl->idle_timeout);
             break;
@@ -206,13 +229,11 @@ void *kafka_consumer_thread(void *arg) {
     batch_flush(pl, job, &bs);
     job->consume_seconds = last > first ? last - first : 0;
     job->unique_words_total = words_set_size(bs.run_words);
-    job->lost = records > distinct + unsequenced ? records - distinct - unsequenced : 0;
 out:
     if (rk) {
         rd_kafka_consumer_close(rk);
         rd_kafka_destroy(rk);
     }
-    free(seen);
     words_set_free(bs.batch_words);
     words_set_free(bs.run_words);
     stats_hist_free(bs.batch_lat);

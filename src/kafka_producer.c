@@ -2,14 +2,19 @@
  * kafka_producer: the producer thread. Pulls rows from the CSV source
  * (which cycles to replicate them), encodes each into a reused buffer and
  * hands it to librdkafka, which copies it. Delivery reports are counted in
- * the callback, never printed one by one. Every `batch_size` messages a
- * produce_batch event goes to the main thread.
+ * the callback, never printed one by one; failed ones are remembered by
+ * sequence number so loss can be told apart from failed delivery. Every
+ * `batch_size` messages a produce_batch event goes to the main thread.
  *
  * Each message carries the "kengine" header (sequence number, intended
- * send time, run id; see pipeline.h) and its produce time as the Kafka
- * timestamp. With a `rate`, the intended send time of message i is
- * start + i/rate, so latency measured from it includes any stall of ours or
- * the broker's (no coordinated omission).
+ * send time, run id, phase; see pipeline.h) and its produce time as the
+ * Kafka timestamp. With a rate, the intended send time of the i-th message
+ * of a phase is phase start + i/rate, so latency measured from it includes
+ * any stall of ours or the broker's (no coordinated omission).
+ *
+ * Phases run one after another; a phase ends after its `records` messages
+ * or its `duration`. Without phases the workload is one phase of
+ * `records` messages at `rate`.
  */
 #include "kafka.h"
 #include "kafka_conf.h"
@@ -22,23 +27,30 @@ typedef struct {
     kafka_producer_job *job;
     double last_dr;             /* time of the latest delivery report */
     char first_error[256];
+    bool oom;                   /* the failed-bitmap could not grow */
 } producer_state;
+
+static void note_failure(producer_state *st, uint64_t seq, const char *what) {
+    if (!st->job->errors) snprintf(st->first_error, sizeof st->first_error, "%s", what);
+    st->job->errors++;
+    if (pipeline_bits_set(&st->job->failed, seq) < 0) st->oom = true;
+}
 
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
     (void)rk;
     producer_state *st = opaque;
     if (m->err) {
-        if (!st->job->errors)
-            snprintf(st->first_error, sizeof st->first_error, "%s",
-                     rd_kafka_err2str(m->err));
-        st->job->errors++;
+        char what[256];
+        snprintf(what, sizeof what, "record %llu: %s",
+                 (unsigned long long)(uintptr_t)m->_private, rd_kafka_err2str(m->err));
+        note_failure(st, (uint64_t)(uintptr_t)m->_private, what);
     } else {
         st->job->delivered++;
     }
     st->last_dr = stats_now();
 }
 
-/* Index of the key column in the header, or -1 (error set) if absent. */
+/* Index of the key column in the header, or -1 if absent. */
 static int key_column(const csvsrc_row *hdr, const char *key) {
     size_t klen = strlen(key);
     for (size_t i = 0; i < hdr->nfields; i++)
@@ -46,11 +58,31 @@ static int key_column(const csvsrc_row *hdr, const char *key) {
     return -1;
 }
 
-/* Serves delivery reports until all sent messages are reported or the
- * deadline passes. Returns messages still in flight. */
+/* Serves delivery reports until none is outstanding or the deadline
+ * passes. Returns messages still in flight. */
 static int drain(rd_kafka_t *rk, double deadline) {
     while (rd_kafka_outq_len(rk) > 0 && stats_now() < deadline) rd_kafka_poll(rk, 50);
     return rd_kafka_outq_len(rk);
+}
+
+/* The phase plan: the workload's phases, or one phase for the whole run. */
+typedef struct {
+    uint64_t records;   /* 0 = until duration */
+    double duration;    /* 0 = until records */
+    double rate;
+    const char *name;   /* NULL for the implicit single phase */
+} phase_plan;
+
+static size_t plan_phases(const workload *wl, phase_plan *plan) {
+    if (!wl->nphases) {
+        plan[0] = (phase_plan){wl->records, 0, wl->rate, NULL};
+        return 1;
+    }
+    size_t n = wl->nphases < PIPELINE_MAX_PHASES ? wl->nphases : PIPELINE_MAX_PHASES;
+    for (size_t i = 0; i < n; i++)
+        plan[i] = (phase_plan){wl->phases[i].records, wl->phases[i].duration,
+                               wl->phases[i].rate, wl->phases[i].name};
+    return n;
 }
 
 void *kafka_producer_thread(void *arg) {
@@ -103,102 +135,154 @@ void *kafka_producer_thread(void *arg) {
         if (row_words) memset(row_words, 0xff, nrows * sizeof *row_words);
     }
 
-    const uint64_t records = wl->records, bsize = wl->batch_size;
-    const uint64_t nbatches = (records + bsize - 1) / bsize;
+    phase_plan plan[PIPELINE_MAX_PHASES];
+    const size_t nphases = plan_phases(wl, plan);
+    const uint64_t total = wl->nphases ? workload_phase_records(wl) : wl->records;
+    const uint64_t bsize = wl->batch_size;
+    const uint64_t nbatches = total ? (total + bsize - 1) / bsize : 0;
     double first_send = 0, batch_start = stats_now(), cpu_start = stats_cpu_seconds();
-    const int64_t start_us = stats_wall_us();
     uint64_t batch_msgs = 0, batch_bytes = 0, batch_words = 0, batch_no = 0;
     unsigned char hdrval[PIPELINE_HEADER_LEN];
     pipeline_put_u64(hdrval + 16, pl->run_id);
+    uint64_t seq = 0;
+    bool stopped = false;
 
-    for (uint64_t seq = 0; seq < records && !atomic_load(&pl->stop); seq++) {
-        csvsrc_row row;
-        if (csvsrc_next(job->csv, &row, err, sizeof err) < 0) {
-            pipeline_fail(pl, 2, "%s", err);
-            break;
-        }
-        if (encode_row(&buf, wl->format, hdr, &row)) {
-            pipeline_fail(pl, 1, "out of memory encoding a message");
-            break;
-        }
-        uint64_t w;
-        if (row_words && row.index < nrows) {
-            if (row_words[row.index] == UINT32_MAX)
-                row_words[row.index] = (uint32_t)words_count(buf.data, buf.len);
-            w = row_words[row.index];
-        } else {
-            w = words_count(buf.data, buf.len);
-        }
-
-        int64_t send_us;
-        if (wl->rate > 0) {
-            send_us = start_us + (int64_t)((double)seq * 1e6 / wl->rate);
-            for (int64_t now; (now = stats_wall_us()) < send_us && !atomic_load(&pl->stop);) {
-                int64_t ms = (send_us - now) / 1000;
-                rd_kafka_poll(rk, ms > 100 ? 100 : (int)ms);
+    for (size_t ph = 0; ph < nphases && !stopped; ph++) {
+        const phase_plan *pp = &plan[ph];
+        const int64_t start_us = stats_wall_us();
+        const double start = stats_now();
+        double last_send = start;
+        pipeline_put_u32(hdrval + 24, (uint32_t)ph);
+        for (uint64_t i = 0;; i++, seq++) {
+            if (pp->records && i >= pp->records) break;
+            if (pp->duration > 0 && stats_now() - start >= pp->duration) break;
+            if (atomic_load(&pl->stop)) {
+                stopped = true;
+                break;
             }
-        } else {
-            send_us = stats_wall_us();
-        }
-        /* the embedded broker forgets old data: stay within reach of the consumer */
-        while (pl->window_bytes && !atomic_load(&pl->stop) &&
-               atomic_load(&pl->produced_bytes) - atomic_load(&pl->consumed_bytes) >
-                   pl->window_bytes)
-            rd_kafka_poll(rk, 1);
+            csvsrc_row row;
+            if (csvsrc_next(job->csv, &row, err, sizeof err) < 0) {
+                pipeline_fail(pl, 2, "%s", err);
+                stopped = true;
+                break;
+            }
+            if (encode_row(&buf, wl->format, hdr, &row)) {
+                pipeline_fail(pl, 1, "out of memory encoding a message");
+                stopped = true;
+                break;
+            }
+            uint64_t w;
+            if (row_words && row.index < nrows) {
+                if (row_words[row.index] == UINT32_MAX)
+                    row_words[row.index] = (uint32_t)words_count(buf.data, buf.len);
+                w = row_words[row.index];
+            } else {
+                w = words_count(buf.data, buf.len);
+            }
 
-        pipeline_put_u64(hdrval, seq);
-        pipeline_put_u64(hdrval + 8, (uint64_t)send_us);
-        const void *kptr = keycol >= 0 ? row.fields[keycol] : NULL;
-        size_t klen = keycol >= 0 ? row.lens[keycol] : 0;
-        if (!first_send) first_send = stats_now();
-        rd_kafka_resp_err_t e;
-        for (;;) {
-            e = rd_kafka_producev(
-                rk, RD_KAFKA_V_TOPIC(wl->topic), RD_KAFKA_V_VALUE(buf.data, buf.len),
-                RD_KAFKA_V_KEY(kptr, klen), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                RD_KAFKA_V_TIMESTAMP(stats_wall_us() / 1000),
-                RD_KAFKA_V_HEADER(PIPELINE_HEADER, hdrval, PIPELINE_HEADER_LEN),
-                RD_KAFKA_V_END);
-            if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL || atomic_load(&pl->stop)) break;
-            rd_kafka_poll(rk, 10);
+            int64_t send_us;
+            if (pp->rate > 0) {
+                send_us = start_us + (int64_t)((double)i * 1e6 / pp->rate);
+                for (int64_t now; (now = stats_wall_us()) < send_us && !atomic_load(&pl->stop);) {
+                    int64_t ms = (send_us - now) / 1000;
+                    rd_kafka_poll(rk, ms > 100 ? 100 : (int)ms);
+                }
+            } else {
+                send_us = stats_wall_us();
+            }
+            /* the embedded broker forgets old data: stay within reach of the consumer */
+            while (pl->window_bytes && !atomic_load(&pl->stop) &&
+                   atomic_load(&pl->produced_bytes) - atomic_load(&pl->consumed_bytes) >
+                       pl->window_bytes)
+                rd_kafka_poll(rk, 1);
+
+            pipeline_put_u64(hdrval, seq);
+            pipeline_put_u64(hdrval + 8, (uint64_t)send_us);
+            const void *kptr = keycol >= 0 ? row.fields[keycol] : NULL;
+            size_t klen = keycol >= 0 ? row.lens[keycol] : 0;
+            if (!first_send) first_send = stats_now();
+            rd_kafka_resp_err_t e;
+            for (;;) {
+                e = rd_kafka_producev(
+                    rk, RD_KAFKA_V_TOPIC(wl->topic), RD_KAFKA_V_VALUE(buf.data, buf.len),
+                    RD_KAFKA_V_KEY(kptr, klen), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                    RD_KAFKA_V_TIMESTAMP(stats_wall_us() / 1000),
+                    RD_KAFKA_V_HEADER(PIPELINE_HEADER, hdrval, PIPELINE_HEADER_LEN),
+                    RD_KAFKA_V_OPAQUE((void *)(uintptr_t)seq), RD_KAFKA_V_END);
+                if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL || atomic_load(&pl->stop)) break;
+                rd_kafka_poll(rk, 10);
+            }
+            if (e == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) {
+                /* refused before sending: counted as a failed delivery */
+                char what[256];
+                snprintf(what, sizeof what,
+                         "record %llu (%s line %llu): message of %zu bytes is larger than "
+                         "the producer's message.max.bytes",
+                         (unsigned long long)seq, wl->csv, (unsigned long long)row.line,
+                         buf.len);
+                job->sent++;
+                note_failure(&st, seq, what);
+                if (wl->oversize == WORKLOAD_OVERSIZE_STOP) {
+                    pipeline_fail(pl, 1, "%s", what);
+                    stopped = true;
+                    break;
+                }
+            } else if (e) {
+                if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+                    pipeline_fail(pl, 1, "produce to '%s' failed: %s", wl->topic,
+                                  rd_kafka_err2str(e));
+                stopped = true;
+                break;
+            } else {
+                job->sent++;
+                atomic_fetch_add(&pl->produced_bytes, buf.len);
+            }
+            job->phase_sent[ph]++;
+            last_send = stats_now();
+            if (wl->mode == WORKLOAD_SYNC) {
+                while (job->delivered + job->errors < job->sent && !atomic_load(&pl->stop))
+                    rd_kafka_poll(rk, 100);
+            } else if ((job->sent & 1023) == 0) {
+                rd_kafka_poll(rk, 0);
+            }
+            batch_msgs++;
+            batch_bytes += buf.len;
+            batch_words += w;
+            if (batch_msgs == bsize) {
+                double now = stats_now(), cpu = stats_cpu_seconds();
+                double secs = now - batch_start;
+                report_batch b = {
+                    .role = REPORT_PRODUCE, .batch = ++batch_no, .batches = nbatches,
+                    .messages = batch_msgs, .bytes = batch_bytes, .words = batch_words,
+                    .delivered = job->delivered, .seconds = secs,
+                    .msgs_per_sec = secs > 0 ? (double)batch_msgs / secs : 0,
+                    .mb_per_sec = secs > 0 ? (double)batch_bytes / secs / 1048576.0 : 0,
+                    .cpu_percent = secs > 0 ? 100.0 * (cpu - cpu_start) / secs : 0,
+                    .rss_mb = stats_rss_mb(), .phase = pp->name};
+                pipeline_post(pl, &b);
+                batch_start = now;
+                cpu_start = cpu;
+                batch_msgs = batch_bytes = batch_words = 0;
+            }
+            if (rd_kafka_fatal_error(rk, errstr, sizeof errstr)) {
+                pipeline_fail(pl, 1, "producer fatal error: %s", errstr);
+                stopped = true;
+                break;
+            }
         }
-        if (e) {
-            if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL)
-                pipeline_fail(pl, 1, "produce to '%s' failed: %s", wl->topic,
-                              rd_kafka_err2str(e));
-            break;
-        }
-        job->sent++;
-        atomic_fetch_add(&pl->produced_bytes, buf.len);
-        if (wl->mode == WORKLOAD_SYNC) {
-            while (job->delivered + job->errors < job->sent && !atomic_load(&pl->stop))
-                rd_kafka_poll(rk, 100);
-        } else if ((job->sent & 1023) == 0) {
-            rd_kafka_poll(rk, 0);
-        }
-        batch_msgs++;
-        batch_bytes += buf.len;
-        batch_words += w;
-        if (batch_msgs == bsize || seq + 1 == records) {
-            double now = stats_now(), cpu = stats_cpu_seconds();
-            double secs = now - batch_start;
-            report_batch b = {
-                .role = REPORT_PRODUCE, .batch = ++batch_no, .batches = nbatches,
-                .messages = batch_msgs, .bytes = batch_bytes, .words = batch_words,
-                .delivered = job->delivered, .seconds = secs,
-                .msgs_per_sec = secs > 0 ? (double)batch_msgs / secs : 0,
-                .mb_per_sec = secs > 0 ? (double)batch_bytes / secs / 1048576.0 : 0,
-                .cpu_percent = secs > 0 ? 100.0 * (cpu - cpu_start) / secs : 0,
-                .rss_mb = stats_rss_mb()};
-            pipeline_post(pl, &b);
-            batch_start = now;
-            cpu_start = cpu;
-            batch_msgs = batch_bytes = batch_words = 0;
-        }
-        if (rd_kafka_fatal_error(rk, errstr, sizeof errstr)) {
-            pipeline_fail(pl, 1, "producer fatal error: %s", errstr);
-            break;
-        }
+        job->phase_seconds[ph] = job->phase_sent[ph] ? last_send - start : 0;
+    }
+    if (batch_msgs) { /* the final partial batch */
+        double now = stats_now(), secs = now - batch_start;
+        report_batch b = {
+            .role = REPORT_PRODUCE, .batch = ++batch_no, .batches = nbatches,
+            .messages = batch_msgs, .bytes = batch_bytes, .words = batch_words,
+            .delivered = job->delivered, .seconds = secs,
+            .msgs_per_sec = secs > 0 ? (double)batch_msgs / secs : 0,
+            .mb_per_sec = secs > 0 ? (double)batch_bytes / secs / 1048576.0 : 0,
+            .cpu_percent = secs > 0 ? 100.0 * (stats_cpu_seconds() - cpu_start) / secs : 0,
+            .rss_mb = stats_rss_mb(), .phase = plan[nphases - 1].name};
+        pipeline_post(pl, &b);
     }
 
     /* Flush: wait for every delivery report. The message timeout
@@ -210,10 +294,11 @@ void *kafka_producer_thread(void *arg) {
         drain(rk, stats_now() + 5.0);
     }
     if (first_send && st.last_dr) job->produce_seconds = st.last_dr - first_send;
+    if (st.oom) pipeline_error(pl, 1, "out of memory tracking failed deliveries");
     if (job->errors)
-        pipeline_error(pl, 1, "%llu of %llu messages failed delivery (first error: %s)",
-                      (unsigned long long)job->errors, (unsigned long long)job->sent,
-                      st.first_error);
+        pipeline_error(pl, 1, "%llu of %llu messages failed delivery (first: %s)",
+                       (unsigned long long)job->errors, (unsigned long long)job->sent,
+                       st.first_error);
 out:
     atomic_store(&pl->delivered, job->delivered);
     atomic_store(&pl->producer_done, true);

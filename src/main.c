@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "broker_cli.h"
 #include "engine.h"
 #include "kafka.h"
 #include "report.h"
@@ -62,72 +63,6 @@ static void install_signals(void) {
     signal(SIGPIPE, SIG_IGN);
 }
 
-/* ---- kengine broker ---- */
-
-static int cmd_broker(int argc, char **argv) {
-    kafka_embedded *e;
-    char err[512];
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            printf("usage: kengine broker [--topic NAME:PARTITIONS ...]\n"
-                   "Runs the embedded broker until SIGINT/SIGTERM. The bootstrap address\n"
-                   "is the first line of stdout. Topics not named are created on first\n"
-                   "use with 4 partitions. It keeps only ~5 MiB per partition.\n");
-            return 0;
-        }
-    }
-    e = kafka_embedded_start(1, err, sizeof err);
-    if (!e) {
-        fprintf(stderr, "kengine broker: %s\n", err);
-        return EXIT_RUNTIME;
-    }
-    int rc = 0;
-    for (int i = 1; i < argc && rc == 0; i++) {
-        if (strcmp(argv[i], "--topic") != 0 || i + 1 >= argc) {
-            fprintf(stderr, "kengine broker: unexpected argument '%s' "
-                            "(expected --topic NAME:PARTITIONS)\n", argv[i]);
-            rc = EXIT_USAGE;
-            break;
-        }
-        char *spec = argv[++i];
-        char *colon = strrchr(spec, ':');
-        int parts = 4;
-        if (colon) {
-            char *end;
-            long v = strtol(colon + 1, &end, 10);
-            if (*end || v < 1 || v > 10000) {
-                fprintf(stderr, "kengine broker: --topic %s: partitions must be 1..10000\n",
-                        spec);
-                rc = EXIT_USAGE;
-                break;
-            }
-            parts = (int)v;
-            *colon = '\0';
-        }
-        if (!spec[0]) {
-            fprintf(stderr, "kengine broker: --topic needs a topic name\n");
-            rc = EXIT_USAGE;
-        } else if (kafka_embedded_topic(e, spec, parts, err, sizeof err)) {
-            fprintf(stderr, "kengine broker: %s\n", err);
-            rc = EXIT_RUNTIME;
-        }
-    }
-    if (rc == 0) {
-        printf("%s\n", kafka_embedded_bootstraps(e));
-        fflush(stdout);
-        fprintf(stderr,
-                "kengine broker: embedded broker at %s; Ctrl-C stops it. Topics not named "
-                "with --topic are created on first use with 4 partitions (CreateTopics "
-                "requests are not supported by this broker). Each partition keeps only "
-                "~5 MiB: older messages are dropped.\n",
-                kafka_embedded_bootstraps(e));
-        while (!engine_signal) pause();
-        rc = 0;
-    }
-    kafka_embedded_stop(e);
-    return rc;
-}
-
 /* ---- running a workload ---- */
 
 typedef struct {
@@ -146,7 +81,7 @@ static int on_batch(void *ud, const report_batch *b) {
 int main(int argc, char **argv) {
     if (argc >= 2 && !strcmp(argv[1], "words")) return words_cli_main(argc - 1, argv + 1);
     install_signals();
-    if (argc >= 2 && !strcmp(argv[1], "broker")) return cmd_broker(argc - 1, argv + 1);
+    if (argc >= 2 && !strcmp(argv[1], "broker")) return broker_cli_main(argc - 1, argv + 1);
 
     const char *script_path = NULL, *json = NULL, *brokers_opt = NULL;
     bool quiet = false;

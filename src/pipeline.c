@@ -32,10 +32,34 @@ int pipeline_init(pipeline *p, const workload *wl) {
     return 0;
 }
 
+int pipeline_bits_set(pipeline_bits *b, uint64_t i) {
+    size_t wi = (size_t)(i / 64);
+    if (wi >= b->nwords) {
+        size_t n = b->nwords ? b->nwords : 1024;
+        while (n <= wi) n *= 2;
+        uint64_t *w = realloc(b->w, n * sizeof *w);
+        if (!w) return -1;
+        memset(w + b->nwords, 0, (n - b->nwords) * sizeof *w);
+        b->w = w;
+        b->nwords = n;
+    }
+    uint64_t bit = (uint64_t)1 << (i % 64);
+    int was = (b->w[wi] & bit) != 0;
+    b->w[wi] |= bit;
+    return was;
+}
+
+void pipeline_bits_free(pipeline_bits *b) {
+    free(b->w);
+    b->w = NULL;
+    b->nwords = 0;
+}
+
 void pipeline_destroy(pipeline *p) {
     pipeline_event *e = p->head;
     while (e) {
         pipeline_event *n = e->next;
+        report_batch_free(&e->batch);
         free(e);
         e = n;
     }
@@ -44,9 +68,12 @@ void pipeline_destroy(pipeline *p) {
     pthread_mutex_destroy(&p->mu);
 }
 
-void pipeline_post(pipeline *p, const report_batch *b) {
+void pipeline_post(pipeline *p, report_batch *b) {
     pipeline_event *e = malloc(sizeof *e);
-    if (!e) return; /* a lost report line beats a crash; counts stay exact */
+    if (!e) { /* a lost report line beats a crash; counts stay exact */
+        report_batch_free(b);
+        return;
+    }
     e->batch = *b;
     e->next = NULL;
     pthread_mutex_lock(&p->mu);

@@ -22,11 +22,27 @@
 #include "report.h"
 #include "workload.h"
 
-/* Message header carrying kengine's per-record metadata: 24 bytes, all
+/* Message header carrying kengine's per-record metadata: 28 bytes, all
  * big-endian: sequence number (u64), intended send time in microseconds
- * since the epoch (i64), run id (u64). */
+ * since the epoch (i64), run id (u64), phase index (u32). Readers accept
+ * the first 24 bytes alone (phase 0). */
 #define PIPELINE_HEADER "kengine"
-#define PIPELINE_HEADER_LEN 24
+#define PIPELINE_HEADER_LEN 28
+#define PIPELINE_HEADER_MIN 24
+#define PIPELINE_MAX_PHASES 64
+
+/* A growable bitmap of sequence numbers (one thread writes it). */
+typedef struct {
+    uint64_t *w;      /* bits, 64 per word */
+    size_t nwords;
+} pipeline_bits;
+
+/* Sets bit i; returns its previous value, or -1 on OOM. */
+int pipeline_bits_set(pipeline_bits *b, uint64_t i);
+static inline int pipeline_bits_get(const pipeline_bits *b, uint64_t i) {
+    return i / 64 < b->nwords ? (int)((b->w[i / 64] >> (i % 64)) & 1) : 0;
+}
+void pipeline_bits_free(pipeline_bits *b);
 
 typedef struct pipeline_event {
     report_batch batch;
@@ -58,8 +74,9 @@ typedef struct pipeline {
 
 int pipeline_init(pipeline *p, const workload *wl);
 void pipeline_destroy(pipeline *p);
-/* Queue a finished batch (copied). Thread-safe. */
-void pipeline_post(pipeline *p, const report_batch *b);
+/* Queue a finished batch: its contents, and what it owns, move to the
+ * queue. Thread-safe. */
+void pipeline_post(pipeline *p, report_batch *b);
 /* Record a failure (first message wins; exit code keeps the worst). */
 void pipeline_error(pipeline *p, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -71,6 +88,12 @@ void pipeline_worker_exit(pipeline *p);
  * filled, 0 on timeout, -1 when no event is left and all workers exited. */
 int pipeline_next(pipeline *p, report_batch *out, double timeout);
 
+static inline void pipeline_put_u32(unsigned char *b, uint32_t v) {
+    for (int i = 3; i >= 0; i--) { b[i] = (unsigned char)v; v >>= 8; }
+}
+static inline uint32_t pipeline_get_u32(const unsigned char *b) {
+    return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
 static inline void pipeline_put_u64(unsigned char *b, uint64_t v) {
     for (int i = 7; i >= 0; i--) { b[i] = (unsigned char)v; v >>= 8; }
 }

@@ -1,18 +1,50 @@
 /*
- * report: human text and NDJSON for batches and summaries. Numbers are
- * printed with enough precision to be useful and without locale effects.
+ * report: human text and NDJSON for batches and summaries. Every writer
+ * prints to a FILE; the *_string/_json variants wrap an in-memory stream
+ * so scripts can get the same text (kengine.text / kengine.json).
  */
 #include "report.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 struct report {
-    FILE *text;   /* human text sink, or NULL */
-    FILE *json;   /* NDJSON sink, or NULL */
+    FILE *text;    /* human text sink, or NULL */
+    FILE *json;    /* NDJSON sink, or NULL */
     bool own_json; /* json was opened by us */
 };
+
+void report_batch_free(report_batch *b) {
+    stats_hist_free(b->latency);
+    b->latency = NULL;
+    for (size_t i = 0; i < b->ntop; i++) free(b->top[i].word);
+    free(b->top);
+    b->top = NULL;
+    b->ntop = 0;
+}
+
+void report_summary_free(report_summary *s) {
+    stats_hist_free(s->latency);
+    s->latency = NULL;
+    for (size_t i = 0; i < s->nphases; i++) stats_hist_free(s->phases[i].latency);
+    free(s->phases);
+    s->phases = NULL;
+    s->nphases = 0;
+    for (size_t i = 0; i < s->nthresholds; i++) {
+        free(s->thresholds[i].metric);
+        free(s->thresholds[i].condition);
+    }
+    free(s->thresholds);
+    s->thresholds = NULL;
+    s->nthresholds = 0;
+}
+
+double report_latency_ms(const stats_hist *h, double p) {
+    if (!h) return 0.0;
+    return (double)(p >= 100 ? stats_hist_max(h) : stats_hist_percentile(h, p)) / 1000.0;
+}
 
 report *report_open(FILE *text, const char *json_path, char *err, size_t errlen) {
     report *r = calloc(1, sizeof *r);
@@ -48,15 +80,18 @@ void report_close(report *r) {
 
 FILE *report_text_stream(report *r) { return r->text; }
 
+static void text_latency(FILE *out, const stats_hist *h) {
+    fprintf(out, "latency p50 %.1f ms p99 %.1f ms max %.1f ms", report_latency_ms(h, 50),
+            report_latency_ms(h, 99), report_latency_ms(h, 100));
+}
+
 void report_batch_text(FILE *out, const report_batch *b) {
     if (b->role == REPORT_PRODUCE) {
-        if (b->batches)
-            fprintf(out, "produce batch %llu/%llu: ", (unsigned long long)b->batch,
-                    (unsigned long long)b->batches);
-        else
-            fprintf(out, "produce batch %llu: ", (unsigned long long)b->batch);
+        fprintf(out, "produce batch %llu", (unsigned long long)b->batch);
+        if (b->batches) fprintf(out, "/%llu", (unsigned long long)b->batches);
+        if (b->phase) fprintf(out, " [%s]", b->phase);
         fprintf(out,
-                "%llu messages, %llu words, delivered %llu, %.3f s, %.0f msgs/s, "
+                ": %llu messages, %llu words, delivered %llu, %.3f s, %.0f msgs/s, "
                 "%.1f MB/s\n",
                 (unsigned long long)b->messages, (unsigned long long)b->words,
                 (unsigned long long)b->delivered, b->seconds, b->msgs_per_sec,
@@ -65,12 +100,31 @@ void report_batch_text(FILE *out, const report_batch *b) {
     }
     fprintf(out,
             "consume batch %llu: %llu messages, %llu words, %llu unique words, "
-            "%.3f s, %.0f msgs/s, %.1f MB/s, cpu %.1f%%, rss %.1f MB, "
-            "latency p50 %.1f ms p99 %.1f ms max %.1f ms\n",
+            "%.3f s, %.0f msgs/s, %.1f MB/s, cpu %.1f%%, rss %.1f MB, ",
             (unsigned long long)b->batch, (unsigned long long)b->messages,
             (unsigned long long)b->words, (unsigned long long)b->unique_words,
-            b->seconds, b->msgs_per_sec, b->mb_per_sec, b->cpu_percent, b->rss_mb,
-            b->lat_p50_ms, b->lat_p99_ms, b->lat_max_ms);
+            b->seconds, b->msgs_per_sec, b->mb_per_sec, b->cpu_percent, b->rss_mb);
+    text_latency(out, b->latency);
+    fputc('\n', out);
+    if (b->ntop) {
+        fprintf(out, "  top words:");
+        for (size_t i = 0; i < b->ntop; i++)
+            fprintf(out, " %.*s (%llu)", (int)b->top[i].len, b->top[i].word,
+                    (unsigned long long)b->top[i].count);
+        fputc('\n', out);
+    }
+}
+
+static void text_threshold(FILE *out, const report_threshold *t) {
+    fprintf(out, "  threshold %s %s: actual %.6g, %s", t->metric, t->condition, t->actual,
+            t->pass ? "pass" : "FAIL");
+    if (!t->pass) {
+        double by = t->actual - t->limit;
+        fprintf(out, " (off by %.6g", fabs(by));
+        if (t->limit != 0) fprintf(out, ", %.1f%%", 100.0 * fabs(by) / fabs(t->limit));
+        fprintf(out, ")%s", t->aborted ? ", stopped the run" : "");
+    }
+    fputc('\n', out);
 }
 
 void report_summary_text(FILE *out, const report_summary *s) {
@@ -83,90 +137,163 @@ void report_summary_text(FILE *out, const report_summary *s) {
     if (s->produced)
         fprintf(out, "  produced %llu of %llu records (%s) in %.3f s: %.0f msgs/s\n",
                 (unsigned long long)s->delivered, (unsigned long long)s->records,
-                s->mode ? s->mode : "async",
-                s->produce_seconds,
+                s->mode ? s->mode : "async", s->produce_seconds,
                 s->produce_seconds > 0 ? (double)s->delivered / s->produce_seconds : 0.0);
-    if (s->consumed_run)
+    if (s->consumed_run) {
         fprintf(out,
                 "  consumed %llu in %.3f s: %.0f msgs/s, %llu words, %llu distinct "
-                "words, latency p50 %.1f ms p99 %.1f ms max %.1f ms\n",
+                "words, ",
                 (unsigned long long)s->consumed, s->consume_seconds,
                 s->consume_seconds > 0 ? (double)s->consumed / s->consume_seconds : 0.0,
-                (unsigned long long)s->words, (unsigned long long)s->unique_words_total,
-                s->lat_p50_ms, s->lat_p99_ms, s->lat_max_ms);
+                (unsigned long long)s->words, (unsigned long long)s->unique_words_total);
+        text_latency(out, s->latency);
+        fputc('\n', out);
+    }
+    for (size_t i = 0; i < s->nphases; i++) {
+        const report_phase *p = &s->phases[i];
+        fprintf(out, "  phase %s: sent %llu in %.3f s (%.0f msgs/s", p->name,
+                (unsigned long long)p->sent, p->seconds,
+                p->seconds > 0 ? (double)p->sent / p->seconds : 0.0);
+        if (p->target_rate > 0) fprintf(out, ", target %.0f", p->target_rate);
+        fprintf(out, "), consumed %llu, ", (unsigned long long)p->consumed);
+        text_latency(out, p->latency);
+        fputc('\n', out);
+    }
     fprintf(out, "  cpu %.1f%%, peak rss %.1f MB\n", s->cpu_percent, s->peak_rss_mb);
+    for (size_t i = 0; i < s->nthresholds; i++) text_threshold(out, &s->thresholds[i]);
     if (s->error[0]) fprintf(out, "  error: %s\n", s->error);
 }
 
 /* JSON numbers: finite doubles only (NaN/inf become 0). */
-static double jnum(double v) { return v == v && v < 1e300 && v > -1e300 ? v : 0.0; }
+static double jnum(double v) { return isfinite(v) ? v : 0.0; }
 
-/* Appends s as a JSON string to buf. */
-static size_t json_str(char *buf, size_t len, const char *s) {
-    size_t o = 0;
-#define PUT(c) do { if (o + 1 < len) buf[o] = (c); o++; } while (0)
-    PUT('"');
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\') { PUT('\\'); PUT((char)*p); }
-        else if (*p < 0x20) {
-            char esc[8];
-            snprintf(esc, sizeof esc, "\\u%04x", *p);
-            for (char *e = esc; *e; e++) PUT(*e);
-        } else PUT((char)*p);
+static void json_str(FILE *out, const char *s, size_t len) {
+    fputc('"', out);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\') fprintf(out, "\\%c", c);
+        else if (c < 0x20 || c >= 0x7f) fprintf(out, "\\u%04x", c);
+        else fputc(c, out);
     }
-    PUT('"');
-    if (len) buf[o < len ? o : len - 1] = '\0';
-#undef PUT
-    return o;
+    fputc('"', out);
 }
 
-int report_batch_json(char *buf, size_t len, const report_batch *b) {
-    if (b->role == REPORT_PRODUCE)
-        return snprintf(buf, len,
-                        "{\"type\":\"produce_batch\",\"batch\":%llu,\"messages\":%llu,"
-                        "\"bytes\":%llu,\"words\":%llu,\"delivered\":%llu,"
-                        "\"seconds\":%.6f,\"msgs_per_sec\":%.1f,\"mb_per_sec\":%.3f,"
-                        "\"cpu_percent\":%.1f,\"rss_mb\":%.2f}",
-                        (unsigned long long)b->batch, (unsigned long long)b->messages,
-                        (unsigned long long)b->bytes, (unsigned long long)b->words,
-                        (unsigned long long)b->delivered, jnum(b->seconds),
-                        jnum(b->msgs_per_sec), jnum(b->mb_per_sec),
-                        jnum(b->cpu_percent), jnum(b->rss_mb));
-    return snprintf(buf, len,
-                    "{\"type\":\"consume_batch\",\"batch\":%llu,\"messages\":%llu,"
-                    "\"bytes\":%llu,\"words\":%llu,\"unique_words\":%llu,"
-                    "\"seconds\":%.6f,\"msgs_per_sec\":%.1f,\"mb_per_sec\":%.3f,"
-                    "\"cpu_percent\":%.1f,\"rss_mb\":%.2f,"
-                    "\"latency_ms\":{\"p50\":%.3f,\"p99\":%.3f,\"max\":%.3f}}",
-                    (unsigned long long)b->batch, (unsigned long long)b->messages,
-                    (unsigned long long)b->bytes, (unsigned long long)b->words,
-                    (unsigned long long)b->unique_words, jnum(b->seconds),
-                    jnum(b->msgs_per_sec), jnum(b->mb_per_sec), jnum(b->cpu_percent),
-                    jnum(b->rss_mb), jnum(b->lat_p50_ms), jnum(b->lat_p99_ms),
-                    jnum(b->lat_max_ms));
+static void json_latency(FILE *out, const stats_hist *h) {
+    fprintf(out,
+            "\"latency_ms\":{\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f,\"p999\":%.3f,"
+            "\"max\":%.3f,\"mean\":%.3f,\"count\":%llu}",
+            report_latency_ms(h, 50), report_latency_ms(h, 90), report_latency_ms(h, 99),
+            report_latency_ms(h, 99.9), report_latency_ms(h, 100),
+            h ? stats_hist_mean(h) / 1000.0 : 0.0,
+            (unsigned long long)(h ? stats_hist_count(h) : 0));
 }
 
-int report_summary_json(char *buf, size_t len, const report_summary *s) {
-    char name[256], error[1100];
-    json_str(name, sizeof name, s->name ? s->name : "");
-    json_str(error, sizeof error, s->error);
-    return snprintf(
-        buf, len,
-        "{\"type\":\"summary\",\"name\":%s,\"mode\":\"%s\",\"records\":%llu,"
-        "\"sent\":%llu,\"delivered\":%llu,\"delivery_errors\":%llu,"
-        "\"produce_seconds\":%.6f,\"consumed\":%llu,\"lost\":%llu,"
-        "\"duplicates\":%llu,\"words\":%llu,\"unique_words_total\":%llu,"
-        "\"consume_seconds\":%.6f,\"cpu_percent\":%.1f,\"peak_rss_mb\":%.2f,"
-        "\"latency_ms\":{\"p50\":%.3f,\"p99\":%.3f,\"max\":%.3f},\"error\":%s}",
-        name, s->mode ? s->mode : "async", (unsigned long long)s->records,
-        (unsigned long long)s->sent, (unsigned long long)s->delivered,
-        (unsigned long long)s->delivery_errors, jnum(s->produce_seconds),
-        (unsigned long long)s->consumed, (unsigned long long)s->lost,
-        (unsigned long long)s->duplicates, (unsigned long long)s->words,
-        (unsigned long long)s->unique_words_total, jnum(s->consume_seconds),
-        jnum(s->cpu_percent), jnum(s->peak_rss_mb), jnum(s->lat_p50_ms),
-        jnum(s->lat_p99_ms), jnum(s->lat_max_ms), error);
+static void batch_json(FILE *out, const report_batch *b) {
+    fprintf(out,
+            "{\"type\":\"%s\",\"batch\":%llu,\"messages\":%llu,\"bytes\":%llu,"
+            "\"words\":%llu,",
+            b->role == REPORT_PRODUCE ? "produce_batch" : "consume_batch",
+            (unsigned long long)b->batch, (unsigned long long)b->messages,
+            (unsigned long long)b->bytes, (unsigned long long)b->words);
+    if (b->role == REPORT_PRODUCE) {
+        fprintf(out, "\"delivered\":%llu,", (unsigned long long)b->delivered);
+        if (b->phase) {
+            fputs("\"phase\":", out);
+            json_str(out, b->phase, strlen(b->phase));
+            fputc(',', out);
+        }
+    } else {
+        fprintf(out, "\"unique_words\":%llu,", (unsigned long long)b->unique_words);
+    }
+    fprintf(out,
+            "\"seconds\":%.6f,\"msgs_per_sec\":%.1f,\"mb_per_sec\":%.3f,"
+            "\"cpu_percent\":%.1f,\"rss_mb\":%.2f",
+            jnum(b->seconds), jnum(b->msgs_per_sec), jnum(b->mb_per_sec),
+            jnum(b->cpu_percent), jnum(b->rss_mb));
+    if (b->role == REPORT_CONSUME) {
+        fputc(',', out);
+        json_latency(out, b->latency);
+        if (b->ntop) {
+            fputs(",\"top_words\":[", out);
+            for (size_t i = 0; i < b->ntop; i++) {
+                fprintf(out, "%s[", i ? "," : "");
+                json_str(out, b->top[i].word, b->top[i].len);
+                fprintf(out, ",%llu]", (unsigned long long)b->top[i].count);
+            }
+            fputc(']', out);
+        }
+    }
+    fputc('}', out);
 }
+
+static void summary_json(FILE *out, const report_summary *s) {
+    fputs("{\"type\":\"summary\",\"name\":", out);
+    json_str(out, s->name ? s->name : "", s->name ? strlen(s->name) : 0);
+    fprintf(out,
+            ",\"mode\":\"%s\",\"records\":%llu,\"sent\":%llu,\"delivered\":%llu,"
+            "\"delivery_errors\":%llu,\"produce_seconds\":%.6f,\"consumed\":%llu,"
+            "\"lost\":%llu,\"duplicates\":%llu,\"words\":%llu,"
+            "\"unique_words_total\":%llu,\"consume_seconds\":%.6f,"
+            "\"cpu_percent\":%.1f,\"peak_rss_mb\":%.2f,",
+            s->mode ? s->mode : "async", (unsigned long long)s->records,
+            (unsigned long long)s->sent, (unsigned long long)s->delivered,
+            (unsigned long long)s->delivery_errors, jnum(s->produce_seconds),
+            (unsigned long long)s->consumed, (unsigned long long)s->lost,
+            (unsigned long long)s->duplicates, (unsigned long long)s->words,
+            (unsigned long long)s->unique_words_total, jnum(s->consume_seconds),
+            jnum(s->cpu_percent), jnum(s->peak_rss_mb));
+    json_latency(out, s->latency);
+    if (s->nphases) {
+        fputs(",\"phases\":[", out);
+        for (size_t i = 0; i < s->nphases; i++) {
+            const report_phase *p = &s->phases[i];
+            fprintf(out, "%s{\"name\":", i ? "," : "");
+            json_str(out, p->name, strlen(p->name));
+            fprintf(out,
+                    ",\"sent\":%llu,\"seconds\":%.6f,\"msgs_per_sec\":%.1f,"
+                    "\"target_rate\":%.1f,\"consumed\":%llu,",
+                    (unsigned long long)p->sent, jnum(p->seconds),
+                    p->seconds > 0 ? (double)p->sent / p->seconds : 0.0,
+                    jnum(p->target_rate), (unsigned long long)p->consumed);
+            json_latency(out, p->latency);
+            fputc('}', out);
+        }
+        fputc(']', out);
+    }
+    if (s->nthresholds) {
+        fputs(",\"thresholds\":[", out);
+        for (size_t i = 0; i < s->nthresholds; i++) {
+            const report_threshold *t = &s->thresholds[i];
+            fprintf(out, "%s{\"metric\":", i ? "," : "");
+            json_str(out, t->metric, strlen(t->metric));
+            fputs(",\"condition\":", out);
+            json_str(out, t->condition, strlen(t->condition));
+            fprintf(out, ",\"actual\":%.9g,\"pass\":%s,\"aborted\":%s}", jnum(t->actual),
+                    t->pass ? "true" : "false", t->aborted ? "true" : "false");
+        }
+        fputc(']', out);
+    }
+    fputs(",\"error\":", out);
+    json_str(out, s->error, strlen(s->error));
+    fputc('}', out);
+}
+
+/* Runs fn into a malloc'd string. */
+#define TO_STRING(fn, arg)                                  \
+    do {                                                    \
+        char *buf = NULL;                                   \
+        size_t len = 0;                                     \
+        FILE *f = open_memstream(&buf, &len);               \
+        if (!f) return NULL;                                \
+        fn(f, arg);                                         \
+        if (fclose(f)) { free(buf); return NULL; }          \
+        return buf;                                         \
+    } while (0)
+
+char *report_batch_json(const report_batch *b) { TO_STRING(batch_json, b); }
+char *report_summary_json(const report_summary *s) { TO_STRING(summary_json, s); }
+char *report_batch_string(const report_batch *b) { TO_STRING(report_batch_text, b); }
+char *report_summary_string(const report_summary *s) { TO_STRING(report_summary_text, s); }
 
 void report_emit_json_line(report *r, const char *line) {
     if (!r->json) return;
@@ -178,17 +305,17 @@ void report_emit_json_line(report *r, const char *line) {
 void report_emit_batch(report *r, const report_batch *b) {
     if (r->text) report_batch_text(r->text, b);
     if (r->json) {
-        char buf[1024];
-        report_batch_json(buf, sizeof buf, b);
-        report_emit_json_line(r, buf);
+        batch_json(r->json, b);
+        fputc('\n', r->json);
+        fflush(r->json);
     }
 }
 
 void report_emit_summary(report *r, const report_summary *s) {
     if (r->text) report_summary_text(r->text, s);
     if (r->json) {
-        char buf[4096];
-        report_summary_json(buf, sizeof buf, s);
-        report_emit_json_line(r, buf);
+        summary_json(r->json, s);
+        fputc('\n', r->json);
+        fflush(r->json);
     }
 }

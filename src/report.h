@@ -9,9 +9,19 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stddef.h>
 #include <stdio.h>
 
+#include "stats.h"
+
 typedef enum { REPORT_PRODUCE, REPORT_CONSUME } report_role;
+
+/* One of a batch's most frequent words (workload field top_words). */
+typedef struct {
+    char *word;              /* owned, NUL-terminated (may hold other bytes) */
+    size_t len;
+    uint64_t count;
+} report_word;
 
 typedef struct {
     report_role role;
@@ -27,8 +37,35 @@ typedef struct {
     double mb_per_sec;       /* bytes / seconds / 2^20 */
     double cpu_percent;      /* process CPU time / wall time over the interval */
     double rss_mb;           /* resident set size at the batch's end */
-    double lat_p50_ms, lat_p99_ms, lat_max_ms; /* consumer: end-to-end latency */
+    const char *phase;       /* producer: the phase this batch was sent in, or NULL */
+    stats_hist *latency;     /* consumer: end-to-end latency (us) of the batch; owned */
+    report_word *top;        /* consumer: top words of the batch; owned */
+    size_t ntop;
 } report_batch;
+
+/* Frees what a batch owns (latency, top words). */
+void report_batch_free(report_batch *b);
+
+/* Per phase figures of a phased workload. */
+typedef struct {
+    const char *name;
+    uint64_t sent;              /* messages sent in the phase */
+    double seconds;             /* first to last send of the phase */
+    double target_rate;         /* the phase's rate, 0 = unlimited */
+    uint64_t consumed;          /* messages of this phase consumed */
+    stats_hist *latency;        /* their end-to-end latency (us); owned */
+} report_phase;
+
+/* A threshold's verdict. */
+typedef struct {
+    char *metric;               /* e.g. "latency_ms.p99" or "steady.lost" */
+    char *condition;            /* e.g. "< 50" */
+    double actual;              /* the figure's value (worst batch for batch metrics) */
+    double limit;
+    bool pass;
+    bool aborted;               /* this threshold stopped the run early */
+} report_threshold;
+
 
 typedef struct {
     const char *name;            /* workload or leg name */
@@ -44,12 +81,21 @@ typedef struct {
     uint64_t duplicates;         /* sequence numbers seen more than once */
     uint64_t words;              /* words over all consumed values */
     uint64_t unique_words_total; /* distinct words over the whole run */
+    uint64_t bytes;              /* value bytes consumed */
     double consume_seconds;      /* first to last consumed message */
     double cpu_percent;          /* process CPU over the whole run */
     double peak_rss_mb;          /* peak resident set size (VmHWM) */
-    double lat_p50_ms, lat_p99_ms, lat_max_ms; /* end-to-end over the run */
-    char error[512];             /* first runtime error, "" if none */
+    stats_hist *latency;         /* end-to-end latency (us) over the run; owned */
+    report_phase *phases;        /* owned */
+    size_t nphases;
+    report_threshold *thresholds; /* owned */
+    size_t nthresholds;
+    char error[2048];            /* first runtime error, "" if none */
 } report_summary;
+
+void report_summary_free(report_summary *s);
+/* Latency percentile in milliseconds from an optional histogram of us. */
+double report_latency_ms(const stats_hist *h, double p);
 
 typedef struct report report;
 
@@ -60,9 +106,12 @@ void report_close(report *r);
 
 void report_batch_text(FILE *out, const report_batch *b);
 void report_summary_text(FILE *out, const report_summary *s);
-/* Writes one NDJSON object (no newline) for the event into buf. */
-int report_batch_json(char *buf, size_t len, const report_batch *b);
-int report_summary_json(char *buf, size_t len, const report_summary *s);
+/* One NDJSON object (no newline) for the event, malloc'd; NULL on OOM. */
+char *report_batch_json(const report_batch *b);
+char *report_summary_json(const report_summary *s);
+/* One line of text (with newline), malloc'd; NULL on OOM. */
+char *report_batch_string(const report_batch *b);
+char *report_summary_string(const report_summary *s);
 
 /* Both reporters at once, as configured by report_open. */
 void report_emit_batch(report *r, const report_batch *b);

@@ -72,6 +72,15 @@ void stats_hist_merge(stats_hist *dst, const stats_hist *src) {
     for (unsigned i = 0; i < NBUCKETS; i++) dst->counts[i] += src->counts[i];
 }
 
+stats_hist *stats_hist_dup(const stats_hist *h) {
+    stats_hist *d = malloc(sizeof *d);
+    if (d) *d = *h;
+    return d;
+}
+
+size_t stats_hist_sizeof(void) { return sizeof(stats_hist); }
+void stats_hist_copy(stats_hist *dst, const stats_hist *src) { *dst = *src; }
+
 uint64_t stats_hist_count(const stats_hist *h) { return h->count; }
 uint64_t stats_hist_min(const stats_hist *h) { return h->count ? h->min : 0; }
 uint64_t stats_hist_max(const stats_hist *h) { return h->max; }

@@ -7,6 +7,7 @@
 #ifndef KENGINE_STATS_H
 #define KENGINE_STATS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* Histogram of non-negative integer values (kengine records microseconds).
@@ -19,6 +20,11 @@ void stats_hist_free(stats_hist *h);
 void stats_hist_reset(stats_hist *h);
 void stats_hist_record(stats_hist *h, uint64_t value);
 void stats_hist_merge(stats_hist *dst, const stats_hist *src);
+/* A new histogram equal to h (NULL on OOM), and copying into caller
+ * memory of stats_hist_sizeof() bytes (e.g. a Lua userdata). */
+stats_hist *stats_hist_dup(const stats_hist *h);
+size_t stats_hist_sizeof(void);
+void stats_hist_copy(stats_hist *dst, const stats_hist *src);
 uint64_t stats_hist_count(const stats_hist *h);
 uint64_t stats_hist_min(const stats_hist *h); /* 0 when empty */
 uint64_t stats_hist_max(const stats_hist *h); /* 0 when empty */

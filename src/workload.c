@@ -32,6 +32,15 @@ static const workload_field FIELDS[] = {
      "seconds without a message before the consumer gives up"},
     {"producer", WORKLOAD_PROPS, "table of librdkafka producer properties"},
     {"consumer", WORKLOAD_PROPS, "table of librdkafka consumer properties"},
+    {"top_words", WORKLOAD_INT, "report the N most frequent words of each batch (0 = off)"},
+    {"ragged", WORKLOAD_ENUM,
+     "CSV rows with a wrong field count: error (default), skip or pad"},
+    {"oversize", WORKLOAD_ENUM,
+     "a record over the broker's size limit: skip (count it as failed) or stop"},
+    {"phases", WORKLOAD_TABLE,
+     "list of {name=, records= or duration=, rate=} run one after another"},
+    {"thresholds", WORKLOAD_TABLE,
+     "metric = \"< 50\" conditions checked at the end; exit 3 if one fails"},
 };
 #define NFIELDS (sizeof FIELDS / sizeof FIELDS[0])
 
@@ -125,6 +134,10 @@ void workload_free(workload *wl) {
     free(wl->group);
     props_free(&wl->producer);
     props_free(&wl->consumer);
+    for (size_t i = 0; i < wl->nphases; i++) free(wl->phases[i].name);
+    free(wl->phases);
+    for (size_t i = 0; i < wl->nthresholds; i++) threshold_free(&wl->thresholds[i]);
+    free(wl->thresholds);
     memset(wl, 0, sizeof *wl);
 }
 
@@ -161,6 +174,10 @@ int workload_copy(workload *dst, const workload *src) {
     *dst = *src;
     dst->producer = (workload_props){0};
     dst->consumer = (workload_props){0};
+    dst->phases = NULL;
+    dst->nphases = 0;
+    dst->thresholds = NULL;
+    dst->nthresholds = 0;
     int rc = dup_opt(&dst->name, src->name) | dup_opt(&dst->brokers, src->brokers) |
              dup_opt(&dst->topic, src->topic) | dup_opt(&dst->csv, src->csv) |
              dup_opt(&dst->key, src->key) | dup_opt(&dst->group, src->group);
@@ -170,6 +187,24 @@ int workload_copy(workload *dst, const workload *src) {
     for (size_t i = 0; rc == 0 && i < src->consumer.n; i++)
         rc = props_set(&dst->consumer, src->consumer.items[i].name,
                        src->consumer.items[i].value);
+    if (rc == 0 && src->nphases) {
+        dst->phases = calloc(src->nphases, sizeof *dst->phases);
+        if (!dst->phases) rc = -1;
+        for (size_t i = 0; rc == 0 && i < src->nphases; i++) {
+            dst->phases[i] = src->phases[i];
+            dst->phases[i].name = strdup(src->phases[i].name);
+            if (!dst->phases[i].name) rc = -1;
+            else dst->nphases++;
+        }
+    }
+    if (rc == 0 && src->nthresholds) {
+        dst->thresholds = calloc(src->nthresholds, sizeof *dst->thresholds);
+        if (!dst->thresholds) rc = -1;
+        for (size_t i = 0; rc == 0 && i < src->nthresholds; i++) {
+            if (threshold_copy(&dst->thresholds[i], &src->thresholds[i])) rc = -1;
+            else dst->nthresholds++;
+        }
+    }
     if (rc) {
         workload_free(dst);
         return -1;
@@ -240,6 +275,15 @@ int workload_set(workload *wl, const char *name, const char *text, char *err,
             else wl->batch_size = (uint64_t)iv;
             return 0;
         }
+        if (!strcmp(name, "top_words")) {
+            if (parse_int(text, 0, 1000, &iv)) {
+                snprintf(err, errlen, "field 'top_words' must be an integer 0..1000, got '%s'",
+                         text);
+                return -1;
+            }
+            wl->top_words = (uint64_t)iv;
+            return 0;
+        }
         if (parse_int(text, !strcmp(name, "replication") ? -1 : 1, 100000, &iv) ||
             iv == 0) {
             snprintf(err, errlen,
@@ -284,6 +328,26 @@ int workload_set(workload *wl, const char *name, const char *text, char *err,
             }
             return 0;
         }
+        if (!strcmp(name, "ragged")) {
+            if (!strcmp(text, "error")) wl->ragged = CSVSRC_RAGGED_ERROR;
+            else if (!strcmp(text, "skip")) wl->ragged = CSVSRC_RAGGED_SKIP;
+            else if (!strcmp(text, "pad")) wl->ragged = CSVSRC_RAGGED_PAD;
+            else {
+                snprintf(err, errlen, "field 'ragged' must be error, skip or pad, got '%s'",
+                         text);
+                return -1;
+            }
+            return 0;
+        }
+        if (!strcmp(name, "oversize")) {
+            if (!strcmp(text, "skip")) wl->oversize = WORKLOAD_OVERSIZE_SKIP;
+            else if (!strcmp(text, "stop")) wl->oversize = WORKLOAD_OVERSIZE_STOP;
+            else {
+                snprintf(err, errlen, "field 'oversize' must be skip or stop, got '%s'", text);
+                return -1;
+            }
+            return 0;
+        }
         if (encode_format_parse(text, &wl->format)) {
             snprintf(err, errlen, "field 'format' must be json, csv or dict, got '%s'", text);
             return -1;
@@ -291,6 +355,9 @@ int workload_set(workload *wl, const char *name, const char *text, char *err,
         return 0;
     case WORKLOAD_PROPS:
         snprintf(err, errlen, "field '%s' must be a table of librdkafka properties", name);
+        return -1;
+    case WORKLOAD_TABLE:
+        snprintf(err, errlen, "field '%s' must be a table (set it in the script)", name);
         return -1;
     }
     snprintf(err, errlen, "field '%s' cannot be set", name);
@@ -317,6 +384,73 @@ int workload_set_prop(workload *wl, const char *table, const char *prop,
         snprintf(err, errlen, "out of memory setting '%s.%s'", table, prop);
         return -1;
     }
+    return 0;
+}
+
+int workload_add_phase(workload *wl, const char *name, uint64_t records, double duration,
+                       double rate, char *err, size_t errlen) {
+    char nm[64];
+    if (!name) {
+        snprintf(nm, sizeof nm, "phase%zu", wl->nphases + 1);
+        name = nm;
+    }
+    if (!name[0] || strchr(name, '.')) {
+        snprintf(err, errlen, "phase '%s': a name must be non-empty and without dots", name);
+        return -1;
+    }
+    for (size_t i = 0; i < wl->nphases; i++)
+        if (!strcmp(wl->phases[i].name, name)) {
+            snprintf(err, errlen, "phase '%s' is named twice", name);
+            return -1;
+        }
+    if (!records && !(duration > 0)) {
+        snprintf(err, errlen, "phase '%s' needs records or duration", name);
+        return -1;
+    }
+    if (rate < 0 || !isfinite(rate) || duration < 0 || !isfinite(duration)) {
+        snprintf(err, errlen, "phase '%s': rate and duration must be non-negative", name);
+        return -1;
+    }
+    workload_phase *ph = realloc(wl->phases, (wl->nphases + 1) * sizeof *ph);
+    if (!ph) goto oom;
+    wl->phases = ph;
+    ph = &wl->phases[wl->nphases];
+    ph->name = strdup(name);
+    if (!ph->name) goto oom;
+    ph->records = records;
+    ph->duration = duration;
+    ph->rate = rate;
+    wl->nphases++;
+    return 0;
+oom:
+    snprintf(err, errlen, "out of memory");
+    return -1;
+}
+
+uint64_t workload_phase_records(const workload *wl) {
+    uint64_t sum = 0;
+    for (size_t i = 0; i < wl->nphases; i++) {
+        if (!wl->phases[i].records) return 0;
+        sum += wl->phases[i].records;
+    }
+    return sum;
+}
+
+int workload_add_threshold(workload *wl, const char *metric, const char *condition,
+                           bool abort, char *err, size_t errlen) {
+    const char *names[64];
+    size_t n = 0;
+    for (size_t i = 0; i < wl->nphases && n < 64; i++) names[n++] = wl->phases[i].name;
+    threshold t;
+    if (threshold_parse(&t, metric, condition, abort, names, n, err, errlen)) return -1;
+    threshold *ts = realloc(wl->thresholds, (wl->nthresholds + 1) * sizeof *ts);
+    if (!ts) {
+        threshold_free(&t);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    wl->thresholds = ts;
+    ts[wl->nthresholds++] = t;
     return 0;
 }
 

@@ -11,7 +11,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "csv_source.h"
 #include "encode.h"
+#include "threshold.h"
 
 typedef enum { WORKLOAD_ASYNC, WORKLOAD_SYNC } workload_mode;
 
@@ -25,6 +27,17 @@ typedef struct {
     workload_prop *items;
     size_t n, cap;
 } workload_props;
+
+/* One phase of a phased workload: `records` messages, or as many as fit in
+ * `duration` seconds, at `rate` messages/s (0 = unlimited). */
+typedef struct {
+    char *name;
+    uint64_t records;        /* 0 = bounded by duration */
+    double duration;         /* seconds, 0 = bounded by records */
+    double rate;
+} workload_phase;
+
+typedef enum { WORKLOAD_OVERSIZE_SKIP, WORKLOAD_OVERSIZE_STOP } workload_oversize;
 
 typedef struct workload {
     char *name;              /* leg or script name, for reports */
@@ -44,11 +57,18 @@ typedef struct workload {
     double idle_timeout;     /* consumer gives up after this many idle seconds */
     workload_props producer; /* extra librdkafka producer properties */
     workload_props consumer; /* extra librdkafka consumer properties */
+    uint64_t top_words;      /* report the N most frequent words per batch */
+    csvsrc_ragged ragged;    /* rows with the wrong field count: error, skip, pad */
+    workload_oversize oversize; /* a record over the size limit: skip (count) or stop */
+    workload_phase *phases;  /* sequence of phases, or none */
+    size_t nphases;
+    threshold *thresholds;   /* pass/fail conditions */
+    size_t nthresholds;
 } workload;
 
 typedef enum {
     WORKLOAD_STRING, WORKLOAD_INT, WORKLOAD_NUMBER, WORKLOAD_BOOL,
-    WORKLOAD_ENUM, WORKLOAD_PROPS
+    WORKLOAD_ENUM, WORKLOAD_PROPS, WORKLOAD_TABLE
 } workload_kind;
 
 typedef struct {
@@ -77,6 +97,17 @@ int workload_set(workload *wl, const char *name, const char *text, char *err,
 /* Add/replace property `prop` in the "producer" or "consumer" table. */
 int workload_set_prop(workload *wl, const char *table, const char *prop,
                       const char *value, char *err, size_t errlen);
+/* Appends a phase (name may be NULL: "phase N"). 0 or -1 with err. */
+int workload_add_phase(workload *wl, const char *name, uint64_t records, double duration,
+                       double rate, char *err, size_t errlen);
+/* Appends a threshold; metric names are checked against the phases
+ * already added. 0 or -1 with err naming the metric. */
+int workload_add_threshold(workload *wl, const char *metric, const char *condition,
+                           bool abort, char *err, size_t errlen);
+/* Records the phases stand for: their sum, or 0 if a phase is bounded
+ * by duration only. */
+uint64_t workload_phase_records(const workload *wl);
+
 /* Cross-field checks after all fields are set. 0 or -1 with err. */
 int workload_validate(const workload *wl, char *err, size_t errlen);
 
