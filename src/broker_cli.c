@@ -315,8 +315,9 @@ int broker_cli_main(int argc, char **argv) {
     while (!engine_signal) {
         double t = stats_now() - t0;
         while (next < nevents && events[next].at <= t) {
-            if (fire(e, &events[next], t) && !rc) rc = EXIT_RUNTIME;
+            if (fire(e, &events[next], stats_now() - t0) && !rc) rc = EXIT_RUNTIME;
             next++;
+            t = stats_now() - t0;
         }
         double wait = 0.2;
         if (next < nevents && events[next].at - t < wait) wait = events[next].at - t;

@@ -158,7 +158,10 @@ int engine_run(const workload *wl, engine_batch_fn on_batch, void *ud,
     if (wl->nphases) s->records = wl->produce ? pj.sent : workload_phase_records(wl);
     if (wl->consume) {
         s->consumed = cj.consumed;
-        s->lost = count_lost(wl, &pj, &cj);
+        /* a run stopped early did not give the consumer its chance: what it
+         * missed is unconsumed, not lost */
+        if (atomic_load(&pl.stop)) s->unconsumed = count_lost(wl, &pj, &cj);
+        else s->lost = count_lost(wl, &pj, &cj);
         s->duplicates = cj.duplicates;
         s->words = cj.words;
         s->bytes = cj.bytes;

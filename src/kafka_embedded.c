@@ -32,6 +32,24 @@ struct kafka_embedded {
     rd_kafka_t *meta;               /* a client of the cluster, for leaders (lazy) */
 };
 
+/* A quiet client of our own cluster, to read partition leaders. */
+static rd_kafka_t *meta_client(kafka_embedded *e) {
+    if (e->meta) return e->meta;
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    char errstr[256];
+    if (rd_kafka_conf_set(conf, "bootstrap.servers",
+                          rd_kafka_mock_cluster_bootstraps(e->mcluster), errstr,
+                          sizeof errstr) ||
+        rd_kafka_conf_set(conf, "log_level", "0", errstr, sizeof errstr) ||
+        rd_kafka_conf_set(conf, "reconnect.backoff.max.ms", "500", errstr, sizeof errstr)) {
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+    }
+    e->meta = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+    if (!e->meta) rd_kafka_conf_destroy(conf);
+    return e->meta;
+}
+
 kafka_embedded *kafka_embedded_start(int brokers, char *err, size_t errlen) {
     if (brokers < 1 || brokers > MAX_BROKERS) {
         snprintf(err, errlen, "embedded broker: 1 to %d brokers, not %d", MAX_BROKERS,
@@ -61,6 +79,9 @@ kafka_embedded *kafka_embedded_start(int brokers, char *err, size_t errlen) {
         return NULL;
     }
     e->brokers = brokers;
+    /* with several brokers a fault may move leaders: connect now, so that
+     * reading them then is quick */
+    if (brokers > 1) meta_client(e);
     return e;
 }
 
@@ -97,23 +118,6 @@ static int broker_id_ok(const kafka_embedded *e, int id, char *msg, size_t msgle
     if (id >= 1 && id <= e->brokers) return 1;
     snprintf(msg, msglen, "no broker %d (brokers are 1..%d)", id, e->brokers);
     return 0;
-}
-
-/* A quiet client of our own cluster, to read partition leaders. */
-static rd_kafka_t *meta_client(kafka_embedded *e) {
-    if (e->meta) return e->meta;
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    char errstr[256];
-    if (rd_kafka_conf_set(conf, "bootstrap.servers", kafka_embedded_bootstraps(e), errstr,
-                          sizeof errstr) ||
-        rd_kafka_conf_set(conf, "log_level", "0", errstr, sizeof errstr) ||
-        rd_kafka_conf_set(conf, "reconnect.backoff.max.ms", "500", errstr, sizeof errstr)) {
-        rd_kafka_conf_destroy(conf);
-        return NULL;
-    }
-    e->meta = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
-    if (!e->meta) rd_kafka_conf_destroy(conf);
-    return e->meta;
 }
 
 /* An up broker other than `id` to take over a partition: a replica if one

@@ -5,8 +5,9 @@
  *
  * Exit codes: 0 success; 1 runtime failure (broker unreachable, delivery
  * failures, lost or duplicated messages); 2 bad usage, script or input;
- * 130/143 interrupted by SIGINT/SIGTERM.
+ * 3 a threshold failed; 130/143 interrupted by SIGINT/SIGTERM.
  */
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,15 +19,20 @@
 #include "kafka.h"
 #include "report.h"
 #include "script.h"
+#include "suite.h"
+#include "threshold.h"
 #include "words.h"
 
 #define EXIT_RUNTIME 1
 #define EXIT_USAGE 2
+#define EXIT_THRESHOLD 3
 
 static void usage(FILE *out) {
     fprintf(out,
         "usage: kengine [options] WORKLOAD.lua [name=value ...]\n"
-        "       kengine broker [--topic NAME:PARTITIONS ...]\n"
+        "       kengine test [--junit FILE] [name=value ...] PATH...\n"
+        "       kengine help WORKLOAD.lua\n"
+        "       kengine broker [--topic NAME:PARTITIONS ...] [--fault SPEC ...]\n"
         "       kengine words [--batch N] [--json] [FILE|-]\n"
         "\n"
         "Runs the workload a Lua script describes: CSV rows replicated to `records`\n"
@@ -45,7 +51,7 @@ static void usage(FILE *out) {
         "producer.PROP=VALUE and consumer.PROP=VALUE set librdkafka properties.\n"
         "\n"
         "exit codes: 0 ok, 1 runtime failure (incl. lost messages), 2 bad usage,\n"
-        "script or input, 130/143 interrupted.\n");
+        "script or input, 3 a threshold failed, 130/143 interrupted.\n");
 }
 
 static void on_signal(int sig) {
@@ -68,115 +74,211 @@ static void install_signals(void) {
 typedef struct {
     script *sc;
     report *rep;
-    char hook_err[2048];
+    threshold *ts;           /* this leg's thresholds, with their state */
+    size_t nts;
+    char hook_err[2048];     /* a hook's error, or a threshold's abort */
+    int hook_rc;
 } run_ctx;
 
+/* Reports one batch (the script's reporter replaces the built-in text),
+ * runs on_batch and the batch thresholds. Non-zero stops the run. */
 static int on_batch(void *ud, const report_batch *b) {
     run_ctx *ctx = ud;
-    report_emit_batch(ctx->rep, b);
-    if (script_on_batch(ctx->sc, b, ctx->hook_err, sizeof ctx->hook_err)) return EXIT_USAGE;
+    if (script_has_reporter(ctx->sc)) {
+        if (script_report(ctx->sc, b, NULL, ctx->hook_err, sizeof ctx->hook_err))
+            return ctx->hook_rc = EXIT_USAGE;
+        report_emit_json_batch(ctx->rep, b);
+    } else {
+        report_emit_batch(ctx->rep, b);
+    }
+    if (script_on_batch(ctx->sc, b, ctx->hook_err, sizeof ctx->hook_err))
+        return ctx->hook_rc = EXIT_USAGE;
+    if (threshold_check_batch(ctx->ts, ctx->nts, b)) {
+        for (size_t i = 0; i < ctx->nts; i++)
+            if (ctx->ts[i].aborted)
+                snprintf(ctx->hook_err, sizeof ctx->hook_err,
+                         "threshold '%s %s' failed in %s %llu (actual %.6g): stopping the run",
+                         ctx->ts[i].metric, ctx->ts[i].condition,
+                         b->role == REPORT_PRODUCE ? "produce batch" : "consume batch",
+                         (unsigned long long)b->batch, ctx->ts[i].actual);
+        return ctx->hook_rc = EXIT_THRESHOLD;
+    }
     return 0;
 }
 
-int main(int argc, char **argv) {
-    if (argc >= 2 && !strcmp(argv[1], "words")) return words_cli_main(argc - 1, argv + 1);
-    install_signals();
-    if (argc >= 2 && !strcmp(argv[1], "broker")) return broker_cli_main(argc - 1, argv + 1);
+static void print_failed_thresholds(const report_summary *s) {
+    for (size_t i = 0; i < s->nthresholds; i++) {
+        const report_threshold *t = &s->thresholds[i];
+        if (t->pass) continue;
+        double by = fabs(t->actual - t->limit);
+        fprintf(stderr, "kengine: threshold '%s %s' failed: actual %.6g, off by %.6g",
+                t->metric, t->condition, t->actual, by);
+        if (t->limit != 0) fprintf(stderr, " (%.1f%%)", 100.0 * by / fabs(t->limit));
+        fputc('\n', stderr);
+    }
+}
 
-    const char *script_path = NULL, *json = NULL, *brokers_opt = NULL;
-    bool quiet = false;
-    char **ov = calloc((size_t)argc + 2, sizeof *ov);
-    size_t nov = 0;
+/* Runs every leg of the script. Returns the exit code. */
+static int run_script(script *sc, report *rep) {
+    int rc = 0;
+    char err[2048];
+    for (size_t i = 0; i < script_legs(sc); i++) {
+        const workload *wl = script_leg(sc, i);
+        run_ctx ctx = {.sc = sc, .rep = rep};
+        ctx.ts = wl->nthresholds ? calloc(wl->nthresholds, sizeof *ctx.ts) : NULL;
+        for (size_t k = 0; k < wl->nthresholds && ctx.ts; k++)
+            if (threshold_copy(&ctx.ts[ctx.nts], &wl->thresholds[k]) == 0) ctx.nts++;
+        if (ctx.nts != wl->nthresholds) {
+            fprintf(stderr, "kengine: out of memory\n");
+            rc = EXIT_RUNTIME;
+            break;
+        }
+        if (script_on_start(sc, wl, err, sizeof err)) {
+            fprintf(stderr, "kengine: %s\n", err);
+            rc = EXIT_USAGE;
+            for (size_t k = 0; k < ctx.nts; k++) threshold_free(&ctx.ts[k]);
+            free(ctx.ts);
+            break;
+        }
+        report_summary sum;
+        int r = engine_run(wl, on_batch, &ctx, &sum, err, sizeof err);
+        if (ctx.hook_err[0]) snprintf(sum.error, sizeof sum.error, "%s", ctx.hook_err);
+        int failed = threshold_finish(ctx.ts, ctx.nts, &sum);
+        if (failed > 0 && r == 0) r = EXIT_THRESHOLD;
+        /* bad input found before anything ran gets its one line, no summary */
+        bool ran = r != EXIT_USAGE || ctx.hook_err[0];
+        if (ran) {
+            char rerr[2048];
+            if (script_has_reporter(sc)) {
+                if (script_report(sc, NULL, &sum, rerr, sizeof rerr)) {
+                    fprintf(stderr, "kengine: %s\n", rerr);
+                    if (r == 0) r = EXIT_USAGE;
+                }
+                report_emit_json_summary(rep, &sum);
+            } else {
+                report_emit_summary(rep, &sum);
+            }
+        }
+        char herr[2048];
+        if (ran && !ctx.hook_err[0] && script_on_done(sc, &sum, herr, sizeof herr)) {
+            fprintf(stderr, "kengine: %s\n", herr);
+            if (r == 0 || r == EXIT_RUNTIME || r == EXIT_THRESHOLD) r = EXIT_USAGE;
+        }
+        if (ctx.hook_err[0]) fprintf(stderr, "kengine: %s\n", ctx.hook_err);
+        else if (r && r != EXIT_THRESHOLD && err[0]) fprintf(stderr, "kengine: %s\n", err);
+        print_failed_thresholds(&sum);
+        report_summary_free(&sum);
+        for (size_t k = 0; k < ctx.nts; k++) threshold_free(&ctx.ts[k]);
+        free(ctx.ts);
+        if (r && !rc) rc = r;
+        if (r == EXIT_USAGE || r >= 128) break;
+    }
+    return rc;
+}
+
+/* Parsed command line of a workload run. */
+typedef struct {
+    const char *script, *json;
+    bool quiet;
+    char **ov;             /* name=value overrides, KENGINE_BROKERS and -b included */
+    size_t nov;
     char env_ov[4096], b_ov[4096];
-    if (!ov) return EXIT_RUNTIME;
+} cli;
+
+/* Returns -1 to go on, else an exit code (help, version, bad usage). */
+static int parse_cli(int argc, char **argv, cli *c) {
+    const char *brokers_opt = NULL;
+    c->ov = calloc((size_t)argc + 2, sizeof *c->ov);
+    if (!c->ov) return EXIT_RUNTIME;
     const char *env = getenv("KENGINE_BROKERS");
     if (env && env[0]) {
-        snprintf(env_ov, sizeof env_ov, "brokers=%s", env);
-        ov[nov++] = env_ov;
+        snprintf(c->env_ov, sizeof c->env_ov, "brokers=%s", env);
+        c->ov[c->nov++] = c->env_ov;
     }
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             usage(stdout);
-            free(ov);
             return 0;
         } else if (!strcmp(a, "-V") || !strcmp(a, "--version")) {
             printf("kengine %s (librdkafka %s, %s)\n", KENGINE_VERSION, kafka_version(),
                    script_lua_version());
-            free(ov);
             return 0;
         } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
-            quiet = true;
+            c->quiet = true;
         } else if (!strcmp(a, "--json") || !strcmp(a, "-b") || !strcmp(a, "--brokers")) {
             if (i + 1 >= argc) {
                 fprintf(stderr, "kengine: %s needs a value\n", a);
-                free(ov);
                 return EXIT_USAGE;
             }
-            if (!strcmp(a, "--json")) json = argv[++i];
+            if (!strcmp(a, "--json")) c->json = argv[++i];
             else brokers_opt = argv[++i];
         } else if (a[0] == '-' && a[1] != '\0') {
             fprintf(stderr, "kengine: unknown option '%s' (try kengine --help)\n", a);
-            free(ov);
             return EXIT_USAGE;
-        } else if (!script_path && !strchr(a, '=')) {
-            script_path = a;
+        } else if (!c->script && !strchr(a, '=')) {
+            c->script = a;
         } else if (strchr(a, '=')) {
-            ov[nov++] = argv[i];
+            c->ov[c->nov++] = argv[i];
         } else {
             fprintf(stderr, "kengine: unexpected argument '%s' (one script per run; "
                             "overrides are name=value)\n", a);
-            free(ov);
             return EXIT_USAGE;
         }
     }
     if (brokers_opt) {
-        snprintf(b_ov, sizeof b_ov, "brokers=%s", brokers_opt);
-        ov[nov++] = b_ov;
+        snprintf(c->b_ov, sizeof c->b_ov, "brokers=%s", brokers_opt);
+        c->ov[c->nov++] = c->b_ov;
     }
-    if (!script_path) {
+    if (!c->script) {
         usage(stderr);
-        free(ov);
         return EXIT_USAGE;
     }
+    return -1;
+}
 
+/* kengine help WORKLOAD.lua [name=value ...] */
+static int cmd_help(int argc, char **argv) {
+    if (argc < 2) {
+        usage(stdout);
+        return 0;
+    }
     char err[2048];
-    script *sc = script_load(script_path, ov, nov, err, sizeof err);
-    free(ov);
+    if (script_help(argv[1], argv + 2, (size_t)(argc - 2), stdout, err, sizeof err)) {
+        fprintf(stderr, "kengine: %s\n", err);
+        return EXIT_USAGE;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    if (argc >= 2 && !strcmp(argv[1], "words")) return words_cli_main(argc - 1, argv + 1);
+    if (argc >= 2 && !strcmp(argv[1], "help")) return cmd_help(argc - 1, argv + 1);
+    install_signals();
+    if (argc >= 2 && !strcmp(argv[1], "broker")) return broker_cli_main(argc - 1, argv + 1);
+    if (argc >= 2 && !strcmp(argv[1], "test")) return suite_main(argc - 1, argv + 1);
+
+    cli c = {0};
+    int rc = parse_cli(argc, argv, &c);
+    if (rc >= 0) {
+        free(c.ov);
+        return rc;
+    }
+    char err[2048];
+    script *sc = script_load(c.script, c.ov, c.nov, err, sizeof err);
+    free(c.ov);
     if (!sc) {
         fprintf(stderr, "kengine: %s\n", err);
         return EXIT_USAGE;
     }
-    FILE *text = quiet ? NULL : (json && !strcmp(json, "-") ? stderr : stdout);
-    report *rep = report_open(text, json, err, sizeof err);
+    FILE *text = c.quiet ? NULL : (c.json && !strcmp(c.json, "-") ? stderr : stdout);
+    report *rep = report_open(text, c.json, err, sizeof err);
     if (!rep) {
         fprintf(stderr, "kengine: %s\n", err);
         script_close(sc);
         return EXIT_USAGE;
     }
-
-    int rc = 0;
-    run_ctx ctx = {.sc = sc, .rep = rep};
-    for (size_t i = 0; i < script_legs(sc); i++) {
-        const workload *wl = script_leg(sc, i);
-        report_summary sum;
-        ctx.hook_err[0] = '\0';
-        int r = engine_run(wl, on_batch, &ctx, &sum, err, sizeof err);
-        if (ctx.hook_err[0]) {
-            snprintf(sum.error, sizeof sum.error, "%s", ctx.hook_err);
-        }
-        /* bad input found before anything ran gets its one line, no summary */
-        if (r != EXIT_USAGE || ctx.hook_err[0]) report_emit_summary(rep, &sum);
-        char herr[2048];
-        if (!ctx.hook_err[0] && script_on_done(sc, &sum, herr, sizeof herr)) {
-            fprintf(stderr, "kengine: %s\n", herr);
-            if (r == 0 || r == EXIT_RUNTIME) r = EXIT_USAGE;
-        }
-        if (ctx.hook_err[0]) fprintf(stderr, "kengine: %s\n", ctx.hook_err);
-        else if (r && err[0]) fprintf(stderr, "kengine: %s\n", err);
-        if (r && !rc) rc = r;
-        if (r == EXIT_USAGE || r >= 128) break;
-    }
+    rc = run_script(sc, rep);
     report_close(rep);
     script_close(sc);
     return rc;

@@ -159,6 +159,9 @@ void report_summary_text(FILE *out, const report_summary *s) {
         text_latency(out, p->latency);
         fputc('\n', out);
     }
+    if (s->unconsumed)
+        fprintf(out, "  stopped early: %llu delivered messages were not consumed\n",
+                (unsigned long long)s->unconsumed);
     fprintf(out, "  cpu %.1f%%, peak rss %.1f MB\n", s->cpu_percent, s->peak_rss_mb);
     for (size_t i = 0; i < s->nthresholds; i++) text_threshold(out, &s->thresholds[i]);
     if (s->error[0]) fprintf(out, "  error: %s\n", s->error);
@@ -232,14 +235,15 @@ static void summary_json(FILE *out, const report_summary *s) {
     fprintf(out,
             ",\"mode\":\"%s\",\"records\":%llu,\"sent\":%llu,\"delivered\":%llu,"
             "\"delivery_errors\":%llu,\"produce_seconds\":%.6f,\"consumed\":%llu,"
-            "\"lost\":%llu,\"duplicates\":%llu,\"words\":%llu,"
+            "\"lost\":%llu,\"unconsumed\":%llu,\"duplicates\":%llu,\"words\":%llu,"
             "\"unique_words_total\":%llu,\"consume_seconds\":%.6f,"
             "\"cpu_percent\":%.1f,\"peak_rss_mb\":%.2f,",
             s->mode ? s->mode : "async", (unsigned long long)s->records,
             (unsigned long long)s->sent, (unsigned long long)s->delivered,
             (unsigned long long)s->delivery_errors, jnum(s->produce_seconds),
             (unsigned long long)s->consumed, (unsigned long long)s->lost,
-            (unsigned long long)s->duplicates, (unsigned long long)s->words,
+            (unsigned long long)s->unconsumed, (unsigned long long)s->duplicates,
+            (unsigned long long)s->words,
             (unsigned long long)s->unique_words_total, jnum(s->consume_seconds),
             jnum(s->cpu_percent), jnum(s->peak_rss_mb));
     json_latency(out, s->latency);
@@ -302,20 +306,26 @@ void report_emit_json_line(report *r, const char *line) {
     fflush(r->json);
 }
 
+void report_emit_json_batch(report *r, const report_batch *b) {
+    if (!r->json) return;
+    batch_json(r->json, b);
+    fputc('\n', r->json);
+    fflush(r->json);
+}
+
+void report_emit_json_summary(report *r, const report_summary *s) {
+    if (!r->json) return;
+    summary_json(r->json, s);
+    fputc('\n', r->json);
+    fflush(r->json);
+}
+
 void report_emit_batch(report *r, const report_batch *b) {
     if (r->text) report_batch_text(r->text, b);
-    if (r->json) {
-        batch_json(r->json, b);
-        fputc('\n', r->json);
-        fflush(r->json);
-    }
+    report_emit_json_batch(r, b);
 }
 
 void report_emit_summary(report *r, const report_summary *s) {
     if (r->text) report_summary_text(r->text, s);
-    if (r->json) {
-        summary_json(r->json, s);
-        fputc('\n', r->json);
-        fflush(r->json);
-    }
+    report_emit_json_summary(r, s);
 }

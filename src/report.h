@@ -77,7 +77,9 @@ typedef struct {
     uint64_t delivery_errors;    /* failed delivery reports */
     double produce_seconds;      /* first send to last delivery report */
     uint64_t consumed;           /* messages of this run consumed (incl. duplicates) */
-    uint64_t lost;               /* sequence numbers in [0, records) never seen */
+    uint64_t lost;               /* delivered messages never consumed (run completed) */
+    uint64_t unconsumed;         /* delivered messages not consumed because the run
+                                    was stopped early (signal, hook error, abort) */
     uint64_t duplicates;         /* sequence numbers seen more than once */
     uint64_t words;              /* words over all consumed values */
     uint64_t unique_words_total; /* distinct words over the whole run */
@@ -116,6 +118,9 @@ char *report_summary_string(const report_summary *s);
 /* Both reporters at once, as configured by report_open. */
 void report_emit_batch(report *r, const report_batch *b);
 void report_emit_summary(report *r, const report_summary *s);
+/* The NDJSON reporter alone (when a script replaces the text one). */
+void report_emit_json_batch(report *r, const report_batch *b);
+void report_emit_json_summary(report *r, const report_summary *s);
 /* Writes a raw NDJSON line (already formatted) to the JSON sink, if any. */
 void report_emit_json_line(report *r, const char *line);
 FILE *report_text_stream(report *r);

@@ -1,73 +1,25 @@
 /*
- * script: Lua workloads. The only file that includes the Lua headers.
+ * script: Lua workloads, loading side. Together with script_api.c the only
+ * code that includes the Lua headers.
  *
  * A workload script returns a table whose keys are workload fields
- * (workload.c's table), hooks (functions) and optionally `legs`, a list of
- * tables of fields, each run in turn. Values are type-checked against the
- * field's kind here and then parsed by workload_set(), the same path the
- * command line's name=value overrides take, so both validate alike.
- * Hooks are kept as registry references; every call goes through
- * lua_pcall with a traceback handler, so a script error never crashes the
- * engine.
+ * (workload.c's table), hooks (functions), `phases`, `thresholds` and
+ * optionally `legs`, a list of tables of fields, each run in turn. Values
+ * are type-checked against the field's kind here and then parsed by
+ * workload_set(), the same path the command line's name=value overrides
+ * take, so both validate alike. A script may declare options of its own
+ * with kengine.options{...} (script_api.c); command-line overrides naming
+ * them go to the script instead of the fields.
  */
-#include "script.h"
+#include "script_internal.h"
 
-#include <lauxlib.h>
-#include <lua.h>
-#include <lualib.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#define MAX_LEGS 64
-
-struct script {
-    lua_State *L;
-    char *path;                /* the script's path, for messages */
-    workload legs[MAX_LEGS];   /* the runs to do */
-    size_t nlegs;
-    int ref_on_batch;          /* registry refs, LUA_NOREF when absent */
-    int ref_on_done;
-};
-
-static const char *HOOKS[] = {"on_batch", "on_done", NULL};
+static const char *HOOKS[] = {"on_start", "on_batch", "on_done", "reporter", NULL};
 
 const char *script_lua_version(void) { return LUA_RELEASE; }
-
-/* ---- the `kengine` library scripts see ---- */
-
-static int l_version(lua_State *L) {
-    lua_pushstring(L, KENGINE_VERSION);
-    return 1;
-}
-
-static const luaL_Reg kengine_lib[] = {
-    {"version", l_version},
-    {NULL, NULL},
-};
-
-static int luaopen_kengine(lua_State *L) {
-    luaL_newlib(L, kengine_lib);
-    return 1;
-}
-
-/* Message handler: appends a traceback to runtime errors. */
-static int traceback(lua_State *L) {
-    const char *msg = lua_tostring(L, 1);
-    if (!msg) msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
-    luaL_traceback(L, L, msg, 1);
-    return 1;
-}
-
-static int pcall_tb(lua_State *L, int nargs, int nres) {
-    int base = lua_gettop(L) - nargs;
-    lua_pushcfunction(L, traceback);
-    lua_insert(L, base);
-    int rc = lua_pcall(L, nargs, nres, base);
-    lua_remove(L, base);
-    return rc;
-}
 
 /* ---- reading the table ---- */
 
@@ -85,11 +37,10 @@ static const char *field_text(lua_State *L, int idx, const workload_field *f,
         break;
     case WORKLOAD_INT:
         if (t == LUA_TNUMBER) {
-            if (lua_isinteger(L, idx)) {
+            if (lua_isinteger(L, idx))
                 snprintf(buf, buflen, "%lld", (long long)lua_tointeger(L, idx));
-                return buf;
-            }
-            snprintf(buf, buflen, "%.17g", lua_tonumber(L, idx));
+            else
+                snprintf(buf, buflen, "%.17g", lua_tonumber(L, idx));
             return buf;
         }
         want = "an integer";
@@ -106,6 +57,7 @@ static const char *field_text(lua_State *L, int idx, const workload_field *f,
         want = "a boolean";
         break;
     case WORKLOAD_PROPS:
+    case WORKLOAD_TABLE:
         want = "a table";
         break;
     }
@@ -129,13 +81,15 @@ static int read_props(lua_State *L, int idx, workload *wl, const char *table,
         const char *k = lua_tostring(L, -2);
         int t = lua_type(L, -1);
         if (t != LUA_TSTRING && t != LUA_TNUMBER && t != LUA_TBOOLEAN) {
-            snprintf(err, errlen, "%s: field '%s.%s' must be a string, number or boolean, "
-                                  "got %s", where, table, k, lua_typename(L, t));
+            snprintf(err, errlen,
+                     "%s: field '%s.%s' must be a string, number or boolean, got %s", where,
+                     table, k, lua_typename(L, t));
             lua_pop(L, 2);
             return -1;
         }
+        /* lua_tostring converts the value in place; the key is untouched */
         const char *v = t == LUA_TBOOLEAN ? (lua_toboolean(L, -1) ? "true" : "false")
-                                          : lua_tostring(L, -1); /* converts numbers in place: fine, key is separate */
+                                          : lua_tostring(L, -1);
         char msg[512];
         if (workload_set_prop(wl, table, k, v, msg, sizeof msg)) {
             snprintf(err, errlen, "%s: %s", where, msg);
@@ -147,11 +101,154 @@ static int read_props(lua_State *L, int idx, workload *wl, const char *table,
     return 0;
 }
 
+/* Reads `phases` (a list of {name=, records=, duration=, rate=}). */
+static int read_phases(lua_State *L, int idx, workload *wl, const char *where, char *err,
+                       size_t errlen) {
+    idx = lua_absindex(L, idx);
+    lua_Integer n = luaL_len(L, idx);
+    if (n < 1 || n > 64) {
+        snprintf(err, errlen, "%s: field 'phases' must list 1 to 64 phases", where);
+        return -1;
+    }
+    for (size_t i = 0; i < wl->nphases; i++) free(wl->phases[i].name);
+    free(wl->phases);
+    wl->phases = NULL;
+    wl->nphases = 0;
+    for (lua_Integer i = 1; i <= n; i++) {
+        lua_geti(L, idx, i);
+        if (!lua_istable(L, -1)) {
+            snprintf(err, errlen, "%s: phases[%lld] must be a table", where, (long long)i);
+            lua_pop(L, 1);
+            return -1;
+        }
+        const char *name = NULL;
+        lua_Integer records = 0;
+        double duration = 0, rate = 0;
+        lua_pushnil(L);
+        while (lua_next(L, -2)) {
+            const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
+            bool ok = true;
+            if (!strcmp(k, "name")) {
+                ok = lua_type(L, -1) == LUA_TSTRING;
+                name = ok ? lua_tostring(L, -1) : NULL;
+            } else if (!strcmp(k, "records")) {
+                ok = lua_isinteger(L, -1) && (records = lua_tointeger(L, -1)) > 0;
+            } else if (!strcmp(k, "duration")) {
+                ok = lua_type(L, -1) == LUA_TNUMBER && (duration = lua_tonumber(L, -1)) > 0;
+            } else if (!strcmp(k, "rate")) {
+                ok = lua_type(L, -1) == LUA_TNUMBER && (rate = lua_tonumber(L, -1)) >= 0;
+            } else {
+                snprintf(err, errlen,
+                         "%s: phases[%lld]: unknown field '%s' (a phase has name, records, "
+                         "duration and rate)", where, (long long)i, k);
+                lua_pop(L, 3);
+                return -1;
+            }
+            if (!ok) {
+                snprintf(err, errlen,
+                         "%s: phases[%lld]: field '%s' must be %s", where, (long long)i, k,
+                         !strcmp(k, "name")      ? "a string"
+                         : !strcmp(k, "records") ? "a positive integer"
+                         : !strcmp(k, "rate")    ? "a non-negative number"
+                                                 : "a positive number");
+                lua_pop(L, 3);
+                return -1;
+            }
+            lua_pop(L, 1);
+        }
+        char msg[512];
+        /* name points into the phase table, still on the stack */
+        if (workload_add_phase(wl, name, (uint64_t)records, duration, rate, msg, sizeof msg)) {
+            snprintf(err, errlen, "%s: %s", where, msg);
+            lua_pop(L, 1);
+            return -1;
+        }
+        lua_pop(L, 1);
+    }
+    return 0;
+}
+
+/* Reads `thresholds` from the table at idx, if present. */
+static int read_thresholds(lua_State *L, int idx, workload *wl, const char *where,
+                           char *err, size_t errlen) {
+    idx = lua_absindex(L, idx);
+    if (lua_getfield(L, idx, "thresholds") == LUA_TNIL) {
+        lua_pop(L, 1);
+        return 0;
+    }
+    int t = lua_gettop(L);
+    if (!lua_istable(L, t)) {
+        snprintf(err, errlen, "%s: field 'thresholds' must be a table of metric = condition",
+                 where);
+        goto fail;
+    }
+    lua_pushnil(L);
+    while (lua_next(L, t)) {
+        if (lua_type(L, -2) != LUA_TSTRING) {
+            snprintf(err, errlen, "%s: thresholds: metric names must be strings", where);
+            lua_pop(L, 2);
+            goto fail;
+        }
+        const char *metric = lua_tostring(L, -2);
+        char msg[768];
+        if (lua_type(L, -1) == LUA_TSTRING) {
+            if (workload_add_threshold(wl, metric, lua_tostring(L, -1), false, msg,
+                                       sizeof msg)) {
+                snprintf(err, errlen, "%s: %s", where, msg);
+                lua_pop(L, 2);
+                goto fail;
+            }
+        } else if (lua_istable(L, -1)) {
+            lua_getfield(L, -1, "abort");
+            bool abort = lua_toboolean(L, -1);
+            lua_pop(L, 1);
+            lua_Integer n = luaL_len(L, -1);
+            if (n < 1) {
+                snprintf(err, errlen, "%s: threshold '%s' has no condition", where, metric);
+                lua_pop(L, 2);
+                goto fail;
+            }
+            for (lua_Integer i = 1; i <= n; i++) {
+                lua_geti(L, -1, i);
+                if (lua_type(L, -1) != LUA_TSTRING ||
+                    workload_add_threshold(wl, metric, lua_tostring(L, -1), abort, msg,
+                                           sizeof msg)) {
+                    if (lua_type(L, -1) != LUA_TSTRING)
+                        snprintf(msg, sizeof msg, "threshold '%s': conditions must be strings",
+                                 metric);
+                    snprintf(err, errlen, "%s: %s", where, msg);
+                    lua_pop(L, 3);
+                    goto fail;
+                }
+                lua_pop(L, 1);
+            }
+        } else {
+            snprintf(err, errlen,
+                     "%s: threshold '%s' must be a condition string like \"< 50\" or a list "
+                     "of them, got %s", where, metric, luaL_typename(L, -1));
+            lua_pop(L, 2);
+            goto fail;
+        }
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    return 0;
+fail:
+    lua_settop(L, t - 1);
+    return -1;
+}
+
+static bool is_hook(const char *k) {
+    for (int i = 0; HOOKS[i]; i++)
+        if (!strcmp(k, HOOKS[i])) return true;
+    return false;
+}
+
 /* Applies the fields of the table at idx to wl. Hooks and `legs` are
- * accepted only at the top level (`top`). */
-static int read_fields(script *sc, int idx, workload *wl, bool top, const char *where,
+ * accepted only at the top level (`top`). `thresholds` is read after,
+ * by read_thresholds, once the phases are known. */
+static int read_fields(lua_State *L, int idx, workload *wl, bool top, const char *where,
                        char *err, size_t errlen) {
-    lua_State *L = sc->L;
     idx = lua_absindex(L, idx);
     lua_pushnil(L);
     while (lua_next(L, idx)) {
@@ -161,20 +258,19 @@ static int read_fields(script *sc, int idx, workload *wl, bool top, const char *
             goto fail;
         }
         const char *k = lua_tostring(L, -2);
-        bool is_hook = false;
-        for (int i = 0; HOOKS[i]; i++) is_hook |= !strcmp(k, HOOKS[i]);
-        if (is_hook || !strcmp(k, "legs")) {
+        bool hook = is_hook(k);
+        if (hook || !strcmp(k, "legs")) {
             if (!top) {
                 snprintf(err, errlen, "%s: field '%s' is only allowed at the top level",
                          where, k);
                 goto fail;
             }
-            if (is_hook && !lua_isfunction(L, -1)) {
+            if (hook && !lua_isfunction(L, -1)) {
                 snprintf(err, errlen, "%s: field '%s' must be a function, got %s", where, k,
                          luaL_typename(L, -1));
                 goto fail;
             }
-            if (!is_hook && !lua_istable(L, -1)) {
+            if (!hook && !lua_istable(L, -1)) {
                 snprintf(err, errlen, "%s: field 'legs' must be a list of tables, got %s",
                          where, luaL_typename(L, -1));
                 goto fail;
@@ -183,12 +279,15 @@ static int read_fields(script *sc, int idx, workload *wl, bool top, const char *
             continue;
         }
         if (!strcmp(k, "name")) {
-            if (!lua_isstring(L, -1)) {
+            if (lua_type(L, -1) != LUA_TSTRING) {
                 snprintf(err, errlen, "%s: field 'name' must be a string", where);
                 goto fail;
             }
-            free(wl->name);
-            wl->name = strdup(lua_tostring(L, -1));
+            char *nm = strdup(lua_tostring(L, -1));
+            if (nm) {
+                free(wl->name);
+                wl->name = nm;
+            }
             lua_pop(L, 1);
             continue;
         }
@@ -199,13 +298,17 @@ static int read_fields(script *sc, int idx, workload *wl, bool top, const char *
             snprintf(err, errlen, "%s: %s", where, msg);
             goto fail;
         }
-        if (f->kind == WORKLOAD_PROPS) {
+        if (f->kind == WORKLOAD_PROPS || f->kind == WORKLOAD_TABLE) {
             if (!lua_istable(L, -1)) {
                 snprintf(err, errlen, "%s: field '%s' must be a table, got %s", where, k,
                          luaL_typename(L, -1));
                 goto fail;
             }
-            if (read_props(L, -1, wl, k, where, err, errlen)) goto fail;
+            if (f->kind == WORKLOAD_PROPS) {
+                if (read_props(L, -1, wl, k, where, err, errlen)) goto fail;
+            } else if (!strcmp(k, "phases")) {
+                if (read_phases(L, -1, wl, where, err, errlen)) goto fail;
+            }
         } else {
             char buf[64];
             const char *text = field_text(L, -1, f, where, buf, sizeof buf, err, errlen);
@@ -223,16 +326,13 @@ fail:
     return -1;
 }
 
-static int apply_overrides(workload *wl, char **ov, size_t n, char *err, size_t errlen) {
-    for (size_t i = 0; i < n; i++) {
+static int apply_overrides(script *sc, workload *wl, char *err, size_t errlen) {
+    for (size_t i = 0; i < sc->nov; i++) {
+        if (sc->ov_used[i]) continue; /* taken by a script option */
         char name[256];
-        const char *eq = strchr(ov[i], '=');
-        size_t nlen = eq ? (size_t)(eq - ov[i]) : 0;
-        if (!eq || nlen == 0 || nlen >= sizeof name) {
-            snprintf(err, errlen, "command line: '%s' is not name=value", ov[i]);
-            return -1;
-        }
-        memcpy(name, ov[i], nlen);
+        const char *eq = strchr(sc->ov[i], '=');
+        size_t nlen = (size_t)(eq - sc->ov[i]);
+        memcpy(name, sc->ov[i], nlen);
         name[nlen] = '\0';
         char msg[512];
         int rc;
@@ -286,35 +386,57 @@ static const char *base_name(const char *path) {
     return s ? s + 1 : path;
 }
 
-script *script_load(const char *path, char **ov, size_t nov, char *err, size_t errlen) {
+/* Creates the state, checks the overrides' shape, runs the chunk. On
+ * success the returned table is on the stack top. */
+static script *script_start(const char *path, char **ov, size_t nov, bool help, char *err,
+                            size_t errlen) {
     script *sc = calloc(1, sizeof *sc);
-    if (!sc || !(sc->path = strdup(path)) || !(sc->L = luaL_newstate())) {
+    if (!sc || !(sc->path = strdup(path)) || !(sc->ov_used = calloc(nov + 1, 1)) ||
+        !(sc->L = luaL_newstate())) {
         snprintf(err, errlen, "out of memory");
-        if (sc) free(sc->path);
-        free(sc);
+        script_close(sc);
         return NULL;
     }
+    sc->ov = ov;
+    sc->nov = nov;
+    sc->help = help;
+    sc->ref_on_start = sc->ref_on_batch = sc->ref_on_done = sc->ref_reporter = LUA_NOREF;
+    for (size_t i = 0; i < nov; i++) {
+        const char *eq = strchr(ov[i], '=');
+        if (!eq || eq == ov[i] || eq - ov[i] >= 255) {
+            snprintf(err, errlen, "command line: '%s' is not name=value", ov[i]);
+            script_close(sc);
+            return NULL;
+        }
+    }
     lua_State *L = sc->L;
-    sc->ref_on_batch = sc->ref_on_done = LUA_NOREF;
     luaL_openlibs(L);
-    luaL_requiref(L, "kengine", luaopen_kengine, 1);
-    lua_pop(L, 1);
+    script_api_open(sc);
 
-    int rc = luaL_loadfilex(L, path, "t");
-    if (rc != LUA_OK) {
+    if (luaL_loadfilex(L, path, "t") != LUA_OK) {
         /* "cannot open x.lua" or "x.lua:3: syntax error near ..." */
         snprintf(err, errlen, "%s", lua_tostring(L, -1));
-        goto fail;
+        script_close(sc);
+        return NULL;
     }
-    if (pcall_tb(L, 0, 1) != LUA_OK) {
+    if (script_pcall(L, 0, 1) != LUA_OK) {
         snprintf(err, errlen, "%s", lua_tostring(L, -1));
-        goto fail;
+        script_close(sc);
+        return NULL;
     }
     if (!lua_istable(L, -1)) {
         snprintf(err, errlen, "%s: the script must return a table of workload fields "
                               "(it returned %s)", path, luaL_typename(L, -1));
-        goto fail;
+        script_close(sc);
+        return NULL;
     }
+    return sc;
+}
+
+script *script_load(const char *path, char **ov, size_t nov, char *err, size_t errlen) {
+    script *sc = script_start(path, ov, nov, false, err, errlen);
+    if (!sc) return NULL;
+    lua_State *L = sc->L;
     int t = lua_gettop(L);
 
     workload base;
@@ -322,7 +444,8 @@ script *script_load(const char *path, char **ov, size_t nov, char *err, size_t e
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
-    if (read_fields(sc, t, &base, true, path, err, errlen)) {
+    if (read_fields(L, t, &base, true, path, err, errlen) ||
+        read_thresholds(L, t, &base, path, err, errlen)) {
         workload_free(&base);
         goto fail;
     }
@@ -331,8 +454,9 @@ script *script_load(const char *path, char **ov, size_t nov, char *err, size_t e
     lua_getfield(L, t, "legs");
     if (lua_istable(L, -1)) {
         lua_Integer n = luaL_len(L, -1);
-        if (n < 1 || n > MAX_LEGS) {
-            snprintf(err, errlen, "%s: field 'legs' must hold 1 to %d tables", path, MAX_LEGS);
+        if (n < 1 || n > SCRIPT_MAX_LEGS) {
+            snprintf(err, errlen, "%s: field 'legs' must hold 1 to %d tables", path,
+                     SCRIPT_MAX_LEGS);
             workload_free(&base);
             goto fail;
         }
@@ -352,11 +476,12 @@ script *script_load(const char *path, char **ov, size_t nov, char *err, size_t e
                 goto fail;
             }
             sc->nlegs++;
-            if (read_fields(sc, -1, leg, false, where, err, errlen)) {
+            if (read_fields(L, -1, leg, false, where, err, errlen) ||
+                read_thresholds(L, -1, leg, where, err, errlen)) {
                 workload_free(&base);
                 goto fail;
             }
-            if (leg->name == base.name || !strcmp(leg->name, base.name)) {
+            if (!strcmp(leg->name, base.name)) {
                 char nm[64];
                 snprintf(nm, sizeof nm, "leg %lld", (long long)i);
                 free(leg->name);
@@ -373,16 +498,18 @@ script *script_load(const char *path, char **ov, size_t nov, char *err, size_t e
 
     for (size_t i = 0; i < sc->nlegs; i++) {
         workload *wl = &sc->legs[i];
-        if (apply_overrides(wl, ov, nov, err, errlen)) goto fail;
+        if (apply_overrides(sc, wl, err, errlen)) goto fail;
         char msg[512];
-        if (workload_validate(wl, msg, sizeof msg)) {
-            snprintf(err, errlen, "%s: %s", path, msg);
+        if (!wl->name || workload_validate(wl, msg, sizeof msg)) {
+            snprintf(err, errlen, "%s: %s", path, wl->name ? msg : "out of memory");
             goto fail;
         }
         resolve_csv(wl, path);
     }
+    sc->ref_on_start = hook_ref(L, t, "on_start");
     sc->ref_on_batch = hook_ref(L, t, "on_batch");
     sc->ref_on_done = hook_ref(L, t, "on_done");
+    sc->ref_reporter = hook_ref(L, t, "reporter");
     lua_settop(L, 0);
     return sc;
 fail:
@@ -393,93 +520,78 @@ fail:
 void script_close(script *sc) {
     if (!sc) return;
     for (size_t i = 0; i < sc->nlegs; i++) workload_free(&sc->legs[i]);
+    for (size_t i = 0; i < sc->nopts; i++) {
+        free(sc->opts[i].name);
+        free(sc->opts[i].type);
+        free(sc->opts[i].value);
+        free(sc->opts[i].description);
+    }
+    free(sc->opts);
     if (sc->L) lua_close(sc->L);
+    free(sc->ov_used);
     free(sc->path);
     free(sc);
 }
 
 size_t script_legs(const script *sc) { return sc->nlegs; }
 const workload *script_leg(const script *sc, size_t i) { return &sc->legs[i]; }
+bool script_has_reporter(const script *sc) { return sc->ref_reporter != LUA_NOREF; }
 
-/* ---- hooks ---- */
+/* ---- kengine help ---- */
 
-static void set_num(lua_State *L, const char *k, double v) {
-    lua_pushnumber(L, v);
-    lua_setfield(L, -2, k);
-}
-static void set_int(lua_State *L, const char *k, uint64_t v) {
-    lua_pushinteger(L, (lua_Integer)v);
-    lua_setfield(L, -2, k);
-}
-static void set_str(lua_State *L, const char *k, const char *v) {
-    lua_pushstring(L, v);
-    lua_setfield(L, -2, k);
-}
-static void set_latency(lua_State *L, double p50, double p99, double max) {
-    lua_createtable(L, 0, 3);
-    set_num(L, "p50", p50);
-    set_num(L, "p99", p99);
-    set_num(L, "max", max);
-    lua_setfield(L, -2, "latency_ms");
-}
+static const char *KIND_NAMES[] = {"string", "integer", "number", "boolean",
+                                   "choice", "table",   "table"};
 
-static int call_hook(script *sc, int ref, char *err, size_t errlen) {
-    if (pcall_tb(sc->L, 1, 0) != LUA_OK) {
-        snprintf(err, errlen, "%s", lua_tostring(sc->L, -1));
-        lua_settop(sc->L, 0);
-        return -1;
-    }
-    (void)ref;
-    return 0;
-}
-
-int script_on_batch(script *sc, const report_batch *b, char *err, size_t errlen) {
-    if (sc->ref_on_batch == LUA_NOREF) return 0;
+int script_help(const char *path, char **ov, size_t nov, FILE *out, char *err,
+                size_t errlen) {
+    script *sc = script_start(path, ov, nov, true, err, errlen);
+    if (!sc) return -1;
     lua_State *L = sc->L;
-    lua_rawgeti(L, LUA_REGISTRYINDEX, sc->ref_on_batch);
-    lua_createtable(L, 0, 16);
-    set_str(L, "type", b->role == REPORT_PRODUCE ? "produce_batch" : "consume_batch");
-    set_int(L, "batch", b->batch);
-    set_int(L, "messages", b->messages);
-    set_int(L, "bytes", b->bytes);
-    set_int(L, "words", b->words);
-    set_num(L, "seconds", b->seconds);
-    set_num(L, "msgs_per_sec", b->msgs_per_sec);
-    set_num(L, "mb_per_sec", b->mb_per_sec);
-    set_num(L, "cpu_percent", b->cpu_percent);
-    set_num(L, "rss_mb", b->rss_mb);
-    if (b->role == REPORT_PRODUCE) {
-        set_int(L, "delivered", b->delivered);
-        set_int(L, "batches", b->batches);
+    int t = lua_gettop(L);
+    workload wl;
+    workload_init(&wl);
+    /* the script's own values, where valid, shown as the defaults */
+    char ignore[1024];
+    read_fields(L, t, &wl, true, path, ignore, sizeof ignore);
+    fprintf(out, "%s: a kengine workload\n\nfields (set in the script, or name=value on the "
+                 "command line):\n", path);
+    size_t n;
+    const workload_field *f = workload_fields(&n);
+    for (size_t i = 0; i < n; i++) {
+        lua_getfield(L, t, f[i].name);
+        char val[128] = "";
+        if (!lua_isnil(L, -1)) {
+            if (lua_type(L, -1) == LUA_TSTRING || lua_type(L, -1) == LUA_TNUMBER)
+                snprintf(val, sizeof val, " = %s", lua_tostring(L, -1));
+            else if (lua_type(L, -1) == LUA_TBOOLEAN)
+                snprintf(val, sizeof val, " = %s", lua_toboolean(L, -1) ? "true" : "false");
+            else
+                snprintf(val, sizeof val, " = (%s)", luaL_typename(L, -1));
+        }
+        lua_pop(L, 1);
+        fprintf(out, "  %-14s %-8s %s%s\n", f[i].name, KIND_NAMES[f[i].kind], f[i].help, val);
+    }
+    if (sc->nopts) {
+        fprintf(out, "\noptions declared by the script (name=value on the command line):\n");
+        for (size_t i = 0; i < sc->nopts; i++)
+            fprintf(out, "  %-14s %-8s %s (default %s)\n", sc->opts[i].name, sc->opts[i].type,
+                    sc->opts[i].description ? sc->opts[i].description : "",
+                    sc->opts[i].value ? sc->opts[i].value : "none");
     } else {
-        set_int(L, "unique_words", b->unique_words);
-        set_latency(L, b->lat_p50_ms, b->lat_p99_ms, b->lat_max_ms);
+        fprintf(out, "\nthe script declares no options of its own\n");
     }
-    return call_hook(sc, sc->ref_on_batch, err, errlen);
-}
-
-int script_on_done(script *sc, const report_summary *s, char *err, size_t errlen) {
-    if (sc->ref_on_done == LUA_NOREF) return 0;
-    lua_State *L = sc->L;
-    lua_rawgeti(L, LUA_REGISTRYINDEX, sc->ref_on_done);
-    lua_createtable(L, 0, 20);
-    set_str(L, "type", "summary");
-    set_str(L, "name", s->name ? s->name : "");
-    set_str(L, "mode", s->mode ? s->mode : "async");
-    set_int(L, "records", s->records);
-    set_int(L, "sent", s->sent);
-    set_int(L, "delivered", s->delivered);
-    set_int(L, "delivery_errors", s->delivery_errors);
-    set_num(L, "produce_seconds", s->produce_seconds);
-    set_int(L, "consumed", s->consumed);
-    set_int(L, "lost", s->lost);
-    set_int(L, "duplicates", s->duplicates);
-    set_int(L, "words", s->words);
-    set_int(L, "unique_words_total", s->unique_words_total);
-    set_num(L, "consume_seconds", s->consume_seconds);
-    set_num(L, "cpu_percent", s->cpu_percent);
-    set_num(L, "peak_rss_mb", s->peak_rss_mb);
-    set_latency(L, s->lat_p50_ms, s->lat_p99_ms, s->lat_max_ms);
-    set_str(L, "error", s->error);
-    return call_hook(sc, sc->ref_on_done, err, errlen);
+    fprintf(out, "\nhooks defined:");
+    int any = 0;
+    for (int i = 0; HOOKS[i]; i++) {
+        lua_getfield(L, t, HOOKS[i]);
+        if (lua_isfunction(L, -1)) {
+            fprintf(out, " %s", HOOKS[i]);
+            any = 1;
+        }
+        lua_pop(L, 1);
+    }
+    fprintf(out, "%s\n", any ? "" : " none");
+    workload_free(&wl);
+    script_close(sc);
+    return 0;
 }

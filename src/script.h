@@ -8,7 +8,9 @@
 #ifndef KENGINE_SCRIPT_H
 #define KENGINE_SCRIPT_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "report.h"
 #include "workload.h"
@@ -29,8 +31,19 @@ const workload *script_leg(const script *sc, size_t i);
 
 /* Hooks. Each returns 0, or -1 with the Lua error (file:line and a
  * traceback) in err. A missing hook is a no-op. */
+int script_on_start(script *sc, const workload *wl, char *err, size_t errlen);
 int script_on_batch(script *sc, const report_batch *b, char *err, size_t errlen);
 int script_on_done(script *sc, const report_summary *s, char *err, size_t errlen);
+/* Whether the script replaces the built-in text reporter (field `reporter`). */
+bool script_has_reporter(const script *sc);
+/* Calls the script's reporter with a batch (s == NULL) or a summary. */
+int script_report(script *sc, const report_batch *b, const report_summary *s, char *err,
+                  size_t errlen);
+
+/* `kengine help WORKLOAD.lua`: writes the built-in fields (with the
+ * script's values) and the script's own options to out. 0, or -1 with err. */
+int script_help(const char *path, char **overrides, size_t noverrides, FILE *out, char *err,
+                size_t errlen);
 
 /* Lua's version string, for --version. */
 const char *script_lua_version(void);

@@ -49,6 +49,7 @@ int threshold_summary_value(const report_summary *s, const char *f, double *v) {
         {"produce_msgs_per_sec", rate((double)s->delivered, s->produce_seconds)},
         {"consumed", (double)s->consumed},
         {"lost", (double)s->lost},
+        {"unconsumed", (double)s->unconsumed},
         {"duplicates", (double)s->duplicates},
         {"words", (double)s->words},
         {"unique_words_total", (double)s->unique_words_total},
