@@ -21,6 +21,7 @@ volatile sig_atomic_t engine_signal = 0;
  * the oldest data; 3 MiB of values (plus per-message overhead) stays under
  * that even if every unconsumed message sits in one partition. */
 #define EMBEDDED_WINDOW_BYTES (3u << 20)
+#define MAX_CONSUMERS 64
 
 static uint64_t new_run_id(void) {
     uint64_t id = (uint64_t)stats_wall_us() ^ ((uint64_t)getpid() << 40);
@@ -36,18 +37,45 @@ static uint64_t new_run_id(void) {
 /* Messages lost: when this run produced, sequence numbers it sent whose
  * delivery did not fail and that were never consumed; when it only
  * consumed, the records it expected and did not find. */
-static uint64_t count_lost(const workload *wl, const kafka_producer_job *pj,
-                           const kafka_consumer_job *cj) {
+static uint64_t count_lost(const workload *wl, const pipeline *pl,
+                           const kafka_producer_job *pj) {
     if (!wl->produce) {
         uint64_t want = wl->nphases ? workload_phase_records(wl) : wl->records;
-        uint64_t got = cj->distinct + cj->unsequenced;
+        uint64_t got = atomic_load(&((pipeline *)pl)->distinct) +
+                       atomic_load(&((pipeline *)pl)->unsequenced);
         return want > got ? want - got : 0;
     }
     uint64_t lost = 0;
     for (uint64_t seq = 0; seq < pj->sent; seq++)
-        if (!pipeline_bits_get(&cj->seen, seq) && !pipeline_bits_get(&pj->failed, seq))
-            lost++;
+        if (!pipeline_seen_get(pl, seq) && !pipeline_bits_get(&pj->failed, seq)) lost++;
     return lost;
+}
+
+/* Adds the consumers' figures into the summary. */
+static void merge_consumers(report_summary *s, kafka_consumer_job *cj, int n) {
+    double first = 0, last = 0;
+    for (int i = 0; i < n; i++) {
+        s->consumed += cj[i].consumed;
+        s->duplicates += cj[i].duplicates;
+        s->words += cj[i].words;
+        s->bytes += cj[i].bytes;
+        if (cj[i].first && (!first || cj[i].first < first)) first = cj[i].first;
+        if (cj[i].last > last) last = cj[i].last;
+        if (i > 0) {
+            if (cj[0].run_words && cj[i].run_words)
+                words_set_merge(cj[0].run_words, cj[i].run_words);
+            if (cj[0].latency && cj[i].latency) stats_hist_merge(cj[0].latency, cj[i].latency);
+            for (int p = 0; p < PIPELINE_MAX_PHASES; p++) {
+                cj[0].phase_consumed[p] += cj[i].phase_consumed[p];
+                if (cj[0].phase_latency[p] && cj[i].phase_latency[p])
+                    stats_hist_merge(cj[0].phase_latency[p], cj[i].phase_latency[p]);
+            }
+        }
+    }
+    s->consume_seconds = last > first ? last - first : 0;
+    s->unique_words_total = cj[0].run_words ? words_set_size(cj[0].run_words) : 0;
+    s->latency = cj[0].latency;
+    cj[0].latency = NULL;
 }
 
 int engine_run(const workload *wl, engine_batch_fn on_batch, void *ud,
@@ -67,9 +95,12 @@ int engine_run(const workload *wl, engine_batch_fn on_batch, void *ud,
     csvsrc_opts copts = {.ragged = wl->ragged};
     pipeline pl;
     kafka_producer_job pj = {0};
-    kafka_consumer_job cj = {0};
-    if (pipeline_init(&pl, wl)) {
-        snprintf(err, errlen, "cannot initialise threads");
+    kafka_consumer_job cj[MAX_CONSUMERS];
+    const int ncons = wl->consume ? (wl->consumers < MAX_CONSUMERS ? wl->consumers : MAX_CONSUMERS) : 0;
+    memset(cj, 0, sizeof cj);
+    uint64_t expected = wl->nphases ? workload_phase_records(wl) : wl->records;
+    if (pipeline_init(&pl, wl, expected)) {
+        snprintf(err, errlen, "cannot initialise the run (out of memory?)");
         return 1;
     }
     pl.run_id = new_run_id();
@@ -106,21 +137,24 @@ int engine_run(const workload *wl, engine_batch_fn on_batch, void *ud,
 
     pj.pl = &pl;
     pj.csv = csv;
-    cj.pl = &pl;
-    cj.latency = stats_hist_new();
-    bool oom = !cj.latency;
-    for (size_t i = 0; i < wl->nphases && i < PIPELINE_MAX_PHASES; i++)
-        oom |= !(cj.phase_latency[i] = stats_hist_new());
+    bool oom = false;
+    for (int c = 0; c < ncons; c++) {
+        cj[c].pl = &pl;
+        cj[c].index = c;
+        oom |= !(cj[c].latency = stats_hist_new());
+        for (size_t i = 0; i < wl->nphases && i < PIPELINE_MAX_PHASES; i++)
+            oom |= !(cj[c].phase_latency[i] = stats_hist_new());
+    }
     if (oom) {
         snprintf(err, errlen, "out of memory");
         rc = 1;
         goto done;
     }
-    pthread_t pt, ct;
-    bool have_p = false, have_c = false;
-    pl.workers_running = (wl->consume ? 1 : 0) + (wl->produce ? 1 : 0);
-    if (wl->consume) {
-        if (pthread_create(&ct, NULL, kafka_consumer_thread, &cj) == 0) have_c = true;
+    pthread_t pt, ct[MAX_CONSUMERS];
+    bool have_p = false, have_c[MAX_CONSUMERS] = {false};
+    pl.workers_running = ncons + (wl->produce ? 1 : 0);
+    for (int c = 0; c < ncons; c++) {
+        if (pthread_create(&ct[c], NULL, kafka_consumer_thread, &cj[c]) == 0) have_c[c] = true;
         else pipeline_worker_exit(&pl);
     }
     if (wl->produce) {
@@ -128,7 +162,7 @@ int engine_run(const workload *wl, engine_batch_fn on_batch, void *ud,
         else pipeline_worker_exit(&pl);
     }
 
-    /* Main thread: report batches and run hooks until both workers end. */
+    /* Main thread: report batches and run hooks until the workers end. */
     int hook_rc = 0, sig = 0;
     for (;;) {
         report_batch b;
@@ -149,26 +183,20 @@ int engine_run(const workload *wl, engine_batch_fn on_batch, void *ud,
         }
     }
     if (have_p) pthread_join(pt, NULL);
-    if (have_c) pthread_join(ct, NULL);
+    for (int c = 0; c < ncons; c++)
+        if (have_c[c]) pthread_join(ct[c], NULL);
 
     s->sent = pj.sent;
     s->delivered = pj.delivered;
     s->delivery_errors = pj.errors;
     s->produce_seconds = pj.produce_seconds;
     if (wl->nphases) s->records = wl->produce ? pj.sent : workload_phase_records(wl);
-    if (wl->consume) {
-        s->consumed = cj.consumed;
-        /* a run stopped early did not give the consumer its chance: what it
-         * missed is unconsumed, not lost */
-        if (atomic_load(&pl.stop)) s->unconsumed = count_lost(wl, &pj, &cj);
-        else s->lost = count_lost(wl, &pj, &cj);
-        s->duplicates = cj.duplicates;
-        s->words = cj.words;
-        s->bytes = cj.bytes;
-        s->unique_words_total = cj.unique_words_total;
-        s->consume_seconds = cj.consume_seconds;
-        s->latency = cj.latency;
-        cj.latency = NULL;
+    if (ncons) {
+        merge_consumers(s, cj, ncons);
+        /* a run stopped early did not give the consumers their chance: what
+         * they missed is unconsumed, not lost */
+        if (atomic_load(&pl.stop)) s->unconsumed = count_lost(wl, &pl, &pj);
+        else s->lost = count_lost(wl, &pl, &pj);
     }
     if (wl->nphases && (s->phases = calloc(wl->nphases, sizeof *s->phases))) {
         for (size_t i = 0; i < wl->nphases && i < PIPELINE_MAX_PHASES; i++) {
@@ -177,9 +205,11 @@ int engine_run(const workload *wl, engine_batch_fn on_batch, void *ud,
             ph->sent = pj.phase_sent[i];
             ph->seconds = pj.phase_seconds[i];
             ph->target_rate = wl->phases[i].rate;
-            ph->consumed = cj.phase_consumed[i];
-            ph->latency = cj.phase_latency[i];
-            cj.phase_latency[i] = NULL;
+            if (ncons) {
+                ph->consumed = cj[0].phase_consumed[i];
+                ph->latency = cj[0].phase_latency[i];
+                cj[0].phase_latency[i] = NULL;
+            }
         }
     }
 
@@ -187,7 +217,7 @@ int engine_run(const workload *wl, engine_batch_fn on_batch, void *ud,
     if (pl.error[0]) snprintf(err, errlen, "%s", pl.error);
     if (hook_rc) rc = hook_rc;
     else if (sig) rc = 128 + sig;
-    else if (rc == 0 && wl->consume && (s->lost || s->duplicates)) {
+    else if (rc == 0 && ncons && (s->lost || s->duplicates)) {
         snprintf(err, errlen, "%llu messages lost, %llu duplicated",
                  (unsigned long long)s->lost, (unsigned long long)s->duplicates);
         rc = 1;
@@ -200,10 +230,12 @@ done:
         s->peak_rss_mb = stats_peak_rss_mb();
         snprintf(s->error, sizeof s->error, "%s", err);
     }
-    stats_hist_free(cj.latency);
-    for (size_t i = 0; i < PIPELINE_MAX_PHASES; i++) stats_hist_free(cj.phase_latency[i]);
+    for (int c = 0; c < ncons; c++) {
+        stats_hist_free(cj[c].latency);
+        words_set_free(cj[c].run_words);
+        for (size_t i = 0; i < PIPELINE_MAX_PHASES; i++) stats_hist_free(cj[c].phase_latency[i]);
+    }
     pipeline_bits_free(&pj.failed);
-    pipeline_bits_free(&cj.seen);
     if (csv) csvsrc_close(csv);
     kafka_embedded_stop(emb);
     pipeline_destroy(&pl);

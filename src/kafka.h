@@ -77,15 +77,14 @@ void *kafka_producer_thread(void *job);
 /* ---- consumer ---- */
 typedef struct {
     pipeline *pl;
+    int index;                  /* 0-based consumer number within the run */
     uint64_t consumed;          /* messages of this run (incl. duplicates) */
     uint64_t foreign;           /* messages of other runs, skipped */
-    uint64_t distinct;          /* distinct sequence numbers seen */
-    uint64_t unsequenced;       /* messages without a kengine header */
     uint64_t duplicates;
-    uint64_t words, unique_words_total, bytes;
-    double consume_seconds;     /* first to last message */
-    pipeline_bits seen;         /* sequence numbers seen */
-    stats_hist *latency;        /* run-wide end-to-end latency (us); set by the caller */
+    uint64_t words, bytes;
+    double first, last;         /* stats_now() of the first and last message, 0 if none */
+    words_set *run_words;       /* distinct words this consumer saw; the caller frees */
+    stats_hist *latency;        /* end-to-end latency (us); set by the caller */
     uint64_t phase_consumed[PIPELINE_MAX_PHASES];
     stats_hist *phase_latency[PIPELINE_MAX_PHASES]; /* set by the caller, per phase */
 } kafka_consumer_job;

@@ -23,7 +23,7 @@ typedef struct {
     words_set *batch_words;  /* distinct words of the current batch */
     words_set *run_words;    /* distinct words of the whole run */
     stats_hist *batch_lat;   /* latency of the current batch, microseconds */
-    uint64_t batch_no, msgs, bytes, words;
+    uint64_t msgs, bytes, words;
     double start, cpu_start; /* the current batch's interval start */
 } batch_state;
 
@@ -52,7 +52,8 @@ static void batch_flush(pipeline *pl, kafka_consumer_job *job, batch_state *bs) 
     if (bs->msgs == 0) return;
     double now = stats_now(), cpu = stats_cpu_seconds(), secs = now - bs->start;
     report_batch b = {
-        .role = REPORT_CONSUME, .batch = ++bs->batch_no, .messages = bs->msgs,
+        .role = REPORT_CONSUME, .batch = atomic_fetch_add(&pl->consume_batches, 1) + 1,
+        .consumer = job->index + 1, .messages = bs->msgs,
         .bytes = bs->bytes, .words = bs->words,
         .unique_words = words_set_size(bs->batch_words), .seconds = secs,
         .msgs_per_sec = secs > 0 ? (double)bs->msgs / secs : 0,
@@ -73,8 +74,28 @@ static void batch_flush(pipeline *pl, kafka_consumer_job *job, batch_state *bs) 
     bs->cpu_start = cpu;
 }
 
+/* Group rebalances when several consumers share the run: partitions are
+ * assigned at this run's start offsets, so nothing older is read and
+ * nothing of this run is skipped. */
+static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *parts, void *opaque) {
+    pipeline *pl = opaque;
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        for (int i = 0; pl->start_offsets && i < parts->cnt; i++) {
+            int32_t p = parts->elems[i].partition;
+            if (p >= 0 && p < pl->partitions) parts->elems[i].offset = pl->start_offsets[p];
+        }
+        rd_kafka_assign(rk, parts);
+    } else {
+        rd_kafka_assign(rk, NULL);
+    }
+}
+
 static rd_kafka_t *consumer_new(pipeline *pl, char *err, size_t errlen) {
     const workload *wl = pl->wl;
+    /* one consumer of this run's messages is assigned its partitions
+     * directly; several form a consumer group */
+    const bool assign = pl->start_offsets && wl->consumers == 1;
     const char *defaults[16];
     int n = 0;
 #define DEFAULT(k, v) (defaults[n++] = (k), defaults[n++] = (v))
@@ -92,6 +113,10 @@ static rd_kafka_t *consumer_new(pipeline *pl, char *err, size_t errlen) {
     rd_kafka_conf_t *conf =
         kafka_conf_build(pl->brokers, defaults, &wl->consumer, "consumer", err, errlen);
     if (!conf) return NULL;
+    if (pl->start_offsets && !assign) {
+        rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
+        rd_kafka_conf_set_opaque(conf, pl);
+    }
     char errstr[256];
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
     if (!rk) {
@@ -100,10 +125,10 @@ static rd_kafka_t *consumer_new(pipeline *pl, char *err, size_t errlen) {
         return NULL;
     }
     rd_kafka_poll_set_consumer(rk);
-    rd_kafka_topic_partition_list_t *tl = rd_kafka_topic_partition_list_new(
-        pl->start_offsets ? pl->partitions : 1);
+    rd_kafka_topic_partition_list_t *tl =
+        rd_kafka_topic_partition_list_new(assign ? pl->partitions : 1);
     rd_kafka_resp_err_t e;
-    if (pl->start_offsets) {
+    if (assign) {
         for (int p = 0; p < pl->partitions; p++)
             rd_kafka_topic_partition_list_add(tl, wl->topic, p)->offset = pl->start_offsets[p];
         e = rd_kafka_assign(rk, tl);
@@ -114,8 +139,7 @@ static rd_kafka_t *consumer_new(pipeline *pl, char *err, size_t errlen) {
     rd_kafka_topic_partition_list_destroy(tl);
     if (e) {
         snprintf(err, errlen, "consumer: cannot %s '%s': %s",
-                 pl->start_offsets ? "assign" : "subscribe to", wl->topic,
-                 rd_kafka_err2str(e));
+                 assign ? "assign" : "subscribe to", wl->topic, rd_kafka_err2str(e));
         rd_kafka_destroy(rk);
         return NULL;
     }
@@ -136,6 +160,7 @@ void *kafka_consumer_thread(void *arg) {
     bs.batch_words = words_set_new();
     bs.run_words = words_set_new();
     bs.batch_lat = stats_hist_new();
+    job->run_words = bs.run_words;
     if (!bs.batch_words || !bs.run_words || !bs.batch_lat) {
         pipeline_fail(pl, 1, "consumer: out of memory");
         goto out;
@@ -146,7 +171,8 @@ void *kafka_consumer_thread(void *arg) {
         goto out;
     }
 
-    double started = stats_now(), first = 0, last = 0, last_warn = 0;
+    double last_warn = 0;
+    atomic_store(&pl->last_message_us, stats_wall_us());
     while (!atomic_load(&pl->stop)) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
         double now = stats_now();
@@ -179,24 +205,21 @@ void *kafka_consumer_thread(void *arg) {
                 rd_kafka_message_destroy(m);
                 continue;
             }
-            if (!first) {
-                first = now;
+            if (!job->first) {
+                job->first = now;
                 bs.start = now;
                 bs.cpu_start = stats_cpu_seconds();
             }
-            last = now;
+            job->last = now;
             job->consumed++;
+            int64_t now_us = stats_wall_us();
+            atomic_store(&pl->last_message_us, now_us);
             if (h) {
-                uint64_t seq = pipeline_get_u64(h);
-                int was = records && seq >= records ? 1 : pipeline_bits_set(&job->seen, seq);
-                if (was < 0) {
-                    pipeline_fail(pl, 1, "consumer: out of memory tracking sequence numbers");
-                } else if (was) {
-                    job->duplicates++; /* seen before, or outside this run's range */
-                } else {
-                    job->distinct++;
-                }
-                int64_t lat = stats_wall_us() - (int64_t)pipeline_get_u64(h + 8);
+                int was = pipeline_seen_set(pl, pipeline_get_u64(h));
+                if (was < 0) pipeline_fail(pl, 1, "consumer: out of memory tracking sequence numbers");
+                else if (was) job->duplicates++; /* seen before, or outside this run's range */
+                else atomic_fetch_add(&pl->distinct, 1);
+                int64_t lat = now_us - (int64_t)pipeline_get_u64(h + 8);
                 uint64_t lat_us = lat > 0 ? (uint64_t)lat : 0;
                 stats_hist_record(bs.batch_lat, lat_us);
                 uint32_t ph = hsize >= PIPELINE_HEADER_LEN ? pipeline_get_u32(h + 24) : 0;
@@ -205,7 +228,7 @@ void *kafka_consumer_thread(void *arg) {
                     stats_hist_record(job->phase_latency[ph], lat_us);
                 }
             } else {
-                job->unsequenced++;
+                atomic_fetch_add(&pl->unsequenced, 1);
             }
             bs.words += words_scan(bs.batch_words, m->payload, m->len);
             bs.bytes += m->len;
@@ -215,27 +238,25 @@ void *kafka_consumer_thread(void *arg) {
             if (bs.msgs == wl->batch_size) batch_flush(pl, job, &bs);
         }
         /* done: every record seen, or every delivered record seen */
-        if (records && job->distinct + job->unsequenced >= records) break;
+        uint64_t seen = atomic_load(&pl->distinct);
+        if (records && seen + atomic_load(&pl->unsequenced) >= records) break;
         bool prod_done = !producing || atomic_load(&pl->producer_done);
-        if (producing && prod_done && job->distinct >= atomic_load(&pl->delivered)) break;
-        double idle_since = last ? last : started;
-        if (prod_done && now - idle_since > wl->idle_timeout) {
-            if (!producing || job->distinct < atomic_load(&pl->delivered))
+        if (producing && prod_done && seen >= atomic_load(&pl->delivered)) break;
+        double idle = (double)(stats_wall_us() - atomic_load(&pl->last_message_us)) / 1e6;
+        if (prod_done && idle > wl->idle_timeout) {
+            if (job->index == 0 && (!producing || seen < atomic_load(&pl->delivered)))
                 fprintf(stderr, "kengine: consumer: no message for %.0f s, stopping\n",
                         wl->idle_timeout);
             break;
         }
     }
     batch_flush(pl, job, &bs);
-    job->consume_seconds = last > first ? last - first : 0;
-    job->unique_words_total = words_set_size(bs.run_words);
 out:
     if (rk) {
         rd_kafka_consumer_close(rk);
         rd_kafka_destroy(rk);
     }
     words_set_free(bs.batch_words);
-    words_set_free(bs.run_words);
     stats_hist_free(bs.batch_lat);
     pipeline_worker_exit(pl);
     return NULL;

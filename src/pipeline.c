@@ -11,9 +11,14 @@
 #include <string.h>
 #include <time.h>
 
-int pipeline_init(pipeline *p, const workload *wl) {
+int pipeline_init(pipeline *p, const workload *wl, uint64_t records) {
     memset(p, 0, sizeof *p);
     p->wl = wl;
+    if (records) {
+        p->seen = calloc(records / 64 + 1, sizeof *p->seen);
+        if (!p->seen) return -1;
+        p->seen_limit = records;
+    }
     atomic_init(&p->stop, false);
     atomic_init(&p->producer_done, false);
     atomic_init(&p->produced_bytes, 0);
@@ -49,6 +54,19 @@ int pipeline_bits_set(pipeline_bits *b, uint64_t i) {
     return was;
 }
 
+int pipeline_seen_set(pipeline *p, uint64_t seq) {
+    if (!p->seen) return pipeline_bits_set(&p->seen_grow, seq);
+    if (seq >= p->seen_limit) return 1; /* outside this run's range: an extra */
+    uint64_t bit = (uint64_t)1 << (seq % 64);
+    return (atomic_fetch_or(&p->seen[seq / 64], bit) & bit) != 0;
+}
+
+int pipeline_seen_get(const pipeline *p, uint64_t seq) {
+    if (!p->seen) return pipeline_bits_get(&p->seen_grow, seq);
+    if (seq >= p->seen_limit) return 0;
+    return (atomic_load(&((pipeline *)p)->seen[seq / 64]) >> (seq % 64)) & 1;
+}
+
 void pipeline_bits_free(pipeline_bits *b) {
     free(b->w);
     b->w = NULL;
@@ -64,6 +82,8 @@ void pipeline_destroy(pipeline *p) {
         e = n;
     }
     free(p->start_offsets);
+    free((void *)p->seen);
+    pipeline_bits_free(&p->seen_grow);
     pthread_cond_destroy(&p->cv);
     pthread_mutex_destroy(&p->mu);
 }

@@ -62,7 +62,19 @@ typedef struct pipeline {
     atomic_bool producer_done;    /* producer finished (flushed) */
     atomic_uint_fast64_t delivered; /* final delivered count, set before producer_done */
     atomic_uint_fast64_t produced_bytes; /* value bytes handed to the producer */
-    atomic_uint_fast64_t consumed_bytes; /* value bytes processed by the consumer */
+    atomic_uint_fast64_t consumed_bytes; /* value bytes processed by the consumers */
+
+    /* Sequence numbers seen by the consumers (all threads): a fixed atomic
+     * bitmap of seen_limit bits when the record count is known (calloc'd:
+     * untouched pages cost nothing), else a growable one that only a single
+     * consumer may use. */
+    _Atomic uint64_t *seen;
+    uint64_t seen_limit;
+    pipeline_bits seen_grow;
+    atomic_uint_fast64_t distinct;     /* distinct sequence numbers seen */
+    atomic_uint_fast64_t unsequenced;  /* messages without a kengine header */
+    atomic_uint_fast64_t consume_batches; /* consume batches numbered so far */
+    atomic_int_fast64_t last_message_us;  /* when any consumer last got a message */
 
     pthread_mutex_t mu;           /* guards the event queue and `error` */
     pthread_cond_t cv;
@@ -72,7 +84,12 @@ typedef struct pipeline {
     char error[512];              /* first failure message */
 } pipeline;
 
-int pipeline_init(pipeline *p, const workload *wl);
+/* `records` = sequence numbers expected, 0 if unknown. */
+int pipeline_init(pipeline *p, const workload *wl, uint64_t records);
+/* Marks seq as seen: 0 first time, 1 seen before, -1 OOM. Thread-safe when
+ * the record count was known. */
+int pipeline_seen_set(pipeline *p, uint64_t seq);
+int pipeline_seen_get(const pipeline *p, uint64_t seq);
 void pipeline_destroy(pipeline *p);
 /* Queue a finished batch: its contents, and what it owns, move to the
  * queue. Thread-safe. */

@@ -206,7 +206,8 @@ static void batch_json(FILE *out, const report_batch *b) {
             fputc(',', out);
         }
     } else {
-        fprintf(out, "\"unique_words\":%llu,", (unsigned long long)b->unique_words);
+        fprintf(out, "\"unique_words\":%llu,\"consumer\":%d,", (unsigned long long)b->unique_words,
+                b->consumer);
     }
     fprintf(out,
             "\"seconds\":%.6f,\"msgs_per_sec\":%.1f,\"mb_per_sec\":%.3f,"

@@ -27,6 +27,7 @@ typedef struct {
     report_role role;
     uint64_t batch;          /* 1-based batch number within its role */
     uint64_t batches;        /* expected number of batches (producer), 0 if unknown */
+    int consumer;            /* consumer: which consumer of the run (1-based) */
     uint64_t messages;       /* messages in this batch */
     uint64_t bytes;          /* value bytes in this batch */
     uint64_t words;          /* words over the batch's values */

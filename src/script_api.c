@@ -350,6 +350,7 @@ static void push_batch(lua_State *L, const report_batch *b) {
         if (b->phase) set_str(L, "phase", b->phase);
     } else {
         set_int(L, "unique_words", b->unique_words);
+        set_int(L, "consumer", (uint64_t)b->consumer);
         set_latency(L, b->latency);
         lua_createtable(L, (int)b->ntop, 0);
         for (size_t i = 0; i < b->ntop; i++) {

@@ -28,6 +28,7 @@ static const workload_field FIELDS[] = {
     {"produce", WORKLOAD_BOOL, "run the producer"},
     {"consume", WORKLOAD_BOOL, "run the consumer"},
     {"group", WORKLOAD_STRING, "consumer group id"},
+    {"consumers", WORKLOAD_INT, "consumers in the run (a consumer group when more than 1)"},
     {"idle_timeout", WORKLOAD_NUMBER,
      "seconds without a message before the consumer gives up"},
     {"producer", WORKLOAD_PROPS, "table of librdkafka producer properties"},
@@ -108,6 +109,7 @@ int workload_init(workload *wl) {
     wl->produce = true;
     wl->consume = true;
     wl->idle_timeout = 10.0;
+    wl->consumers = 1;
     if (set_str(&wl->topic, "test_topic") || set_str(&wl->csv, "sample.csv") ||
         set_str(&wl->group, "kengine")) {
         workload_free(wl);
@@ -284,6 +286,15 @@ int workload_set(workload *wl, const char *name, const char *text, char *err,
             wl->top_words = (uint64_t)iv;
             return 0;
         }
+        if (!strcmp(name, "consumers")) {
+            if (parse_int(text, 1, 64, &iv)) {
+                snprintf(err, errlen, "field 'consumers' must be an integer 1..64, got '%s'",
+                         text);
+                return -1;
+            }
+            wl->consumers = (int)iv;
+            return 0;
+        }
         if (parse_int(text, !strcmp(name, "replication") ? -1 : 1, 100000, &iv) ||
             iv == 0) {
             snprintf(err, errlen,
@@ -457,6 +468,11 @@ int workload_add_threshold(workload *wl, const char *metric, const char *conditi
 int workload_validate(const workload *wl, char *err, size_t errlen) {
     if (!wl->produce && !wl->consume) {
         snprintf(err, errlen, "fields 'produce' and 'consume' are both false: nothing to do");
+        return -1;
+    }
+    if (wl->consumers > 1 && wl->nphases && !workload_phase_records(wl)) {
+        snprintf(err, errlen, "field 'consumers': several consumers need every phase "
+                              "bounded by records, not only by duration");
         return -1;
     }
     return 0;

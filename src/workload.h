@@ -54,6 +54,7 @@ typedef struct workload {
     char *key;               /* CSV column used as message key, NULL = none */
     bool produce, consume;
     char *group;             /* consumer group id */
+    int consumers;           /* consumer threads (a group when > 1) */
     double idle_timeout;     /* consumer gives up after this many idle seconds */
     workload_props producer; /* extra librdkafka producer properties */
     workload_props consumer; /* extra librdkafka consumer properties */
