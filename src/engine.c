@@ -21,7 +21,7 @@ volatile sig_atomic_t engine_signal = 0;
  * the oldest data; 3 MiB of values (plus per-message overhead) stays under
  * that even if every unconsumed message sits in one partition. */
 #define EMBEDDED_WINDOW_BYTES (3u << 20)
-#define MAX_CONSUMERS 64
+#define MAX_CONSUMERS PIPELINE_MAX_CONSUMERS
 
 static uint64_t new_run_id(void) {
     uint64_t id = (uint64_t)stats_wall_us() ^ ((uint64_t)getpid() << 40);

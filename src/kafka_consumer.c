@@ -79,19 +79,23 @@ static void batch_flush(pipeline *pl, kafka_consumer_job *job, batch_state *bs) 
  * nothing of this run is skipped. */
 static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                          rd_kafka_topic_partition_list_t *parts, void *opaque) {
-    pipeline *pl = opaque;
+    kafka_consumer_job *job = opaque;
+    pipeline *pl = job->pl;
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         for (int i = 0; pl->start_offsets && i < parts->cnt; i++) {
             int32_t p = parts->elems[i].partition;
             if (p >= 0 && p < pl->partitions) parts->elems[i].offset = pl->start_offsets[p];
         }
         rd_kafka_assign(rk, parts);
+        atomic_store(&pl->assigned[job->index], parts->cnt);
     } else {
         rd_kafka_assign(rk, NULL);
+        atomic_store(&pl->assigned[job->index], 0);
     }
 }
 
-static rd_kafka_t *consumer_new(pipeline *pl, char *err, size_t errlen) {
+static rd_kafka_t *consumer_new(kafka_consumer_job *job, char *err, size_t errlen) {
+    pipeline *pl = job->pl;
     const workload *wl = pl->wl;
     /* one consumer of this run's messages is assigned its partitions
      * directly; several form a consumer group */
@@ -115,7 +119,7 @@ static rd_kafka_t *consumer_new(pipeline *pl, char *err, size_t errlen) {
     if (!conf) return NULL;
     if (pl->start_offsets && !assign) {
         rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
-        rd_kafka_conf_set_opaque(conf, pl);
+        rd_kafka_conf_set_opaque(conf, job);
     }
     char errstr[256];
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
@@ -165,7 +169,7 @@ void *kafka_consumer_thread(void *arg) {
         pipeline_fail(pl, 1, "consumer: out of memory");
         goto out;
     }
-    rk = consumer_new(pl, err, sizeof err);
+    rk = consumer_new(job, err, sizeof err);
     if (!rk) {
         pipeline_fail(pl, 2, "%s", err);
         goto out;

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 typedef struct {
     kafka_producer_job *job;
@@ -85,6 +86,29 @@ static size_t plan_phases(const workload *wl, phase_plan *plan) {
     return n;
 }
 
+/* With several consumers in a group, start sending once the group has
+ * formed (every member holds a partition, all partitions are held), so
+ * every member takes part; bounded to 60 s. */
+static void wait_for_group(pipeline *pl) {
+    const workload *wl = pl->wl;
+    if (!wl->consume || wl->consumers < 2 || !pl->start_offsets) return;
+    double deadline = stats_now() + 60;
+    while (!atomic_load(&pl->stop) && stats_now() < deadline) {
+        int held = 0, members = 0;
+        for (int i = 0; i < wl->consumers && i < PIPELINE_MAX_CONSUMERS; i++) {
+            int n = atomic_load(&pl->assigned[i]);
+            held += n;
+            members += n > 0;
+        }
+        int want = wl->consumers < pl->partitions ? wl->consumers : pl->partitions;
+        if (held == pl->partitions && members >= want) return;
+        struct timespec ts = {0, 20 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    fprintf(stderr, "kengine: note: the consumer group did not settle within 60 s; "
+                    "producing anyway\n");
+}
+
 void *kafka_producer_thread(void *arg) {
     kafka_producer_job *job = arg;
     pipeline *pl = job->pl;
@@ -135,6 +159,7 @@ void *kafka_producer_thread(void *arg) {
         if (row_words) memset(row_words, 0xff, nrows * sizeof *row_words);
     }
 
+    wait_for_group(pl);
     phase_plan plan[PIPELINE_MAX_PHASES];
     const size_t nphases = plan_phases(wl, plan);
     const uint64_t total = wl->nphases ? workload_phase_records(wl) : wl->records;

@@ -30,6 +30,7 @@
 #define PIPELINE_HEADER_LEN 28
 #define PIPELINE_HEADER_MIN 24
 #define PIPELINE_MAX_PHASES 64
+#define PIPELINE_MAX_CONSUMERS 64
 
 /* A growable bitmap of sequence numbers (one thread writes it). */
 typedef struct {
@@ -75,6 +76,7 @@ typedef struct pipeline {
     atomic_uint_fast64_t unsequenced;  /* messages without a kengine header */
     atomic_uint_fast64_t consume_batches; /* consume batches numbered so far */
     atomic_int_fast64_t last_message_us;  /* when any consumer last got a message */
+    atomic_int assigned[PIPELINE_MAX_CONSUMERS]; /* partitions each group member holds */
 
     pthread_mutex_t mu;           /* guards the event queue and `error` */
     pthread_cond_t cv;

@@ -203,7 +203,7 @@ static int l_options(lua_State *L) {
         if (!lua_isnil(L, -1)) {
             const char *dt = lua_type_to_option(L, -1);
             bool ok = dt && (!strcmp(dt, type) ||
-                             (!strcmp(type, "number") && !strcmp(dt, "integer")));
+                             (!strcmp(type, "integer") && lua_isinteger(L, -1)));
             if (!ok) return luaL_error(L, "option '%s': default is not of type %s", name, type);
         }
         /* record the declaration for `kengine help` */
