@@ -6,7 +6,7 @@
 set -euo pipefail
 
 want=(build-essential cmake pkg-config librdkafka-dev liblua5.4-dev libcsv-dev
-      libxxhash-dev)
+      libxxhash-dev libjemalloc-dev)
 if [ "${1:-build}" = test ]; then
   want+=(libcmocka-dev python3 kcat valgrind clang libclang-rt-14-dev
          python3-yaml default-jre-headless maven)

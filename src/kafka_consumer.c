@@ -176,6 +176,7 @@ void *kafka_consumer_thread(void *arg) {
     }
 
     double last_warn = 0;
+    int64_t done_us = 0; /* when this consumer first saw the producer done */
     atomic_store(&pl->last_message_us, stats_wall_us());
     while (!atomic_load(&pl->stop)) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
@@ -246,7 +247,12 @@ void *kafka_consumer_thread(void *arg) {
         if (records && seen + atomic_load(&pl->unsequenced) >= records) break;
         bool prod_done = !producing || atomic_load(&pl->producer_done);
         if (producing && prod_done && seen >= atomic_load(&pl->delivered)) break;
-        double idle = (double)(stats_wall_us() - atomic_load(&pl->last_message_us)) / 1e6;
+        /* idle since the last message or the producer's end, whichever is
+         * later: a broker outage while it still sends is not idleness */
+        if (prod_done && !done_us) done_us = stats_wall_us();
+        int64_t since = atomic_load(&pl->last_message_us);
+        if (since < done_us) since = done_us;
+        double idle = (double)(stats_wall_us() - since) / 1e6;
         if (prod_done && idle > wl->idle_timeout) {
             if (job->index == 0 && (!producing || seen < atomic_load(&pl->delivered)))
                 fprintf(stderr, "kengine: consumer: no message for %.0f s, stopping\n",

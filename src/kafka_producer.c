@@ -48,7 +48,60 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
     } else {
         st->job->delivered++;
     }
-    st->last_dr = stats_now();
+    /* the time of the last report matters; reading the clock for every
+     * one would cost more than the report itself */
+    uint64_t reported = st->job->delivered + st->job->errors;
+    if ((reported & 255) == 0 || reported >= st->job->sent) st->last_dr = stats_now();
+}
+
+/* Rows repeat, so each row's encoded value and word count are kept after
+ * its first encoding, up to PAYLOAD_CACHE_LIMIT bytes of values; the hot
+ * loop then only copies bytes into librdkafka. */
+#define PAYLOAD_CACHE_LIMIT (64u << 20)
+
+typedef struct {
+    size_t nrows;       /* data rows of the CSV (0: not cacheable) */
+    size_t *off;        /* per row: offset of its value in data */
+    uint32_t *len;      /* per row: value length, UINT32_MAX = not cached */
+    uint32_t *words;    /* per row: words in the value */
+    char *data;         /* the values, back to back */
+    size_t used, cap;
+} payload_cache;
+
+static void cache_init(payload_cache *c, size_t nrows) {
+    memset(c, 0, sizeof *c);
+    if (!nrows) return;
+    c->off = malloc(nrows * sizeof *c->off);
+    c->len = malloc(nrows * sizeof *c->len);
+    c->words = malloc(nrows * sizeof *c->words);
+    if (!c->off || !c->len || !c->words) return; /* no cache: encode every time */
+    memset(c->len, 0xff, nrows * sizeof *c->len);
+    c->nrows = nrows;
+}
+
+static void cache_free(payload_cache *c) {
+    free(c->off);
+    free(c->len);
+    free(c->words);
+    free(c->data);
+}
+
+/* Keeps row r's value (best effort: a full or failed cache just skips). */
+static void cache_put(payload_cache *c, size_t r, const char *v, size_t n, uint32_t words) {
+    if (r >= c->nrows || n >= UINT32_MAX || c->used + n > PAYLOAD_CACHE_LIMIT) return;
+    if (c->used + n > c->cap) {
+        size_t cap = c->cap ? c->cap : 1 << 20;
+        while (cap < c->used + n) cap *= 2;
+        char *d = realloc(c->data, cap);
+        if (!d) return;
+        c->data = d;
+        c->cap = cap;
+    }
+    memcpy(c->data + c->used, v, n);
+    c->off[r] = c->used;
+    c->len[r] = (uint32_t)n;
+    c->words[r] = words;
+    c->used += n;
 }
 
 /* Index of the key column in the header, or -1 if absent. */
@@ -115,7 +168,7 @@ void *kafka_producer_thread(void *arg) {
     const workload *wl = pl->wl;
     producer_state st = {.job = job};
     encode_buf buf = {0};
-    uint32_t *row_words = NULL;
+    payload_cache cache = {0};
     rd_kafka_t *rk = NULL;
     char err[512];
 
@@ -152,12 +205,7 @@ void *kafka_producer_thread(void *arg) {
             goto out;
         }
     }
-    /* Rows repeat, so their word counts are computed once per row. */
-    size_t nrows = csvsrc_rows(job->csv);
-    if (nrows) {
-        row_words = malloc(nrows * sizeof *row_words);
-        if (row_words) memset(row_words, 0xff, nrows * sizeof *row_words);
-    }
+    cache_init(&cache, csvsrc_rows(job->csv));
 
     wait_for_group(pl);
     phase_plan plan[PIPELINE_MAX_PHASES];
@@ -176,11 +224,13 @@ void *kafka_producer_thread(void *arg) {
         const phase_plan *pp = &plan[ph];
         const int64_t start_us = stats_wall_us();
         const double start = stats_now();
-        double last_send = start;
+        int64_t last_send_us = start_us;
         pipeline_put_u32(hdrval + 24, (uint32_t)ph);
         for (uint64_t i = 0;; i++, seq++) {
             if (pp->records && i >= pp->records) break;
-            if (pp->duration > 0 && stats_now() - start >= pp->duration) break;
+            if (pp->duration > 0 && (pp->rate > 0 || (i & 63) == 0) &&
+                stats_now() - start >= pp->duration)
+                break;
             if (atomic_load(&pl->stop)) {
                 stopped = true;
                 break;
@@ -191,29 +241,33 @@ void *kafka_producer_thread(void *arg) {
                 stopped = true;
                 break;
             }
-            if (encode_row(&buf, wl->format, hdr, &row)) {
-                pipeline_fail(pl, 1, "out of memory encoding a message");
-                stopped = true;
-                break;
-            }
+            const char *value;
+            size_t vlen;
             uint64_t w;
-            if (row_words && row.index < nrows) {
-                if (row_words[row.index] == UINT32_MAX)
-                    row_words[row.index] = (uint32_t)words_count(buf.data, buf.len);
-                w = row_words[row.index];
+            if (row.index < cache.nrows && cache.len[row.index] != UINT32_MAX) {
+                value = cache.data + cache.off[row.index];
+                vlen = cache.len[row.index];
+                w = cache.words[row.index];
             } else {
+                if (encode_row(&buf, wl->format, hdr, &row)) {
+                    pipeline_fail(pl, 1, "out of memory encoding a message");
+                    stopped = true;
+                    break;
+                }
+                value = buf.data;
+                vlen = buf.len;
                 w = words_count(buf.data, buf.len);
+                cache_put(&cache, row.index, buf.data, buf.len, (uint32_t)w);
             }
 
-            int64_t send_us;
+            int64_t now_us = stats_wall_us(), send_us = now_us;
             if (pp->rate > 0) {
                 send_us = start_us + (int64_t)((double)i * 1e6 / pp->rate);
-                for (int64_t now; (now = stats_wall_us()) < send_us && !atomic_load(&pl->stop);) {
-                    int64_t ms = (send_us - now) / 1000;
+                while (now_us < send_us && !atomic_load(&pl->stop)) {
+                    int64_t ms = (send_us - now_us) / 1000;
                     rd_kafka_poll(rk, ms > 100 ? 100 : (int)ms);
+                    now_us = stats_wall_us();
                 }
-            } else {
-                send_us = stats_wall_us();
             }
             /* the embedded broker forgets old data: stay within reach of the consumer */
             while (pl->window_bytes && !atomic_load(&pl->stop) &&
@@ -229,9 +283,9 @@ void *kafka_producer_thread(void *arg) {
             rd_kafka_resp_err_t e;
             for (;;) {
                 e = rd_kafka_producev(
-                    rk, RD_KAFKA_V_TOPIC(wl->topic), RD_KAFKA_V_VALUE(buf.data, buf.len),
+                    rk, RD_KAFKA_V_TOPIC(wl->topic), RD_KAFKA_V_VALUE((void *)value, vlen),
                     RD_KAFKA_V_KEY(kptr, klen), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                    RD_KAFKA_V_TIMESTAMP(stats_wall_us() / 1000),
+                    RD_KAFKA_V_TIMESTAMP(now_us / 1000),
                     RD_KAFKA_V_HEADER(PIPELINE_HEADER, hdrval, PIPELINE_HEADER_LEN),
                     RD_KAFKA_V_OPAQUE((void *)(uintptr_t)seq), RD_KAFKA_V_END);
                 if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL || atomic_load(&pl->stop)) break;
@@ -244,7 +298,7 @@ void *kafka_producer_thread(void *arg) {
                          "record %llu (%s line %llu): message of %zu bytes is larger than "
                          "the producer's message.max.bytes",
                          (unsigned long long)seq, wl->csv, (unsigned long long)row.line,
-                         buf.len);
+                         vlen);
                 job->sent++;
                 note_failure(&st, seq, what);
                 if (wl->oversize == WORKLOAD_OVERSIZE_STOP) {
@@ -260,10 +314,10 @@ void *kafka_producer_thread(void *arg) {
                 break;
             } else {
                 job->sent++;
-                atomic_fetch_add(&pl->produced_bytes, buf.len);
+                atomic_fetch_add(&pl->produced_bytes, vlen);
             }
             job->phase_sent[ph]++;
-            last_send = stats_now();
+            last_send_us = now_us;
             if (wl->mode == WORKLOAD_SYNC) {
                 while (job->delivered + job->errors < job->sent && !atomic_load(&pl->stop))
                     rd_kafka_poll(rk, 100);
@@ -271,7 +325,7 @@ void *kafka_producer_thread(void *arg) {
                 rd_kafka_poll(rk, 0);
             }
             batch_msgs++;
-            batch_bytes += buf.len;
+            batch_bytes += vlen;
             batch_words += w;
             if (batch_msgs == bsize) {
                 double now = stats_now(), cpu = stats_cpu_seconds();
@@ -295,7 +349,8 @@ void *kafka_producer_thread(void *arg) {
                 break;
             }
         }
-        job->phase_seconds[ph] = job->phase_sent[ph] ? last_send - start : 0;
+        job->phase_seconds[ph] =
+            job->phase_sent[ph] ? (double)(last_send_us - start_us) / 1e6 : 0;
     }
     if (batch_msgs) { /* the final partial batch */
         double now = stats_now(), secs = now - batch_start;
@@ -328,7 +383,7 @@ out:
     atomic_store(&pl->delivered, job->delivered);
     atomic_store(&pl->producer_done, true);
     if (rk) rd_kafka_destroy(rk);
-    free(row_words);
+    cache_free(&cache);
     encode_buf_free(&buf);
     pipeline_worker_exit(pl);
     return NULL;
