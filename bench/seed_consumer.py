@@ -51,7 +51,7 @@ def main():
     ap.add_argument("-g", "--group", default="seed_consumer")
     ap.add_argument("--records", type=int, default=1000000)
     ap.add_argument("--batch", type=int, default=10000)
-    ap.add_argument("--timeout", type=float, default=60,
+    ap.add_argument("--timeout", type=float, default=15,
                     help="give up after this many seconds without a message")
     ap.add_argument("-q", "--quiet", action="store_true")
     a = ap.parse_args()

@@ -1,7 +1,7 @@
 /*
- * kafka_consumer: the consumer thread. Reads messages one at a time with
- * rd_kafka_consumer_poll (librdkafka 2.0.2's batch-consume calls misbehave
- * during rebalances), groups them into batches of `batch_size`, and for
+ * kafka_consumer: the consumer thread. Reads messages (in bulk when no
+ * rebalance can happen, else one at a time: librdkafka 2.0.2's batch calls
+ * misbehave during rebalances), groups them into batches of `batch_size`, and for
  * each batch computes words, distinct words, bytes, throughput over the
  * batch's own interval, process CPU, RSS and end-to-end latency.
  *
@@ -21,6 +21,7 @@
 
 typedef struct {
     words_set *batch_words;  /* distinct words of the current batch */
+    words_memo *memo;        /* values already scanned this batch; NULL with top_words */
     words_set *run_words;    /* distinct words of the whole run */
     stats_hist *batch_lat;   /* latency of the current batch, microseconds */
     uint64_t msgs, bytes, words;
@@ -67,6 +68,7 @@ static void batch_flush(pipeline *pl, kafka_consumer_job *job, batch_state *bs) 
     if (words_set_merge(bs->run_words, bs->batch_words))
         pipeline_fail(pl, 1, "out of memory counting distinct words");
     words_set_clear(bs->batch_words);
+    if (bs->memo) words_memo_clear(bs->memo);
     stats_hist_merge(job->latency, bs->batch_lat);
     stats_hist_reset(bs->batch_lat);
     bs->msgs = bs->bytes = bs->words = 0;
@@ -97,9 +99,12 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 static rd_kafka_t *consumer_new(kafka_consumer_job *job, char *err, size_t errlen) {
     pipeline *pl = job->pl;
     const workload *wl = pl->wl;
-    /* one consumer of this run's messages is assigned its partitions
-     * directly; several form a consumer group */
-    const bool assign = pl->start_offsets && wl->consumers == 1;
+    /* A single consumer is assigned every partition directly: at this
+     * run's start offsets when it also produces, else at the group's
+     * committed offsets (auto.offset.reset where none), which keeps group
+     * semantics without the join protocol's delay. Several consumers form
+     * a consumer group. */
+    const bool assign = wl->consumers == 1 && pl->partitions > 0;
     const char *defaults[16];
     int n = 0;
 #define DEFAULT(k, v) (defaults[n++] = (k), defaults[n++] = (v))
@@ -134,7 +139,8 @@ static rd_kafka_t *consumer_new(kafka_consumer_job *job, char *err, size_t errle
     rd_kafka_resp_err_t e;
     if (assign) {
         for (int p = 0; p < pl->partitions; p++)
-            rd_kafka_topic_partition_list_add(tl, wl->topic, p)->offset = pl->start_offsets[p];
+            rd_kafka_topic_partition_list_add(tl, wl->topic, p)->offset =
+                pl->start_offsets ? pl->start_offsets[p] : RD_KAFKA_OFFSET_STORED;
         e = rd_kafka_assign(rk, tl);
     } else {
         rd_kafka_topic_partition_list_add(tl, wl->topic, RD_KAFKA_PARTITION_UA);
@@ -148,6 +154,58 @@ static rd_kafka_t *consumer_new(kafka_consumer_job *job, char *err, size_t errle
         return NULL;
     }
     return rk;
+}
+
+#define FETCH_MAX 1024
+
+/* One message of the run: sequence, latency, words; flushes full batches. */
+static void consume_one(pipeline *pl, kafka_consumer_job *job, batch_state *bs,
+                        const rd_kafka_message_t *m, double now, int64_t now_us) {
+    const workload *wl = pl->wl;
+    const unsigned char *h = NULL;
+    rd_kafka_headers_t *hdrs;
+    size_t hsize = 0;
+    if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        const void *v;
+        if (rd_kafka_header_get_last(hdrs, PIPELINE_HEADER, &v, &hsize) ==
+                RD_KAFKA_RESP_ERR_NO_ERROR &&
+            hsize >= PIPELINE_HEADER_MIN)
+            h = v;
+    }
+    if (wl->produce && (!h || pipeline_get_u64(h + 16) != pl->run_id)) {
+        job->foreign++; /* another run's message in a reused topic */
+        return;
+    }
+    if (!job->first) {
+        job->first = now;
+        bs->start = now;
+        bs->cpu_start = stats_cpu_seconds();
+    }
+    job->last = now;
+    job->consumed++;
+    atomic_store(&pl->last_message_us, now_us);
+    if (h) {
+        int was = pipeline_seen_set(pl, pipeline_get_u64(h));
+        if (was < 0) pipeline_fail(pl, 1, "consumer: out of memory tracking sequence numbers");
+        else if (was) job->duplicates++; /* seen before, or outside this run's range */
+        else atomic_fetch_add(&pl->distinct, 1);
+        int64_t lat = now_us - (int64_t)pipeline_get_u64(h + 8);
+        uint64_t lat_us = lat > 0 ? (uint64_t)lat : 0;
+        stats_hist_record(bs->batch_lat, lat_us);
+        uint32_t ph = hsize >= PIPELINE_HEADER_LEN ? pipeline_get_u32(h + 24) : 0;
+        if (ph < PIPELINE_MAX_PHASES && job->phase_latency[ph]) {
+            job->phase_consumed[ph]++;
+            stats_hist_record(job->phase_latency[ph], lat_us);
+        }
+    } else {
+        atomic_fetch_add(&pl->unsequenced, 1);
+    }
+    bs->words += bs->memo ? words_scan_memo(bs->memo, bs->batch_words, m->payload, m->len)
+                          : words_scan(bs->batch_words, m->payload, m->len);
+    bs->bytes += m->len;
+    bs->msgs++;
+    atomic_fetch_add(&pl->consumed_bytes, m->len);
+    if (bs->msgs == wl->batch_size) batch_flush(pl, job, bs);
 }
 
 void *kafka_consumer_thread(void *arg) {
@@ -164,8 +222,10 @@ void *kafka_consumer_thread(void *arg) {
     bs.batch_words = words_set_new();
     bs.run_words = words_set_new();
     bs.batch_lat = stats_hist_new();
+    /* the memo leaves per-word counts behind, which top_words needs */
+    bs.memo = wl->top_words ? NULL : words_memo_new();
     job->run_words = bs.run_words;
-    if (!bs.batch_words || !bs.run_words || !bs.batch_lat) {
+    if (!bs.batch_words || !bs.run_words || !bs.batch_lat || (!wl->top_words && !bs.memo)) {
         pipeline_fail(pl, 1, "consumer: out of memory");
         goto out;
     }
@@ -175,73 +235,42 @@ void *kafka_consumer_thread(void *arg) {
         goto out;
     }
 
+    /* Without rebalances (a single, assigned consumer) messages are taken
+     * from the queue in batches; with a group, one at a time, as
+     * librdkafka 2.0.2's batch calls misbehave during rebalances. */
+    rd_kafka_queue_t *queue = wl->consumers == 1 ? rd_kafka_queue_get_consumer(rk) : NULL;
+    rd_kafka_message_t *msgs[FETCH_MAX];
     double last_warn = 0;
     int64_t done_us = 0; /* when this consumer first saw the producer done */
     atomic_store(&pl->last_message_us, stats_wall_us());
     while (!atomic_load(&pl->stop)) {
-        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
-        double now = stats_now();
-        if (m && m->err) {
-            if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF && now - last_warn > 5.0) {
-                fprintf(stderr, "kengine: consumer: %s\n", rd_kafka_message_errstr(m));
-                last_warn = now;
-            }
-            if (m->err == RD_KAFKA_RESP_ERR__FATAL) {
-                pipeline_fail(pl, 1, "consumer fatal error: %s", rd_kafka_message_errstr(m));
-                rd_kafka_message_destroy(m);
-                break;
-            }
-            rd_kafka_message_destroy(m);
-            m = NULL;
+        ssize_t n;
+        if (queue) {
+            n = rd_kafka_consume_batch_queue(queue, 100, msgs, FETCH_MAX);
+        } else {
+            msgs[0] = rd_kafka_consumer_poll(rk, 100);
+            n = msgs[0] ? 1 : 0;
         }
-        if (m) {
-            const unsigned char *h = NULL;
-            rd_kafka_headers_t *hdrs;
-            size_t hsize = 0;
-            if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-                const void *v;
-                if (rd_kafka_header_get_last(hdrs, PIPELINE_HEADER, &v, &hsize) ==
-                        RD_KAFKA_RESP_ERR_NO_ERROR &&
-                    hsize >= PIPELINE_HEADER_MIN)
-                    h = v;
-            }
-            if (producing && (!h || pipeline_get_u64(h + 16) != pl->run_id)) {
-                job->foreign++; /* another run's message in a reused topic */
-                rd_kafka_message_destroy(m);
-                continue;
-            }
-            if (!job->first) {
-                job->first = now;
-                bs.start = now;
-                bs.cpu_start = stats_cpu_seconds();
-            }
-            job->last = now;
-            job->consumed++;
-            int64_t now_us = stats_wall_us();
-            atomic_store(&pl->last_message_us, now_us);
-            if (h) {
-                int was = pipeline_seen_set(pl, pipeline_get_u64(h));
-                if (was < 0) pipeline_fail(pl, 1, "consumer: out of memory tracking sequence numbers");
-                else if (was) job->duplicates++; /* seen before, or outside this run's range */
-                else atomic_fetch_add(&pl->distinct, 1);
-                int64_t lat = now_us - (int64_t)pipeline_get_u64(h + 8);
-                uint64_t lat_us = lat > 0 ? (uint64_t)lat : 0;
-                stats_hist_record(bs.batch_lat, lat_us);
-                uint32_t ph = hsize >= PIPELINE_HEADER_LEN ? pipeline_get_u32(h + 24) : 0;
-                if (ph < PIPELINE_MAX_PHASES && job->phase_latency[ph]) {
-                    job->phase_consumed[ph]++;
-                    stats_hist_record(job->phase_latency[ph], lat_us);
+        double now = stats_now();
+        int64_t now_us = stats_wall_us();
+        bool fatal = false;
+        for (ssize_t i = 0; i < n; i++) {
+            rd_kafka_message_t *m = msgs[i];
+            if (m->err) {
+                if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF && now - last_warn > 5.0) {
+                    fprintf(stderr, "kengine: consumer: %s\n", rd_kafka_message_errstr(m));
+                    last_warn = now;
+                }
+                if (m->err == RD_KAFKA_RESP_ERR__FATAL && !fatal) {
+                    pipeline_fail(pl, 1, "consumer fatal error: %s", rd_kafka_message_errstr(m));
+                    fatal = true;
                 }
             } else {
-                atomic_fetch_add(&pl->unsequenced, 1);
+                consume_one(pl, job, &bs, m, now, now_us);
             }
-            bs.words += words_scan(bs.batch_words, m->payload, m->len);
-            bs.bytes += m->len;
-            bs.msgs++;
-            atomic_fetch_add(&pl->consumed_bytes, m->len);
             rd_kafka_message_destroy(m);
-            if (bs.msgs == wl->batch_size) batch_flush(pl, job, &bs);
         }
+        if (fatal) break;
         /* done: every record seen, or every delivered record seen */
         uint64_t seen = atomic_load(&pl->distinct);
         if (records && seen + atomic_load(&pl->unsequenced) >= records) break;
@@ -261,12 +290,14 @@ void *kafka_consumer_thread(void *arg) {
         }
     }
     batch_flush(pl, job, &bs);
+    if (queue) rd_kafka_queue_destroy(queue);
 out:
     if (rk) {
         rd_kafka_consumer_close(rk);
         rd_kafka_destroy(rk);
     }
     words_set_free(bs.batch_words);
+    words_memo_free(bs.memo);
     stats_hist_free(bs.batch_lat);
     pipeline_worker_exit(pl);
     return NULL;

@@ -322,7 +322,10 @@ void report_emit_json_summary(report *r, const report_summary *s) {
 }
 
 void report_emit_batch(report *r, const report_batch *b) {
-    if (r->text) report_batch_text(r->text, b);
+    if (r->text) {
+        report_batch_text(r->text, b);
+        fflush(r->text); /* progress shows as it happens, also into a pipe */
+    }
     report_emit_json_batch(r, b);
 }
 

@@ -69,4 +69,22 @@ size_t words_set_top(const words_set *set, words_top_entry *out, size_t n);
  * Returns 0 ok, 1 I/O error, 2 bad usage. Implemented in words_cli.c. */
 int words_cli_main(int argc, char **argv);
 
+/*
+ * words_memo: remembers the message values already scanned into a batch's
+ * set. A value seen before in the same batch adds its word count without
+ * being tokenized again: its words are in the set already, so words and
+ * distinct words stay exact. Replicated data (kengine's own workloads)
+ * repeats values many times per batch; with values that do not repeat the
+ * memo notices and switches itself off for the rest of the batch. The
+ * set's per-word occurrence counts (words_set_top) are NOT updated for
+ * remembered values, so callers that need them must not use the memo.
+ */
+typedef struct words_memo words_memo;
+words_memo *words_memo_new(void);            /* NULL on OOM */
+void words_memo_free(words_memo *memo);      /* NULL is a no-op */
+/* Forget the batch (call with words_set_clear); keeps memory. */
+void words_memo_clear(words_memo *memo);
+/* words_scan(set, buf, len), answered from the memo when it can be. */
+uint64_t words_scan_memo(words_memo *memo, words_set *set, const void *buf, size_t len);
+
 #endif
