@@ -111,6 +111,9 @@ static rd_kafka_t *consumer_new(kafka_consumer_job *job, char *err, size_t errle
     DEFAULT("group.id", wl->group);
     DEFAULT("auto.offset.reset", "earliest");
     DEFAULT("enable.partition.eof", "false");
+    /* back within a second of a broker's return (default: up to 10 s,
+     * as long as the idle timeout) */
+    DEFAULT("reconnect.backoff.max.ms", "1000");
     /* the mock broker holds an empty fetch for its whole wait even when data
      * arrives meanwhile: ask often */
     if (pl->embedded) DEFAULT("fetch.wait.max.ms", "10");

@@ -178,6 +178,7 @@ void *kafka_producer_thread(void *arg) {
         "batch.num.messages", "10000",
         "queue.buffering.max.messages", "1000000",
         "queue.buffering.max.kbytes", "1048576",
+        "reconnect.backoff.max.ms", "1000", /* back soon after an outage */
         NULL};
     rd_kafka_conf_t *conf =
         kafka_conf_build(pl->brokers, defaults, &wl->producer, "producer", err, sizeof err);

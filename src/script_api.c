@@ -15,6 +15,7 @@
  */
 #include "script_internal.h"
 
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,8 +24,31 @@
 #define LATENCY_MT "kengine.latency"
 #define EVENTS_KEY "kengine.events"
 
+#define PLAIN_ERROR_KEY "kengine.plain_error"
+
+/* Raises an error about the script's input (an option's value, a
+ * declaration): one line naming the script's line, no traceback. */
+static int input_error(lua_State *L, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    luaL_where(L, 1);
+    lua_pushvfstring(L, fmt, ap);
+    va_end(ap);
+    lua_concat(L, 2);
+    lua_pushboolean(L, 1);
+    lua_setfield(L, LUA_REGISTRYINDEX, PLAIN_ERROR_KEY);
+    return lua_error(L);
+}
+
 /* Message handler: appends a traceback to runtime errors. */
 static int traceback(lua_State *L) {
+    if (lua_getfield(L, LUA_REGISTRYINDEX, PLAIN_ERROR_KEY) == LUA_TBOOLEAN) {
+        lua_pushnil(L);
+        lua_setfield(L, LUA_REGISTRYINDEX, PLAIN_ERROR_KEY);
+        lua_pop(L, 1);
+        return 1; /* the message as it is */
+    }
+    lua_pop(L, 1);
     const char *msg = lua_tostring(L, 1);
     if (!msg) msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
     luaL_traceback(L, L, msg, 1);
@@ -143,14 +167,14 @@ static void push_option_text(lua_State *L, const char *name, const char *type,
     } else if (!strcmp(type, "boolean")) {
         if (!strcmp(text, "true")) lua_pushboolean(L, 1);
         else if (!strcmp(text, "false")) lua_pushboolean(L, 0);
-        else luaL_error(L, "command line: option '%s' must be true or false, got '%s'", name, text);
+        else input_error(L, "command line: option '%s' must be true or false, got '%s'", name, text);
     } else if (!strcmp(type, "integer")) {
         long long v = strtoll(text, &end, 10);
-        if (end == text || *end) luaL_error(L, "command line: option '%s' must be an integer, got '%s'", name, text);
+        if (end == text || *end) input_error(L, "command line: option '%s' must be an integer, got '%s'", name, text);
         lua_pushinteger(L, (lua_Integer)v);
     } else {
         double v = strtod(text, &end);
-        if (end == text || *end) luaL_error(L, "command line: option '%s' must be a number, got '%s'", name, text);
+        if (end == text || *end) input_error(L, "command line: option '%s' must be a number, got '%s'", name, text);
         lua_pushnumber(L, v);
     }
 }
@@ -174,20 +198,20 @@ static int l_options(lua_State *L) {
     lua_pushnil(L);
     while (lua_next(L, 1)) {
         if (lua_type(L, -2) != LUA_TSTRING)
-            return luaL_error(L, "kengine.options: option names must be strings");
+            return input_error(L, "kengine.options: option names must be strings");
         const char *name = lua_tostring(L, -2);
         if (!lua_istable(L, -1))
-            return luaL_error(L, "option '%s': must be a table {default=, description=, "
+            return input_error(L, "option '%s': must be a table {default=, description=, "
                                  "type=, validate=}", name);
         if (workload_field_find(name) || !strcmp(name, "name"))
-            return luaL_error(L, "option '%s': a built-in field has that name", name);
+            return input_error(L, "option '%s': a built-in field has that name", name);
         int spec = lua_gettop(L);
         lua_pushnil(L);
         while (lua_next(L, spec)) {
             const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
             if (strcmp(k, "default") && strcmp(k, "description") && strcmp(k, "type") &&
                 strcmp(k, "validate"))
-                return luaL_error(L, "option '%s': unknown key '%s' (default, description, "
+                return input_error(L, "option '%s': unknown key '%s' (default, description, "
                                      "type, validate)", name, k);
             lua_pop(L, 1);
         }
@@ -197,18 +221,18 @@ static int l_options(lua_State *L) {
         if (!type) type = lua_type_to_option(L, -2);
         if (!type || (strcmp(type, "number") && strcmp(type, "integer") &&
                       strcmp(type, "string") && strcmp(type, "boolean")))
-            return luaL_error(L, "option '%s': type must be number, integer, string or "
+            return input_error(L, "option '%s': type must be number, integer, string or "
                                  "boolean (or given by a default)", name);
         lua_pop(L, 1); /* type; default stays */
         if (!lua_isnil(L, -1)) {
             const char *dt = lua_type_to_option(L, -1);
             bool ok = dt && (!strcmp(dt, type) ||
                              (!strcmp(type, "integer") && lua_isinteger(L, -1)));
-            if (!ok) return luaL_error(L, "option '%s': default is not of type %s", name, type);
+            if (!ok) return input_error(L, "option '%s': default is not of type %s", name, type);
         }
         /* record the declaration for `kengine help` */
         script_option *o = realloc(sc->opts, (sc->nopts + 1) * sizeof *o);
-        if (!o) return luaL_error(L, "out of memory");
+        if (!o) return input_error(L, "out of memory");
         sc->opts = o;
         o = &sc->opts[sc->nopts++];
         memset(o, 0, sizeof *o);
@@ -235,7 +259,7 @@ static int l_options(lua_State *L) {
                 lua_call(L, 1, 2);
                 if (!lua_toboolean(L, -2)) {
                     const char *why = lua_tostring(L, -1);
-                    return luaL_error(L, "option '%s': %s", name,
+                    return input_error(L, "option '%s': %s", name,
                                       why ? why : "value rejected by its validator");
                 }
                 lua_pop(L, 2);
