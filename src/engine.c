@@ -236,7 +236,11 @@ done:
         for (size_t i = 0; i < PIPELINE_MAX_PHASES; i++) stats_hist_free(cj[c].phase_latency[i]);
     }
     pipeline_bits_free(&pj.failed);
-    if (csv) csvsrc_close(csv);
+    if (csv) {
+        s->csv_skipped = csvsrc_skipped(csv);
+        s->csv_padded = csvsrc_padded(csv);
+        csvsrc_close(csv);
+    }
     kafka_embedded_stop(emb);
     pipeline_destroy(&pl);
     return rc;

@@ -159,6 +159,9 @@ void report_summary_text(FILE *out, const report_summary *s) {
         text_latency(out, p->latency);
         fputc('\n', out);
     }
+    if (s->csv_skipped || s->csv_padded)
+        fprintf(out, "  csv: %llu ragged rows skipped, %llu padded or truncated\n",
+                (unsigned long long)s->csv_skipped, (unsigned long long)s->csv_padded);
     if (s->unconsumed)
         fprintf(out, "  stopped early: %llu delivered messages were not consumed\n",
                 (unsigned long long)s->unconsumed);
@@ -238,7 +241,8 @@ static void summary_json(FILE *out, const report_summary *s) {
             "\"delivery_errors\":%llu,\"produce_seconds\":%.6f,\"consumed\":%llu,"
             "\"lost\":%llu,\"unconsumed\":%llu,\"duplicates\":%llu,\"words\":%llu,"
             "\"unique_words_total\":%llu,\"consume_seconds\":%.6f,"
-            "\"cpu_percent\":%.1f,\"peak_rss_mb\":%.2f,",
+            "\"cpu_percent\":%.1f,\"peak_rss_mb\":%.2f,\"csv_skipped\":%llu,"
+            "\"csv_padded\":%llu,",
             s->mode ? s->mode : "async", (unsigned long long)s->records,
             (unsigned long long)s->sent, (unsigned long long)s->delivered,
             (unsigned long long)s->delivery_errors, jnum(s->produce_seconds),
@@ -246,7 +250,8 @@ static void summary_json(FILE *out, const report_summary *s) {
             (unsigned long long)s->unconsumed, (unsigned long long)s->duplicates,
             (unsigned long long)s->words,
             (unsigned long long)s->unique_words_total, jnum(s->consume_seconds),
-            jnum(s->cpu_percent), jnum(s->peak_rss_mb));
+            jnum(s->cpu_percent), jnum(s->peak_rss_mb), (unsigned long long)s->csv_skipped,
+            (unsigned long long)s->csv_padded);
     json_latency(out, s->latency);
     if (s->nphases) {
         fputs(",\"phases\":[", out);

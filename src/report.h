@@ -85,6 +85,8 @@ typedef struct {
     uint64_t words;              /* words over all consumed values */
     uint64_t unique_words_total; /* distinct words over the whole run */
     uint64_t bytes;              /* value bytes consumed */
+    uint64_t csv_skipped;        /* CSV rows skipped for a wrong field count (ragged=skip) */
+    uint64_t csv_padded;         /* CSV rows padded or truncated (ragged=pad) */
     double consume_seconds;      /* first to last consumed message */
     double cpu_percent;          /* process CPU over the whole run */
     double peak_rss_mb;          /* peak resident set size (VmHWM) */

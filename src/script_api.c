@@ -409,6 +409,8 @@ static void push_summary(lua_State *L, const report_summary *s) {
     set_num(L, "consume_seconds", s->consume_seconds);
     set_num(L, "cpu_percent", s->cpu_percent);
     set_num(L, "peak_rss_mb", s->peak_rss_mb);
+    set_int(L, "csv_skipped", s->csv_skipped);
+    set_int(L, "csv_padded", s->csv_padded);
     set_str(L, "error", s->error);
     set_latency(L, s->latency);
     lua_createtable(L, (int)s->nphases, 0);

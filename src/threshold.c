@@ -59,6 +59,8 @@ int threshold_summary_value(const report_summary *s, const char *f, double *v) {
         {"consume_mb_per_sec", rate((double)s->bytes / 1048576.0, s->consume_seconds)},
         {"cpu_percent", s->cpu_percent},
         {"peak_rss_mb", s->peak_rss_mb},
+        {"csv_skipped", (double)s->csv_skipped},
+        {"csv_padded", (double)s->csv_padded},
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
         if (!strcmp(f, t[i].name)) {
