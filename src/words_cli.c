@@ -79,6 +79,7 @@ typedef struct {
     int json;             /* NDJSON output */
     words_set *batch;     /* distinct words of the current batch */
     words_set *total;     /* distinct words of the whole input */
+    words_memo *memo;     /* lines already scanned in the current batch */
     uint64_t batch_no;    /* batches printed so far */
     uint64_t batch_msgs;  /* messages in the current batch */
     uint64_t batch_words; /* words in the current batch */
@@ -109,6 +110,7 @@ static int flush_batch(cli_state *st)
     st->words += st->batch_words;
     st->batch_msgs = st->batch_words = 0;
     words_set_clear(st->batch);
+    words_memo_clear(st->memo);
     return 0;
 }
 
@@ -135,7 +137,9 @@ static int process(cli_state *st, FILE *f)
         char *nl = beg < end ? memchr(buf + beg, '\n', end - beg) : NULL;
         if (nl) {
             size_t n = (size_t)(nl - (buf + beg));
-            st->batch_words += words_scan(st->batch, buf + beg, n);
+            /* a whole line may be answered by the memo; a line's tail not */
+            st->batch_words += in_msg ? words_scan(st->batch, buf + beg, n)
+                                      : words_scan_memo(st->memo, st->batch, buf + beg, n);
             beg += n + 1;
             in_msg = 0;
             if (end_message(st)) {
@@ -250,9 +254,10 @@ int words_cli_main(int argc, char **argv)
 
     st.batch = words_set_new();
     st.total = words_set_new();
+    st.memo = words_memo_new();
     int rc = 0;
     double t0 = now_seconds();
-    int prc = (st.batch && st.total) ? process(&st, f) : -2;
+    int prc = (st.batch && st.total && st.memo) ? process(&st, f) : -2;
     double secs = now_seconds() - t0;
     if (prc == -1) {
         fprintf(stderr, "kengine words: error reading '%s': %s\n", name,
@@ -278,6 +283,7 @@ int words_cli_main(int argc, char **argv)
         fclose(f);
     words_set_free(st.batch);
     words_set_free(st.total);
+    words_memo_free(st.memo);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, "kengine words: write error: %s\n", strerror(errno));
         rc = 1;
