@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# scripts/kafka.sh start|stop|status
+# scripts/kafka.sh start|stop|status|restart
 #
 # Runs a real, throwaway, single-node Kafka (one KRaft process that is both
 # broker and controller) on free loopback ports, so the integration tests
@@ -12,6 +12,16 @@
 #           this state dir, just print its address
 #   stop    stop the broker, delete its data and state (idempotent)
 #   status  print the address and exit 0 if running, else exit 1
+#   restart stop the broker's process and start it again on the same ports
+#           with the same data (a broker restart, as clients see it); print
+#           the address once it serves again
+#
+# SASL (opt-in): with KENGINE_KAFKA_SASL=1 at start, the broker also has a
+# SASL_PLAINTEXT listener with the PLAIN mechanism, and start/status print
+# that listener's address. Clients authenticate as $KENGINE_KAFKA_SASL_USER
+# (default kengine) with $KENGINE_KAFKA_SASL_PASSWORD (default
+# kengine-secret). The broker's own (inter-broker and controller) listeners
+# stay PLAINTEXT; so does the plain client listener the readiness probe uses.
 #
 # Environment:
 #   KENGINE_KAFKA_STATE    state dir (default: <repo>/.kafka)
@@ -21,6 +31,7 @@
 #   KENGINE_KAFKA_HEAP     JVM heap flags (default: -Xms128m -Xmx512m)
 #   KENGINE_KAFKA_CHECK    readiness probe: auto (kcat if present, else the
 #                          Kafka tools jar), kcat, or java
+#   KENGINE_KAFKA_SASL     1 = add the SASL_PLAINTEXT listener (see above)
 set -euo pipefail
 
 PROJECT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -32,6 +43,9 @@ LIBS="$CACHE/libs"
 STATE=${KENGINE_KAFKA_STATE:-$PROJECT/.kafka}
 TIMEOUT=${KENGINE_KAFKA_TIMEOUT:-90}
 STOP_TIMEOUT=30
+SASL=${KENGINE_KAFKA_SASL:-0}
+SASL_USER=${KENGINE_KAFKA_SASL_USER:-kengine}
+SASL_PASSWORD=${KENGINE_KAFKA_SASL_PASSWORD:-kengine-secret}
 
 log() { printf 'kafka.sh: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -159,14 +173,22 @@ random_cluster_id() {
     head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n'
 }
 
-write_properties() { # file port cport datadir
+write_properties() { # file port cport datadir [sasl-port]
+    local listeners="PLAINTEXT://127.0.0.1:$2,CONTROLLER://127.0.0.1:$3"
+    local advertised="PLAINTEXT://127.0.0.1:$2"
+    local protocols="PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT"
+    if [ -n "${5:-}" ]; then
+        listeners+=",SASL_PLAINTEXT://127.0.0.1:$5"
+        advertised+=",SASL_PLAINTEXT://127.0.0.1:$5"
+        protocols+=",SASL_PLAINTEXT:SASL_PLAINTEXT"
+    fi
     cat >"$1" <<EOF
 # Written by scripts/kafka.sh: one throwaway combined KRaft node.
 process.roles=broker,controller
 node.id=1
-listeners=PLAINTEXT://127.0.0.1:$2,CONTROLLER://127.0.0.1:$3
-advertised.listeners=PLAINTEXT://127.0.0.1:$2
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listeners=$listeners
+advertised.listeners=$advertised
+listener.security.protocol.map=$protocols
 inter.broker.listener.name=PLAINTEXT
 controller.listener.names=CONTROLLER
 controller.quorum.voters=1@127.0.0.1:$3
@@ -186,6 +208,15 @@ num.network.threads=2
 num.io.threads=4
 log.retention.hours=1
 EOF
+    if [ -n "${5:-}" ]; then
+        # PLAIN with its users inline (user_NAME="PASSWORD"); the broker's
+        # own listeners stay PLAINTEXT, so it needs no credentials itself.
+        cat >>"$1" <<EOF
+sasl.enabled.mechanisms=PLAIN
+listener.name.sasl_plaintext.sasl.enabled.mechanisms=PLAIN
+listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="$SASL_USER" password="$SASL_PASSWORD" user_$SASL_USER="$SASL_PASSWORD";
+EOF
+    fi
 }
 
 # Does the broker at $1 answer Kafka requests (not merely accept TCP)?
@@ -204,33 +235,13 @@ probe() {
     esac
 }
 
-# Start attempt: 0 = serving, 1 = failed, 2 = failed on a port clash (retry).
-start_once() {
-    local port cport datadir props blog pid deadline cid
-    port=$(free_port)
-    cport=$(free_port "$port")
-    datadir=$(mktemp -d "${TMPDIR:-/tmp}/kengine-kafka.XXXXXX")
-    props="$STATE/server.properties"
-    blog="$STATE/broker.log"
-    printf '%s\n' "$datadir" >"$STATE/datadir"
-    printf '%s\n' "$blog" >"$STATE/log"
-    write_properties "$props" "$port" "$cport" "$datadir"
-
-    cid=$(random_cluster_id)
-    log "formatting $datadir (cluster id $cid)"
-    if ! java -Xmx256m -XX:TieredStopAtLevel=1 -cp "$LIBS/*" \
-            -Dlog4j2.configurationFile="$LOG4J_CONF" \
-            kafka.tools.StorageTool format -t "$cid" -c "$props" \
-            >"$blog" 2>&1; then
-        log "storage format failed:"
-        tail -n 40 "$blog" >&2
-        return 1
-    fi
-
-    log "starting Kafka $KAFKA_VERSION on 127.0.0.1:$port (controller $cport), log $blog"
-    # No inherited stdout/stderr: a caller doing ADDR=$(kafka.sh start)
-    # must not wait for the broker to exit. setsid keeps the caller's ^C
-    # (process-group signals) away from the broker.
+# Launch the broker process on $STATE/server.properties, appending to its
+# log, and record its pid. No inherited stdout/stderr: a caller doing
+# ADDR=$(kafka.sh start) must not wait for the broker to exit. setsid keeps
+# the caller's ^C (process-group signals) away from the broker.
+launch() {
+    local blog
+    blog=$(read_state log)
     local launcher=()
     command -v setsid >/dev/null 2>&1 && launcher=(setsid)
     # shellcheck disable=SC2086 # KENGINE_KAFKA_HEAP is a list of flags
@@ -238,12 +249,19 @@ start_once() {
         -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:+ExitOnOutOfMemoryError \
         -Djava.awt.headless=true \
         -Dlog4j2.configurationFile="$LOG4J_CONF" \
-        -cp "$LIBS/*" kafka.Kafka "$props" \
+        -cp "$LIBS/*" kafka.Kafka "$STATE/server.properties" \
         </dev/null >>"$blog" 2>&1 &
-    pid=$!
-    printf '%s\n' "$pid" >"$STATE/pid"
-    printf '127.0.0.1:%s\n' "$port" >"$STATE/addr"
+    printf '%s\n' "$!" >"$STATE/pid"
+}
 
+# Wait until the launched broker serves requests on its PLAINTEXT listener:
+# 0 = serving, 1 = failed, 2 = failed on a port clash.
+wait_ready() {
+    local pid port blog deadline
+    pid=$(read_state pid)
+    port=$(read_state plain_addr)
+    port=${port##*:}
+    blog=$(read_state log)
     deadline=$((SECONDS + TIMEOUT))
     while [ "$SECONDS" -lt "$deadline" ]; do
         if ! kill -0 "$pid" 2>/dev/null; then
@@ -260,6 +278,45 @@ start_once() {
     done
     log "broker did not serve requests within ${TIMEOUT}s"
     return 1
+}
+
+# Start attempt: 0 = serving, 1 = failed, 2 = failed on a port clash (retry).
+start_once() {
+    local port cport sport='' datadir props blog cid
+    port=$(free_port)
+    cport=$(free_port "$port")
+    if [ "$SASL" = 1 ]; then
+        sport=$(free_port "$port")
+        while [ "$sport" = "$cport" ]; do sport=$(free_port "$port"); done
+    fi
+    datadir=$(mktemp -d "${TMPDIR:-/tmp}/kengine-kafka.XXXXXX")
+    props="$STATE/server.properties"
+    blog="$STATE/broker.log"
+    printf '%s\n' "$datadir" >"$STATE/datadir"
+    printf '%s\n' "$blog" >"$STATE/log"
+    write_properties "$props" "$port" "$cport" "$datadir" "$sport"
+
+    cid=$(random_cluster_id)
+    log "formatting $datadir (cluster id $cid)"
+    if ! java -Xmx256m -XX:TieredStopAtLevel=1 -cp "$LIBS/*" \
+            -Dlog4j2.configurationFile="$LOG4J_CONF" \
+            kafka.tools.StorageTool format -t "$cid" -c "$props" \
+            >"$blog" 2>&1; then
+        log "storage format failed:"
+        tail -n 40 "$blog" >&2
+        return 1
+    fi
+
+    if [ -n "$sport" ]; then
+        log "starting Kafka $KAFKA_VERSION on 127.0.0.1:$port and SASL_PLAINTEXT (PLAIN)" \
+            "127.0.0.1:$sport (controller $cport), log $blog"
+    else
+        log "starting Kafka $KAFKA_VERSION on 127.0.0.1:$port (controller $cport), log $blog"
+    fi
+    printf '127.0.0.1:%s\n' "$port" >"$STATE/plain_addr"
+    printf '127.0.0.1:%s\n' "${sport:-$port}" >"$STATE/addr"
+    launch
+    wait_ready
 }
 
 cmd_start() {
@@ -300,25 +357,32 @@ cmd_start() {
 
 # ------------------------------------------------------------------- stop --
 
-STATE_FILES=(pid addr datadir log server.properties broker.log)
+STATE_FILES=(pid addr plain_addr datadir log server.properties broker.log)
+
+# Stop the broker process if alive (TERM, then KILL after STOP_TIMEOUT). A
+# stopped (SIGSTOP) broker is continued first, or TERM would just wait.
+stop_broker() {
+    local pid i
+    pid=$(read_state pid)
+    is_broker_pid "$pid" || return 0
+    kill -CONT "$pid" 2>/dev/null || true
+    kill -TERM "$pid" 2>/dev/null || true
+    for i in $(seq 1 $((STOP_TIMEOUT * 5))); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.2
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+        log "broker (pid $pid) ignored TERM for ${STOP_TIMEOUT}s, killing it"
+        kill -KILL "$pid" 2>/dev/null || true
+        sleep 0.2
+    fi
+}
 
 # Kill the broker if alive, delete its data dir and our state files (and
 # the state dir if that leaves it empty).
 cleanup() {
-    local pid datadir i
-    pid=$(read_state pid)
-    if is_broker_pid "$pid"; then
-        kill -TERM "$pid" 2>/dev/null || true
-        for i in $(seq 1 $((STOP_TIMEOUT * 5))); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.2
-        done
-        if kill -0 "$pid" 2>/dev/null; then
-            log "broker (pid $pid) ignored TERM for ${STOP_TIMEOUT}s, killing it"
-            kill -KILL "$pid" 2>/dev/null || true
-            sleep 0.2
-        fi
-    fi
+    local datadir
+    stop_broker
     datadir=$(read_state datadir)
     # Only ever delete a dir that we created with mktemp.
     case $datadir in
@@ -334,6 +398,25 @@ cmd_stop() {
     cleanup
 }
 
+cmd_restart() {
+    running || die "no broker running for state dir $STATE (start one first)"
+    [ -f "$STATE/plain_addr" ] || die "$STATE comes from an older kafka.sh: stop and start it"
+    ensure_java
+    local t0=$SECONDS blog rc=0
+    log "restarting the broker (pid $(read_state pid)), keeping $(read_state datadir)"
+    stop_broker
+    launch
+    wait_ready || rc=$?
+    if [ "$rc" -ne 0 ]; then
+        blog=$(read_state log)
+        log "restart failed (a port taken meanwhile?); last lines of $blog:"
+        tail -n 60 "$blog" >&2
+        exit 1
+    fi
+    log "serving again after $((SECONDS - t0))s (pid $(read_state pid))"
+    read_state addr
+}
+
 cmd_status() {
     if running; then
         read_state addr
@@ -346,5 +429,6 @@ case ${1:-} in
     start) cmd_start ;;
     stop) cmd_stop ;;
     status) cmd_status ;;
-    *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+    restart) cmd_restart ;;
+    *) echo "usage: $0 start|stop|status|restart" >&2; exit 2 ;;
 esac

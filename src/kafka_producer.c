@@ -104,6 +104,32 @@ static void cache_put(payload_cache *c, size_t r, const char *v, size_t n, uint3
     c->used += n;
 }
 
+/* The produce batch being filled. */
+typedef struct {
+    uint64_t no, batches;          /* last posted batch number; expected total */
+    uint64_t msgs, bytes, words;   /* the current batch's figures */
+    double start, cpu_start;       /* its interval's start */
+} produce_batch;
+
+/* Posts the current batch (if any) to the main thread and starts the next. */
+static void batch_post(pipeline *pl, produce_batch *pb, uint64_t delivered,
+                       const char *phase) {
+    if (!pb->msgs) return;
+    double now = stats_now(), cpu = stats_cpu_seconds(), secs = now - pb->start;
+    report_batch b = {
+        .role = REPORT_PRODUCE, .batch = ++pb->no, .batches = pb->batches,
+        .messages = pb->msgs, .bytes = pb->bytes, .words = pb->words,
+        .delivered = delivered, .seconds = secs,
+        .msgs_per_sec = secs > 0 ? (double)pb->msgs / secs : 0,
+        .mb_per_sec = secs > 0 ? (double)pb->bytes / secs / 1048576.0 : 0,
+        .cpu_percent = secs > 0 ? 100.0 * (cpu - pb->cpu_start) / secs : 0,
+        .rss_mb = stats_rss_mb(), .phase = phase};
+    pipeline_post(pl, &b);
+    pb->start = now;
+    pb->cpu_start = cpu;
+    pb->msgs = pb->bytes = pb->words = 0;
+}
+
 /* Index of the key column in the header, or -1 if absent. */
 static int key_column(const csvsrc_row *hdr, const char *key) {
     size_t klen = strlen(key);
@@ -213,9 +239,9 @@ void *kafka_producer_thread(void *arg) {
     const size_t nphases = plan_phases(wl, plan);
     const uint64_t total = wl->nphases ? workload_phase_records(wl) : wl->records;
     const uint64_t bsize = wl->batch_size;
-    const uint64_t nbatches = total ? (total + bsize - 1) / bsize : 0;
-    double first_send = 0, batch_start = stats_now(), cpu_start = stats_cpu_seconds();
-    uint64_t batch_msgs = 0, batch_bytes = 0, batch_words = 0, batch_no = 0;
+    produce_batch pb = {.batches = total ? (total + bsize - 1) / bsize : 0,
+                        .start = stats_now(), .cpu_start = stats_cpu_seconds()};
+    double first_send = 0;
     unsigned char hdrval[PIPELINE_HEADER_LEN];
     pipeline_put_u64(hdrval + 16, pl->run_id);
     uint64_t seq = 0;
@@ -325,25 +351,10 @@ void *kafka_producer_thread(void *arg) {
             } else if ((job->sent & 1023) == 0) {
                 rd_kafka_poll(rk, 0);
             }
-            batch_msgs++;
-            batch_bytes += vlen;
-            batch_words += w;
-            if (batch_msgs == bsize) {
-                double now = stats_now(), cpu = stats_cpu_seconds();
-                double secs = now - batch_start;
-                report_batch b = {
-                    .role = REPORT_PRODUCE, .batch = ++batch_no, .batches = nbatches,
-                    .messages = batch_msgs, .bytes = batch_bytes, .words = batch_words,
-                    .delivered = job->delivered, .seconds = secs,
-                    .msgs_per_sec = secs > 0 ? (double)batch_msgs / secs : 0,
-                    .mb_per_sec = secs > 0 ? (double)batch_bytes / secs / 1048576.0 : 0,
-                    .cpu_percent = secs > 0 ? 100.0 * (cpu - cpu_start) / secs : 0,
-                    .rss_mb = stats_rss_mb(), .phase = pp->name};
-                pipeline_post(pl, &b);
-                batch_start = now;
-                cpu_start = cpu;
-                batch_msgs = batch_bytes = batch_words = 0;
-            }
+            pb.msgs++;
+            pb.bytes += vlen;
+            pb.words += w;
+            if (pb.msgs == bsize) batch_post(pl, &pb, job->delivered, pp->name);
             if (rd_kafka_fatal_error(rk, errstr, sizeof errstr)) {
                 pipeline_fail(pl, 1, "producer fatal error: %s", errstr);
                 stopped = true;
@@ -353,18 +364,7 @@ void *kafka_producer_thread(void *arg) {
         job->phase_seconds[ph] =
             job->phase_sent[ph] ? (double)(last_send_us - start_us) / 1e6 : 0;
     }
-    if (batch_msgs) { /* the final partial batch */
-        double now = stats_now(), secs = now - batch_start;
-        report_batch b = {
-            .role = REPORT_PRODUCE, .batch = ++batch_no, .batches = nbatches,
-            .messages = batch_msgs, .bytes = batch_bytes, .words = batch_words,
-            .delivered = job->delivered, .seconds = secs,
-            .msgs_per_sec = secs > 0 ? (double)batch_msgs / secs : 0,
-            .mb_per_sec = secs > 0 ? (double)batch_bytes / secs / 1048576.0 : 0,
-            .cpu_percent = secs > 0 ? 100.0 * (stats_cpu_seconds() - cpu_start) / secs : 0,
-            .rss_mb = stats_rss_mb(), .phase = plan[nphases - 1].name};
-        pipeline_post(pl, &b);
-    }
+    batch_post(pl, &pb, job->delivered, plan[nphases - 1].name); /* the final partial batch */
 
     /* Flush: wait for every delivery report. The message timeout
      * (delivery.timeout.ms) bounds this; a stop request bounds it to 10 s. */
