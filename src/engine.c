@@ -128,12 +128,14 @@ int engine_run(const workload *wl, engine_batch_fn on_batch, void *ud,
         pl.embedded = true;
     }
     pl.brokers = brokers;
+    bool mock = false;
     if (kafka_topic_prepare(brokers, wl, wl->produce, &pl.partitions,
-                            wl->produce && wl->consume ? &pl.start_offsets : NULL, err,
-                            errlen)) {
+                            wl->produce && wl->consume ? &pl.start_offsets : NULL, &mock,
+                            err, errlen)) {
         rc = 1;
         goto done;
     }
+    pl.mock = pl.embedded || mock;
 
     pj.pl = &pl;
     pj.csv = csv;

@@ -55,9 +55,12 @@ int kafka_embedded_request_errors(kafka_embedded *e, kafka_embedded_api api, int
  * in the message), creates the topic when `create` and it is absent, waits
  * until it has leaders, and returns its partition count. When `offsets` is
  * non-NULL it receives a malloc'd array of each partition's high watermark
- * (where this run's messages will start). 0 ok, -1 err. */
+ * (where this run's messages will start). *mock tells whether the cluster
+ * looks like librdkafka's mock (no controller among its brokers).
+ * 0 ok, -1 err. */
 int kafka_topic_prepare(const char *brokers, const workload *wl, int create,
-                        int *partitions, int64_t **offsets, char *err, size_t errlen);
+                        int *partitions, int64_t **offsets, bool *mock, char *err,
+                        size_t errlen);
 
 /* ---- producer ---- */
 typedef struct {

@@ -8,6 +8,7 @@
 #include "kafka.h"
 #include "kafka_conf.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,8 +113,60 @@ static int create_topic(rd_kafka_t *rk, const workload *wl, char *err, size_t er
     return rc;
 }
 
+/* librdkafka reports a failed authentication (SASL) through the error
+ * callback and then retries for good: it is remembered here, to fail at once. */
+static void on_admin_error(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
+    (void)rk;
+    char *auth = opaque;
+    if (err == RD_KAFKA_RESP_ERR__AUTHENTICATION && !auth[0])
+        snprintf(auth, 512, "%s", reason);
+}
+
+static bool retriable(rd_kafka_resp_err_t e) {
+    return e == RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION ||
+           e == RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE ||
+           e == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+           e == RD_KAFKA_RESP_ERR__TIMED_OUT;
+}
+
+/* Each partition's high watermark. One ListOffsets request per leader:
+ * offsets_for_times with the "latest" timestamp (-1) answers with the end
+ * offsets, where one watermark query per partition would cost a round trip
+ * each. A topic just created may not serve yet: retried, bounded. */
+static int high_watermarks(rd_kafka_t *rk, const char *topic, int n, int64_t *off, char *err,
+                           size_t errlen) {
+    rd_kafka_resp_err_t e = RD_KAFKA_RESP_ERR_NO_ERROR;
+    for (int tries = 0; tries < 50; tries++) {
+        rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(n);
+        for (int p = 0; p < n; p++)
+            rd_kafka_topic_partition_list_add(l, topic, p)->offset = RD_KAFKA_OFFSET_END;
+        e = rd_kafka_offsets_for_times(rk, l, 10000);
+        int bad = -1;
+        for (int i = 0; !e && i < l->cnt; i++) {
+            rd_kafka_topic_partition_t *tp = &l->elems[i];
+            if (tp->err || tp->offset < 0 || tp->partition < 0 || tp->partition >= n) {
+                e = tp->err ? tp->err : RD_KAFKA_RESP_ERR__BAD_MSG;
+                bad = tp->partition;
+                break;
+            }
+            off[tp->partition] = tp->offset;
+        }
+        rd_kafka_topic_partition_list_destroy(l);
+        if (!e) return 0;
+        if (!retriable(e)) {
+            snprintf(err, errlen, "topic '%s' partition %d: cannot read offsets: %s", topic,
+                     bad, rd_kafka_err2str(e));
+            return -1;
+        }
+        usleep(200 * 1000);
+    }
+    snprintf(err, errlen, "topic '%s': cannot read offsets: %s", topic, rd_kafka_err2str(e));
+    return -1;
+}
+
 int kafka_topic_prepare(const char *brokers, const workload *wl, int create,
-                        int *partitions, int64_t **offsets, char *err, size_t errlen) {
+                        int *partitions, int64_t **offsets, bool *mock, char *err,
+                        size_t errlen) {
     static const char *const defaults[] = {"log_level", "0", NULL};
     rd_kafka_conf_t *conf = kafka_conf_build(brokers, defaults, NULL, "admin", err, errlen);
     if (!conf) return -1;
@@ -122,6 +175,9 @@ int kafka_topic_prepare(const char *brokers, const workload *wl, int create,
         rd_kafka_conf_destroy(conf);
         return -1;
     }
+    char auth[512] = "";
+    rd_kafka_conf_set_error_cb(conf, on_admin_error);
+    rd_kafka_conf_set_opaque(conf, auth);
     char errstr[256];
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
     if (!rk) {
@@ -131,39 +187,53 @@ int kafka_topic_prepare(const char *brokers, const workload *wl, int create,
     }
     int rc = -1;
     rd_kafka_resp_err_t merr;
-    int n = topic_partitions(rk, wl->topic, CONNECT_TIMEOUT_MS, &merr);
+    /* in short slices, serving the error callback in between */
+    int n;
+    double deadline = stats_now() + CONNECT_TIMEOUT_MS / 1000.0;
+    do {
+        n = topic_partitions(rk, wl->topic, 500, &merr);
+        if (n != -2) break;
+        rd_kafka_poll(rk, 100);
+    } while (!auth[0] && stats_now() < deadline);
+    if (n == -2 && auth[0]) {
+        snprintf(err, errlen, "authentication failed at %s: %s", brokers, auth);
+        goto out;
+    }
     if (n == -2) {
         snprintf(err, errlen, "cannot reach Kafka at %s within %d s: %s", brokers,
                  CONNECT_TIMEOUT_MS / 1000, rd_kafka_err2str(merr));
         goto out;
     }
+    bool auto_create = false; /* the broker creates the topic on first use */
+    bool has_controller = controller_known(rk);
+    *mock = !has_controller;
     if (n == 0 && create) {
         /* without a controller, say so and let the broker create the topic
          * on first use */
-        int c = controller_known(rk) ? create_topic(rk, wl, err, errlen) : 1;
+        int c = has_controller ? create_topic(rk, wl, err, errlen) : 1;
         if (c < 0) goto out;
-        if (c == 1)
+        if (c == 1) {
+            auto_create = true;
             fprintf(stderr,
                     "kengine: note: the broker at %s cannot create topics (an embedded "
                     "broker?); '%s' is created on first use with the broker's default "
                     "partition count\n",
                     brokers, wl->topic);
+        }
     }
     /* wait (bounded) for the topic to show up with leaders */
-    for (int tries = 0; tries < 100; tries++) {
-        n = topic_partitions(rk, wl->topic, 5000, &merr);
-        if (n > 0) break;
-        if (n == 0 && !create) break;
-        if (n == 0 && tries % 10 == 9) {
-            /* brokers that cannot create topics create them on first use:
-             * asking for this topic's metadata triggers that */
+    for (int tries = 0; tries < 200; tries++) {
+        if (n == 0 && auto_create) {
+            /* asking for this topic's metadata is its first use */
             rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, wl->topic, NULL);
             const struct rd_kafka_metadata *md;
             if (rkt && !rd_kafka_metadata(rk, 0, rkt, &md, 5000))
                 rd_kafka_metadata_destroy(md);
             if (rkt) rd_kafka_topic_destroy(rkt);
         }
-        usleep(100 * 1000);
+        n = topic_partitions(rk, wl->topic, 5000, &merr);
+        if (n > 0 || (n == 0 && !create)) break;
+        usleep(50 * 1000);
     }
     if (n <= 0) {
         if (n == 0 && !create)
@@ -180,25 +250,10 @@ int kafka_topic_prepare(const char *brokers, const workload *wl, int create,
             snprintf(err, errlen, "out of memory");
             goto out;
         }
-        for (int p = 0; p < n; p++) {
-            int64_t lo, hi;
-            rd_kafka_resp_err_t e;
-            /* a topic just created may not have its leaders serving yet */
-            for (int tries = 0; tries < 50; tries++) {
-                e = rd_kafka_query_watermark_offsets(rk, wl->topic, p, &lo, &hi, 10000);
-                if (e != RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION &&
-                    e != RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE &&
-                    e != RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART)
-                    break;
-                usleep(200 * 1000);
-            }
-            if (e) {
-                snprintf(err, errlen, "topic '%s' partition %d at %s: cannot read offsets: %s",
-                         wl->topic, p, brokers, rd_kafka_err2str(e));
-                free(off);
-                goto out;
-            }
-            off[p] = hi;
+        if (high_watermarks(rk, wl->topic, n, off, err, errlen)) {
+            snprintf(err + strlen(err), errlen - strlen(err), " (at %s)", brokers);
+            free(off);
+            goto out;
         }
         *offsets = off;
     }

@@ -116,7 +116,7 @@ static rd_kafka_t *consumer_new(kafka_consumer_job *job, char *err, size_t errle
     DEFAULT("reconnect.backoff.max.ms", "1000");
     /* the mock broker holds an empty fetch for its whole wait even when data
      * arrives meanwhile: ask often */
-    if (pl->embedded) DEFAULT("fetch.wait.max.ms", "10");
+    if (pl->mock) DEFAULT("fetch.wait.max.ms", "10");
     /* assigned at this run's own start offsets, committing is pointless, and
      * the final commit costs a second at close */
     if (pl->start_offsets) DEFAULT("enable.auto.commit", "false");

@@ -89,6 +89,29 @@ const char *kafka_embedded_bootstraps(const kafka_embedded *e) {
     return rd_kafka_mock_cluster_bootstraps(e->mcluster);
 }
 
+/* The mock picks each partition's leader at random among its replicas;
+ * spread them round-robin over the replicas instead, as Kafka does, so that
+ * a fault on one broker predictably hits the partitions it leads. */
+static void spread_leaders(kafka_embedded *e, const char *topic) {
+    rd_kafka_t *mc = meta_client(e);
+    rd_kafka_topic_t *rkt = mc ? rd_kafka_topic_new(mc, topic, NULL) : NULL;
+    const struct rd_kafka_metadata *md;
+    if (!rkt) return;
+    if (rd_kafka_metadata(mc, 0, rkt, &md, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        for (int t = 0; t < md->topic_cnt; t++) {
+            const struct rd_kafka_metadata_topic *tp = &md->topics[t];
+            for (int i = 0; !strcmp(tp->topic, topic) && i < tp->partition_cnt; i++) {
+                const struct rd_kafka_metadata_partition *p = &tp->partitions[i];
+                if (p->replica_cnt > 0)
+                    rd_kafka_mock_partition_set_leader(e->mcluster, topic, p->id,
+                                                       p->replicas[p->id % p->replica_cnt]);
+            }
+        }
+        rd_kafka_metadata_destroy(md);
+    }
+    rd_kafka_topic_destroy(rkt);
+}
+
 int kafka_embedded_topic(kafka_embedded *e, const char *topic, int partitions,
                          char *err, size_t errlen) {
     int replication = e->brokers < 3 ? e->brokers : 3;
@@ -99,6 +122,7 @@ int kafka_embedded_topic(kafka_embedded *e, const char *topic, int partitions,
                  rd_kafka_err2str(rc));
         return -1;
     }
+    if (e->brokers > 1 && !rc) spread_leaders(e, topic);
     return 0;
 }
 

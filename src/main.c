@@ -23,6 +23,14 @@
 #include "threshold.h"
 #include "words.h"
 
+#ifdef KENGINE_WITH_JEMALLOC
+/* jemalloc's start-up options (read by jemalloc itself): one arena, since
+ * librdkafka frees on its threads what the producer allocates on its own,
+ * and freed pages returned within half a second, so resident memory
+ * follows what is in flight, not what once was. */
+const char *malloc_conf = "narenas:1,dirty_decay_ms:500,muzzy_decay_ms:0";
+#endif
+
 #define EXIT_RUNTIME 1
 #define EXIT_USAGE 2
 #define EXIT_THRESHOLD 3

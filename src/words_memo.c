@@ -100,7 +100,7 @@ static void memo_put(words_memo *m, uint64_t h, size_t slot, const void *buf, si
         m->arena = a;
         m->arena_cap = cap;
     }
-    memcpy(m->arena + m->arena_len, buf, len);
+    if (len) memcpy(m->arena + m->arena_len, buf, len); /* buf, arena may be NULL */
     m->slots[slot] = (memo_slot){h, m->arena_len, (uint32_t)len, (uint32_t)words};
     m->arena_len += len;
     m->used++;
@@ -114,7 +114,8 @@ uint64_t words_scan_memo(words_memo *m, words_set *set, const void *buf, size_t 
     size_t i = h & (m->cap - 1);
     for (; m->slots[i].len != UINT32_MAX; i = (i + 1) & (m->cap - 1)) {
         const memo_slot *s = &m->slots[i];
-        if (s->hash == h && s->len == len && memcmp(m->arena + s->off, buf, len) == 0) {
+        if (s->hash == h && s->len == len &&
+            (len == 0 || memcmp(m->arena + s->off, buf, len) == 0)) {
             m->hits++;
             return s->words;
         }
