@@ -1,0 +1,130 @@
+/*
+ * Unit tests for threshold: a table of metric/condition pairs that must be
+ * accepted or rejected at start-up, and verdicts on summaries, phases and
+ * batches (worst batch reported, abort on the first failing batch).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "threshold.h"
+
+static const char *const PHASES[] = {"warmup", "steady"};
+
+typedef struct {
+    const char *metric, *condition;
+    int ok;
+    const char *err_has;
+} parse_case;
+
+static const parse_case PARSE[] = {
+    {"lost", "== 0", 1, NULL},
+    {"consume_msgs_per_sec", ">= 100000", 1, NULL},
+    {"latency_ms.p99", "< 50", 1, NULL},
+    {"latency_ms.p(99.9)", "<= 100", 1, NULL},
+    {"latency_ms.p50", " <  1e3 ", 1, NULL},
+    {"latency_ms.max", "!= 0", 1, NULL},
+    {"steady.latency_ms.p99", "< 10", 1, NULL},
+    {"warmup.sent", "== 5000", 1, NULL},
+    {"consume_batch.msgs_per_sec", "> 10", 1, NULL},
+    {"produce_batch.cpu_percent", "< 300", 1, NULL},
+    {"lostt", "== 0", 0, "no such metric"},
+    {"latency_ms.p(101)", "< 1", 0, "no such metric"},
+    {"latency_ms.median", "< 1", 0, "no such metric"},
+    {"burst.sent", "== 1", 0, "no such metric"},
+    {"steady.lost", "== 0", 0, "no such metric"},
+    {"consume_batch.lost", "== 0", 0, "no such metric"},
+    {"lost", "0", 0, "must be an operator"},
+    {"lost", "== zero", 0, "must be an operator"},
+    {"lost", "=< 1", 0, "must be an operator"},
+    {"lost", "< 1 2", 0, "must be an operator"},
+};
+
+static void test_parse_table(void **state) {
+    (void)state;
+    for (size_t i = 0; i < sizeof PARSE / sizeof PARSE[0]; i++) {
+        threshold t;
+        char err[512] = "";
+        int rc = threshold_parse(&t, PARSE[i].metric, PARSE[i].condition, false, PHASES, 2,
+                                 err, sizeof err);
+        if (PARSE[i].ok) {
+            if (rc) fail_msg("%s %s rejected: %s", PARSE[i].metric, PARSE[i].condition, err);
+            threshold_free(&t);
+        } else {
+            if (!rc) fail_msg("%s %s accepted", PARSE[i].metric, PARSE[i].condition);
+            if (!strstr(err, PARSE[i].err_has) || !strstr(err, PARSE[i].metric))
+                fail_msg("%s %s: '%s'", PARSE[i].metric, PARSE[i].condition, err);
+        }
+    }
+    threshold t;
+    char err[512];
+    assert_int_not_equal(threshold_parse(&t, "lost", "== 0", true, NULL, 0, err, sizeof err), 0);
+    assert_non_null(strstr(err, "abort applies only"));
+}
+
+static void test_summary_verdicts(void **state) {
+    (void)state;
+    threshold ts[4];
+    char err[512];
+    assert_int_equal(threshold_parse(&ts[0], "lost", "== 0", false, PHASES, 2, err, sizeof err), 0);
+    assert_int_equal(threshold_parse(&ts[1], "consume_msgs_per_sec", ">= 1000", false, PHASES, 2, err, sizeof err), 0);
+    assert_int_equal(threshold_parse(&ts[2], "latency_ms.p50", "< 5", false, PHASES, 2, err, sizeof err), 0);
+    assert_int_equal(threshold_parse(&ts[3], "steady.sent", "== 10", false, PHASES, 2, err, sizeof err), 0);
+    stats_hist *h = stats_hist_new();
+    for (int i = 1; i <= 100; i++) stats_hist_record(h, (uint64_t)i * 100); /* 0.1..10 ms */
+    report_phase ph = {.name = "steady", .sent = 10};
+    report_summary s = {.lost = 0, .consumed = 500, .consume_seconds = 1.0, .latency = h,
+                        .phases = &ph, .nphases = 1};
+    assert_int_equal(threshold_finish(ts, 4, &s), 2); /* rate 500 < 1000; p50 5.0 not < 5 */
+    assert_true(s.thresholds[0].pass);
+    assert_false(s.thresholds[1].pass);
+    assert_true(s.thresholds[1].actual == 500);
+    assert_false(s.thresholds[2].pass);
+    assert_true(s.thresholds[3].pass);
+    s.latency = NULL;
+    s.phases = NULL;
+    s.nphases = 0;
+    report_summary_free(&s);
+    stats_hist_free(h);
+    for (int i = 0; i < 4; i++) threshold_free(&ts[i]);
+}
+
+static void test_batches(void **state) {
+    (void)state;
+    threshold ts[2];
+    char err[512];
+    assert_int_equal(threshold_parse(&ts[0], "consume_batch.msgs_per_sec", "> 100", false, NULL, 0, err, sizeof err), 0);
+    assert_int_equal(threshold_parse(&ts[1], "consume_batch.cpu_percent", "< 50", true, NULL, 0, err, sizeof err), 0);
+    report_batch b = {.role = REPORT_CONSUME, .msgs_per_sec = 500, .cpu_percent = 10};
+    assert_false(threshold_check_batch(ts, 2, &b));
+    b.msgs_per_sec = 300;
+    assert_false(threshold_check_batch(ts, 2, &b));
+    assert_true(ts[0].actual == 300); /* the worst so far */
+    b.msgs_per_sec = 50;
+    assert_false(threshold_check_batch(ts, 2, &b));
+    b.msgs_per_sec = 20;
+    assert_false(threshold_check_batch(ts, 2, &b));
+    assert_true(ts[0].failed && ts[0].actual == 50); /* the first failing value */
+    b.cpu_percent = 70;
+    assert_true(threshold_check_batch(ts, 2, &b)); /* abort */
+    assert_true(ts[1].aborted);
+    report_batch p = {.role = REPORT_PRODUCE, .msgs_per_sec = 1};
+    assert_false(threshold_check_batch(ts, 2, &p)); /* other role: ignored */
+    report_summary s = {0};
+    assert_int_equal(threshold_finish(ts, 2, &s), 2);
+    report_summary_free(&s);
+    threshold_free(&ts[0]);
+    threshold_free(&ts[1]);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_parse_table),
+        cmocka_unit_test(test_summary_verdicts),
+        cmocka_unit_test(test_batches),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
