@@ -249,7 +249,14 @@ void *kafka_consumer_thread(void *arg) {
     while (!atomic_load(&pl->stop)) {
         ssize_t n;
         if (queue) {
-            n = rd_kafka_consume_batch_queue(queue, 100, msgs, FETCH_MAX);
+            /* block for the first message only: waiting for a full batch
+             * would add its fill time to every message's latency */
+            msgs[0] = rd_kafka_consume_queue(queue, 100);
+            n = msgs[0] ? 1 : 0;
+            if (n) {
+                ssize_t more = rd_kafka_consume_batch_queue(queue, 0, msgs + 1, FETCH_MAX - 1);
+                if (more > 0) n += more;
+            }
         } else {
             msgs[0] = rd_kafka_consumer_poll(rk, 100);
             n = msgs[0] ? 1 : 0;

@@ -79,8 +79,9 @@ survive rtt "--fault rtt@0+10:50"
 survive produce_errors "--fault produce-errors@1:20"
 
 # 20 Fetch requests fail (not leader, leader not available). Each costs the
-# consumer ~1 s (the broker's fetch wait + librdkafka's 500 ms error
-# backoff), ~20 s in all: more than the default 10 s idle timeout.
+# consumer up to ~1 s (the broker's fetch wait + librdkafka's 500 ms error
+# backoff): up to ~20 s without a message, more than the default 10 s idle
+# timeout.
 survive fetch_errors "--fault fetch-errors@1:20" idle_timeout=40
 
 # Unsurvivable: the only broker down for 8 s, messages time out after 3 s.
