@@ -152,6 +152,7 @@ int engine_run(const workload *wl, engine_batch_fn on_batch, void *ud,
         rc = 1;
         goto done;
     }
+    s->started = true;
     pthread_t pt, ct[MAX_CONSUMERS];
     bool have_p = false, have_c[MAX_CONSUMERS] = {false};
     pl.workers_running = ncons + (wl->produce ? 1 : 0);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #define CONNECT_TIMEOUT_MS 15000
+#define ALL_DOWN_GRACE 3.0
 
 /* Partition count of `topic` in fresh metadata: >0 found with leaders,
  * 0 absent, -1 present but some partition has no leader yet, -2 error. */
@@ -113,13 +114,22 @@ static int create_topic(rd_kafka_t *rk, const workload *wl, char *err, size_t er
     return rc;
 }
 
-/* librdkafka reports a failed authentication (SASL) through the error
- * callback and then retries for good: it is remembered here, to fail at once. */
+/* What the error callback saw while connecting. */
+typedef struct {
+    char auth[512];        /* a failed authentication (SASL), "" if none */
+    char down[512];        /* every broker refused or dropped us, "" if not */
+} admin_errors;
+
+/* librdkafka reports a failed authentication and unreachable brokers
+ * through the error callback and then retries for good: they are
+ * remembered here, to fail early with the reason. */
 static void on_admin_error(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
     (void)rk;
-    char *auth = opaque;
-    if (err == RD_KAFKA_RESP_ERR__AUTHENTICATION && !auth[0])
-        snprintf(auth, 512, "%s", reason);
+    admin_errors *ae = opaque;
+    if (err == RD_KAFKA_RESP_ERR__AUTHENTICATION && !ae->auth[0])
+        snprintf(ae->auth, sizeof ae->auth, "%s", reason);
+    if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN && !ae->down[0])
+        snprintf(ae->down, sizeof ae->down, "%s", reason);
 }
 
 static bool retriable(rd_kafka_resp_err_t e) {
@@ -175,9 +185,9 @@ int kafka_topic_prepare(const char *brokers, const workload *wl, int create,
         rd_kafka_conf_destroy(conf);
         return -1;
     }
-    char auth[512] = "";
+    admin_errors ae = {"", ""};
     rd_kafka_conf_set_error_cb(conf, on_admin_error);
-    rd_kafka_conf_set_opaque(conf, auth);
+    rd_kafka_conf_set_opaque(conf, &ae);
     char errstr[256];
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
     if (!rk) {
@@ -187,16 +197,24 @@ int kafka_topic_prepare(const char *brokers, const workload *wl, int create,
     }
     int rc = -1;
     rd_kafka_resp_err_t merr;
-    /* in short slices, serving the error callback in between */
+    /* in short slices, serving the error callback in between; when every
+     * broker has refused us for ALL_DOWN_GRACE seconds (nothing listens
+     * there), waiting out the whole timeout would tell nothing more */
     int n;
-    double deadline = stats_now() + CONNECT_TIMEOUT_MS / 1000.0;
+    double start = stats_now(), deadline = start + CONNECT_TIMEOUT_MS / 1000.0;
     do {
         n = topic_partitions(rk, wl->topic, 500, &merr);
         if (n != -2) break;
         rd_kafka_poll(rk, 100);
-    } while (!auth[0] && stats_now() < deadline);
-    if (n == -2 && auth[0]) {
-        snprintf(err, errlen, "authentication failed at %s: %s", brokers, auth);
+    } while (!ae.auth[0] && !(ae.down[0] && stats_now() - start > ALL_DOWN_GRACE) &&
+             stats_now() < deadline);
+    if (n == -2 && ae.auth[0]) {
+        snprintf(err, errlen, "authentication failed at %s: %s", brokers, ae.auth);
+        goto out;
+    }
+    if (n == -2 && ae.down[0] && stats_now() < deadline) {
+        snprintf(err, errlen, "cannot reach Kafka at %s: no broker answers (%s)", brokers,
+                 ae.down);
         goto out;
     }
     if (n == -2) {

@@ -153,8 +153,9 @@ static int run_script(script *sc, report *rep) {
         if (ctx.hook_err[0]) snprintf(sum.error, sizeof sum.error, "%s", ctx.hook_err);
         int failed = threshold_finish(ctx.ts, ctx.nts, &sum);
         if (failed > 0 && r == 0) r = EXIT_THRESHOLD;
-        /* bad input found before anything ran gets its one line, no summary */
-        bool ran = r != EXIT_USAGE || ctx.hook_err[0];
+        /* a failure before anything ran (bad input, no broker) gets its one
+         * line, no summary */
+        bool ran = sum.started || ctx.hook_err[0];
         if (ran) {
             char rerr[2048];
             if (script_has_reporter(sc)) {

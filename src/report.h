@@ -71,7 +71,8 @@ typedef struct {
 typedef struct {
     const char *name;            /* workload or leg name */
     const char *mode;            /* "async" or "sync" */
-    bool produced, consumed_run; /* which roles ran */
+    bool produced, consumed_run; /* which roles the workload has */
+    bool started;                /* the run got as far as starting its threads */
     uint64_t records;            /* messages asked for */
     uint64_t sent;               /* messages handed to the client */
     uint64_t delivered;          /* successful delivery reports */
