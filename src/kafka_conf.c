@@ -4,6 +4,7 @@
  */
 #include "kafka_conf.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
