@@ -100,7 +100,8 @@ static int on_batch(void *ud, const report_batch *b) {
         report_emit_batch(ctx->rep, b);
     }
     if (script_on_batch(ctx->sc, b, ctx->hook_err, sizeof ctx->hook_err))
-        return ctx->hook_rc = EXIT_USAGE;
+        /* a hook stopped by SIGINT/SIGTERM counts as the signal's stop */
+        return ctx->hook_rc = engine_signal ? 128 + engine_signal : EXIT_USAGE;
     if (threshold_check_batch(ctx->ts, ctx->nts, b)) {
         for (size_t i = 0; i < ctx->nts; i++)
             if (ctx->ts[i].aborted)

@@ -506,6 +506,9 @@ script *script_load(const char *path, char **ov, size_t nov, char *err, size_t e
         }
         resolve_csv(wl, path);
     }
+    /* the overrides belong to the caller: not kept past loading */
+    sc->ov = NULL;
+    sc->nov = 0;
     sc->ref_on_start = hook_ref(L, t, "on_start");
     sc->ref_on_batch = hook_ref(L, t, "on_batch");
     sc->ref_on_done = hook_ref(L, t, "on_done");

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine.h"
 #include "stats.h"
 
 #define LATENCY_MT "kengine.latency"
@@ -273,8 +274,16 @@ static int l_options(lua_State *L) {
     return 1;
 }
 
+/* Every 100,000 instructions: a script stuck in a loop still yields to
+ * SIGINT/SIGTERM, with an error naming where it was. */
+static void on_count(lua_State *L, lua_Debug *ar) {
+    (void)ar;
+    if (engine_signal) luaL_error(L, "interrupted by signal %d", (int)engine_signal);
+}
+
 void script_api_open(script *sc) {
     lua_State *L = sc->L;
+    lua_sethook(L, on_count, LUA_MASKCOUNT, 100000);
     luaL_newmetatable(L, LATENCY_MT);
     luaL_newlib(L, latency_methods);
     lua_setfield(L, -2, "__index");

@@ -37,10 +37,10 @@ run_and_signal INT 130
 run_and_signal TERM 143
 
 # a second SIGINT aborts at once, even while the first one's orderly stop
-# is held up (here by a hook that takes its time)
+# is held up (here by a hook blocked in a child process)
 cat >"$TMP/slow.lua" <<'L'
 return { csv = "sample.csv", records = 100000, batch_size = 1000,
-  on_batch = function() local t = os.time() while os.time() - t < 30 do end end }
+  on_batch = function() os.execute("sleep 30") end }
 L
 "$KENGINE" "$TMP/slow.lua" -q -b "$BROKERS" topic="$(fresh_topic sig2)" 2>/dev/null &
 pid=$!
@@ -54,3 +54,16 @@ set +e; wait "$pid"; rc=$?; set -e
 expect_eq "$rc" 130 "exit code after a second SIGINT"
 [ $(( $(date +%s) - t0 )) -le 2 ] || fail "the second SIGINT did not abort at once"
 ok "second SIGINT aborts at once"
+
+# a hook stuck in a Lua loop still yields to the first SIGINT
+cat >"$TMP/loop.lua" <<'L'
+return { csv = "sample.csv", records = 100000, batch_size = 1000,
+  on_batch = function() while true do end end }
+L
+"$KENGINE" "$TMP/loop.lua" -q -b "$BROKERS" topic="$(fresh_topic sig3)" 2>"$TMP/loop.err" &
+pid=$!
+sleep 3
+kill -INT "$pid"
+set +e; wait "$pid"; rc=$?; set -e
+expect_eq "$rc" 130 "exit code after SIGINT during a looping hook"
+grep -q "interrupted by signal 2" "$TMP/loop.err" || fail "no note that the hook was interrupted"
