@@ -534,6 +534,15 @@ static int reserve(encode_buf *buf, size_t need)
     return 0;
 }
 
+int encode_json_string(encode_buf *buf, const void *s, size_t n)
+{
+    if (n > (SIZE_MAX - 3) / 6 || reserve(buf, 6 * n + 3) != 0)
+        return -1;
+    char *o = json_str(buf->data, s, n);
+    buf->len = (size_t)(o - buf->data);
+    return 0;
+}
+
 int encode_row(encode_buf *buf, encode_format fmt, const csvsrc_row *header,
                const csvsrc_row *row)
 {

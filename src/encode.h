@@ -39,6 +39,11 @@ void encode_buf_free(encode_buf *buf);
  * 0 ok, -1 out of memory (buf keeps its old allocation). Does not allocate
  * when buf->cap already covers the worst case for this row (at most
  * 6x the field bytes + 8 bytes per field for json). */
+/* Replaces buf's contents with s (n bytes) as a JSON string literal, quotes
+ * included, escaped as the json format escapes values (invalid UTF-8 bytes
+ * as \u00XX). 0 ok, -1 OOM. */
+int encode_json_string(encode_buf *buf, const void *s, size_t n);
+
 int encode_row(encode_buf *buf, encode_format fmt, const csvsrc_row *header,
                const csvsrc_row *row);
 

@@ -5,6 +5,8 @@
  */
 #include "report.h"
 
+#include "encode.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -173,15 +175,13 @@ void report_summary_text(FILE *out, const report_summary *s) {
 /* JSON numbers: finite doubles only (NaN/inf become 0). */
 static double jnum(double v) { return isfinite(v) ? v : 0.0; }
 
+/* s as a JSON string, escaped as the json message format escapes values
+ * (valid UTF-8 kept, invalid bytes as \u00XX). */
 static void json_str(FILE *out, const char *s, size_t len) {
-    fputc('"', out);
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\') fprintf(out, "\\%c", c);
-        else if (c < 0x20 || c >= 0x7f) fprintf(out, "\\u%04x", c);
-        else fputc(c, out);
-    }
-    fputc('"', out);
+    encode_buf b = {0};
+    if (encode_json_string(&b, s, len) == 0) fwrite(b.data, 1, b.len, out);
+    else fputs("\"\"", out);
+    encode_buf_free(&b);
 }
 
 static void json_latency(FILE *out, const stats_hist *h) {
