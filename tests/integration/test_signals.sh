@@ -37,17 +37,20 @@ run_and_signal INT 130
 run_and_signal TERM 143
 
 # a second SIGINT aborts at once, even while the first one's orderly stop
-# is held up (here by a hook blocked in a child process)
-cat >"$TMP/slow.lua" <<'L'
+# is held up: here by a hook that swallows the interruption (pcall) and
+# loops on
+cat >"$TMP/stubborn.lua" <<'L'
 return { csv = "sample.csv", records = 100000, batch_size = 1000,
-  on_batch = function() os.execute("sleep 30") end }
+  on_batch = function()
+    while true do pcall(function() while true do end end) end
+  end }
 L
-"$KENGINE" "$TMP/slow.lua" -q -b "$BROKERS" topic="$(fresh_topic sig2)" 2>/dev/null &
+"$KENGINE" "$TMP/stubborn.lua" -q -b "$BROKERS" topic="$(fresh_topic sig2)" 2>/dev/null &
 pid=$!
 sleep 3
 kill -INT "$pid"
 sleep 1
-kill -0 "$pid" 2>/dev/null || fail "the slow run ended before the second SIGINT"
+kill -0 "$pid" 2>/dev/null || fail "the stubborn run ended before the second SIGINT"
 t0=$(date +%s)
 kill -INT "$pid"
 set +e; wait "$pid"; rc=$?; set -e
