@@ -39,3 +39,14 @@ PY
 }
 
 expect_eq() { [ "$1" = "$2" ] || fail "$3: expected '$2', got '$1'"; ok "$3 = $2"; }
+
+# expect_whole NDJSON RECORDS LABEL: the run's summary says every record was
+# delivered and consumed, none lost, duplicated or failed.
+expect_whole() {
+  local s=$1 n=$2 label=$3
+  expect_eq "$(json_get "$s" summary delivered)" "$n" "$label: delivered"
+  expect_eq "$(json_get "$s" summary consumed)" "$n" "$label: consumed"
+  expect_eq "$(json_get "$s" summary lost)" 0 "$label: lost"
+  expect_eq "$(json_get "$s" summary duplicates)" 0 "$label: duplicates"
+  expect_eq "$(json_get "$s" summary delivery_errors)" 0 "$label: delivery errors"
+}
