@@ -7,7 +7,6 @@
  * failures, lost or duplicated messages); 2 bad usage, script or input;
  * 3 a threshold failed; 130/143 interrupted by SIGINT/SIGTERM.
  */
-#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,10 +118,9 @@ static void print_failed_thresholds(const report_summary *s) {
     for (size_t i = 0; i < s->nthresholds; i++) {
         const report_threshold *t = &s->thresholds[i];
         if (t->pass) continue;
-        double by = fabs(t->actual - t->limit);
-        fprintf(stderr, "kengine: threshold '%s %s' failed: actual %.6g, off by %.6g",
-                t->metric, t->condition, t->actual, by);
-        if (t->limit != 0) fprintf(stderr, " (%.1f%%)", 100.0 * by / fabs(t->limit));
+        fprintf(stderr, "kengine: threshold '%s %s' failed: actual %.6g, ", t->metric,
+                t->condition, t->actual);
+        report_threshold_miss(stderr, t);
         fputc('\n', stderr);
     }
 }

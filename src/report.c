@@ -80,8 +80,6 @@ void report_close(report *r) {
     free(r);
 }
 
-FILE *report_text_stream(report *r) { return r->text; }
-
 static void text_latency(FILE *out, const stats_hist *h) {
     fprintf(out, "latency p50 %.1f ms p99 %.1f ms max %.1f ms", report_latency_ms(h, 50),
             report_latency_ms(h, 99), report_latency_ms(h, 100));
@@ -117,13 +115,18 @@ void report_batch_text(FILE *out, const report_batch *b) {
     }
 }
 
+void report_threshold_miss(FILE *out, const report_threshold *t) {
+    double by = fabs(t->actual - t->limit);
+    fprintf(out, "off by %.6g", by);
+    if (t->limit != 0) fprintf(out, ", %.1f%%", 100.0 * by / fabs(t->limit));
+}
+
 static void text_threshold(FILE *out, const report_threshold *t) {
     fprintf(out, "  threshold %s %s: actual %.6g, %s", t->metric, t->condition, t->actual,
             t->pass ? "pass" : "FAIL");
     if (!t->pass) {
-        double by = t->actual - t->limit;
-        fprintf(out, " (off by %.6g", fabs(by));
-        if (t->limit != 0) fprintf(out, ", %.1f%%", 100.0 * fabs(by) / fabs(t->limit));
+        fputs(" (", out);
+        report_threshold_miss(out, t);
         fprintf(out, ")%s", t->aborted ? ", stopped the run" : "");
     }
     fputc('\n', out);
@@ -304,13 +307,6 @@ char *report_batch_json(const report_batch *b) { TO_STRING(batch_json, b); }
 char *report_summary_json(const report_summary *s) { TO_STRING(summary_json, s); }
 char *report_batch_string(const report_batch *b) { TO_STRING(report_batch_text, b); }
 char *report_summary_string(const report_summary *s) { TO_STRING(report_summary_text, s); }
-
-void report_emit_json_line(report *r, const char *line) {
-    if (!r->json) return;
-    fputs(line, r->json);
-    fputc('\n', r->json);
-    fflush(r->json);
-}
 
 void report_emit_json_batch(report *r, const report_batch *b) {
     if (!r->json) return;

@@ -122,11 +122,11 @@ char *report_summary_string(const report_summary *s);
 /* Both reporters at once, as configured by report_open. */
 void report_emit_batch(report *r, const report_batch *b);
 void report_emit_summary(report *r, const report_summary *s);
+/* How far a failed threshold missed: "off by X, Y%" (no newline). */
+void report_threshold_miss(FILE *out, const report_threshold *t);
+
 /* The NDJSON reporter alone (when a script replaces the text one). */
 void report_emit_json_batch(report *r, const report_batch *b);
 void report_emit_json_summary(report *r, const report_summary *s);
-/* Writes a raw NDJSON line (already formatted) to the JSON sink, if any. */
-void report_emit_json_line(report *r, const char *line);
-FILE *report_text_stream(report *r);
 
 #endif

@@ -455,13 +455,13 @@ static void push_summary(lua_State *L, const report_summary *s) {
 
 /* ---- hooks ---- */
 
-static int call(script *sc, int ref, int nargs, char *err, size_t errlen) {
+/* Calls the hook pushed below its nargs arguments. */
+static int call(script *sc, int nargs, char *err, size_t errlen) {
     if (script_pcall(sc->L, nargs, 0) != LUA_OK) {
         snprintf(err, errlen, "%s", lua_tostring(sc->L, -1));
         lua_settop(sc->L, 0);
         return -1;
     }
-    (void)ref;
     return 0;
 }
 
@@ -493,21 +493,21 @@ int script_on_start(script *sc, const workload *wl, char *err, size_t errlen) {
         lua_rawseti(L, -2, (lua_Integer)i + 1);
     }
     lua_setfield(L, -2, "phases");
-    return call(sc, sc->ref_on_start, 1, err, errlen);
+    return call(sc, 1, err, errlen);
 }
 
 int script_on_batch(script *sc, const report_batch *b, char *err, size_t errlen) {
     if (sc->ref_on_batch == LUA_NOREF) return 0;
     lua_rawgeti(sc->L, LUA_REGISTRYINDEX, sc->ref_on_batch);
     push_batch(sc->L, b);
-    return call(sc, sc->ref_on_batch, 1, err, errlen);
+    return call(sc, 1, err, errlen);
 }
 
 int script_on_done(script *sc, const report_summary *s, char *err, size_t errlen) {
     if (sc->ref_on_done == LUA_NOREF) return 0;
     lua_rawgeti(sc->L, LUA_REGISTRYINDEX, sc->ref_on_done);
     push_summary(sc->L, s);
-    return call(sc, sc->ref_on_done, 1, err, errlen);
+    return call(sc, 1, err, errlen);
 }
 
 int script_report(script *sc, const report_batch *b, const report_summary *s, char *err,
@@ -516,5 +516,5 @@ int script_report(script *sc, const report_batch *b, const report_summary *s, ch
     lua_rawgeti(sc->L, LUA_REGISTRYINDEX, sc->ref_reporter);
     if (s) push_summary(sc->L, s);
     else push_batch(sc->L, b);
-    return call(sc, sc->ref_reporter, 1, err, errlen);
+    return call(sc, 1, err, errlen);
 }
