@@ -40,7 +40,7 @@ static uint64_t new_run_id(void) {
 static uint64_t count_lost(const workload *wl, const pipeline *pl,
                            const kafka_producer_job *pj) {
     if (!wl->produce) {
-        uint64_t want = wl->nphases ? workload_phase_records(wl) : wl->records;
+        uint64_t want = workload_records(wl);
         uint64_t got = atomic_load(&((pipeline *)pl)->distinct) +
                        atomic_load(&((pipeline *)pl)->unsequenced);
         return want > got ? want - got : 0;
@@ -98,7 +98,7 @@ int engine_run(const workload *wl, engine_batch_fn on_batch, void *ud,
     kafka_consumer_job cj[MAX_CONSUMERS];
     const int ncons = wl->consume ? (wl->consumers < MAX_CONSUMERS ? wl->consumers : MAX_CONSUMERS) : 0;
     memset(cj, 0, sizeof cj);
-    uint64_t expected = wl->nphases ? workload_phase_records(wl) : wl->records;
+    uint64_t expected = workload_records(wl);
     if (pipeline_init(&pl, wl, expected)) {
         snprintf(err, errlen, "cannot initialise the run (out of memory?)");
         return 1;
@@ -125,7 +125,6 @@ int engine_run(const workload *wl, engine_batch_fn on_batch, void *ud,
         fprintf(stderr, "kengine: no brokers given: using the embedded broker at %s\n",
                 brokers);
         if (wl->produce && wl->consume) pl.window_bytes = EMBEDDED_WINDOW_BYTES;
-        pl.embedded = true;
     }
     pl.brokers = brokers;
     bool mock = false;
@@ -135,7 +134,7 @@ int engine_run(const workload *wl, engine_batch_fn on_batch, void *ud,
         rc = 1;
         goto done;
     }
-    pl.mock = pl.embedded || mock;
+    pl.mock = emb || mock;
 
     pj.pl = &pl;
     pj.csv = csv;

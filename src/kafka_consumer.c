@@ -216,7 +216,7 @@ void *kafka_consumer_thread(void *arg) {
     pipeline *pl = job->pl;
     const workload *wl = pl->wl;
     /* records expected; 0 = unknown (phases bounded by duration) */
-    const uint64_t records = wl->nphases ? workload_phase_records(wl) : wl->records;
+    const uint64_t records = workload_records(wl);
     const bool producing = wl->produce;
     char err[512];
     batch_state bs = {0};

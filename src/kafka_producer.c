@@ -239,7 +239,7 @@ void *kafka_producer_thread(void *arg) {
     wait_for_group(pl);
     phase_plan plan[PIPELINE_MAX_PHASES];
     const size_t nphases = plan_phases(wl, plan);
-    const uint64_t total = wl->nphases ? workload_phase_records(wl) : wl->records;
+    const uint64_t total = workload_records(wl);
     const uint64_t bsize = wl->batch_size;
     produce_batch pb = {.batches = total ? (total + bsize - 1) / bsize : 0,
                         .start = stats_now(), .cpu_start = stats_cpu_seconds()};

@@ -57,7 +57,6 @@ typedef struct pipeline {
     int partitions;               /* partitions of the topic */
     int64_t *start_offsets;       /* per partition: high watermark before producing */
     uint64_t window_bytes;        /* 0 = producer not bounded by the consumer */
-    bool embedded;                /* the broker is our in-process mock */
     bool mock;                    /* the broker is librdkafka's mock (ours or another's) */
 
     atomic_bool stop;             /* ask both workers to wind down */

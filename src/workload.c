@@ -447,6 +447,10 @@ uint64_t workload_phase_records(const workload *wl) {
     return sum;
 }
 
+uint64_t workload_records(const workload *wl) {
+    return wl->nphases ? workload_phase_records(wl) : wl->records;
+}
+
 int workload_add_threshold(workload *wl, const char *metric, const char *condition,
                            bool abort, char *err, size_t errlen) {
     const char *names[64];

@@ -108,6 +108,9 @@ int workload_add_threshold(workload *wl, const char *metric, const char *conditi
 /* Records the phases stand for: their sum, or 0 if a phase is bounded
  * by duration only. */
 uint64_t workload_phase_records(const workload *wl);
+/* Records the run stands for: `records`, or with phases their sum (0 when
+ * a phase is bounded by duration only, i.e. unknown in advance). */
+uint64_t workload_records(const workload *wl);
 
 /* Cross-field checks after all fields are set. 0 or -1 with err. */
 int workload_validate(const workload *wl, char *err, size_t errlen);
