@@ -1,39 +1,71 @@
 #!/usr/bin/env bash
 # deps.sh: installs what kengine needs from Debian's packages, only what is
-# missing. `scripts/deps.sh build` = enough to build and run;
-# `scripts/deps.sh test` = also what the test suite uses.
-# Called by run.sh and test.sh; runs apt-get as root or through sudo.
+# missing. The one place the project installs packages and gets root for it
+# (root itself, else sudo).
+#   scripts/deps.sh build  enough to build and run kengine (run.sh)
+#   scripts/deps.sh kafka  java and mvn for scripts/kafka.sh, unless on PATH
+#   scripts/deps.sh test   all of the above and what the test suite uses,
+#                          with the clang sanitizer runtime that matches the
+#                          clang it finds or installs (test.sh)
 set -euo pipefail
 
-want=(build-essential cmake pkg-config librdkafka-dev liblua5.4-dev libcsv-dev
-      libxxhash-dev libjemalloc-dev)
-if [ "${1:-build}" = test ]; then
-  want+=(libcmocka-dev python3 kcat valgrind clang libclang-rt-14-dev
-         python3-yaml default-jre-headless maven)
-fi
+group=${1:-build}
+build=(build-essential cmake pkg-config librdkafka-dev liblua5.4-dev libcsv-dev
+       libxxhash-dev libjemalloc-dev)
+test=(libcmocka-dev python3 kcat valgrind clang python3-yaml git debootstrap)
 
-missing=()
-for p in "${want[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
-    missing+=("$p")
-done
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then
+    "$@"
+  elif command -v sudo >/dev/null 2>&1; then
+    sudo "$@"
+  else
+    echo "deps: need root to install packages (run as root, or install sudo)" >&2
+    return 1
+  fi
+}
+
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+
+updated=0
+# install PKG...: apt-get install those of PKG not installed yet.
+install() {
+  local missing=() p
+  for p in "$@"; do installed "$p" || missing+=("$p"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "deps: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  if [ "$updated" = 0 ]; then
+    as_root apt-get update -qq >&2
+    updated=1
+  fi
+  as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+}
+
 # java and mvn may come from elsewhere (e.g. a JDK already on the machine)
-if [ "${1:-build}" = test ]; then
-  keep=()
-  for p in "${missing[@]}"; do
-    case "$p" in
-      default-jre-headless) command -v java >/dev/null || keep+=("$p") ;;
-      maven) command -v mvn >/dev/null || keep+=("$p") ;;
-      *) keep+=("$p") ;;
-    esac
-  done
-  missing=("${keep[@]+"${keep[@]}"}")
-fi
-[ ${#missing[@]} -eq 0 ] && exit 0
+kafka_tools() {
+  local want=()
+  command -v java >/dev/null 2>&1 || want+=(default-jre-headless)
+  command -v mvn >/dev/null 2>&1 || want+=(maven)
+  install "${want[@]+"${want[@]}"}"
+}
 
-SUDO=""
-[ "$(id -u)" -ne 0 ] && SUDO="sudo"
-echo "deps: installing ${missing[*]}" >&2
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq >&2
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+# The sanitizer and libFuzzer runtime of the installed clang's major version
+# (Debian 12: clang 14 and libclang-rt-14-dev; later releases differ).
+clang_runtime() {
+  local major
+  major=$(clang --version | sed -n 's/.*clang version \([0-9]*\)\..*/\1/p' | head -n 1)
+  [ -n "$major" ] || { echo "deps: cannot tell clang's version" >&2; return 1; }
+  install "libclang-rt-$major-dev"
+}
+
+case $group in
+  build) install "${build[@]}" ;;
+  kafka) kafka_tools ;;
+  test)
+    install "${build[@]}" "${test[@]}"
+    kafka_tools
+    clang_runtime
+    ;;
+  *) echo "usage: $0 build|kafka|test" >&2; exit 2 ;;
+esac

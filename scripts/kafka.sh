@@ -5,7 +5,7 @@
 # broker and controller) on free loopback ports, so the integration tests
 # talk to genuine Kafka without Docker or a system-wide install. The jars
 # come from Maven Central via kafka/pom.xml and are cached between runs;
-# java and mvn are installed with apt-get when missing.
+# java and mvn are installed (scripts/deps.sh kafka) when missing.
 #
 #   start   print "127.0.0.1:PORT" on stdout once the broker serves requests
 #           (all other output goes to stderr); if one is already running for
@@ -32,6 +32,9 @@
 #   KENGINE_KAFKA_CHECK    readiness probe: auto (kcat if present, else the
 #                          Kafka tools jar), kcat, or java
 #   KENGINE_KAFKA_SASL     1 = add the SASL_PLAINTEXT listener (see above)
+#   KENGINE_KAFKA_CLUSTER_ID  the cluster id to format with (default: random)
+#
+#   cluster-id  print a fresh random cluster id, as start makes them
 set -euo pipefail
 
 PROJECT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -52,21 +55,9 @@ die() { log "error: $*"; exit 1; }
 
 # ---------------------------------------------------------------- tooling --
 
-apt_install() {
-    command -v apt-get >/dev/null 2>&1 || die "need to install $*, but apt-get is missing"
-    [ "$(id -u)" -eq 0 ] || die "need to install $* (apt-get), but not root"
-    export DEBIAN_FRONTEND=noninteractive
-    # Update the package lists only when there are none, or when the
-    # install fails with the ones there are (stale lists).
-    if ! compgen -G '/var/lib/apt/lists/*_Packages*' >/dev/null; then
-        log "apt-get update"
-        apt-get update -qq >&2
-    fi
-    log "apt-get install $*"
-    if ! apt-get install -y -qq --no-install-recommends "$@" >&2; then
-        apt-get update -qq >&2
-        apt-get install -y -qq --no-install-recommends "$@" >&2
-    fi
+# Packages come through scripts/deps.sh, the project's one installer.
+install_kafka_tools() {
+    "$PROJECT/scripts/deps.sh" kafka >&2 || die "could not install java and maven (scripts/deps.sh kafka)"
 }
 
 java_major() {
@@ -75,7 +66,7 @@ java_major() {
 
 ensure_java() {
     if ! command -v java >/dev/null 2>&1; then
-        apt_install default-jre-headless
+        install_kafka_tools
         command -v java >/dev/null 2>&1 || die "installed default-jre-headless, still no java on PATH"
     fi
     local major
@@ -85,7 +76,7 @@ ensure_java() {
 
 ensure_mvn() {
     command -v mvn >/dev/null 2>&1 && return 0
-    apt_install maven
+    install_kafka_tools
     command -v mvn >/dev/null 2>&1 || die "installed maven, still no mvn on PATH"
 }
 
@@ -168,7 +159,9 @@ free_port() {
 
 # ------------------------------------------------------------------ start --
 
-# Kafka cluster ids are 16 random bytes in unpadded URL-safe base64.
+# Kafka cluster ids are 16 random bytes in unpadded URL-safe base64. One
+# in 64 starts with '-': it is passed as --cluster-id=ID, never as a
+# separate argument, which the tool's parser would take for an option.
 random_cluster_id() {
     head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n'
 }
@@ -296,11 +289,11 @@ start_once() {
     printf '%s\n' "$blog" >"$STATE/log"
     write_properties "$props" "$port" "$cport" "$datadir" "$sport"
 
-    cid=$(random_cluster_id)
+    cid=${KENGINE_KAFKA_CLUSTER_ID:-$(random_cluster_id)}
     log "formatting $datadir (cluster id $cid)"
     if ! java -Xmx256m -XX:TieredStopAtLevel=1 -cp "$LIBS/*" \
             -Dlog4j2.configurationFile="$LOG4J_CONF" \
-            kafka.tools.StorageTool format -t "$cid" -c "$props" \
+            kafka.tools.StorageTool format --cluster-id="$cid" -c "$props" \
             >"$blog" 2>&1; then
         log "storage format failed:"
         tail -n 40 "$blog" >&2
@@ -430,5 +423,6 @@ case ${1:-} in
     stop) cmd_stop ;;
     status) cmd_status ;;
     restart) cmd_restart ;;
-    *) echo "usage: $0 start|stop|status|restart" >&2; exit 2 ;;
+    cluster-id) random_cluster_id; echo ;;
+    *) echo "usage: $0 start|stop|status|restart|cluster-id" >&2; exit 2 ;;
 esac

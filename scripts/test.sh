@@ -67,6 +67,11 @@ run_ctest() {
 build() {
   local tree=$1
   shift
+  # a tree configured for another clone's path cannot be reused
+  if [ -f "$tree/CMakeCache.txt" ] &&
+     ! grep -qx "CMAKE_HOME_DIRECTORY:INTERNAL=$root" "$tree/CMakeCache.txt"; then
+    rm -rf "$tree"
+  fi
   cmake -S . -B "$tree" "$@" >/dev/null || return 1
   cmake --build "$tree" -j"$(nproc)" 2>&1 | tail -n 30
   return "${PIPESTATUS[0]}"
@@ -79,11 +84,11 @@ tree_failed() {
 }
 
 scripts/deps.sh test || fail_early "could not install dependencies"
-build build -DCMAKE_BUILD_TYPE=Release || fail_early "build failed"
+build build -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=ON || fail_early "build failed"
 
 asan=0
 if [ "${KENGINE_TEST_ASAN:-1}" != 0 ]; then
-  if build build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKENGINE_SANITIZE=ON; then
+  if build build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=ON -DKENGINE_SANITIZE=ON; then
     asan=1
   else
     tree_failed "sanitizer build (build-asan) failed"
