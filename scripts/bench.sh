@@ -16,15 +16,10 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 log() { printf 'bench.sh: %s\n' "$*" >&2; }
 
-scripts/deps.sh build >&2
-for tool in kcat java /usr/bin/time; do
-  command -v "$tool" >/dev/null 2>&1 || { log "missing $tool (scripts/deps.sh test installs kcat and java; apt-get install time)"; exit 1; }
-done
+scripts/deps.sh bench >&2
 
 build=${KENGINE_BENCH_BUILD:-build-bench}
-if [ ! -f "$build/CMakeCache.txt" ]; then
-  cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
-fi
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >/dev/null
 cmake --build "$build" -j"$(nproc)" --target kengine >/dev/null
 
 venv=bench/.venv

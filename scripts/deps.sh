@@ -7,11 +7,14 @@
 #   scripts/deps.sh test   all of the above and what the test suite uses,
 #                          with the clang sanitizer runtime that matches the
 #                          clang it finds or installs (test.sh)
+#   scripts/deps.sh bench  build and kafka, and what scripts/bench.sh runs
+#                          beside kengine (kcat, GNU time, python3-venv)
 set -euo pipefail
 
 group=${1:-build}
 build=(build-essential cmake pkg-config librdkafka-dev liblua5.4-dev libcsv-dev
        libxxhash-dev libjemalloc-dev)
+bench=(kcat time python3 python3-venv)
 test=(libcmocka-dev python3 kcat valgrind clang python3-yaml git debootstrap)
 
 as_root() {
@@ -67,5 +70,9 @@ case $group in
     kafka_tools
     clang_runtime
     ;;
-  *) echo "usage: $0 build|kafka|test" >&2; exit 2 ;;
+  bench)
+    install "${build[@]}" "${bench[@]}"
+    kafka_tools
+    ;;
+  *) echo "usage: $0 build|kafka|test|bench" >&2; exit 2 ;;
 esac

@@ -194,6 +194,26 @@ def exec_form(rest):
         return None
 
 
+# The image builds kengine alone: the build packages of scripts/deps.sh
+# (its build=(...) list), none of its test packages, and -DBUILD_TESTING=OFF.
+deps = open(os.path.join(context, "scripts", "deps.sh")).read()
+def deps_list(name):
+    m = re.search(r"^%s=\(([^)]*)\)" % name, deps, re.M)
+    return set(m.group(1).split()) if m else set()
+build_pkgs, test_pkgs = deps_list("build"), deps_list("test")
+check(bool(build_pkgs) and bool(test_pkgs), "scripts/deps.sh has build=(...) and test=(...) lists")
+apt = set()
+for op, rest in instrs:
+    if op == "RUN":
+        for m in re.finditer(r"apt-get install ([^&;|]*)", rest):
+            apt |= {w for w in m.group(1).split() if not w.startswith("-")}
+check(apt == build_pkgs, "Dockerfile installs scripts/deps.sh's build packages (%s)"
+      % " ".join(sorted(apt ^ build_pkgs) or ["same"]))
+check(not (apt & test_pkgs), "Dockerfile installs no test package (%s)"
+      % " ".join(sorted(apt & test_pkgs) or ["none"]))
+runs = " ".join(r for op, r in instrs if op == "RUN")
+check("-DBUILD_TESTING=OFF" in runs, "Dockerfile configures with -DBUILD_TESTING=OFF")
+
 froms = [r for op, r in instrs if op == "FROM"]
 check(bool(froms), "Dockerfile has a FROM (%s)" % (froms[:1] or ["none"])[0])
 workdir = None
