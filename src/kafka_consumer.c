@@ -57,8 +57,6 @@ static void batch_flush(pipeline *pl, kafka_consumer_job *job, batch_state *bs) 
         .consumer = job->index + 1, .messages = bs->msgs,
         .bytes = bs->bytes, .words = bs->words,
         .unique_words = words_set_size(bs->batch_words), .seconds = secs,
-        .msgs_per_sec = secs > 0 ? (double)bs->msgs / secs : 0,
-        .mb_per_sec = secs > 0 ? (double)bs->bytes / secs / 1048576.0 : 0,
         .cpu_percent = secs > 0 ? 100.0 * (cpu - bs->cpu_start) / secs : 0,
         .rss_mb = stats_rss_mb(), .latency = stats_hist_dup(bs->batch_lat)};
     if (pl->wl->top_words) top_words(bs->batch_words, pl->wl->top_words, &b);

@@ -120,8 +120,6 @@ static void batch_post(pipeline *pl, produce_batch *pb, uint64_t delivered,
         .role = REPORT_PRODUCE, .batch = ++pb->no, .batches = pb->batches,
         .messages = pb->msgs, .bytes = pb->bytes, .words = pb->words,
         .delivered = delivered, .seconds = secs,
-        .msgs_per_sec = secs > 0 ? (double)pb->msgs / secs : 0,
-        .mb_per_sec = secs > 0 ? (double)pb->bytes / secs / 1048576.0 : 0,
         .cpu_percent = secs > 0 ? 100.0 * (cpu - pb->cpu_start) / secs : 0,
         .rss_mb = stats_rss_mb(), .phase = phase};
     pipeline_post(pl, &b);

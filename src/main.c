@@ -15,6 +15,7 @@
 
 #include "broker_cli.h"
 #include "engine.h"
+#include "figures.h"
 #include "kafka.h"
 #include "report.h"
 #include "script.h"
@@ -38,7 +39,7 @@ static void usage(FILE *out) {
     fprintf(out,
         "usage: kengine [options] WORKLOAD.lua [name=value ...]\n"
         "       kengine test [--junit FILE] [name=value ...] PATH...\n"
-        "       kengine help WORKLOAD.lua\n"
+        "       kengine help WORKLOAD.lua | figures\n"
         "       kengine broker [--topic NAME:PARTITIONS ...] [--fault SPEC ...]\n"
         "       kengine words [--batch N] [--json] [FILE|-]\n"
         "\n"
@@ -245,10 +246,14 @@ static int parse_cli(int argc, char **argv, cli *c) {
     return -1;
 }
 
-/* kengine help WORKLOAD.lua [name=value ...] */
+/* kengine help WORKLOAD.lua [name=value ...] | kengine help figures */
 static int cmd_help(int argc, char **argv) {
     if (argc < 2) {
         usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "figures")) {
+        figures_help(stdout);
         return 0;
     }
     char err[2048];

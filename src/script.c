@@ -594,6 +594,7 @@ int script_help(const char *path, char **ov, size_t nov, FILE *out, char *err,
         lua_pop(L, 1);
     }
     fprintf(out, "%s\n", any ? "" : " none");
+    fprintf(out, "\nthe figures a run reports (for thresholds): kengine help figures\n");
     workload_free(&wl);
     script_close(sc);
     return 0;
