@@ -209,7 +209,7 @@ void *kafka_producer_thread(void *arg) {
     rd_kafka_conf_t *conf =
         kafka_conf_build(pl->brokers, defaults, &wl->producer, "producer", err, sizeof err);
     if (!conf) {
-        pipeline_fail(pl, 2, "%s", err);
+        pipeline_fail(pl, EXITCODE_USAGE, "%s", err);
         goto out;
     }
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
@@ -218,7 +218,7 @@ void *kafka_producer_thread(void *arg) {
     rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
     if (!rk) {
         rd_kafka_conf_destroy(conf);
-        pipeline_fail(pl, 2, "producer: %s", errstr);
+        pipeline_fail(pl, EXITCODE_USAGE, "producer: %s", errstr);
         goto out;
     }
 
@@ -227,7 +227,7 @@ void *kafka_producer_thread(void *arg) {
     if (wl->key) {
         keycol = key_column(hdr, wl->key);
         if (keycol < 0) {
-            pipeline_fail(pl, 2, "field 'key': column '%s' is not in the CSV header of %s",
+            pipeline_fail(pl, EXITCODE_USAGE, "field 'key': column '%s' is not in the CSV header of %s",
                           wl->key, wl->csv);
             goto out;
         }
@@ -264,7 +264,7 @@ void *kafka_producer_thread(void *arg) {
             }
             csvsrc_row row;
             if (csvsrc_next(job->csv, &row, err, sizeof err) < 0) {
-                pipeline_fail(pl, 2, "%s", err);
+                pipeline_fail(pl, EXITCODE_USAGE, "%s", err);
                 stopped = true;
                 break;
             }
@@ -277,7 +277,7 @@ void *kafka_producer_thread(void *arg) {
                 w = cache.words[row.index];
             } else {
                 if (encode_row(&buf, wl->format, hdr, &row)) {
-                    pipeline_fail(pl, 1, "out of memory encoding a message");
+                    pipeline_fail(pl, EXITCODE_RUNTIME, "out of memory encoding a message");
                     stopped = true;
                     break;
                 }
@@ -329,13 +329,13 @@ void *kafka_producer_thread(void *arg) {
                 job->sent++;
                 note_failure(&st, seq, what);
                 if (wl->oversize == WORKLOAD_OVERSIZE_STOP) {
-                    pipeline_fail(pl, 1, "%s", what);
+                    pipeline_fail(pl, EXITCODE_RUNTIME, "%s", what);
                     stopped = true;
                     break;
                 }
             } else if (e) {
                 if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL)
-                    pipeline_fail(pl, 1, "produce to '%s' failed: %s", wl->topic,
+                    pipeline_fail(pl, EXITCODE_RUNTIME, "produce to '%s' failed: %s", wl->topic,
                                   rd_kafka_err2str(e));
                 stopped = true;
                 break;
@@ -356,7 +356,7 @@ void *kafka_producer_thread(void *arg) {
             pb.words += w;
             if (pb.msgs == bsize) batch_post(pl, &pb, job->delivered, pp->name);
             if (rd_kafka_fatal_error(rk, errstr, sizeof errstr)) {
-                pipeline_fail(pl, 1, "producer fatal error: %s", errstr);
+                pipeline_fail(pl, EXITCODE_RUNTIME, "producer fatal error: %s", errstr);
                 stopped = true;
                 break;
             }
@@ -375,9 +375,9 @@ void *kafka_producer_thread(void *arg) {
         drain(rk, stats_now() + 5.0);
     }
     if (first_send && st.last_dr) job->produce_seconds = st.last_dr - first_send;
-    if (st.oom) pipeline_error(pl, 1, "out of memory tracking failed deliveries");
+    if (st.oom) pipeline_error(pl, EXITCODE_RUNTIME, "out of memory tracking failed deliveries");
     if (job->errors)
-        pipeline_error(pl, 1, "%llu of %llu messages failed delivery (first: %s)",
+        pipeline_error(pl, EXITCODE_RUNTIME, "%llu of %llu messages failed delivery (first: %s)",
                        (unsigned long long)job->errors, (unsigned long long)job->sent,
                        st.first_error);
 out:

@@ -19,8 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine.h"
 #include "figures.h"
+#include "signals.h"
 #include "stats.h"
 
 #define LATENCY_MT "kengine.latency"
@@ -279,7 +279,7 @@ static int l_options(lua_State *L) {
  * SIGINT/SIGTERM, with an error naming where it was. */
 static void on_count(lua_State *L, lua_Debug *ar) {
     (void)ar;
-    if (engine_signal) luaL_error(L, "interrupted by signal %d", (int)engine_signal);
+    if (signals_caught) luaL_error(L, "interrupted by signal %d", (int)signals_caught);
 }
 
 void script_api_open(script *sc) {

@@ -5,6 +5,7 @@
 #include "threshold.h"
 
 #include "figures.h"
+#include "suggest.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -29,6 +30,39 @@ static int parse_condition(const char *c, threshold_op *op, double *limit) {
         return 0;
     }
     return -1;
+}
+
+/* ", did you mean 'X'?" for an unknown metric: the nearest figure (or
+ * latency statistic) of the scope it was parsed in; "" if none is near. */
+static void metric_hint(char *buf, size_t len, const threshold *t) {
+    static const figure_scope SCOPE[] = {[THRESHOLD_SUMMARY] = FIGURES_IN_SUMMARY,
+                                         [THRESHOLD_PHASE] = FIGURES_IN_PHASE,
+                                         [THRESHOLD_PRODUCE_BATCH] = FIGURES_IN_BATCH,
+                                         [THRESHOLD_CONSUME_BATCH] = FIGURES_IN_BATCH};
+    unsigned role = t->scope == THRESHOLD_PRODUCE_BATCH   ? FIGURE_PRODUCE
+                    : t->scope == THRESHOLD_CONSUME_BATCH ? FIGURE_CONSUME
+                                                          : FIGURE_ANY;
+    size_t n, ns, k = 0;
+    const figure *f = figures_list(SCOPE[t->scope], &n);
+    const figure_stat *st = figures_latency_stats(&ns);
+    const char *names[64];
+    char lat[16][32];
+    bool has_latency = false;
+    for (size_t i = 0; i < n && k < 64; i++) {
+        if (!(f[i].roles & role)) continue;
+        if (f[i].type == FIGURE_LATENCY) has_latency = true;
+        else names[k++] = f[i].name;
+    }
+    for (size_t i = 0; has_latency && i < ns && i < 16 && k < 64; i++) {
+        snprintf(lat[i], sizeof lat[i], "latency_ms.%s", st[i].name);
+        names[k++] = lat[i];
+    }
+    const char *near = suggest_nearest(t->field, names, k);
+    if (near)
+        snprintf(buf, len, ", did you mean '%.*s%s'?", (int)(t->field - t->metric), t->metric,
+                 near);
+    else
+        buf[0] = '\0';
 }
 
 int threshold_parse(threshold *t, const char *metric, const char *condition, bool abort,
@@ -80,11 +114,14 @@ int threshold_parse(threshold *t, const char *metric, const char *condition, boo
             return 0;
         }
     }
-unknown:
+unknown:;
+    char hint[256];
+    metric_hint(hint, sizeof hint, t);
     snprintf(err, errlen,
-             "threshold '%s': no such metric (summary figures such as lost, "
+             "threshold '%s': no such metric%s (summary figures such as lost, "
              "consume_msgs_per_sec, latency_ms.p99; PHASE.<figure>; "
-             "consume_batch.<figure>; produce_batch.<figure>)", metric);
+             "consume_batch.<figure>; produce_batch.<figure>; kengine help figures)",
+             metric, hint);
     threshold_free(t);
     return -1;
 oom:
