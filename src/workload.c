@@ -64,6 +64,25 @@ static const workload_field FIELDS[] = {
      "list of {name=, records= or duration=, rate=} run one after another", AT(phases)},
     {"thresholds", WORKLOAD_TABLE,
      "metric = \"< 50\" conditions checked at the end; exit 3 if one fails", AT(thresholds)},
+    {"consume_topic", WORKLOAD_STRING,
+     "topic the consumer reads (the output of a system under test); default: topic",
+     AT(consume_topic), .empty_is_none = true},
+    {"expect_copies", WORKLOAD_INT, "copies of each produced message expected on consume_topic",
+     AT(expect_copies), .imin = 1, .imax = 255, .expect = "an integer 1..255"},
+    {"key_distribution", WORKLOAD_ENUM, "synthetic keys: none, uniform or zipf (not with key)",
+     AT(key_distribution), .choices = keys_distribution_names},
+    {"key_count", WORKLOAD_INT, "distinct synthetic keys", AT(key_count), .imin = 1,
+     .imax = 10000000, .expect = "an integer 1..10000000"},
+    {"key_skew", WORKLOAD_NUMBER, "zipf exponent of synthetic keys", AT(key_skew), .dmin = 0,
+     .expect = "a non-negative number"},
+    {"seed", WORKLOAD_INT, "seed of the synthetic keys (same seed, same keys)", AT(seed),
+     .imin = 0, .imax = INT64_MAX, .expect = "a non-negative integer"},
+    {"transactional", WORKLOAD_BOOL,
+     "produce in transactions, consume read_committed (exactly-once)", AT(transactional)},
+    {"transaction_size", WORKLOAD_INT, "messages per transaction, 0 = batch_size",
+     AT(transaction_size), .imin = 0, .imax = INT64_MAX, .expect = "a non-negative integer"},
+    {"abort_every", WORKLOAD_INT, "abort every n-th transaction on purpose, 0 = never",
+     AT(abort_every), .imin = 0, .imax = INT64_MAX, .expect = "a non-negative integer"},
 };
 #define NFIELDS (sizeof FIELDS / sizeof FIELDS[0])
 
@@ -105,6 +124,10 @@ int workload_init(workload *wl) {
     wl->consume = true;
     wl->idle_timeout = 10.0;
     wl->consumers = 1;
+    wl->expect_copies = 1;
+    wl->key_count = 1000;
+    wl->key_skew = 1.0;
+    wl->seed = 1;
     if (set_str(&wl->topic, "test_topic") || set_str(&wl->csv, "sample.csv") ||
         set_str(&wl->group, "kengine")) {
         workload_free(wl);
@@ -129,6 +152,7 @@ void workload_free(workload *wl) {
     free(wl->csv);
     free(wl->key);
     free(wl->group);
+    free(wl->consume_topic);
     props_free(&wl->producer);
     props_free(&wl->consumer);
     for (size_t i = 0; i < wl->nphases; i++) free(wl->phases[i].name);
@@ -177,7 +201,8 @@ int workload_copy(workload *dst, const workload *src) {
     dst->nthresholds = 0;
     int rc = dup_opt(&dst->name, src->name) | dup_opt(&dst->brokers, src->brokers) |
              dup_opt(&dst->topic, src->topic) | dup_opt(&dst->csv, src->csv) |
-             dup_opt(&dst->key, src->key) | dup_opt(&dst->group, src->group);
+             dup_opt(&dst->key, src->key) | dup_opt(&dst->group, src->group) |
+             dup_opt(&dst->consume_topic, src->consume_topic);
     for (size_t i = 0; rc == 0 && i < src->producer.n; i++)
         rc = props_set(&dst->producer, src->producer.items[i].name,
                        src->producer.items[i].value);
@@ -413,7 +438,29 @@ int workload_add_threshold(workload *wl, const char *metric, const char *conditi
     return 0;
 }
 
+const char *workload_consume_topic(const workload *wl) {
+    return wl->consume_topic ? wl->consume_topic : wl->topic;
+}
+
+uint64_t workload_transaction_size(const workload *wl) {
+    return wl->transaction_size ? wl->transaction_size : wl->batch_size;
+}
+
 int workload_validate(const workload *wl, char *err, size_t errlen) {
+    if (wl->key && wl->key_distribution != KEYS_NONE) {
+        snprintf(err, errlen, "fields 'key' and 'key_distribution' both set: keys come from a "
+                              "CSV column or are synthetic, not both");
+        return -1;
+    }
+    if (!wl->transactional && (wl->abort_every || wl->transaction_size)) {
+        snprintf(err, errlen, "field '%s' needs transactional = true",
+                 wl->abort_every ? "abort_every" : "transaction_size");
+        return -1;
+    }
+    if (wl->transactional && wl->mode == WORKLOAD_SYNC) {
+        snprintf(err, errlen, "field 'transactional': not with mode = \"sync\"");
+        return -1;
+    }
     if (!wl->produce && !wl->consume) {
         snprintf(err, errlen, "fields 'produce' and 'consume' are both false: nothing to do");
         return -1;

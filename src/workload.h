@@ -13,6 +13,7 @@
 
 #include "csv_source.h"
 #include "encode.h"
+#include "keys.h"
 #include "threshold.h"
 
 typedef enum { WORKLOAD_ASYNC, WORKLOAD_SYNC } workload_mode;
@@ -65,6 +66,18 @@ typedef struct workload {
     size_t nphases;
     threshold *thresholds;   /* pass/fail conditions */
     size_t nthresholds;
+    /* pipelines: what the consumer reads and how many copies it expects */
+    char *consume_topic;     /* NULL = topic */
+    int expect_copies;       /* copies of each produced message expected (1..255) */
+    /* synthetic keys (keys.h); exclusive with `key` */
+    keys_distribution key_distribution;
+    uint64_t key_count;      /* distinct keys */
+    double key_skew;         /* zipf exponent */
+    uint64_t seed;           /* makes synthetic keys reproducible */
+    /* transactions */
+    bool transactional;      /* commit every transaction_size messages */
+    uint64_t transaction_size; /* 0 = batch_size */
+    uint64_t abort_every;    /* abort every n-th transaction on purpose, 0 = never */
 } workload;
 
 typedef enum {
@@ -123,6 +136,10 @@ uint64_t workload_phase_records(const workload *wl);
  * a phase is bounded by duration only, i.e. unknown in advance). */
 uint64_t workload_records(const workload *wl);
 
+/* The topic the consumer reads: consume_topic, or topic. */
+const char *workload_consume_topic(const workload *wl);
+/* Messages per transaction: transaction_size, or batch_size. */
+uint64_t workload_transaction_size(const workload *wl);
 /* Cross-field checks after all fields are set. 0 or -1 with err. */
 int workload_validate(const workload *wl, char *err, size_t errlen);
 
