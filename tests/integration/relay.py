@@ -3,7 +3,9 @@
 
 Consumes topic IN from the beginning, writes every message to topic OUT
 COPIES times with its key and headers kept (as Kafka Streams and Connect
-keep them), and can drop every N-th output copy (--drop-every N). The
+keep them), and can drop every N-th output copy (--drop-every N), and
+write K messages without kengine's header when the first input arrives
+(--foreign K). The
 sequence number of every dropped copy (from the kengine header) goes to
 --dropped FILE, one per line, so a test can compare what kengine reports
 missing with what was really dropped. Stops after --messages input
@@ -31,6 +33,8 @@ def main():
     ap.add_argument("--messages", type=int, default=0)
     ap.add_argument("--idle", type=float, default=20.0)
     ap.add_argument("--group", default="relay")
+    ap.add_argument("--foreign", type=int, default=0,
+                    help="first write this many messages without kengine's header to OUT")
     a = ap.parse_args()
 
     cons = Consumer({"bootstrap.servers": a.brokers, "group.id": a.group,
@@ -54,6 +58,11 @@ def main():
                 print("relay: %s" % m.error(), file=sys.stderr)
                 continue
             seen += 1
+            if seen == 1:
+                # after kengine's first message, so after it noted where
+                # the output topic's new messages start
+                for i in range(a.foreign):
+                    prod.produce(a.dst, b"not kengine's %d" % i)
             headers = m.headers() or []
             seq = None
             for k, v in headers:
