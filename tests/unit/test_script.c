@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "figures.h"
@@ -218,12 +219,67 @@ static void test_objects_have_every_figure(void **state) {
     unlink(path);
 }
 
+/* The sandbox (script_sandbox.c): nothing ends the process, print and
+ * io.write go to the script's output stream, kengine's stdout cannot be
+ * opened again. */
+static void test_sandbox(void **state) {
+    (void)state;
+    write_script(
+        "local ok, e = pcall(os.exit, 97) -- were it Lua's: the test fails with 97\n"
+        "assert(not ok and e:find('os.exit is not available to workload scripts'), e)\n"
+        "assert(not pcall(os.execute, 'true') and not pcall(io.popen, 'true'))\n"
+        "assert(not pcall(package.loadlib, 'libc.so.6', 'exit'))\n"
+        "assert(#package.searchers == 2 and package.cpath == '')\n"
+        "assert(debug.sethook == nil and debug.getregistry == nil and debug.setlocal == nil)\n"
+        "assert(debug.traceback and debug.getinfo and require('debug') == debug)\n"
+        "print('hello', 1, nil)\n"
+        "io.write('written\\n')\n"
+        "io.stdout:write('direct\\n')\n"
+        "assert(io.stdout:close() == nil)\n"
+        "local ok2, e2 = pcall(io.open, '/dev/stdout', 'w')\n"
+        "assert(not ok2 and e2:find(\"kengine's standard output is not for scripts\"), e2)\n"
+        "assert(not pcall(io.output, '/proc/self/fd/1'))\n"
+        "local f = assert(io.open('/dev/null', 'w')); f:write('x'); f:close()\n"
+        "return {}\n");
+    char out_path[] = "/tmp/kengine_test_out_XXXXXX", std_path[] = "/tmp/kengine_test_std_XXXXXX";
+    int ofd = mkstemp(out_path), sfd = mkstemp(std_path);
+    assert_true(ofd >= 0 && sfd >= 0);
+    FILE *out = fdopen(ofd, "w+");
+    /* stdout on a file, as kengine's NDJSON would be */
+    fflush(stdout);
+    int saved = dup(1);
+    dup2(sfd, 1);
+    script_set_output(out);
+    char err[2048];
+    script *sc = script_load(path, NULL, 0, err, sizeof err);
+    script_set_output(NULL);
+    fflush(stdout);
+    dup2(saved, 1);
+    close(saved);
+    if (!sc) fail_msg("%s", err);
+    script_close(sc);
+    char buf[256] = "";
+    rewind(out);
+    size_t n = fread(buf, 1, sizeof buf - 1, out);
+    buf[n] = '\0';
+    assert_string_equal(buf, "hello\t1\tnil\nwritten\ndirect\n");
+    struct stat st;
+    assert_int_equal(fstat(sfd, &st), 0);
+    assert_int_equal(st.st_size, 0); /* nothing reached kengine's stdout */
+    fclose(out);
+    close(sfd);
+    unlink(out_path);
+    unlink(std_path);
+    unlink(path);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_load_table),
         cmocka_unit_test(test_overrides_and_legs),
         cmocka_unit_test(test_hooks),
         cmocka_unit_test(test_objects_have_every_figure),
+        cmocka_unit_test(test_sandbox),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
