@@ -3,15 +3,10 @@
  * error each must give, or the values it must produce; overrides; legs;
  * hooks called with batch figures, and a hook error with file and line.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "helpers.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "figures.h"
@@ -20,11 +15,7 @@
 static char path[64];
 
 static void write_script(const char *src) {
-    snprintf(path, sizeof path, "/tmp/kengine_test_%d.lua", (int)getpid());
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(src, f);
-    fclose(f);
+    helper_write_tmp(path, src, strlen(src));
 }
 
 typedef struct {
@@ -241,35 +232,23 @@ static void test_sandbox(void **state) {
         "assert(not pcall(io.output, '/proc/self/fd/1'))\n"
         "local f = assert(io.open('/dev/null', 'w')); f:write('x'); f:close()\n"
         "return {}\n");
-    char out_path[] = "/tmp/kengine_test_out_XXXXXX", std_path[] = "/tmp/kengine_test_std_XXXXXX";
-    int ofd = mkstemp(out_path), sfd = mkstemp(std_path);
-    assert_true(ofd >= 0 && sfd >= 0);
-    FILE *out = fdopen(ofd, "w+");
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
     /* stdout on a file, as kengine's NDJSON would be */
-    fflush(stdout);
-    int saved = dup(1);
-    dup2(sfd, 1);
+    helper_stdout captured = helper_stdout_begin();
     script_set_output(out);
     char err[2048];
     script *sc = script_load(path, NULL, 0, err, sizeof err);
     script_set_output(NULL);
-    fflush(stdout);
-    dup2(saved, 1);
-    close(saved);
+    char *std = helper_stdout_end(captured);
     if (!sc) fail_msg("%s", err);
     script_close(sc);
-    char buf[256] = "";
-    rewind(out);
-    size_t n = fread(buf, 1, sizeof buf - 1, out);
-    buf[n] = '\0';
-    assert_string_equal(buf, "hello\t1\tnil\nwritten\ndirect\n");
-    struct stat st;
-    assert_int_equal(fstat(sfd, &st), 0);
-    assert_int_equal(st.st_size, 0); /* nothing reached kengine's stdout */
     fclose(out);
-    close(sfd);
-    unlink(out_path);
-    unlink(std_path);
+    assert_string_equal(buf, "hello\t1\tnil\nwritten\ndirect\n");
+    assert_string_equal(std, ""); /* nothing reached kengine's stdout */
+    free(buf);
+    free(std);
     unlink(path);
 }
 
