@@ -274,13 +274,16 @@ int main(int argc, char **argv) {
         return rc;
     }
     char err[2048];
+    /* NDJSON on stdout: scripts' output goes to stderr, like kengine's text */
+    bool json_stdout = c.json && !strcmp(c.json, "-");
+    script_set_output(json_stdout ? stderr : stdout);
     script *sc = script_load(c.script, c.ov, c.nov, err, sizeof err);
     free(c.ov);
     if (!sc) {
         fprintf(stderr, "kengine: %s\n", err);
         return EXITCODE_USAGE;
     }
-    FILE *text = c.quiet ? NULL : (c.json && !strcmp(c.json, "-") ? stderr : stdout);
+    FILE *text = c.quiet ? NULL : (json_stdout ? stderr : stdout);
     report *rep = report_open(text, c.json, err, sizeof err);
     if (!rep) {
         fprintf(stderr, "kengine: %s\n", err);

@@ -417,6 +417,7 @@ static script *script_start(const char *path, char **ov, size_t nov, bool help, 
     }
     lua_State *L = sc->L;
     luaL_openlibs(L);
+    script_sandbox_open(L);
     script_api_open(sc);
 
     if (luaL_loadfilex(L, path, "t") != LUA_OK) {

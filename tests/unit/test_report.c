@@ -3,11 +3,7 @@
  * for known figures (jq-style: input, expected output), and the reporter
  * sinks (text, NDJSON file, both).
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "helpers.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,10 +120,8 @@ static void test_summary_optional_lines(void **state) {
 /* report_open: text to a stream, NDJSON to a file, a line per event. */
 static void test_sinks(void **state) {
     (void)state;
-    char path[] = "/tmp/kengine_test_report_XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    close(fd);
+    char path[64];
+    helper_write_tmp(path, "", 0);
     char *text = NULL;
     size_t len = 0;
     FILE *tf = open_memstream(&text, &len);
@@ -140,8 +134,8 @@ static void test_sinks(void **state) {
     report_emit_summary(r, &s);
     report_close(r);
     fclose(tf);
-    assert_non_null(strstr(text, "produce batch 1: 1 messages"));
-    assert_non_null(strstr(text, "summary x: delivered 0"));
+    assert_has(text, "produce batch 1: 1 messages");
+    assert_has(text, "summary x: delivered 0");
     free(text);
     FILE *jf = fopen(path, "r");
     char line[4096];
@@ -153,7 +147,7 @@ static void test_sinks(void **state) {
     fclose(jf);
     unlink(path);
     assert_null(report_open(NULL, "/nonexistent/dir/x.ndjson", err, sizeof err));
-    assert_non_null(strstr(err, "/nonexistent/dir/x.ndjson: cannot open for writing"));
+    assert_has(err, "/nonexistent/dir/x.ndjson: cannot open for writing");
 }
 
 int main(void) {
