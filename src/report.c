@@ -167,6 +167,7 @@ void report_summary_text(FILE *out, const report_summary *s) {
     if (s->csv_skipped || s->csv_padded)
         fprintf(out, "  csv: %llu ragged rows skipped, %llu padded or truncated\n",
                 (unsigned long long)s->csv_skipped, (unsigned long long)s->csv_padded);
+    if (s->missing[0]) fprintf(out, "  lost: sequence numbers %s\n", s->missing);
     if (s->unconsumed)
         fprintf(out, "  stopped early: %llu delivered messages were not consumed\n",
                 (unsigned long long)s->unconsumed);
@@ -255,6 +256,9 @@ static void summary_json(FILE *out, const report_summary *s) {
             (unsigned long long)s->unique_words_total, jnum(s->consume_seconds),
             jnum(s->cpu_percent), jnum(s->peak_rss_mb), (unsigned long long)s->csv_skipped,
             (unsigned long long)s->csv_padded);
+    fputs("\"missing\":", out);
+    json_str(out, s->missing, strlen(s->missing));
+    fputc(',', out);
     json_latency(out, s->latency);
     if (s->nphases) {
         fputs(",\"phases\":[", out);

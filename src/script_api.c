@@ -412,6 +412,7 @@ static void push_summary(lua_State *L, const report_summary *s) {
     set_int(L, "lost", s->lost);
     set_int(L, "unconsumed", s->unconsumed);
     set_int(L, "duplicates", s->duplicates);
+    set_str(L, "missing", s->missing);
     set_int(L, "words", s->words);
     set_int(L, "bytes", s->bytes);
     set_int(L, "unique_words_total", s->unique_words_total);
