@@ -36,18 +36,23 @@ static uint64_t new_run_id(void) {
 
 /* Messages lost: when this run produced, sequence numbers it sent whose
  * delivery did not fail and that were never consumed; when it only
- * consumed, the records it expected and did not find. */
+ * consumed, the records it expected and did not find. desc (if any) gets
+ * the missing sequence numbers as ranges, when some are lost. */
 static uint64_t count_lost(const workload *wl, const pipeline *pl,
-                           const kafka_producer_job *pj) {
+                           const kafka_producer_job *pj, char *desc, size_t desclen) {
+    char none[1];
+    if (!desc) desc = none, desclen = sizeof none;
+    uint64_t lost;
     if (!wl->produce) {
         uint64_t want = workload_records(wl);
         uint64_t got = atomic_load(&((pipeline *)pl)->distinct) +
                        atomic_load(&((pipeline *)pl)->unsequenced);
-        return want > got ? want - got : 0;
+        lost = want > got ? want - got : 0;
+        if (lost) pipeline_missing(pl, NULL, want, desc, desclen);
+    } else {
+        lost = pipeline_missing(pl, &pj->failed, pj->sent, desc, desclen);
     }
-    uint64_t lost = 0;
-    for (uint64_t seq = 0; seq < pj->sent; seq++)
-        if (!pipeline_seen_get(pl, seq) && !pipeline_bits_get(&pj->failed, seq)) lost++;
+    if (!lost) desc[0] = '\0';
     return lost;
 }
 
@@ -92,8 +97,8 @@ void engine_summarize(const workload *wl, pipeline *pl, kafka_producer_job *pj,
         merge_consumers(s, cj, ncons);
         /* a run stopped early did not give the consumers their chance: what
          * they missed is unconsumed, not lost */
-        if (atomic_load(&pl->stop)) s->unconsumed = count_lost(wl, pl, pj);
-        else s->lost = count_lost(wl, pl, pj);
+        if (atomic_load(&pl->stop)) s->unconsumed = count_lost(wl, pl, pj, NULL, 0);
+        else s->lost = count_lost(wl, pl, pj, s->missing, sizeof s->missing);
     }
     if (wl->nphases && (s->phases = calloc(wl->nphases, sizeof *s->phases))) {
         for (size_t i = 0; i < wl->nphases && i < PIPELINE_MAX_PHASES; i++) {
@@ -118,8 +123,9 @@ int engine_verdict(const pipeline *pl, const report_summary *s, int ncons, int h
     if (hook_rc) return hook_rc;
     if (sig) return EXITCODE_SIGNAL(sig);
     if (rc == EXITCODE_OK && ncons && (s->lost || s->duplicates)) {
-        snprintf(err, errlen, "%llu messages lost, %llu duplicated",
-                 (unsigned long long)s->lost, (unsigned long long)s->duplicates);
+        snprintf(err, errlen, "%llu messages lost%s%s%s, %llu duplicated",
+                 (unsigned long long)s->lost, s->missing[0] ? " (sequence numbers " : "",
+                 s->missing, s->missing[0] ? ")" : "", (unsigned long long)s->duplicates);
         rc = EXITCODE_RUNTIME;
     }
     return rc;

@@ -191,7 +191,13 @@ void *kafka_consumer_thread(void *arg) {
         uint64_t seen = atomic_load(&pl->distinct);
         if (records && seen + atomic_load(&pl->unsequenced) >= records) break;
         bool prod_done = !producing || atomic_load(&pl->producer_done);
-        if (producing && prod_done && seen >= atomic_load(&pl->delivered)) break;
+        /* After failed deliveries `seen` may count some of them: a message
+         * that timed out in flight can still have been written (and be
+         * read). Then seen >= delivered does not mean every delivered
+         * message was seen, and the idle timeout ends the run instead. */
+        if (producing && prod_done && !atomic_load(&pl->failed) &&
+            seen >= atomic_load(&pl->delivered))
+            break;
         /* idle since the last message or the producer's end, whichever is
          * later: a broker outage while it still sends is not idleness */
         if (prod_done && !done_us) done_us = stats_wall_us();

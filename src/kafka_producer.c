@@ -293,6 +293,7 @@ void *kafka_producer_thread(void *arg) {
                        st.first_error);
 out:
     atomic_store(&pl->delivered, job->delivered);
+    atomic_store(&pl->failed, job->errors);
     atomic_store(&pl->producer_done, true);
     if (rk) rd_kafka_destroy(rk);
     worker_cache_free(&cache);

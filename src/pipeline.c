@@ -23,6 +23,7 @@ int pipeline_init(pipeline *p, const workload *wl, uint64_t records) {
     atomic_init(&p->producer_done, false);
     atomic_init(&p->produced_bytes, 0);
     atomic_init(&p->delivered, 0);
+    atomic_init(&p->failed, 0);
     atomic_init(&p->consumed_bytes, 0);
     if (pthread_mutex_init(&p->mu, NULL)) return -1;
     pthread_condattr_t ca;
@@ -65,6 +66,52 @@ int pipeline_seen_get(const pipeline *p, uint64_t seq) {
     if (!p->seen) return pipeline_bits_get(&p->seen_grow, seq);
     if (seq >= p->seen_limit) return 0;
     return (atomic_load(&((pipeline *)p)->seen[seq / 64]) >> (seq % 64)) & 1;
+}
+
+static bool missing_at(const pipeline *p, const pipeline_bits *failed, uint64_t seq) {
+    return !pipeline_seen_get(p, seq) && !(failed && pipeline_bits_get(failed, seq));
+}
+
+/* Appends text to desc[*len] if it fits with room to spare for the
+ * "and N more ranges" tail; false when it does not. */
+static bool desc_add(char *desc, size_t desclen, size_t *len, const char *text) {
+    size_t k = strlen(text);
+    const size_t tail = 48; /* " and 18446744073709551615 more ranges" */
+    if (*len + k + tail >= desclen) return false;
+    memcpy(desc + *len, text, k + 1);
+    *len += k;
+    return true;
+}
+
+uint64_t pipeline_missing(const pipeline *p, const pipeline_bits *failed, uint64_t n,
+                          char *desc, size_t desclen) {
+    uint64_t count = 0, ranges = 0, shown = 0;
+    size_t len = 0;
+    bool full = desclen == 0;
+    if (desclen) desc[0] = '\0';
+    for (uint64_t seq = 0; seq < n;) {
+        if (!missing_at(p, failed, seq)) {
+            seq++;
+            continue;
+        }
+        uint64_t first = seq;
+        while (seq < n && missing_at(p, failed, seq)) seq++;
+        count += seq - first;
+        ranges++;
+        if (full || shown == PIPELINE_MISSING_SHOWN) continue;
+        char r[64];
+        unsigned long long a = first, b = seq - 1;
+        if (a == b) snprintf(r, sizeof r, "%s%llu", shown ? ", " : "", a);
+        else snprintf(r, sizeof r, "%s%llu-%llu", shown ? ", " : "", a, b);
+        if (desc_add(desc, desclen, &len, r)) shown++;
+        else full = true;
+    }
+    if (ranges > shown && desclen > len) {
+        unsigned long long more = ranges - shown;
+        snprintf(desc + len, desclen - len, "%s%llu %srange%s", shown ? " and " : "", more,
+                 shown ? "more " : "", more == 1 ? "" : "s");
+    }
+    return count;
 }
 
 void pipeline_bits_free(pipeline_bits *b) {

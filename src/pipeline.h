@@ -63,6 +63,7 @@ typedef struct pipeline {
     atomic_bool stop;             /* ask both workers to wind down */
     atomic_bool producer_done;    /* producer finished (flushed) */
     atomic_uint_fast64_t delivered; /* final delivered count, set before producer_done */
+    atomic_uint_fast64_t failed;    /* final failed-delivery count, the same */
     atomic_uint_fast64_t produced_bytes; /* value bytes handed to the producer */
     atomic_uint_fast64_t consumed_bytes; /* value bytes processed by the consumers */
 
@@ -93,6 +94,15 @@ int pipeline_init(pipeline *p, const workload *wl, uint64_t records);
  * the record count was known. */
 int pipeline_seen_set(pipeline *p, uint64_t seq);
 int pipeline_seen_get(const pipeline *p, uint64_t seq);
+/* Missing sequence numbers shown by pipeline_missing before "and N more". */
+#define PIPELINE_MISSING_SHOWN 8
+/* Counts the sequence numbers in [0, n) that no consumer saw and whose
+ * delivery did not fail (failed may be NULL), and names them in desc as
+ * ranges in order: "0-4999, 5002, 7000-7099 and 3 more ranges" (at most
+ * PIPELINE_MISSING_SHOWN ranges, fewer if desc is short; always
+ * NUL-terminated; "" when none is missing). */
+uint64_t pipeline_missing(const pipeline *p, const pipeline_bits *failed, uint64_t n,
+                          char *desc, size_t desclen);
 void pipeline_destroy(pipeline *p);
 /* Queue a finished batch: its contents, and what it owns, move to the
  * queue. Thread-safe. */

@@ -165,6 +165,7 @@ void report_summary_text(FILE *out, const report_summary *s) {
     if (s->csv_skipped || s->csv_padded)
         fprintf(out, "  csv: %llu ragged rows skipped, %llu padded or truncated\n",
                 (unsigned long long)s->csv_skipped, (unsigned long long)s->csv_padded);
+    if (s->missing[0]) fprintf(out, "  lost: sequence numbers %s\n", s->missing);
     if (s->unconsumed)
         fprintf(out, "  stopped early: %llu delivered messages were not consumed\n",
                 (unsigned long long)s->unconsumed);
@@ -241,6 +242,8 @@ static void summary_json(FILE *out, const report_summary *s) {
     json_str(out, s->name ? s->name : "", s->name ? strlen(s->name) : 0);
     fprintf(out, ",\"mode\":\"%s\"", s->mode ? s->mode : "async");
     json_figures(out, FIGURES_IN_SUMMARY, FIGURE_ANY, s);
+    fputs(",\"missing\":", out);
+    json_str(out, s->missing, strlen(s->missing));
     if (s->nphases) {
         fputs(",\"phases\":[", out);
         for (size_t i = 0; i < s->nphases; i++) {

@@ -82,6 +82,8 @@ typedef struct {
     uint64_t lost;               /* delivered messages never consumed (run completed) */
     uint64_t unconsumed;         /* delivered messages not consumed because the run
                                     was stopped early (signal, hook error, abort) */
+    char missing[256];           /* the lost sequence numbers as ranges, "" if none
+                                    ("0-4999, 7000 and 2 more ranges") */
     uint64_t duplicates;         /* sequence numbers seen more than once */
     uint64_t words;              /* words over all consumed values */
     uint64_t unique_words_total; /* distinct words over the whole run */

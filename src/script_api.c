@@ -405,6 +405,7 @@ static void push_summary(lua_State *L, const report_summary *s) {
     set_str(L, "type", "summary");
     set_str(L, "name", s->name ? s->name : "");
     set_str(L, "mode", s->mode ? s->mode : "async");
+    set_str(L, "missing", s->missing);
     set_str(L, "error", s->error);
     set_figures(L, FIGURES_IN_SUMMARY, FIGURE_ANY, s);
     lua_createtable(L, (int)s->nphases, 0);

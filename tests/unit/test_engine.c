@@ -110,7 +110,7 @@ static void test_summary(void **state) {
 
     char err[256] = "";
     assert_int_equal(engine_verdict(&f.pl, &s, 2, 0, 0, err, sizeof err), EXITCODE_RUNTIME);
-    assert_string_equal(err, "2 messages lost, 1 duplicated");
+    assert_string_equal(err, "2 messages lost (sequence numbers 7, 9), 1 duplicated");
     fixture_free(&f, &s);
 }
 

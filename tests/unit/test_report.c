@@ -96,7 +96,7 @@ static void test_summary(void **state) {
                "\"consume_mb_per_sec\":4.000,\"cpu_percent\":80.0,\"peak_rss_mb\":20.00,"
                "\"csv_skipped\":0,\"csv_padded\":0,\"latency_ms\":{\"p50\":1.000,\"p90\":1.000,"
                "\"p99\":1.000,\"p999\":1.000,\"max\":1.000,\"min\":1.000,\"mean\":1.000,"
-               "\"count\":1},\"phases\":[{\"name\":\"steady\",\"sent\":100,\"seconds\":0.500000,"
+               "\"count\":1},\"missing\":\"\",\"phases\":[{\"name\":\"steady\",\"sent\":100,\"seconds\":0.500000,"
                "\"msgs_per_sec\":200.0,\"target_rate\":200.0,\"consumed\":100,\"latency_ms\":"
                "{\"p50\":0.000,\"p90\":0.000,\"p99\":0.000,\"p999\":0.000,\"max\":0.000,"
                "\"min\":0.000,\"mean\":0.000,\"count\":0}}],\"thresholds\":[{\"metric\":\"lost\","

@@ -89,6 +89,22 @@ static const set_case SET_CASES[] = {
     {"zzzzzzzzzz", "5", 0, "unknown field 'zzzzzzzzzz'", .type = 0},
     {"producer", "x", 0, "table of librdkafka properties", .type = 0},
     {"phases", "x", 0, "must be a table", .type = 0},
+    {"consume_topic", "out", 1, NULL, STR(consume_topic, "out")},
+    {"consume_topic", "", 1, NULL, STR(consume_topic, NULL)},
+    {"expect_copies", "2", 1, NULL, INT(expect_copies, 2)},
+    {"expect_copies", "0", 0, "integer 1..255", .type = 0},
+    {"expect_copies", "256", 0, "integer 1..255", .type = 0},
+    {"key_distribution", "zipf", 1, NULL, ENUMV(key_distribution, KEYS_ZIPF)},
+    {"key_distribution", "uniform", 1, NULL, ENUMV(key_distribution, KEYS_UNIFORM)},
+    {"key_distribution", "normal", 0, "none, uniform or zipf", .type = 0},
+    {"key_count", "5000", 1, NULL, U64(key_count, 5000)},
+    {"key_count", "0", 0, "integer 1..10000000", .type = 0},
+    {"key_skew", "1.5", 1, NULL, DBL(key_skew, 1.5)},
+    {"key_skew", "-1", 0, "non-negative number", .type = 0},
+    {"seed", "99", 1, NULL, U64(seed, 99)},
+    {"transactional", "true", 1, NULL, BOOLV(transactional, 1)},
+    {"transaction_size", "250", 1, NULL, U64(transaction_size, 250)},
+    {"abort_every", "5", 1, NULL, U64(abort_every, 5)},
 };
 
 /* Does the member at c->off hold what c says? */
@@ -126,6 +142,10 @@ static void test_set_table(void **state) {
         wl.format = (encode_format)7;
         wl.ragged = (csvsrc_ragged)7;
         wl.oversize = (workload_oversize)7;
+        wl.expect_copies = 7;
+        wl.key_distribution = (keys_distribution)7;
+        wl.key_count = wl.seed = wl.transaction_size = wl.abort_every = 7;
+        wl.key_skew = 7;
         wl.brokers = strdup("before");
         wl.key = strdup("before");
         char err[256] = "";
@@ -201,8 +221,56 @@ static void test_values_land(void **state) {
     workload_free(&wl);
 }
 
+/* Cross-field checks of keys, copies and transactions, and copy of the
+ * pipeline's string field. */
+static void test_validate_pipeline_fields(void **state) {
+    (void)state;
+    struct {
+        const char *sets[3][2];
+        const char *err_has; /* NULL: valid */
+    } rows[] = {
+        {{{"key", "user"}, {"key_distribution", "zipf"}}, "both set"},
+        {{{"key_distribution", "zipf"}}, NULL},
+        {{{"abort_every", "3"}}, "abort_every' needs transactional"},
+        {{{"transaction_size", "3"}}, "transaction_size' needs transactional"},
+        {{{"transactional", "true"}, {"abort_every", "3"}}, NULL},
+        {{{"transactional", "true"}, {"mode", "sync"}}, "not with mode"},
+        {{{"expect_copies", "3"}}, NULL},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        workload wl;
+        char err[256] = "";
+        assert_int_equal(workload_init(&wl), 0);
+        for (int j = 0; j < 3 && rows[i].sets[j][0]; j++)
+            assert_int_equal(workload_set(&wl, rows[i].sets[j][0], rows[i].sets[j][1], err,
+                                          sizeof err), 0);
+        int rc = workload_validate(&wl, err, sizeof err);
+        if (rows[i].err_has) {
+            assert_int_not_equal(rc, 0);
+            if (!strstr(err, rows[i].err_has)) fail_msg("row %zu: '%s' lacks '%s'", i, err, rows[i].err_has);
+        } else {
+            if (rc) fail_msg("row %zu rejected: %s", i, err);
+        }
+        workload_free(&wl);
+    }
+    workload wl, copy;
+    char err[256];
+    assert_int_equal(workload_init(&wl), 0);
+    assert_string_equal(workload_consume_topic(&wl), "test_topic");
+    assert_int_equal(workload_transaction_size(&wl), wl.batch_size);
+    assert_int_equal(workload_set(&wl, "consume_topic", "out", err, sizeof err), 0);
+    assert_int_equal(workload_set(&wl, "transaction_size", "12", err, sizeof err), 0);
+    assert_int_equal(workload_copy(&copy, &wl), 0);
+    assert_string_equal(workload_consume_topic(&copy), "out");
+    assert_ptr_not_equal(copy.consume_topic, wl.consume_topic);
+    assert_int_equal(workload_transaction_size(&copy), 12);
+    workload_free(&copy);
+    workload_free(&wl);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_validate_pipeline_fields),
         cmocka_unit_test(test_set_table),
         cmocka_unit_test(test_every_field_covered),
         cmocka_unit_test(test_defaults_are_the_seed),
