@@ -44,13 +44,13 @@ static uint64_t count_lost(const workload *wl, const pipeline *pl,
     if (!desc) desc = none, desclen = sizeof none;
     uint64_t lost;
     if (!wl->produce) {
-        uint64_t want = workload_records(wl);
+        uint64_t want = workload_records(wl) * (uint64_t)pl->copies;
         uint64_t got = atomic_load(&((pipeline *)pl)->distinct) +
                        atomic_load(&((pipeline *)pl)->unsequenced);
         lost = want > got ? want - got : 0;
-        if (lost) pipeline_missing(pl, NULL, want, desc, desclen);
+        if (lost) pipeline_missing(pl, NULL, NULL, workload_records(wl), desc, desclen);
     } else {
-        lost = pipeline_missing(pl, &pj->failed, pj->sent, desc, desclen);
+        lost = pipeline_missing(pl, &pj->failed, &pj->aborted, pj->sent, desc, desclen);
     }
     if (!lost) desc[0] = '\0';
     return lost;
@@ -65,6 +65,8 @@ static void merge_consumers(report_summary *s, kafka_consumer_job *cj, int n) {
         worker_consumer *c = &cj[i].acc;
         s->consumed += c->consumed;
         s->duplicates += c->duplicates;
+        s->foreign += c->foreign;
+        if (i > 0) worker_counts_merge(&c0->partitions, &c->partitions);
         s->words += c->words;
         s->bytes += c->bytes;
         if (c->first && (!first || c->first < first)) first = c->first;
@@ -92,9 +94,23 @@ void engine_summarize(const workload *wl, pipeline *pl, kafka_producer_job *pj,
     s->delivered = pj->delivered;
     s->delivery_errors = pj->errors;
     s->produce_seconds = pj->produce_seconds;
+    s->aborted = pj->aborted_count;
+    if (wl->produce) {
+        /* every partition of the topic, also those that got nothing */
+        if (!strcmp(workload_consume_topic(wl), wl->topic))
+            worker_counts_size(&pj->part_delivered, (size_t)pl->partitions);
+        s->part_delivered = pj->part_delivered.v;
+        s->npart_delivered = pj->part_delivered.n;
+        pj->part_delivered = (worker_counts){0};
+    }
     if (wl->nphases) s->records = wl->produce ? pj->sent : workload_phase_records(wl);
     if (ncons) {
         merge_consumers(s, cj, ncons);
+        worker_counts *pc = &cj[0].acc.partitions;
+        worker_counts_size(pc, (size_t)pl->partitions);
+        s->part_consumed = pc->v;
+        s->npart_consumed = pc->n;
+        *pc = (worker_counts){0};
         /* a run stopped early did not give the consumers their chance: what
          * they missed is unconsumed, not lost */
         if (atomic_load(&pl->stop)) s->unconsumed = count_lost(wl, pl, pj, NULL, 0);
@@ -149,6 +165,12 @@ typedef struct {
  * state. Returns 0, or an exit code with err set. */
 static int run_setup(run *r, char *err, size_t errlen) {
     const workload *wl = r->wl;
+    if (!wl->brokers && wl->transactional && wl->abort_every) {
+        snprintf(err, errlen, "field 'abort_every': the embedded broker cannot abort a "
+                              "transaction (librdkafka's mock writes no transaction markers, so "
+                              "aborted messages would be read); give a real Kafka with -b");
+        return EXITCODE_USAGE;
+    }
     if (wl->produce) {
         csvsrc_opts copts = {.ragged = wl->ragged};
         r->csv = csvsrc_open(wl->csv, &copts, err, errlen);
@@ -158,6 +180,9 @@ static int run_setup(run *r, char *err, size_t errlen) {
     if (!brokers) {
         r->emb = kafka_embedded_start(1, err, errlen);
         if (!r->emb || kafka_embedded_topic(r->emb, wl->topic, wl->partitions, err, errlen))
+            return EXITCODE_RUNTIME;
+        if (strcmp(workload_consume_topic(wl), wl->topic) &&
+            kafka_embedded_topic(r->emb, workload_consume_topic(wl), wl->partitions, err, errlen))
             return EXITCODE_RUNTIME;
         brokers = kafka_embedded_bootstraps(r->emb);
         fprintf(stderr, "kengine: no brokers given: using the embedded broker at %s\n",
@@ -231,6 +256,8 @@ static int run_loop(run *r, engine_batch_fn on_batch, void *ud, int *sig) {
 static void run_teardown(run *r, report_summary *s) {
     for (int c = 0; c < r->ncons; c++) worker_consumer_free(&r->cj[c].acc);
     pipeline_bits_free(&r->pj.failed);
+    pipeline_bits_free(&r->pj.aborted);
+    worker_counts_free(&r->pj.part_delivered);
     if (r->csv) {
         s->csv_skipped = csvsrc_skipped(r->csv);
         s->csv_padded = csvsrc_padded(r->csv);

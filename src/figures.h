@@ -59,7 +59,11 @@
     S(unconsumed, COUNT, "messages", NULL, BITMAP, ANY, unconsumed,                        \
       "as lost, when the run was stopped early (signal, hook error, abort)")               \
     S(duplicates, COUNT, "messages", NULL, BITMAP, ANY, duplicates,                        \
-      "sequence numbers seen more than once")                                              \
+      "copies beyond expect_copies (with 1: sequence numbers seen more than once)")        \
+    S(aborted, COUNT, "messages", NULL, SUM, ANY, aborted,                                 \
+      "messages of transactions aborted on purpose (abort_every), never expected")         \
+    S(foreign, COUNT, "messages", NULL, SUM, ANY, foreign,                                 \
+      "messages without kengine's header or of another run, skipped")                      \
     S(words, COUNT, "words", NULL, SUM, ANY, words, "words over all consumed values")       \
     S(unique_words_total, COUNT, "words", NULL, UNION, ANY, unique_words_total,            \
       "distinct words over the whole run")                                                 \

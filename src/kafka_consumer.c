@@ -64,6 +64,9 @@ static rd_kafka_t *consumer_new(kafka_consumer_job *job, char *err, size_t errle
     DEFAULT("group.id", wl->group);
     DEFAULT("auto.offset.reset", "earliest");
     DEFAULT("enable.partition.eof", "false");
+    /* transactions: aborted messages must never be read (librdkafka's
+     * default too, said here because exactly-once depends on it) */
+    if (wl->transactional) DEFAULT("isolation.level", "read_committed");
     /* back within a second of a broker's return (default: up to 10 s,
      * as long as the idle timeout) */
     DEFAULT("reconnect.backoff.max.ms", "1000");
@@ -95,17 +98,17 @@ static rd_kafka_t *consumer_new(kafka_consumer_job *job, char *err, size_t errle
     rd_kafka_resp_err_t e;
     if (assign) {
         for (int p = 0; p < pl->partitions; p++)
-            rd_kafka_topic_partition_list_add(tl, wl->topic, p)->offset =
+            rd_kafka_topic_partition_list_add(tl, workload_consume_topic(wl), p)->offset =
                 pl->start_offsets ? pl->start_offsets[p] : RD_KAFKA_OFFSET_STORED;
         e = rd_kafka_assign(rk, tl);
     } else {
-        rd_kafka_topic_partition_list_add(tl, wl->topic, RD_KAFKA_PARTITION_UA);
+        rd_kafka_topic_partition_list_add(tl, workload_consume_topic(wl), RD_KAFKA_PARTITION_UA);
         e = rd_kafka_subscribe(rk, tl);
     }
     rd_kafka_topic_partition_list_destroy(tl);
     if (e) {
         snprintf(err, errlen, "consumer: cannot %s '%s': %s",
-                 assign ? "assign" : "subscribe to", wl->topic, rd_kafka_err2str(e));
+                 assign ? "assign" : "subscribe to", workload_consume_topic(wl), rd_kafka_err2str(e));
         rd_kafka_destroy(rk);
         return NULL;
     }
@@ -124,8 +127,9 @@ static void consume_one(pipeline *pl, kafka_consumer_job *job, const rd_kafka_me
     if (rd_kafka_message_headers(m, &hdrs) != RD_KAFKA_RESP_ERR_NO_ERROR ||
         rd_kafka_header_get_last(hdrs, PIPELINE_HEADER, &h, &hsize) != RD_KAFKA_RESP_ERR_NO_ERROR)
         h = NULL;
-    if (worker_consume(&job->acc, pl, h, hsize, m->payload, m->len, now, now_us) == WORKER_FULL)
-        batch_flush(pl, job);
+    worker_verdict v = worker_consume(&job->acc, pl, h, hsize, m->payload, m->len, now, now_us);
+    if (v != WORKER_SKIPPED) worker_counts_add(&job->acc.partitions, m->partition, 1);
+    if (v == WORKER_FULL) batch_flush(pl, job);
 }
 
 void *kafka_consumer_thread(void *arg) {
@@ -188,15 +192,17 @@ void *kafka_consumer_thread(void *arg) {
         }
         if (fatal) break;
         /* done: every record seen, or every delivered record seen */
+        /* seen: expected copies seen (k = expect_copies per record) */
+        const uint64_t k = (uint64_t)pl->copies;
         uint64_t seen = atomic_load(&pl->distinct);
-        if (records && seen + atomic_load(&pl->unsequenced) >= records) break;
+        if (records && seen + atomic_load(&pl->unsequenced) >= records * k) break;
         bool prod_done = !producing || atomic_load(&pl->producer_done);
         /* After failed deliveries `seen` may count some of them: a message
          * that timed out in flight can still have been written (and be
          * read). Then seen >= delivered does not mean every delivered
          * message was seen, and the idle timeout ends the run instead. */
         if (producing && prod_done && !atomic_load(&pl->failed) &&
-            seen >= atomic_load(&pl->delivered))
+            seen >= atomic_load(&pl->delivered) * k)
             break;
         /* idle since the last message or the producer's end, whichever is
          * later: a broker outage while it still sends is not idleness */
@@ -205,7 +211,7 @@ void *kafka_consumer_thread(void *arg) {
         if (since < done_us) since = done_us;
         double idle = (double)(stats_wall_us() - since) / 1e6;
         if (prod_done && idle > wl->idle_timeout) {
-            if (job->index == 0 && (!producing || seen < atomic_load(&pl->delivered)))
+            if (job->index == 0 && (!producing || seen < atomic_load(&pl->delivered) * k))
                 fprintf(stderr, "kengine: consumer: no message for %.0f s, stopping\n",
                         wl->idle_timeout);
             break;

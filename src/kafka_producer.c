@@ -18,6 +18,7 @@
  */
 #include "kafka.h"
 #include "kafka_conf.h"
+#include "keys.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +30,7 @@ typedef struct {
     double last_dr;             /* time of the latest delivery report */
     char first_error[256];
     bool oom;                   /* the failed-bitmap could not grow */
+    bool transactional;         /* delivery counts come from transaction outcomes */
 } producer_state;
 
 static void note_failure(producer_state *st, uint64_t seq, const char *what) {
@@ -40,6 +42,14 @@ static void note_failure(producer_state *st, uint64_t seq, const char *what) {
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
     (void)rk;
     producer_state *st = opaque;
+    if (st->transactional) {
+        /* a message in the log is delivered only once its transaction
+         * commits (txn_end counts it); one purged by an abort is not a
+         * failure. Only where the committed ones went is noted here. */
+        if (!m->err) worker_counts_add(&st->job->part_delivered, m->partition, 1);
+        st->last_dr = stats_now();
+        return;
+    }
     if (m->err) {
         char what[256];
         snprintf(what, sizeof what, "record %llu: %s",
@@ -47,6 +57,7 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
         note_failure(st, (uint64_t)(uintptr_t)m->_private, what);
     } else {
         st->job->delivered++;
+        worker_counts_add(&st->job->part_delivered, m->partition, 1);
     }
     /* the time of the last report matters; reading the clock for every
      * one would cost more than the report itself */
@@ -105,11 +116,156 @@ static void wait_for_group(pipeline *pl) {
                     "producing anyway\n");
 }
 
+/* ---- transactions ----
+ * Each transaction's messages are kept (value, key, header, timestamp)
+ * until it ends, so a transaction that Kafka makes us abort (a timed-out
+ * message, a fenced epoch after a broker restart) is sent again whole in a
+ * new one: the consumer, reading committed messages only, sees each once.
+ * An abort on purpose (abort_every) is counted as aborted, never resent. */
+typedef struct {
+    uint64_t seq;
+    int64_t ts_ms;
+    size_t off, vlen, klen;     /* value then key at data + off */
+    unsigned char hdr[PIPELINE_HEADER_LEN];
+} txn_msg;
+
+typedef struct {
+    txn_msg *msgs;
+    size_t n, cap;
+    char *data;
+    size_t used, size;
+    uint64_t no;                /* transactions begun so far (1-based number of the current) */
+} txn_state;
+
+static int txn_keep(txn_state *t, uint64_t seq, int64_t ts_ms, const void *v, size_t vlen,
+                    const void *k, size_t klen, const unsigned char *hdr) {
+    if (t->n == t->cap) {
+        size_t nc = t->cap ? t->cap * 2 : 256;
+        txn_msg *m = realloc(t->msgs, nc * sizeof *m);
+        if (!m) return -1;
+        t->msgs = m;
+        t->cap = nc;
+    }
+    if (t->used + vlen + klen > t->size) {
+        size_t ns = t->size ? t->size : 1 << 16;
+        while (ns < t->used + vlen + klen) ns *= 2;
+        char *d = realloc(t->data, ns);
+        if (!d) return -1;
+        t->data = d;
+        t->size = ns;
+    }
+    txn_msg *m = &t->msgs[t->n++];
+    m->seq = seq;
+    m->ts_ms = ts_ms;
+    m->off = t->used;
+    m->vlen = vlen;
+    m->klen = klen;
+    memcpy(m->hdr, hdr, PIPELINE_HEADER_LEN);
+    if (vlen) memcpy(t->data + t->used, v, vlen);
+    if (klen) memcpy(t->data + t->used + vlen, k, klen);
+    t->used += vlen + klen;
+    return 0;
+}
+
+static void txn_free(txn_state *t) {
+    free(t->msgs);
+    free(t->data);
+}
+
+/* Sends message m of the kept transaction again. */
+static rd_kafka_resp_err_t txn_resend(rd_kafka_t *rk, const workload *wl, const txn_state *t,
+                                      const txn_msg *m) {
+    rd_kafka_resp_err_t e;
+    do {
+        e = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(wl->topic),
+                              RD_KAFKA_V_VALUE(t->data + m->off, m->vlen),
+                              RD_KAFKA_V_KEY(m->klen ? t->data + m->off + m->vlen : NULL, m->klen),
+                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                              RD_KAFKA_V_TIMESTAMP(m->ts_ms),
+                              RD_KAFKA_V_HEADER(PIPELINE_HEADER, m->hdr, PIPELINE_HEADER_LEN),
+                              RD_KAFKA_V_OPAQUE((void *)(uintptr_t)m->seq), RD_KAFKA_V_END);
+        if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) rd_kafka_poll(rk, 10);
+    } while (e == RD_KAFKA_RESP_ERR__QUEUE_FULL);
+    return e;
+}
+
+/* Ends the current transaction: commits it (resending it whole in a new
+ * transaction when Kafka requires an abort, up to a few times), or aborts
+ * it on purpose. Counts its messages as delivered or aborted. 0, or -1
+ * with the run failed. */
+static int txn_end(rd_kafka_t *rk, pipeline *pl, kafka_producer_job *job, txn_state *t) {
+    const workload *wl = pl->wl;
+    const bool on_purpose = worker_txn_aborts(t->no, wl->abort_every);
+    rd_kafka_error_t *error = NULL;
+    for (int attempt = 0; attempt < 10; attempt++) {
+        double deadline = stats_now() + 120;
+        for (;;) {
+            error = on_purpose ? rd_kafka_abort_transaction(rk, 60000)
+                               : rd_kafka_commit_transaction(rk, 60000);
+            if (!error || !rd_kafka_error_is_retriable(error) || stats_now() > deadline) break;
+            rd_kafka_error_destroy(error); /* e.g. timed out while a broker restarts */
+        }
+        if (!error) {
+            for (size_t i = 0; i < t->n; i++) {
+                if (on_purpose) {
+                    if (pipeline_bits_set(&job->aborted, t->msgs[i].seq) < 0) {
+                        pipeline_fail(pl, EXITCODE_RUNTIME, "out of memory tracking aborts");
+                        return -1;
+                    }
+                }
+            }
+            if (on_purpose) job->aborted_count += t->n;
+            else job->delivered += t->n;
+            t->n = t->used = 0;
+            return 0;
+        }
+        if (on_purpose || !rd_kafka_error_txn_requires_abort(error)) break;
+        /* Kafka aborted it: abort our side, begin anew, send it all again */
+        fprintf(stderr, "kengine: producer: transaction %llu must be aborted (%s); sending "
+                        "its %zu messages again\n",
+                (unsigned long long)t->no, rd_kafka_error_string(error), t->n);
+        rd_kafka_error_destroy(error);
+        error = rd_kafka_abort_transaction(rk, 60000);
+        if (!error) error = rd_kafka_begin_transaction(rk);
+        if (error) break;
+        for (size_t i = 0; i < t->n; i++) {
+            rd_kafka_resp_err_t e = txn_resend(rk, wl, t, &t->msgs[i]);
+            if (e) {
+                pipeline_fail(pl, EXITCODE_RUNTIME, "producer: resending transaction %llu: %s",
+                              (unsigned long long)t->no, rd_kafka_err2str(e));
+                return -1;
+            }
+        }
+    }
+    pipeline_fail(pl, EXITCODE_RUNTIME, "producer: cannot %s transaction %llu: %s",
+                  on_purpose ? "abort" : "commit", (unsigned long long)t->no,
+                  error ? rd_kafka_error_string(error) : "gave up after 10 attempts");
+    if (error) rd_kafka_error_destroy(error);
+    return -1;
+}
+
+/* Begins transaction t->no + 1. 0, or -1 with the run failed. */
+static int txn_begin(rd_kafka_t *rk, pipeline *pl, txn_state *t) {
+    rd_kafka_error_t *error = rd_kafka_begin_transaction(rk);
+    if (error) {
+        pipeline_fail(pl, EXITCODE_RUNTIME, "producer: cannot begin a transaction: %s",
+                      rd_kafka_error_string(error));
+        rd_kafka_error_destroy(error);
+        return -1;
+    }
+    t->no++;
+    t->n = t->used = 0;
+    return 0;
+}
+
 void *kafka_producer_thread(void *arg) {
     kafka_producer_job *job = arg;
     pipeline *pl = job->pl;
     const workload *wl = pl->wl;
     producer_state st = {.job = job};
+    txn_state txn = {0};
+    char errstr_conf[256];
+    keys_gen keys = {0};
     encode_buf buf = {0};
     worker_cache cache = {0};
     rd_kafka_t *rk = NULL;
@@ -131,6 +287,18 @@ void *kafka_producer_thread(void *arg) {
         pipeline_fail(pl, EXITCODE_USAGE, "%s", err);
         goto out;
     }
+    if (wl->transactional) {
+        /* one transactional id per run (and per worker of a run) */
+        char tid[64];
+        snprintf(tid, sizeof tid, "kengine-%016llx", (unsigned long long)pl->run_id);
+        if (rd_kafka_conf_set(conf, "transactional.id", tid, errstr_conf, sizeof errstr_conf) !=
+            RD_KAFKA_CONF_OK) {
+            rd_kafka_conf_destroy(conf);
+            pipeline_fail(pl, EXITCODE_USAGE, "producer: transactional.id: %s", errstr_conf);
+            goto out;
+        }
+        st.transactional = true;
+    }
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
     rd_kafka_conf_set_opaque(conf, &st);
     char errstr[256];
@@ -141,6 +309,20 @@ void *kafka_producer_thread(void *arg) {
         goto out;
     }
 
+    if (wl->transactional) {
+        rd_kafka_error_t *error = rd_kafka_init_transactions(rk, 60000);
+        if (error) {
+            pipeline_fail(pl, EXITCODE_RUNTIME, "producer: cannot start transactions: %s",
+                          rd_kafka_error_string(error));
+            rd_kafka_error_destroy(error);
+            goto out;
+        }
+    }
+    if (keys_init(&keys, wl->key_distribution, wl->key_count, wl->key_skew, wl->seed, err,
+                  sizeof err)) {
+        pipeline_fail(pl, EXITCODE_USAGE, "%s", err);
+        goto out;
+    }
     const csvsrc_row *hdr = csvsrc_header(job->csv);
     int keycol = -1;
     if (wl->key) {
@@ -165,6 +347,8 @@ void *kafka_producer_thread(void *arg) {
     worker_header hv = {.run_id = pl->run_id};
     uint64_t seq = 0;
     bool stopped = false;
+    const uint64_t txn_size = workload_transaction_size(wl);
+    char keybuf[KEYS_MAX_LEN];
 
     for (size_t ph = 0; ph < nphases && !stopped; ph++) {
         const worker_phase *pp = &plan[ph];
@@ -219,6 +403,15 @@ void *kafka_producer_thread(void *arg) {
             worker_header_put(hdrval, &hv);
             const void *kptr = keycol >= 0 ? row.fields[keycol] : NULL;
             size_t klen = keycol >= 0 ? row.lens[keycol] : 0;
+            if (keys.dist != KEYS_NONE) {
+                klen = keys_format(&keys, seq, keybuf);
+                kptr = keybuf;
+            }
+            if (wl->transactional && worker_txn_begins(seq, txn_size) &&
+                txn_begin(rk, pl, &txn)) {
+                stopped = true;
+                break;
+            }
             if (!first_send) first_send = stats_now();
             rd_kafka_resp_err_t e;
             for (;;) {
@@ -255,6 +448,16 @@ void *kafka_producer_thread(void *arg) {
             } else {
                 job->sent++;
                 atomic_fetch_add(&pl->produced_bytes, vlen);
+                if (wl->transactional &&
+                    txn_keep(&txn, seq, now_us / 1000, value, vlen, kptr, klen, hdrval)) {
+                    pipeline_fail(pl, EXITCODE_RUNTIME, "out of memory keeping a transaction");
+                    stopped = true;
+                    break;
+                }
+            }
+            if (wl->transactional && (seq + 1) % txn_size == 0 && txn_end(rk, pl, job, &txn)) {
+                stopped = true;
+                break;
             }
             job->phase_sent[ph]++;
             last_send_us = now_us;
@@ -274,6 +477,15 @@ void *kafka_producer_thread(void *arg) {
         }
         job->phase_seconds[ph] =
             job->phase_sent[ph] ? (double)(last_send_us - start_us) / 1e6 : 0;
+    }
+    /* the last transaction, shorter than the others or cut by a stop */
+    if (wl->transactional && txn.no && seq % txn_size != 0) {
+        if (atomic_load(&pl->stop)) {
+            rd_kafka_error_t *error = rd_kafka_abort_transaction(rk, 10000);
+            if (error) rd_kafka_error_destroy(error);
+        } else {
+            txn_end(rk, pl, job, &txn);
+        }
     }
     batch_post(pl, &pb, batches, job->delivered, plan[nphases - 1].name); /* the final partial batch */
 
@@ -298,6 +510,8 @@ out:
     if (rk) rd_kafka_destroy(rk);
     worker_cache_free(&cache);
     encode_buf_free(&buf);
+    txn_free(&txn);
+    keys_free(&keys);
     pipeline_worker_exit(pl);
     return NULL;
 }

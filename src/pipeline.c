@@ -14,10 +14,12 @@
 int pipeline_init(pipeline *p, const workload *wl, uint64_t records) {
     memset(p, 0, sizeof *p);
     p->wl = wl;
+    p->copies = wl && wl->expect_copies > 1 ? wl->expect_copies : 1;
     if (records) {
         p->seen = calloc(records / 64 + 1, sizeof *p->seen);
         if (!p->seen) return -1;
         p->seen_limit = records;
+        if (p->copies > 1 && !(p->seen_copies = calloc(records, 1))) return -1;
     }
     atomic_init(&p->stop, false);
     atomic_init(&p->producer_done, false);
@@ -57,7 +59,13 @@ int pipeline_bits_set(pipeline_bits *b, uint64_t i) {
 
 int pipeline_seen_set(pipeline *p, uint64_t seq) {
     if (!p->seen) return pipeline_bits_set(&p->seen_grow, seq);
-    if (seq >= p->seen_limit) return 1; /* outside this run's range: an extra */
+    if (seq >= p->seen_limit) return 255; /* outside this run's range: an extra */
+    if (p->seen_copies) {
+        unsigned char c = atomic_load(&p->seen_copies[seq]);
+        while (c < 255 && !atomic_compare_exchange_weak(&p->seen_copies[seq], &c, c + 1)) {
+        }
+        return c;
+    }
     uint64_t bit = (uint64_t)1 << (seq % 64);
     return (atomic_fetch_or(&p->seen[seq / 64], bit) & bit) != 0;
 }
@@ -65,11 +73,18 @@ int pipeline_seen_set(pipeline *p, uint64_t seq) {
 int pipeline_seen_get(const pipeline *p, uint64_t seq) {
     if (!p->seen) return pipeline_bits_get(&p->seen_grow, seq);
     if (seq >= p->seen_limit) return 0;
+    if (p->seen_copies) return atomic_load(&((pipeline *)p)->seen_copies[seq]);
     return (atomic_load(&((pipeline *)p)->seen[seq / 64]) >> (seq % 64)) & 1;
 }
 
-static bool missing_at(const pipeline *p, const pipeline_bits *failed, uint64_t seq) {
-    return !pipeline_seen_get(p, seq) && !(failed && pipeline_bits_get(failed, seq));
+/* Expected copies of seq not seen (0 when its delivery failed or its
+ * transaction was aborted: those were never expected). */
+static int missing_at(const pipeline *p, const pipeline_bits *failed,
+                      const pipeline_bits *aborted, uint64_t seq) {
+    if ((failed && pipeline_bits_get(failed, seq)) || (aborted && pipeline_bits_get(aborted, seq)))
+        return 0;
+    int seen = pipeline_seen_get(p, seq);
+    return seen < p->copies ? p->copies - seen : 0;
 }
 
 /* Appends text to desc[*len] if it fits with room to spare for the
@@ -83,20 +98,23 @@ static bool desc_add(char *desc, size_t desclen, size_t *len, const char *text) 
     return true;
 }
 
-uint64_t pipeline_missing(const pipeline *p, const pipeline_bits *failed, uint64_t n,
-                          char *desc, size_t desclen) {
+uint64_t pipeline_missing(const pipeline *p, const pipeline_bits *failed,
+                          const pipeline_bits *aborted, uint64_t n, char *desc, size_t desclen) {
     uint64_t count = 0, ranges = 0, shown = 0;
     size_t len = 0;
     bool full = desclen == 0;
     if (desclen) desc[0] = '\0';
     for (uint64_t seq = 0; seq < n;) {
-        if (!missing_at(p, failed, seq)) {
+        int m = missing_at(p, failed, aborted, seq);
+        if (!m) {
             seq++;
             continue;
         }
         uint64_t first = seq;
-        while (seq < n && missing_at(p, failed, seq)) seq++;
-        count += seq - first;
+        while (seq < n && (m = missing_at(p, failed, aborted, seq)) > 0) {
+            count += (uint64_t)m;
+            seq++;
+        }
         ranges++;
         if (full || shown == PIPELINE_MISSING_SHOWN) continue;
         char r[64];
@@ -130,6 +148,7 @@ void pipeline_destroy(pipeline *p) {
     }
     free(p->start_offsets);
     free((void *)p->seen);
+    free((void *)p->seen_copies);
     pipeline_bits_free(&p->seen_grow);
     pthread_cond_destroy(&p->cv);
     pthread_mutex_destroy(&p->mu);

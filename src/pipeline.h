@@ -74,7 +74,11 @@ typedef struct pipeline {
     _Atomic uint64_t *seen;
     uint64_t seen_limit;
     pipeline_bits seen_grow;
-    atomic_uint_fast64_t distinct;     /* distinct sequence numbers seen */
+    /* With expect_copies k > 1: copies seen per sequence number (saturating
+     * at 255) instead of the bitmap, one byte each. */
+    int copies;                        /* k, the workload's expect_copies */
+    _Atomic unsigned char *seen_copies;
+    atomic_uint_fast64_t distinct;     /* expected copies seen (at most k per sequence) */
     atomic_uint_fast64_t unsequenced;  /* messages without a kengine header */
     atomic_uint_fast64_t consume_batches; /* consume batches numbered so far */
     atomic_int_fast64_t last_message_us;  /* when any consumer last got a message */
@@ -90,19 +94,25 @@ typedef struct pipeline {
 
 /* `records` = sequence numbers expected, 0 if unknown. */
 int pipeline_init(pipeline *p, const workload *wl, uint64_t records);
-/* Marks seq as seen: 0 first time, 1 seen before, -1 OOM. Thread-safe when
- * the record count was known. */
+/* Counts a copy of seq: returns the copies seen before this one (0 the
+ * first time; with k = 1 the bitmap says 0 or 1; saturates at 255, and a
+ * seq outside the run's range counts as 255: an extra), or -1 on OOM.
+ * The copy is expected while the result is below k (pipeline.copies).
+ * Thread-safe when the record count was known. */
 int pipeline_seen_set(pipeline *p, uint64_t seq);
+/* Copies of seq seen (0 or 1 with k = 1). */
 int pipeline_seen_get(const pipeline *p, uint64_t seq);
 /* Missing sequence numbers shown by pipeline_missing before "and N more". */
 #define PIPELINE_MISSING_SHOWN 8
-/* Counts the sequence numbers in [0, n) that no consumer saw and whose
- * delivery did not fail (failed may be NULL), and names them in desc as
+/* Counts the expected copies of the sequence numbers in [0, n) that no
+ * consumer saw (k per sequence number; fewer when some copies arrived),
+ * leaving out those whose delivery failed or whose transaction was aborted
+ * (failed, aborted: NULL for none), and names those sequence numbers in desc as
  * ranges in order: "0-4999, 5002, 7000-7099 and 3 more ranges" (at most
  * PIPELINE_MISSING_SHOWN ranges, fewer if desc is short; always
  * NUL-terminated; "" when none is missing). */
-uint64_t pipeline_missing(const pipeline *p, const pipeline_bits *failed, uint64_t n,
-                          char *desc, size_t desclen);
+uint64_t pipeline_missing(const pipeline *p, const pipeline_bits *failed,
+                          const pipeline_bits *aborted, uint64_t n, char *desc, size_t desclen);
 void pipeline_destroy(pipeline *p);
 /* Queue a finished batch: its contents, and what it owns, move to the
  * queue. Thread-safe. */

@@ -29,6 +29,10 @@ void report_batch_free(report_batch *b) {
 }
 
 void report_summary_free(report_summary *s) {
+    free(s->part_delivered);
+    free(s->part_consumed);
+    s->part_delivered = s->part_consumed = NULL;
+    s->npart_delivered = s->npart_consumed = 0;
     stats_hist_free(s->latency);
     s->latency = NULL;
     for (size_t i = 0; i < s->nphases; i++) stats_hist_free(s->phases[i].latency);
@@ -74,6 +78,21 @@ void report_close(report *r) {
     if (r->own_json) fclose(r->json);
     if (r->text) fflush(r->text);
     free(r);
+}
+
+/* "  delivered per partition (8): min 1890, max 2113, max/mean 1.06" */
+static void text_partitions(FILE *out, const char *what, const uint64_t *v, size_t n) {
+    if (n < 2) return; /* one partition says nothing about spread */
+    uint64_t min = v[0], max = v[0], sum = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (v[i] < min) min = v[i];
+        if (v[i] > max) max = v[i];
+        sum += v[i];
+    }
+    if (!sum) return;
+    fprintf(out, "  %s per partition (%zu): min %llu, max %llu, max/mean %.2f\n", what, n,
+            (unsigned long long)min, (unsigned long long)max,
+            (double)max * (double)n / (double)sum);
 }
 
 static void text_latency(FILE *out, const stats_hist *h) {
@@ -166,6 +185,12 @@ void report_summary_text(FILE *out, const report_summary *s) {
         fprintf(out, "  csv: %llu ragged rows skipped, %llu padded or truncated\n",
                 (unsigned long long)s->csv_skipped, (unsigned long long)s->csv_padded);
     if (s->missing[0]) fprintf(out, "  lost: sequence numbers %s\n", s->missing);
+    if (s->aborted || s->foreign)
+        fprintf(out, "  aborted %llu (transactions aborted on purpose), foreign %llu (not this "
+                     "run's)\n",
+                (unsigned long long)s->aborted, (unsigned long long)s->foreign);
+    text_partitions(out, "delivered", s->part_delivered, s->npart_delivered);
+    text_partitions(out, "consumed", s->part_consumed, s->npart_consumed);
     if (s->unconsumed)
         fprintf(out, "  stopped early: %llu delivered messages were not consumed\n",
                 (unsigned long long)s->unconsumed);
@@ -237,6 +262,12 @@ static void batch_json(FILE *out, const report_batch *b) {
     fputc('}', out);
 }
 
+static void json_counts(FILE *out, const uint64_t *v, size_t n) {
+    fputc('[', out);
+    for (size_t i = 0; i < n; i++) fprintf(out, "%s%llu", i ? "," : "", (unsigned long long)v[i]);
+    fputc(']', out);
+}
+
 static void summary_json(FILE *out, const report_summary *s) {
     fputs("{\"type\":\"summary\",\"name\":", out);
     json_str(out, s->name ? s->name : "", s->name ? strlen(s->name) : 0);
@@ -244,6 +275,13 @@ static void summary_json(FILE *out, const report_summary *s) {
     json_figures(out, FIGURES_IN_SUMMARY, FIGURE_ANY, s);
     fputs(",\"missing\":", out);
     json_str(out, s->missing, strlen(s->missing));
+    if (s->npart_delivered || s->npart_consumed) {
+        fputs(",\"partitions\":{\"delivered\":", out);
+        json_counts(out, s->part_delivered, s->npart_delivered);
+        fputs(",\"consumed\":", out);
+        json_counts(out, s->part_consumed, s->npart_consumed);
+        fputc('}', out);
+    }
     if (s->nphases) {
         fputs(",\"phases\":[", out);
         for (size_t i = 0; i < s->nphases; i++) {

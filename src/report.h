@@ -84,7 +84,9 @@ typedef struct {
                                     was stopped early (signal, hook error, abort) */
     char missing[256];           /* the lost sequence numbers as ranges, "" if none
                                     ("0-4999, 7000 and 2 more ranges") */
-    uint64_t duplicates;         /* sequence numbers seen more than once */
+    uint64_t duplicates;         /* copies beyond expect_copies (1: seen more than once) */
+    uint64_t aborted;            /* messages of transactions aborted on purpose */
+    uint64_t foreign;            /* messages without our header or of another run */
     uint64_t words;              /* words over all consumed values */
     uint64_t unique_words_total; /* distinct words over the whole run */
     uint64_t bytes;              /* value bytes consumed */
@@ -98,6 +100,12 @@ typedef struct {
     size_t nphases;
     report_threshold *thresholds; /* owned */
     size_t nthresholds;
+    /* messages per partition: delivered to the topic produced to, consumed
+     * from the topic consumed (owned; NULL, 0 when the role did not run) */
+    uint64_t *part_delivered;
+    size_t npart_delivered;
+    uint64_t *part_consumed;
+    size_t npart_consumed;
     char error[2048];            /* first runtime error, "" if none */
 } report_summary;
 

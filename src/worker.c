@@ -154,7 +154,45 @@ void worker_consumer_free(worker_consumer *c) {
     stats_hist_free(c->latency);
     stats_hist_free(c->batch_latency);
     for (size_t i = 0; i < PIPELINE_MAX_PHASES; i++) stats_hist_free(c->phase_latency[i]);
+    worker_counts_free(&c->partitions);
     memset(c, 0, sizeof *c);
+}
+
+void worker_counts_size(worker_counts *c, size_t n) {
+    if (n <= c->n) return;
+    uint64_t *v = realloc(c->v, n * sizeof *v);
+    if (!v) {
+        c->oom = true;
+        return;
+    }
+    memset(v + c->n, 0, (n - c->n) * sizeof *v);
+    c->v = v;
+    c->n = n;
+}
+
+void worker_counts_add(worker_counts *c, int32_t partition, uint64_t n) {
+    if (partition < 0) return;
+    if ((size_t)partition >= c->n) worker_counts_size(c, (size_t)partition + 1);
+    if ((size_t)partition < c->n) c->v[partition] += n;
+}
+
+void worker_counts_merge(worker_counts *dst, const worker_counts *src) {
+    worker_counts_size(dst, src->n);
+    for (size_t i = 0; i < src->n && i < dst->n; i++) dst->v[i] += src->v[i];
+    dst->oom |= src->oom;
+}
+
+void worker_counts_free(worker_counts *c) {
+    free(c->v);
+    *c = (worker_counts){0};
+}
+
+bool worker_txn_begins(uint64_t i, uint64_t txn_size) {
+    return txn_size && i % txn_size == 0;
+}
+
+bool worker_txn_aborts(uint64_t t, uint64_t abort_every) {
+    return abort_every && t % abort_every == 0;
 }
 
 worker_verdict worker_consume(worker_consumer *c, pipeline *pl, const unsigned char *hdr,
@@ -178,7 +216,8 @@ worker_verdict worker_consume(worker_consumer *c, pipeline *pl, const unsigned c
         if (was < 0)
             pipeline_fail(pl, EXITCODE_RUNTIME, "consumer: out of memory tracking sequence "
                                                 "numbers");
-        else if (was) c->duplicates++; /* seen before, or outside this run's range */
+        else if (was >= pl->copies) c->duplicates++; /* beyond the copies expected, or
+                                                       * outside this run's range */
         else atomic_fetch_add(&pl->distinct, 1);
         int64_t lat = now_us - h.send_us;
         uint64_t lat_us = lat > 0 ? (uint64_t)lat : 0;

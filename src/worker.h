@@ -110,6 +110,30 @@ bool worker_batch_add(worker_batch *b, size_t bytes, uint64_t words, uint64_t ba
 bool worker_batch_take(worker_batch *b, report_role role, double now, double cpu, double rss,
                        report_batch *out);
 
+/* ---- counts per partition ---- */
+
+/* A growable array of counters indexed by partition. */
+typedef struct {
+    uint64_t *v;
+    size_t n;         /* counters in use: the highest partition counted + 1, or more */
+    bool oom;         /* a count was dropped for want of memory */
+} worker_counts;
+
+/* Counts one message of `partition` (negative: ignored). */
+void worker_counts_add(worker_counts *c, int32_t partition, uint64_t n);
+/* At least `n` counters (zeros), so partitions without messages show. */
+void worker_counts_size(worker_counts *c, size_t n);
+/* Adds src into dst element by element. */
+void worker_counts_merge(worker_counts *dst, const worker_counts *src);
+void worker_counts_free(worker_counts *c);
+
+/* ---- transactions ---- */
+
+/* Does message i (0-based, of the run) start a transaction? */
+bool worker_txn_begins(uint64_t i, uint64_t txn_size);
+/* Does transaction number t (1-based) end in an abort on purpose? */
+bool worker_txn_aborts(uint64_t t, uint64_t abort_every);
+
 /* ---- per-message accounting (consumer) ---- */
 
 /* One consumer's figures: its run totals and the batch being filled. */
@@ -130,6 +154,7 @@ typedef struct {
     words_memo *memo;           /* values already scanned this batch; NULL with top_words */
     stats_hist *batch_latency;
     size_t top_words;           /* the workload's top_words */
+    worker_counts partitions;   /* this run's messages per partition */
 } worker_consumer;
 
 /* Allocates what a consumer of `wl` needs. 0, or -1 on OOM (then free). */

@@ -457,6 +457,11 @@ int workload_validate(const workload *wl, char *err, size_t errlen) {
                  wl->abort_every ? "abort_every" : "transaction_size");
         return -1;
     }
+    if (wl->expect_copies > 1 && wl->nphases && !workload_phase_records(wl)) {
+        snprintf(err, errlen, "field 'expect_copies': counting copies needs every phase "
+                              "bounded by records, not only by duration");
+        return -1;
+    }
     if (wl->transactional && wl->mode == WORKLOAD_SYNC) {
         snprintf(err, errlen, "field 'transactional': not with mode = \"sync\"");
         return -1;

@@ -29,6 +29,41 @@ static void test_bits(void **state) {
     assert_int_equal(pipeline_bits_get(&b, 70000), 0);
 }
 
+/* expect_copies = 3: copies counted per sequence number; the missing count
+ * is in copies, the ranges name the sequence numbers short of copies, and
+ * failed or aborted ones are never expected. */
+static void test_copies(void **state) {
+    (void)state;
+    workload wl;
+    assert_int_equal(workload_init(&wl), 0);
+    wl.expect_copies = 3;
+    pipeline p;
+    assert_int_equal(pipeline_init(&p, &wl, 10), 0);
+    assert_int_equal(p.copies, 3);
+    for (int i = 0; i < 3; i++) assert_int_equal(pipeline_seen_set(&p, 0), i);
+    assert_int_equal(pipeline_seen_set(&p, 0), 3); /* a 4th copy: beyond k */
+    assert_int_equal(pipeline_seen_get(&p, 0), 4);
+    for (int i = 0; i < 300; i++) (void)pipeline_seen_set(&p, 1); /* saturates */
+    assert_int_equal(pipeline_seen_get(&p, 1), 255);
+    /* 2..9: seq 2 has 1 copy, 3 has 2, the others 3, except 5 (none) and
+     * 7 (none, failed) and 8 (none, aborted) */
+    (void)pipeline_seen_set(&p, 2);
+    (void)pipeline_seen_set(&p, 3), (void)pipeline_seen_set(&p, 3);
+    for (int q = 4; q < 10; q++)
+        if (q != 5 && q != 7 && q != 8)
+            for (int i = 0; i < 3; i++) (void)pipeline_seen_set(&p, (uint64_t)q);
+    pipeline_bits failed = {0}, aborted = {0};
+    assert_int_equal(pipeline_bits_set(&failed, 7), 0);
+    assert_int_equal(pipeline_bits_set(&aborted, 8), 0);
+    char desc[128];
+    assert_int_equal(pipeline_missing(&p, &failed, &aborted, 10, desc, sizeof desc), 2 + 1 + 3);
+    assert_string_equal(desc, "2-3, 5");
+    pipeline_bits_free(&failed);
+    pipeline_bits_free(&aborted);
+    pipeline_destroy(&p);
+    workload_free(&wl);
+}
+
 static void test_seen(void **state) {
     (void)state;
     workload wl;
@@ -38,7 +73,7 @@ static void test_seen(void **state) {
     assert_int_equal(pipeline_seen_set(&p, 0), 0);
     assert_int_equal(pipeline_seen_set(&p, 99), 0);
     assert_int_equal(pipeline_seen_set(&p, 99), 1);
-    assert_int_equal(pipeline_seen_set(&p, 100), 1); /* outside the run: an extra */
+    assert_int_equal(pipeline_seen_set(&p, 100), 255); /* outside the run: an extra */
     assert_int_equal(pipeline_seen_get(&p, 99), 1);
     assert_int_equal(pipeline_seen_get(&p, 50), 0);
     assert_int_equal(pipeline_seen_get(&p, 100), 0);
@@ -161,7 +196,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bits),    cmocka_unit_test(test_seen),
         cmocka_unit_test(test_queue),   cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_threads), cmocka_unit_test(test_header_bytes),
+        cmocka_unit_test(test_threads), cmocka_unit_test(test_header_bytes), cmocka_unit_test(test_copies),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

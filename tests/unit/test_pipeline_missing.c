@@ -59,7 +59,7 @@ static void test_table(void **state) {
         setup_map(&p, &wl, &failed, t->map, n ? n : 1);
         char desc[256];
         memset(desc, '#', sizeof desc);
-        uint64_t lost = pipeline_missing(&p, &failed, n, desc, sizeof desc);
+        uint64_t lost = pipeline_missing(&p, &failed, NULL, n, desc, sizeof desc);
         if (lost != t->lost || strcmp(desc, t->desc))
             fail_msg("map '%s': got %llu '%s', want %llu '%s'", t->map,
                      (unsigned long long)lost, desc, (unsigned long long)t->lost, t->desc);
@@ -77,7 +77,7 @@ static void test_no_failed_map(void **state) {
     pipeline_bits unused = {0};
     setup_map(&p, &wl, &unused, "..x..", 5);
     char desc[64];
-    assert_int_equal(pipeline_missing(&p, NULL, 5, desc, sizeof desc), 1);
+    assert_int_equal(pipeline_missing(&p, NULL, NULL, 5, desc, sizeof desc), 1);
     assert_string_equal(desc, "2");
     pipeline_destroy(&p);
     workload_free(&wl);
@@ -95,7 +95,7 @@ static void test_large(void **state) {
     for (uint64_t i = 0; i < n; i++)
         if (i < 12345 || (i >= 500000 && i < 999990)) pipeline_seen_set(&p, i);
     char desc[256];
-    assert_int_equal(pipeline_missing(&p, NULL, n, desc, sizeof desc),
+    assert_int_equal(pipeline_missing(&p, NULL, NULL, n, desc, sizeof desc),
                      (500000 - 12345) + 10);
     assert_string_equal(desc, "12345-499999, 999990-999999");
     pipeline_destroy(&p);
@@ -111,10 +111,10 @@ static void test_short_buffer(void **state) {
     pipeline_bits none = {0};
     setup_map(&p, &wl, &none, "x.x.x.x.", 8);
     char desc[53];
-    assert_int_equal(pipeline_missing(&p, NULL, 8, desc, sizeof desc), 4);
+    assert_int_equal(pipeline_missing(&p, NULL, NULL, 8, desc, sizeof desc), 4);
     assert_string_equal(desc, "0, 2 and 2 more ranges");
     char tiny[49];
-    assert_int_equal(pipeline_missing(&p, NULL, 8, tiny, sizeof tiny), 4);
+    assert_int_equal(pipeline_missing(&p, NULL, NULL, 8, tiny, sizeof tiny), 4);
     assert_string_equal(tiny, "4 ranges");
     pipeline_destroy(&p);
     workload_free(&wl);

@@ -91,7 +91,7 @@ static void test_summary(void **state) {
                "{\"type\":\"summary\",\"name\":\"seed.lua\",\"mode\":\"async\",\"records\":100,"
                "\"sent\":100,\"delivered\":100,\"delivery_errors\":0,\"produce_seconds\":0.500000,"
                "\"produce_msgs_per_sec\":200.0,\"consumed\":100,\"lost\":2,\"unconsumed\":0,"
-               "\"duplicates\":0,\"words\":700,\"unique_words_total\":9,\"bytes\":1048576,"
+               "\"duplicates\":0,\"aborted\":0,\"foreign\":0,\"words\":700,\"unique_words_total\":9,\"bytes\":1048576,"
                "\"consume_seconds\":0.250000,\"consume_msgs_per_sec\":400.0,"
                "\"consume_mb_per_sec\":4.000,\"cpu_percent\":80.0,\"peak_rss_mb\":20.00,"
                "\"csv_skipped\":0,\"csv_padded\":0,\"latency_ms\":{\"p50\":1.000,\"p90\":1.000,"
@@ -150,12 +150,39 @@ static void test_sinks(void **state) {
     assert_has(err, "/nonexistent/dir/x.ndjson: cannot open for writing");
 }
 
+/* Aborted and foreign messages and the per-partition spread: text lines
+ * and the NDJSON "partitions" object. */
+static void test_summary_pipeline_lines(void **state) {
+    (void)state;
+    uint64_t del[4] = {10, 20, 30, 40}, con[4] = {10, 20, 30, 20};
+    report_summary s = {.name = "p", .produced = false, .consumed_run = false,
+                        .aborted = 7, .foreign = 3, .part_delivered = del,
+                        .npart_delivered = 4, .part_consumed = con, .npart_consumed = 4};
+    assert_str(report_summary_string(&s),
+               "summary p: delivered 0, consumed 0, lost 0, duplicates 0, delivery errors 0\n"
+               "  aborted 7 (transactions aborted on purpose), foreign 3 (not this run's)\n"
+               "  delivered per partition (4): min 10, max 40, max/mean 1.60\n"
+               "  consumed per partition (4): min 10, max 30, max/mean 1.50\n"
+               "  cpu 0.0%, peak rss 0.0 MB\n");
+    char *json = report_summary_json(&s);
+    assert_non_null(strstr(json, "\"aborted\":7,\"foreign\":3,"));
+    assert_non_null(strstr(json, "\"partitions\":{\"delivered\":[10,20,30,40],"
+                                 "\"consumed\":[10,20,30,20]}"));
+    free(json);
+    /* one partition says nothing about spread: no line */
+    report_summary one = {.name = "p", .part_consumed = con, .npart_consumed = 1};
+    char *t = report_summary_string(&one);
+    assert_null(strstr(t, "per partition"));
+    free(t);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_produce_batch),
         cmocka_unit_test(test_consume_batch),
         cmocka_unit_test(test_summary),
         cmocka_unit_test(test_summary_optional_lines),
+        cmocka_unit_test(test_summary_pipeline_lines),
         cmocka_unit_test(test_sinks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

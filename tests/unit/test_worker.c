@@ -328,6 +328,44 @@ static void test_top_words(void **state) {
     workload_free(&f.wl);
 }
 
+static void test_partition_counts(void **state) {
+    (void)state;
+    worker_counts a = {0}, b = {0};
+    worker_counts_add(&a, 3, 1);
+    worker_counts_add(&a, 3, 2);
+    worker_counts_add(&a, -1, 5); /* unknown partition: ignored */
+    assert_int_equal(a.n, 4);
+    assert_int_equal(a.v[3], 3);
+    assert_int_equal(a.v[0] + a.v[1] + a.v[2], 0);
+    worker_counts_add(&b, 0, 1);
+    worker_counts_size(&b, 6);
+    assert_int_equal(b.n, 6);
+    worker_counts_merge(&a, &b);
+    assert_int_equal(a.n, 6);
+    assert_int_equal(a.v[0], 1);
+    assert_int_equal(a.v[3], 3);
+    worker_counts_size(&a, 2); /* never shrinks */
+    assert_int_equal(a.n, 6);
+    worker_counts_free(&a);
+    worker_counts_free(&b);
+    assert_null(a.v);
+}
+
+static void test_transactions(void **state) {
+    (void)state;
+    /* 10 messages in transactions of 4: begin at 0, 4, 8 */
+    int begins = 0;
+    for (uint64_t i = 0; i < 10; i++) begins += worker_txn_begins(i, 4);
+    assert_int_equal(begins, 3);
+    assert_true(worker_txn_begins(8, 4) && !worker_txn_begins(9, 4));
+    /* every 3rd transaction aborts; 0 = never */
+    int aborts = 0;
+    for (uint64_t t = 1; t <= 9; t++) aborts += worker_txn_aborts(t, 3);
+    assert_int_equal(aborts, 3);
+    assert_true(worker_txn_aborts(3, 3) && !worker_txn_aborts(4, 3));
+    assert_false(worker_txn_aborts(3, 0));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plan),           cmocka_unit_test(test_send_time),
@@ -337,6 +375,8 @@ int main(void) {
         cmocka_unit_test(test_latency_and_phases),
         cmocka_unit_test(test_batches_and_flush),
         cmocka_unit_test(test_top_words),
+        cmocka_unit_test(test_partition_counts),
+        cmocka_unit_test(test_transactions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
