@@ -25,13 +25,47 @@
 #include <string.h>
 #include <time.h>
 
+/* ---- transactions ----
+ * Each transaction's messages are kept (value, key, header, timestamp)
+ * until it ends, so a transaction that Kafka makes us abort (a timed-out
+ * message, a fenced epoch after a broker restart) is sent again whole in a
+ * new one: the consumer, reading committed messages only, sees each once.
+ * An abort on purpose (abort_every) is counted as aborted, never resent. */
+typedef struct {
+    uint64_t seq;
+    int64_t ts_ms;
+    size_t off, vlen, klen;     /* value then key at data + off */
+    int32_t partition;          /* where its delivery report says it went, -1 before */
+    unsigned char hdr[PIPELINE_HEADER_LEN];
+} txn_msg;
+
+typedef struct {
+    txn_msg *msgs;
+    size_t n, cap;
+    char *data;
+    size_t used, size;
+    uint64_t no;                /* transactions begun so far (1-based number of the current) */
+} txn_state;
+
 typedef struct {
     kafka_producer_job *job;
     double last_dr;             /* time of the latest delivery report */
     char first_error[256];
     bool oom;                   /* the failed-bitmap could not grow */
     bool transactional;         /* delivery counts come from transaction outcomes */
+    txn_state *txn;             /* the current transaction's messages */
 } producer_state;
+
+/* The kept message of the current transaction with sequence number seq. */
+static txn_msg *txn_find(txn_state *t, uint64_t seq) {
+    size_t lo = 0, hi = t->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (t->msgs[mid].seq < seq) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo < t->n && t->msgs[lo].seq == seq ? &t->msgs[lo] : NULL;
+}
 
 static void note_failure(producer_state *st, uint64_t seq, const char *what) {
     if (!st->job->errors) snprintf(st->first_error, sizeof st->first_error, "%s", what);
@@ -46,7 +80,8 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
         /* a message in the log is delivered only once its transaction
          * commits (txn_end counts it); one purged by an abort is not a
          * failure. Only where the committed ones went is noted here. */
-        if (!m->err) worker_counts_add(&st->job->part_delivered, m->partition, 1);
+        txn_msg *tm = m->err ? NULL : txn_find(st->txn, (uint64_t)(uintptr_t)m->_private);
+        if (tm) tm->partition = m->partition;
         st->last_dr = stats_now();
         return;
     }
@@ -116,27 +151,6 @@ static void wait_for_group(pipeline *pl) {
                     "producing anyway\n");
 }
 
-/* ---- transactions ----
- * Each transaction's messages are kept (value, key, header, timestamp)
- * until it ends, so a transaction that Kafka makes us abort (a timed-out
- * message, a fenced epoch after a broker restart) is sent again whole in a
- * new one: the consumer, reading committed messages only, sees each once.
- * An abort on purpose (abort_every) is counted as aborted, never resent. */
-typedef struct {
-    uint64_t seq;
-    int64_t ts_ms;
-    size_t off, vlen, klen;     /* value then key at data + off */
-    unsigned char hdr[PIPELINE_HEADER_LEN];
-} txn_msg;
-
-typedef struct {
-    txn_msg *msgs;
-    size_t n, cap;
-    char *data;
-    size_t used, size;
-    uint64_t no;                /* transactions begun so far (1-based number of the current) */
-} txn_state;
-
 static int txn_keep(txn_state *t, uint64_t seq, int64_t ts_ms, const void *v, size_t vlen,
                     const void *k, size_t klen, const unsigned char *hdr) {
     if (t->n == t->cap) {
@@ -160,6 +174,7 @@ static int txn_keep(txn_state *t, uint64_t seq, int64_t ts_ms, const void *v, si
     m->off = t->used;
     m->vlen = vlen;
     m->klen = klen;
+    m->partition = -1;
     memcpy(m->hdr, hdr, PIPELINE_HEADER_LEN);
     if (vlen) memcpy(t->data + t->used, v, vlen);
     if (klen) memcpy(t->data + t->used + vlen, k, klen);
@@ -189,47 +204,133 @@ static rd_kafka_resp_err_t txn_resend(rd_kafka_t *rk, const workload *wl, const 
     return e;
 }
 
-/* Ends the current transaction: commits it (resending it whole in a new
- * transaction when Kafka requires an abort, up to a few times), or aborts
- * it on purpose. Counts its messages as delivered or aborted. 0, or -1
- * with the run failed. */
-static int txn_end(rd_kafka_t *rk, pipeline *pl, kafka_producer_job *job, txn_state *t) {
+/* A producer client for the run: throughput-tuned, and bounded (at most
+ * 8 MiB waits in the client, so memory does not grow with the record
+ * count; README: producer defaults); with transactions, a transactional
+ * id for the run and its transactions initialised (which also aborts
+ * whatever an earlier client of the same id left open). NULL with the run
+ * failed. */
+static rd_kafka_t *producer_new(pipeline *pl, producer_state *st, char *err, size_t errlen) {
     const workload *wl = pl->wl;
+    const char *defaults[] = {
+        "enable.idempotence", "true",
+        "linger.ms", wl->mode == WORKLOAD_SYNC ? "0" : "5",
+        "batch.num.messages", "10000",
+        "queue.buffering.max.messages", "100000",
+        "queue.buffering.max.kbytes", "8192",
+        "reconnect.backoff.max.ms", "1000", /* back soon after an outage */
+        NULL};
+    rd_kafka_conf_t *conf =
+        kafka_conf_build(pl->brokers, defaults, &wl->producer, "producer", err, errlen);
+    if (!conf) {
+        pipeline_fail(pl, EXITCODE_USAGE, "%s", err);
+        return NULL;
+    }
+    char errstr[256];
+    if (wl->transactional) {
+        /* one transactional id per run (and per worker of a run) */
+        char tid[64];
+        snprintf(tid, sizeof tid, "kengine-%016llx", (unsigned long long)pl->run_id);
+        if (rd_kafka_conf_set(conf, "transactional.id", tid, errstr, sizeof errstr) !=
+            RD_KAFKA_CONF_OK) {
+            rd_kafka_conf_destroy(conf);
+            pipeline_fail(pl, EXITCODE_USAGE, "producer: transactional.id: %s", errstr);
+            return NULL;
+        }
+    }
+    rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+    rd_kafka_conf_set_opaque(conf, st);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+    if (!rk) {
+        rd_kafka_conf_destroy(conf);
+        pipeline_fail(pl, EXITCODE_USAGE, "producer: %s", errstr);
+        return NULL;
+    }
+    if (wl->transactional) {
+        rd_kafka_error_t *error = rd_kafka_init_transactions(rk, 60000);
+        if (error) {
+            pipeline_fail(pl, EXITCODE_RUNTIME, "producer: cannot start transactions: %s",
+                          rd_kafka_error_string(error));
+            rd_kafka_error_destroy(error);
+            rd_kafka_destroy(rk);
+            return NULL;
+        }
+    }
+    return rk;
+}
+
+/* Commits (or aborts on purpose) the current transaction, retrying
+ * retriable errors (a broker restarting) for up to two minutes. */
+static rd_kafka_error_t *txn_end_once(rd_kafka_t *rk, bool abort) {
+    double deadline = stats_now() + 120;
+    for (;;) {
+        rd_kafka_error_t *error =
+            abort ? rd_kafka_abort_transaction(rk, 60000) : rd_kafka_commit_transaction(rk, 60000);
+        if (!error || !rd_kafka_error_is_retriable(error) || stats_now() > deadline) return error;
+        rd_kafka_error_destroy(error);
+    }
+}
+
+/* Counts the ended transaction's messages as delivered (with their
+ * partitions) or as aborted on purpose. */
+static int txn_count(pipeline *pl, kafka_producer_job *job, txn_state *t, bool aborted) {
+    for (size_t i = 0; i < t->n; i++) {
+        if (!aborted) {
+            worker_counts_add(&job->part_delivered, t->msgs[i].partition, 1);
+        } else if (pipeline_bits_set(&job->aborted, t->msgs[i].seq) < 0) {
+            pipeline_fail(pl, EXITCODE_RUNTIME, "out of memory tracking aborts");
+            return -1;
+        }
+    }
+    if (aborted) job->aborted_count += t->n;
+    else job->delivered += t->n;
+    t->n = t->used = 0;
+    return 0;
+}
+
+/* Ends the current transaction: commits it, or aborts it on purpose.
+ * When Kafka makes us abort it (an abortable error), it is sent again whole
+ * in a new transaction; when the client can no longer go on (a fatal error,
+ * e.g. its epoch fenced after a coordinator restart), a new client with
+ * the same transactional id takes over (its initialisation aborts what the
+ * old one left open) and sends it again. Up to 10 attempts. 0, or -1 with
+ * the run failed. */
+static int txn_end(rd_kafka_t **rkp, producer_state *st) {
+    kafka_producer_job *job = st->job;
+    pipeline *pl = job->pl;
+    const workload *wl = pl->wl;
+    txn_state *t = st->txn;
     const bool on_purpose = worker_txn_aborts(t->no, wl->abort_every);
     rd_kafka_error_t *error = NULL;
+    char err[512];
     for (int attempt = 0; attempt < 10; attempt++) {
-        double deadline = stats_now() + 120;
-        for (;;) {
-            error = on_purpose ? rd_kafka_abort_transaction(rk, 60000)
-                               : rd_kafka_commit_transaction(rk, 60000);
-            if (!error || !rd_kafka_error_is_retriable(error) || stats_now() > deadline) break;
-            rd_kafka_error_destroy(error); /* e.g. timed out while a broker restarts */
-        }
-        if (!error) {
-            for (size_t i = 0; i < t->n; i++) {
-                if (on_purpose) {
-                    if (pipeline_bits_set(&job->aborted, t->msgs[i].seq) < 0) {
-                        pipeline_fail(pl, EXITCODE_RUNTIME, "out of memory tracking aborts");
-                        return -1;
-                    }
-                }
-            }
-            if (on_purpose) job->aborted_count += t->n;
-            else job->delivered += t->n;
-            t->n = t->used = 0;
-            return 0;
-        }
-        if (on_purpose || !rd_kafka_error_txn_requires_abort(error)) break;
-        /* Kafka aborted it: abort our side, begin anew, send it all again */
-        fprintf(stderr, "kengine: producer: transaction %llu must be aborted (%s); sending "
-                        "its %zu messages again\n",
-                (unsigned long long)t->no, rd_kafka_error_string(error), t->n);
+        error = txn_end_once(*rkp, on_purpose);
+        if (!error) return txn_count(pl, job, t, on_purpose);
+        const bool fatal = rd_kafka_error_is_fatal(error);
+        if (!fatal && (on_purpose || !rd_kafka_error_txn_requires_abort(error))) break;
+        fprintf(stderr, "kengine: producer: transaction %llu: %s; %s\n",
+                (unsigned long long)t->no, rd_kafka_error_string(error),
+                fatal ? "starting a new producer" : "aborting it and sending it again");
         rd_kafka_error_destroy(error);
-        error = rd_kafka_abort_transaction(rk, 60000);
-        if (!error) error = rd_kafka_begin_transaction(rk);
-        if (error) break;
+        error = NULL;
+        if (fatal) {
+            rd_kafka_destroy(*rkp);
+            *rkp = producer_new(pl, st, err, sizeof err);
+            if (!*rkp) return -1;
+            /* the new client's initialisation aborted it */
+            if (on_purpose) return txn_count(pl, job, t, true);
+        } else if ((error = rd_kafka_abort_transaction(*rkp, 60000))) {
+            if (rd_kafka_error_is_fatal(error)) { /* then a new client, next attempt */
+                rd_kafka_error_destroy(error);
+                error = NULL;
+                continue;
+            }
+            break;
+        }
+        if ((error = rd_kafka_begin_transaction(*rkp))) break;
         for (size_t i = 0; i < t->n; i++) {
-            rd_kafka_resp_err_t e = txn_resend(rk, wl, t, &t->msgs[i]);
+            t->msgs[i].partition = -1;
+            rd_kafka_resp_err_t e = txn_resend(*rkp, wl, t, &t->msgs[i]);
             if (e) {
                 pipeline_fail(pl, EXITCODE_RUNTIME, "producer: resending transaction %llu: %s",
                               (unsigned long long)t->no, rd_kafka_err2str(e));
@@ -262,62 +363,17 @@ void *kafka_producer_thread(void *arg) {
     kafka_producer_job *job = arg;
     pipeline *pl = job->pl;
     const workload *wl = pl->wl;
-    producer_state st = {.job = job};
     txn_state txn = {0};
-    char errstr_conf[256];
+    producer_state st = {.job = job, .txn = &txn, .transactional = wl->transactional};
     keys_gen keys = {0};
     encode_buf buf = {0};
     worker_cache cache = {0};
     rd_kafka_t *rk = NULL;
     char err[512];
 
-    /* Throughput-tuned, and bounded: at most 8 MiB waits in the client, so
-     * memory does not grow with the record count (README: producer defaults). */
-    const char *defaults[] = {
-        "enable.idempotence", "true",
-        "linger.ms", wl->mode == WORKLOAD_SYNC ? "0" : "5",
-        "batch.num.messages", "10000",
-        "queue.buffering.max.messages", "100000",
-        "queue.buffering.max.kbytes", "8192",
-        "reconnect.backoff.max.ms", "1000", /* back soon after an outage */
-        NULL};
-    rd_kafka_conf_t *conf =
-        kafka_conf_build(pl->brokers, defaults, &wl->producer, "producer", err, sizeof err);
-    if (!conf) {
-        pipeline_fail(pl, EXITCODE_USAGE, "%s", err);
-        goto out;
-    }
-    if (wl->transactional) {
-        /* one transactional id per run (and per worker of a run) */
-        char tid[64];
-        snprintf(tid, sizeof tid, "kengine-%016llx", (unsigned long long)pl->run_id);
-        if (rd_kafka_conf_set(conf, "transactional.id", tid, errstr_conf, sizeof errstr_conf) !=
-            RD_KAFKA_CONF_OK) {
-            rd_kafka_conf_destroy(conf);
-            pipeline_fail(pl, EXITCODE_USAGE, "producer: transactional.id: %s", errstr_conf);
-            goto out;
-        }
-        st.transactional = true;
-    }
-    rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
-    rd_kafka_conf_set_opaque(conf, &st);
     char errstr[256];
-    rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
-    if (!rk) {
-        rd_kafka_conf_destroy(conf);
-        pipeline_fail(pl, EXITCODE_USAGE, "producer: %s", errstr);
-        goto out;
-    }
-
-    if (wl->transactional) {
-        rd_kafka_error_t *error = rd_kafka_init_transactions(rk, 60000);
-        if (error) {
-            pipeline_fail(pl, EXITCODE_RUNTIME, "producer: cannot start transactions: %s",
-                          rd_kafka_error_string(error));
-            rd_kafka_error_destroy(error);
-            goto out;
-        }
-    }
+    rk = producer_new(pl, &st, err, sizeof err);
+    if (!rk) goto out;
     if (keys_init(&keys, wl->key_distribution, wl->key_count, wl->key_skew, wl->seed, err,
                   sizeof err)) {
         pipeline_fail(pl, EXITCODE_USAGE, "%s", err);
@@ -455,7 +511,7 @@ void *kafka_producer_thread(void *arg) {
                     break;
                 }
             }
-            if (wl->transactional && (seq + 1) % txn_size == 0 && txn_end(rk, pl, job, &txn)) {
+            if (wl->transactional && (seq + 1) % txn_size == 0 && txn_end(&rk, &st)) {
                 stopped = true;
                 break;
             }
@@ -484,7 +540,7 @@ void *kafka_producer_thread(void *arg) {
             rd_kafka_error_t *error = rd_kafka_abort_transaction(rk, 10000);
             if (error) rd_kafka_error_destroy(error);
         } else {
-            txn_end(rk, pl, job, &txn);
+            txn_end(&rk, &st);
         }
     }
     batch_post(pl, &pb, batches, job->delivered, plan[nphases - 1].name); /* the final partial batch */
