@@ -263,6 +263,10 @@ static rd_kafka_t *producer_new(pipeline *pl, producer_state *st, char *err, siz
  * retriable errors (a broker restarting) for up to two minutes. */
 static rd_kafka_error_t *txn_end_once(rd_kafka_t *rk, bool abort) {
     double deadline = stats_now() + 120;
+    /* An abort on purpose aborts messages that are in the log: only then
+     * does it test that read_committed consumers skip them (without the
+     * flush librdkafka would purge most of them locally). */
+    if (abort) rd_kafka_flush(rk, 60000);
     for (;;) {
         rd_kafka_error_t *error =
             abort ? rd_kafka_abort_transaction(rk, 60000) : rd_kafka_commit_transaction(rk, 60000);
