@@ -18,7 +18,7 @@
 
 #include <stddef.h>
 
-#include "csv_source.h"
+#include "csvsrc.h"
 
 typedef enum { ENCODE_JSON, ENCODE_CSV, ENCODE_DICT } encode_format;
 /* The formats' names, indexed by encode_format, NULL-ended. */

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "csv_source.h"
+#include "csvsrc.h"
 #include "kafka.h"
 #include "pipeline.h"
 #include "signals.h"

@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "csv_source.h"
+#include "csvsrc.h"
 #include "pipeline.h"
 #include "stats.h"
 #include "words.h"

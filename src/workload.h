@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "csv_source.h"
+#include "csvsrc.h"
 #include "encode.h"
 #include "keys.h"
 #include "threshold.h"

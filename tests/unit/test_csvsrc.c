@@ -1,5 +1,5 @@
 /*
- * test_csv_source.c - csvsrc: parsing semantics (Python csv.DictReader
+ * test_csvsrc.c - csvsrc: parsing semantics (Python csv.DictReader
  * parity), errors with line numbers, ragged-row policies, cycling, and the
  * cached vs re-parse paths.
  *
@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "csv_source.h"
+#include "csvsrc.h"
 
 #define MAXF 4
 #define MAXR 6
