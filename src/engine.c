@@ -21,7 +21,7 @@
  * the oldest data; 3 MiB of values (plus per-message overhead) stays under
  * that even if every unconsumed message sits in one partition. */
 #define EMBEDDED_WINDOW_BYTES (3u << 20)
-#define MAX_CONSUMERS PIPELINE_MAX_CONSUMERS
+#define MAX_CONSUMERS         PIPELINE_MAX_CONSUMERS
 
 static uint64_t new_run_id(void) {
     uint64_t id = (uint64_t)stats_wall_us() ^ ((uint64_t)getpid() << 40);
@@ -132,8 +132,8 @@ void engine_summarize(const workload *wl, pipeline *pl, kafka_producer_job *pj,
     }
 }
 
-int engine_verdict(const pipeline *pl, const report_summary *s, int ncons, int hook_rc,
-                   int sig, char *err, size_t errlen) {
+int engine_verdict(const pipeline *pl, const report_summary *s, int ncons, int hook_rc, int sig,
+                   char *err, size_t errlen) {
     int rc = pl->exit_code;
     if (pl->error[0]) snprintf(err, errlen, "%s", pl->error);
     if (hook_rc) return hook_rc;
@@ -218,8 +218,10 @@ static void run_start_threads(run *r) {
             pipeline_worker_exit(&r->pl);
     }
     if (r->wl->produce) {
-        if (pthread_create(&r->pt, NULL, kafka_producer_thread, &r->pj) == 0) r->have_p = true;
-        else pipeline_worker_exit(&r->pl);
+        if (pthread_create(&r->pt, NULL, kafka_producer_thread, &r->pj) == 0)
+            r->have_p = true;
+        else
+            pipeline_worker_exit(&r->pl);
     }
 }
 
@@ -267,8 +269,8 @@ static void run_teardown(run *r, report_summary *s) {
     pipeline_destroy(&r->pl);
 }
 
-int engine_run(const workload *wl, engine_batch_fn on_batch, void *ud,
-               report_summary *s, char *err, size_t errlen) {
+int engine_run(const workload *wl, engine_batch_fn on_batch, void *ud, report_summary *s,
+               char *err, size_t errlen) {
     memset(s, 0, sizeof *s);
     s->name = wl->name;
     s->mode = wl->mode == WORKLOAD_SYNC ? "sync" : "async";
@@ -284,7 +286,8 @@ int engine_run(const workload *wl, engine_batch_fn on_batch, void *ud,
         return EXITCODE_RUNTIME;
     }
     r->wl = wl;
-    r->ncons = wl->consume ? (wl->consumers < MAX_CONSUMERS ? wl->consumers : MAX_CONSUMERS) : 0;
+    r->ncons =
+        wl->consume ? (wl->consumers < MAX_CONSUMERS ? wl->consumers : MAX_CONSUMERS) : 0;
     if (pipeline_init(&r->pl, wl, workload_records(wl))) {
         snprintf(err, errlen, "cannot initialise the run (out of memory?)");
         free(r);

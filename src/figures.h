@@ -87,55 +87,68 @@
       "consume time - the message's intended send time, every message of the run")
 
 /* One batch of either role (report_batch, object x). */
-#define FIGURES_BATCH(S, D)                                                                \
-    S(batch, COUNT, "", NULL, MAX, BOTH, batch, "1-based batch number within its role")    \
-    S(batches, COUNT, "", NULL, SUM, PRODUCE, batches,                                     \
-      "batches the producer will send (0 if unknown)")                                     \
-    S(messages, COUNT, "messages", NULL, SUM, BOTH, messages, "messages in the batch")     \
-    S(bytes, COUNT, "bytes", NULL, SUM, BOTH, bytes, "value bytes in the batch")           \
-    S(words, COUNT, "words", NULL, SUM, BOTH, words, "words over the batch's values")      \
-    S(delivered, COUNT, "messages", NULL, SUM, PRODUCE, delivered,                         \
-      "successful delivery reports so far")                                                \
-    S(unique_words, COUNT, "words", NULL, UNION, CONSUME, unique_words,                    \
-      "distinct words in the batch")                                                       \
-    S(consumer, COUNT, "", NULL, MAX, CONSUME, consumer,                                   \
-      "which consumer of the run (1-based)")                                               \
-    S(seconds, REAL, "s", "%.6f", MAX, BOTH, seconds,                                      \
-      "the batch's own interval: end of the previous batch to its last message")           \
-    D(msgs_per_sec, REAL, "msgs/s", "%.1f", BOTH,                                         \
-      figures_rate((double)x->messages, x->seconds), "messages / seconds")                 \
-    D(mb_per_sec, REAL, "MB/s", "%.3f", BOTH,                                             \
-      figures_rate((double)x->bytes / 1048576.0, x->seconds), "bytes / 2^20 / seconds")    \
-    S(cpu_percent, REAL, "%", "%.1f", SUM, BOTH, cpu_percent,                              \
-      "process CPU time / wall time over the interval")                                    \
-    S(rss_mb, REAL, "MB", "%.2f", MAX, BOTH, rss_mb, "resident set size at the batch's end") \
-    S(latency_ms, LATENCY, "ms", NULL, HIST, CONSUME, latency,                             \
+#define FIGURES_BATCH(S, D)                                                                    \
+    S(batch, COUNT, "", NULL, MAX, BOTH, batch, "1-based batch number within its role")        \
+    S(batches, COUNT, "", NULL, SUM, PRODUCE, batches,                                         \
+      "batches the producer will send (0 if unknown)")                                         \
+    S(messages, COUNT, "messages", NULL, SUM, BOTH, messages, "messages in the batch")         \
+    S(bytes, COUNT, "bytes", NULL, SUM, BOTH, bytes, "value bytes in the batch")               \
+    S(words, COUNT, "words", NULL, SUM, BOTH, words, "words over the batch's values")          \
+    S(delivered, COUNT, "messages", NULL, SUM, PRODUCE, delivered,                             \
+      "successful delivery reports so far")                                                    \
+    S(unique_words, COUNT, "words", NULL, UNION, CONSUME, unique_words,                        \
+      "distinct words in the batch")                                                           \
+    S(consumer, COUNT, "", NULL, MAX, CONSUME, consumer,                                       \
+      "which consumer of the run (1-based)")                                                   \
+    S(seconds, REAL, "s", "%.6f", MAX, BOTH, seconds,                                          \
+      "the batch's own interval: end of the previous batch to its last message")               \
+    D(msgs_per_sec, REAL, "msgs/s", "%.1f", BOTH,                                              \
+      figures_rate((double)x->messages, x->seconds), "messages / seconds")                     \
+    D(mb_per_sec, REAL, "MB/s", "%.3f", BOTH,                                                  \
+      figures_rate((double)x->bytes / 1048576.0, x->seconds), "bytes / 2^20 / seconds")        \
+    S(cpu_percent, REAL, "%", "%.1f", SUM, BOTH, cpu_percent,                                  \
+      "process CPU time / wall time over the interval")                                        \
+    S(rss_mb, REAL, "MB", "%.2f", MAX, BOTH, rss_mb, "resident set size at the batch's end")   \
+    S(latency_ms, LATENCY, "ms", NULL, HIST, CONSUME, latency,                                 \
       "end-to-end latency of the batch's messages")
 
 /* One phase of a phased workload (report_phase, object x). */
-#define FIGURES_PHASE(S, D)                                                                \
-    S(sent, COUNT, "messages", NULL, SUM, ANY, sent, "messages sent in the phase")          \
-    S(seconds, REAL, "s", "%.6f", MAX, ANY, seconds, "first to last send of the phase")     \
-    D(msgs_per_sec, REAL, "msgs/s", "%.1f", ANY, figures_rate((double)x->sent, x->seconds), \
-      "sent / seconds")                                                                    \
-    S(target_rate, REAL, "msgs/s", "%.1f", SUM, ANY, target_rate,                          \
-      "the phase's rate, 0 = unlimited")                                                   \
-    S(consumed, COUNT, "messages", NULL, SUM, ANY, consumed,                               \
-      "messages of this phase consumed")                                                   \
-    S(latency_ms, LATENCY, "ms", NULL, HIST, ANY, latency,                                 \
+#define FIGURES_PHASE(S, D)                                                                    \
+    S(sent, COUNT, "messages", NULL, SUM, ANY, sent, "messages sent in the phase")             \
+    S(seconds, REAL, "s", "%.6f", MAX, ANY, seconds, "first to last send of the phase")        \
+    D(msgs_per_sec, REAL, "msgs/s", "%.1f", ANY, figures_rate((double)x->sent, x->seconds),    \
+      "sent / seconds")                                                                        \
+    S(target_rate, REAL, "msgs/s", "%.1f", SUM, ANY, target_rate,                              \
+      "the phase's rate, 0 = unlimited")                                                       \
+    S(consumed, COUNT, "messages", NULL, SUM, ANY, consumed,                                   \
+      "messages of this phase consumed")                                                       \
+    S(latency_ms, LATENCY, "ms", NULL, HIST, ANY, latency,                                     \
       "end-to-end latency of the phase's messages")
 
 /* The statistics of a LATENCY figure, in milliseconds (the histogram holds
  * microseconds): X(name, percentile); min is percentile 0, max 100. */
-#define FIGURES_LATENCY(X)                                                                 \
-    X(p50, 50) X(p90, 90) X(p99, 99) X(p999, 99.9) X(max, 100) X(min, 0)                   \
-    X(mean, FIGURES_STAT_MEAN) X(count, FIGURES_STAT_COUNT)
-#define FIGURES_STAT_MEAN (-1.0)
+#define FIGURES_LATENCY(X)                                                                     \
+    X(p50, 50)                                                                                 \
+    X(p90, 90)                                                                                 \
+    X(p99, 99)                                                                                 \
+    X(p999, 99.9)                                                                              \
+    X(max, 100)                                                                                \
+    X(min, 0)                                                                                  \
+    X(mean, FIGURES_STAT_MEAN)                                                                 \
+    X(count, FIGURES_STAT_COUNT)
+#define FIGURES_STAT_MEAN  (-1.0)
 #define FIGURES_STAT_COUNT (-2.0)
 
 typedef enum { FIGURE_COUNT, FIGURE_REAL, FIGURE_LATENCY } figure_type;
-typedef enum { FIGURE_SUM, FIGURE_MAX, FIGURE_MIN, FIGURE_HIST, FIGURE_BITMAP,
-               FIGURE_UNION, FIGURE_DERIVED } figure_merge;
+typedef enum {
+    FIGURE_SUM,
+    FIGURE_MAX,
+    FIGURE_MIN,
+    FIGURE_HIST,
+    FIGURE_BITMAP,
+    FIGURE_UNION,
+    FIGURE_DERIVED
+} figure_merge;
 typedef enum { FIGURES_IN_SUMMARY, FIGURES_IN_BATCH, FIGURES_IN_PHASE } figure_scope;
 /* Roles a figure belongs to (batches have two). */
 enum { FIGURE_PRODUCE = 1, FIGURE_CONSUME = 2, FIGURE_BOTH = 3, FIGURE_ANY = 3 };
@@ -158,13 +171,13 @@ typedef struct {
 } figure_value;
 
 typedef struct {
-    const char *name;      /* NDJSON key, threshold metric, Lua field */
+    const char *name; /* NDJSON key, threshold metric, Lua field */
     figure_type type;
     const char *unit;
-    const char *json_fmt;  /* printf format of a REAL in NDJSON; COUNTs are integers */
+    const char *json_fmt; /* printf format of a REAL in NDJSON; COUNTs are integers */
     figure_merge merge;
-    unsigned roles;        /* FIGURE_PRODUCE / FIGURE_CONSUME bits */
-    const char *how;       /* how it is computed, for help */
+    unsigned roles;  /* FIGURE_PRODUCE / FIGURE_CONSUME bits */
+    const char *how; /* how it is computed, for help */
     figure_value (*get)(const void *obj);
     /* merges another worker's value into `into` (0, -1 on OOM); a no-op for
      * BITMAP and UNION, NULL for DERIVED figures */
@@ -174,7 +187,7 @@ typedef struct {
 /* A statistic of a latency histogram. */
 typedef struct {
     const char *name;
-    double p;              /* percentile, or FIGURES_STAT_MEAN / FIGURES_STAT_COUNT */
+    double p; /* percentile, or FIGURES_STAT_MEAN / FIGURES_STAT_COUNT */
 } figure_stat;
 
 /* The figures of a scope, in reporting order. */

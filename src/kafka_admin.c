@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #define CONNECT_TIMEOUT_MS 15000
-#define ALL_DOWN_GRACE 3.0
+#define ALL_DOWN_GRACE     3.0
 
 /* Partition count of `topic` in fresh metadata: >0 found with leaders,
  * 0 absent, -1 present but some partition has no leader yet, -2 error. */
@@ -68,7 +68,8 @@ static int create_topic(rd_kafka_t *rk, const workload *wl, const char *topic, c
         return -1;
     }
     rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
-    rd_kafka_AdminOptions_t *opts = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
+    rd_kafka_AdminOptions_t *opts =
+        rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
     rd_kafka_AdminOptions_set_operation_timeout(opts, 30000, errstr, sizeof errstr);
     rd_kafka_AdminOptions_set_request_timeout(opts, 30000, errstr, sizeof errstr);
     rd_kafka_CreateTopics(rk, &nt, 1, opts, q);
@@ -93,8 +94,7 @@ static int create_topic(rd_kafka_t *rk, const workload *wl, const char *topic, c
         const rd_kafka_topic_result_t **tr = rd_kafka_CreateTopics_result_topics(res, &n);
         for (size_t i = 0; i < n; i++) {
             rd_kafka_resp_err_t e = rd_kafka_topic_result_error(tr[i]);
-            if (e == RD_KAFKA_RESP_ERR_NO_ERROR ||
-                e == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)
+            if (e == RD_KAFKA_RESP_ERR_NO_ERROR || e == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)
                 continue;
             if (e == RD_KAFKA_RESP_ERR_UNSUPPORTED_VERSION ||
                 e == RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE) {
@@ -117,8 +117,8 @@ static int create_topic(rd_kafka_t *rk, const workload *wl, const char *topic, c
 
 /* What the error callback saw while connecting. */
 typedef struct {
-    char auth[512];        /* a failed authentication (SASL), "" if none */
-    char down[512];        /* every broker refused or dropped us, "" if not */
+    char auth[512]; /* a failed authentication (SASL), "" if none */
+    char down[512]; /* every broker refused or dropped us, "" if not */
 } admin_errors;
 
 /* librdkafka reports a failed authentication and unreachable brokers
@@ -136,8 +136,7 @@ static void on_admin_error(rd_kafka_t *rk, int err, const char *reason, void *op
 static bool retriable(rd_kafka_resp_err_t e) {
     return e == RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION ||
            e == RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE ||
-           e == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
-           e == RD_KAFKA_RESP_ERR__TIMED_OUT;
+           e == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || e == RD_KAFKA_RESP_ERR__TIMED_OUT;
 }
 
 /* Each partition's high watermark. One ListOffsets request per leader:

@@ -125,7 +125,8 @@ static void consume_one(pipeline *pl, kafka_consumer_job *job, const rd_kafka_me
     size_t hsize = 0;
     rd_kafka_headers_t *hdrs;
     if (rd_kafka_message_headers(m, &hdrs) != RD_KAFKA_RESP_ERR_NO_ERROR ||
-        rd_kafka_header_get_last(hdrs, PIPELINE_HEADER, &h, &hsize) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        rd_kafka_header_get_last(hdrs, PIPELINE_HEADER, &h, &hsize) !=
+            RD_KAFKA_RESP_ERR_NO_ERROR)
         h = NULL;
     worker_verdict v = worker_consume(&job->acc, pl, h, hsize, m->payload, m->len, now, now_us);
     if (v != WORKER_SKIPPED) worker_counts_add(&job->acc.partitions, m->partition, 1);
@@ -182,7 +183,8 @@ void *kafka_consumer_thread(void *arg) {
                     last_warn = now;
                 }
                 if (m->err == RD_KAFKA_RESP_ERR__FATAL && !fatal) {
-                    pipeline_fail(pl, EXITCODE_RUNTIME, "consumer fatal error: %s", rd_kafka_message_errstr(m));
+                    pipeline_fail(pl, EXITCODE_RUNTIME, "consumer fatal error: %s",
+                                  rd_kafka_message_errstr(m));
                     fatal = true;
                 }
             } else {

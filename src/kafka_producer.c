@@ -49,7 +49,7 @@ typedef struct {
 
 typedef struct {
     kafka_producer_job *job;
-    double last_dr;             /* time of the latest delivery report */
+    double last_dr; /* time of the latest delivery report */
     char first_error[256];
     bool oom;                   /* the failed-bitmap could not grow */
     bool transactional;         /* delivery counts come from transaction outcomes */
@@ -104,8 +104,8 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 static void batch_post(pipeline *pl, worker_batch *pb, uint64_t batches, uint64_t delivered,
                        const char *phase) {
     report_batch b;
-    if (!worker_batch_take(pb, REPORT_PRODUCE, stats_now(), stats_cpu_seconds(),
-                           stats_rss_mb(), &b))
+    if (!worker_batch_take(pb, REPORT_PRODUCE, stats_now(), stats_cpu_seconds(), stats_rss_mb(),
+                           &b))
         return;
     b.batches = batches;
     b.delivered = delivered;
@@ -388,8 +388,9 @@ void *kafka_producer_thread(void *arg) {
     if (wl->key) {
         keycol = key_column(hdr, wl->key);
         if (keycol < 0) {
-            pipeline_fail(pl, EXITCODE_USAGE, "field 'key': column '%s' is not in the CSV header of %s",
-                          wl->key, wl->csv);
+            pipeline_fail(pl, EXITCODE_USAGE,
+                          "field 'key': column '%s' is not in the CSV header of %s", wl->key,
+                          wl->csv);
             goto out;
         }
     }
@@ -490,8 +491,7 @@ void *kafka_producer_thread(void *arg) {
                 snprintf(what, sizeof what,
                          "record %llu (%s line %llu): message of %zu bytes is larger than "
                          "the producer's message.max.bytes",
-                         (unsigned long long)seq, wl->csv, (unsigned long long)row.line,
-                         vlen);
+                         (unsigned long long)seq, wl->csv, (unsigned long long)row.line, vlen);
                 job->sent++;
                 note_failure(&st, seq, what);
                 if (wl->oversize == WORKLOAD_OVERSIZE_STOP) {
@@ -558,11 +558,12 @@ void *kafka_producer_thread(void *arg) {
         drain(rk, stats_now() + 5.0);
     }
     if (first_send && st.last_dr) job->produce_seconds = st.last_dr - first_send;
-    if (st.oom) pipeline_error(pl, EXITCODE_RUNTIME, "out of memory tracking failed deliveries");
+    if (st.oom)
+        pipeline_error(pl, EXITCODE_RUNTIME, "out of memory tracking failed deliveries");
     if (job->errors)
-        pipeline_error(pl, EXITCODE_RUNTIME, "%llu of %llu messages failed delivery (first: %s)",
-                       (unsigned long long)job->errors, (unsigned long long)job->sent,
-                       st.first_error);
+        pipeline_error(
+            pl, EXITCODE_RUNTIME, "%llu of %llu messages failed delivery (first: %s)",
+            (unsigned long long)job->errors, (unsigned long long)job->sent, st.first_error);
 out:
     atomic_store(&pl->delivered, job->delivered);
     atomic_store(&pl->failed, job->errors);
