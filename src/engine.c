@@ -38,8 +38,8 @@ static uint64_t new_run_id(void) {
  * delivery did not fail and that were never consumed; when it only
  * consumed, the records it expected and did not find. desc (if any) gets
  * the missing sequence numbers as ranges, when some are lost. */
-static uint64_t count_lost(const workload *wl, const pipeline *pl,
-                           const kafka_producer_job *pj, char *desc, size_t desclen) {
+static uint64_t count_lost(const workload *wl, const pipeline *pl, const kafka_producer_job *pj,
+                           char *desc, size_t desclen) {
     char none[1];
     if (!desc) desc = none, desclen = sizeof none;
     uint64_t lost;
@@ -113,8 +113,10 @@ void engine_summarize(const workload *wl, pipeline *pl, kafka_producer_job *pj,
         *pc = (worker_counts){0};
         /* a run stopped early did not give the consumers their chance: what
          * they missed is unconsumed, not lost */
-        if (atomic_load(&pl->stop)) s->unconsumed = count_lost(wl, pl, pj, NULL, 0);
-        else s->lost = count_lost(wl, pl, pj, s->missing, sizeof s->missing);
+        if (atomic_load(&pl->stop))
+            s->unconsumed = count_lost(wl, pl, pj, NULL, 0);
+        else
+            s->lost = count_lost(wl, pl, pj, s->missing, sizeof s->missing);
     }
     if (wl->nphases && (s->phases = calloc(wl->nphases, sizeof *s->phases))) {
         for (size_t i = 0; i < wl->nphases && i < PIPELINE_MAX_PHASES; i++) {
@@ -166,9 +168,10 @@ typedef struct {
 static int run_setup(run *r, char *err, size_t errlen) {
     const workload *wl = r->wl;
     if (!wl->brokers && wl->transactional && wl->abort_every) {
-        snprintf(err, errlen, "field 'abort_every': the embedded broker cannot abort a "
-                              "transaction (librdkafka's mock writes no transaction markers, so "
-                              "aborted messages would be read); give a real Kafka with -b");
+        snprintf(err, errlen,
+                 "field 'abort_every': the embedded broker cannot abort a "
+                 "transaction (librdkafka's mock writes no transaction markers, so "
+                 "aborted messages would be read); give a real Kafka with -b");
         return EXITCODE_USAGE;
     }
     if (wl->produce) {
@@ -182,7 +185,8 @@ static int run_setup(run *r, char *err, size_t errlen) {
         if (!r->emb || kafka_embedded_topic(r->emb, wl->topic, wl->partitions, err, errlen))
             return EXITCODE_RUNTIME;
         if (strcmp(workload_consume_topic(wl), wl->topic) &&
-            kafka_embedded_topic(r->emb, workload_consume_topic(wl), wl->partitions, err, errlen))
+            kafka_embedded_topic(r->emb, workload_consume_topic(wl), wl->partitions, err,
+                                 errlen))
             return EXITCODE_RUNTIME;
         brokers = kafka_embedded_bootstraps(r->emb);
         fprintf(stderr, "kengine: no brokers given: using the embedded broker at %s\n",

@@ -39,51 +39,49 @@
 #include "stats.h"
 
 /* The summary of a run (report_summary, object x). */
-#define FIGURES_SUMMARY(S, D)                                                              \
-    S(records, COUNT, "messages", NULL, SUM, ANY, records,                                 \
-      "messages asked for (with phases: sent, or the phases' records when only consuming)") \
-    S(sent, COUNT, "messages", NULL, SUM, ANY, sent, "messages handed to the Kafka client")  \
-    S(delivered, COUNT, "messages", NULL, SUM, ANY, delivered,                             \
-      "successful delivery reports")                                                       \
-    S(delivery_errors, COUNT, "messages", NULL, SUM, ANY, delivery_errors,                 \
-      "failed delivery reports (and records refused by the client)")                       \
-    S(produce_seconds, REAL, "s", "%.6f", MAX, ANY, produce_seconds,                        \
-      "first send to last delivery report")                                                \
-    D(produce_msgs_per_sec, REAL, "msgs/s", "%.1f", ANY,                                   \
-      figures_rate((double)x->delivered, x->produce_seconds),                              \
-      "delivered / produce_seconds")                                                       \
-    S(consumed, COUNT, "messages", NULL, SUM, ANY, consumed,                               \
-      "messages of this run consumed, duplicates included")                                \
-    S(lost, COUNT, "messages", NULL, BITMAP, ANY, lost,                                    \
-      "delivered sequence numbers no consumer saw (only consuming: records not found)")    \
-    S(unconsumed, COUNT, "messages", NULL, BITMAP, ANY, unconsumed,                        \
-      "as lost, when the run was stopped early (signal, hook error, abort)")               \
-    S(duplicates, COUNT, "messages", NULL, BITMAP, ANY, duplicates,                        \
-      "copies beyond expect_copies (with 1: sequence numbers seen more than once)")        \
-    S(aborted, COUNT, "messages", NULL, SUM, ANY, aborted,                                 \
-      "messages of transactions aborted on purpose (abort_every), never expected")         \
-    S(foreign, COUNT, "messages", NULL, SUM, ANY, foreign,                                 \
-      "messages without kengine's header or of another run, skipped")                      \
-    S(words, COUNT, "words", NULL, SUM, ANY, words, "words over all consumed values")       \
-    S(unique_words_total, COUNT, "words", NULL, UNION, ANY, unique_words_total,            \
-      "distinct words over the whole run")                                                 \
-    S(bytes, COUNT, "bytes", NULL, SUM, ANY, bytes, "value bytes consumed")                \
-    S(consume_seconds, REAL, "s", "%.6f", MAX, ANY, consume_seconds,                        \
-      "first to last consumed message")                                                    \
-    D(consume_msgs_per_sec, REAL, "msgs/s", "%.1f", ANY,                                   \
-      figures_rate((double)x->consumed, x->consume_seconds), "consumed / consume_seconds")  \
-    D(consume_mb_per_sec, REAL, "MB/s", "%.3f", ANY,                                       \
-      figures_rate((double)x->bytes / 1048576.0, x->consume_seconds),                      \
-      "bytes / 2^20 / consume_seconds")                                                    \
-    S(cpu_percent, REAL, "%", "%.1f", SUM, ANY, cpu_percent,                               \
-      "process CPU time (all threads) / wall time of the run")                             \
-    S(peak_rss_mb, REAL, "MB", "%.2f", MAX, ANY, peak_rss_mb,                              \
-      "peak resident set size (the kernel's VmHWM)")                                       \
-    S(csv_skipped, COUNT, "rows", NULL, SUM, ANY, csv_skipped,                             \
-      "CSV rows skipped for a wrong field count (ragged=skip)")                            \
-    S(csv_padded, COUNT, "rows", NULL, SUM, ANY, csv_padded,                               \
-      "CSV rows padded or truncated (ragged=pad)")                                         \
-    S(latency_ms, LATENCY, "ms", NULL, HIST, ANY, latency,                                 \
+#define FIGURES_SUMMARY(S, D)                                                                  \
+    S(records, COUNT, "messages", NULL, SUM, ANY, records,                                     \
+      "messages asked for (with phases: sent, or the phases' records when only consuming)")    \
+    S(sent, COUNT, "messages", NULL, SUM, ANY, sent, "messages handed to the Kafka client")    \
+    S(delivered, COUNT, "messages", NULL, SUM, ANY, delivered, "successful delivery reports")  \
+    S(delivery_errors, COUNT, "messages", NULL, SUM, ANY, delivery_errors,                     \
+      "failed delivery reports (and records refused by the client)")                           \
+    S(produce_seconds, REAL, "s", "%.6f", MAX, ANY, produce_seconds,                           \
+      "first send to last delivery report")                                                    \
+    D(produce_msgs_per_sec, REAL, "msgs/s", "%.1f", ANY,                                       \
+      figures_rate((double)x->delivered, x->produce_seconds), "delivered / produce_seconds")   \
+    S(consumed, COUNT, "messages", NULL, SUM, ANY, consumed,                                   \
+      "messages of this run consumed, duplicates included")                                    \
+    S(lost, COUNT, "messages", NULL, BITMAP, ANY, lost,                                        \
+      "delivered sequence numbers no consumer saw (only consuming: records not found)")        \
+    S(unconsumed, COUNT, "messages", NULL, BITMAP, ANY, unconsumed,                            \
+      "as lost, when the run was stopped early (signal, hook error, abort)")                   \
+    S(duplicates, COUNT, "messages", NULL, BITMAP, ANY, duplicates,                            \
+      "copies beyond expect_copies (with 1: sequence numbers seen more than once)")            \
+    S(aborted, COUNT, "messages", NULL, SUM, ANY, aborted,                                     \
+      "messages of transactions aborted on purpose (abort_every), never expected")             \
+    S(foreign, COUNT, "messages", NULL, SUM, ANY, foreign,                                     \
+      "messages without kengine's header or of another run, skipped")                          \
+    S(words, COUNT, "words", NULL, SUM, ANY, words, "words over all consumed values")          \
+    S(unique_words_total, COUNT, "words", NULL, UNION, ANY, unique_words_total,                \
+      "distinct words over the whole run")                                                     \
+    S(bytes, COUNT, "bytes", NULL, SUM, ANY, bytes, "value bytes consumed")                    \
+    S(consume_seconds, REAL, "s", "%.6f", MAX, ANY, consume_seconds,                           \
+      "first to last consumed message")                                                        \
+    D(consume_msgs_per_sec, REAL, "msgs/s", "%.1f", ANY,                                       \
+      figures_rate((double)x->consumed, x->consume_seconds), "consumed / consume_seconds")     \
+    D(consume_mb_per_sec, REAL, "MB/s", "%.3f", ANY,                                           \
+      figures_rate((double)x->bytes / 1048576.0, x->consume_seconds),                          \
+      "bytes / 2^20 / consume_seconds")                                                        \
+    S(cpu_percent, REAL, "%", "%.1f", SUM, ANY, cpu_percent,                                   \
+      "process CPU time (all threads) / wall time of the run")                                 \
+    S(peak_rss_mb, REAL, "MB", "%.2f", MAX, ANY, peak_rss_mb,                                  \
+      "peak resident set size (the kernel's VmHWM)")                                           \
+    S(csv_skipped, COUNT, "rows", NULL, SUM, ANY, csv_skipped,                                 \
+      "CSV rows skipped for a wrong field count (ragged=skip)")                                \
+    S(csv_padded, COUNT, "rows", NULL, SUM, ANY, csv_padded,                                   \
+      "CSV rows padded or truncated (ragged=pad)")                                             \
+    S(latency_ms, LATENCY, "ms", NULL, HIST, ANY, latency,                                     \
       "consume time - the message's intended send time, every message of the run")
 
 /* One batch of either role (report_batch, object x). */

@@ -65,17 +65,17 @@ int kafka_topic_prepare(const char *brokers, const workload *wl, int create, int
 /* ---- producer ---- */
 typedef struct {
     pipeline *pl;
-    csvsrc *csv;                /* rows to send (owned by the caller) */
-    uint64_t sent;              /* messages accepted by the client */
-    uint64_t delivered;         /* successful delivery reports */
-    uint64_t errors;            /* failed deliveries (reports, or refused locally) */
-    double produce_seconds;     /* first send to last delivery report */
-    pipeline_bits failed;       /* sequence numbers whose delivery failed */
-    pipeline_bits aborted;      /* sequence numbers of transactions aborted on purpose */
-    uint64_t aborted_count;     /* messages in them */
+    csvsrc *csv;                  /* rows to send (owned by the caller) */
+    uint64_t sent;                /* messages accepted by the client */
+    uint64_t delivered;           /* successful delivery reports */
+    uint64_t errors;              /* failed deliveries (reports, or refused locally) */
+    double produce_seconds;       /* first send to last delivery report */
+    pipeline_bits failed;         /* sequence numbers whose delivery failed */
+    pipeline_bits aborted;        /* sequence numbers of transactions aborted on purpose */
+    uint64_t aborted_count;       /* messages in them */
     worker_counts part_delivered; /* successful deliveries per partition */
-    uint64_t phase_sent[PIPELINE_MAX_PHASES];     /* per phase: messages sent */
-    double phase_seconds[PIPELINE_MAX_PHASES];    /* per phase: first to last send */
+    uint64_t phase_sent[PIPELINE_MAX_PHASES];  /* per phase: messages sent */
+    double phase_seconds[PIPELINE_MAX_PHASES]; /* per phase: first to last send */
 } kafka_producer_job;
 /* Thread body: produces wl->records messages. */
 void *kafka_producer_thread(void *job);

@@ -60,9 +60,8 @@ static int controller_known(rd_kafka_t *rk) {
 static int create_topic(rd_kafka_t *rk, const workload *wl, const char *topic, char *err,
                         size_t errlen) {
     char errstr[256];
-    rd_kafka_NewTopic_t *nt = rd_kafka_NewTopic_new(topic, wl->partitions,
-                                                    wl->replication, errstr,
-                                                    sizeof errstr);
+    rd_kafka_NewTopic_t *nt =
+        rd_kafka_NewTopic_new(topic, wl->partitions, wl->replication, errstr, sizeof errstr);
     if (!nt) {
         snprintf(err, errlen, "topic '%s': %s", topic, errstr);
         return -1;
@@ -202,8 +201,7 @@ static int topic_ready(rd_kafka_t *rk, const workload *wl, const char *topic, bo
             /* asking for this topic's metadata is its first use */
             rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
             const struct rd_kafka_metadata *md;
-            if (rkt && !rd_kafka_metadata(rk, 0, rkt, &md, 5000))
-                rd_kafka_metadata_destroy(md);
+            if (rkt && !rd_kafka_metadata(rk, 0, rkt, &md, 5000)) rd_kafka_metadata_destroy(md);
             if (rkt) rd_kafka_topic_destroy(rkt);
         }
         n = topic_partitions(rk, topic, 5000, &merr);
@@ -220,9 +218,8 @@ static int topic_ready(rd_kafka_t *rk, const workload *wl, const char *topic, bo
     return n;
 }
 
-int kafka_topic_prepare(const char *brokers, const workload *wl, int create,
-                        int *partitions, int64_t **offsets, bool *mock, char *err,
-                        size_t errlen) {
+int kafka_topic_prepare(const char *brokers, const workload *wl, int create, int *partitions,
+                        int64_t **offsets, bool *mock, char *err, size_t errlen) {
     static const char *const defaults[] = {"log_level", "0", NULL};
     rd_kafka_conf_t *conf = kafka_conf_build(brokers, defaults, NULL, "admin", err, errlen);
     if (!conf) return -1;

@@ -102,13 +102,15 @@ static rd_kafka_t *consumer_new(kafka_consumer_job *job, char *err, size_t errle
                 pl->start_offsets ? pl->start_offsets[p] : RD_KAFKA_OFFSET_STORED;
         e = rd_kafka_assign(rk, tl);
     } else {
-        rd_kafka_topic_partition_list_add(tl, workload_consume_topic(wl), RD_KAFKA_PARTITION_UA);
+        rd_kafka_topic_partition_list_add(tl, workload_consume_topic(wl),
+                                          RD_KAFKA_PARTITION_UA);
         e = rd_kafka_subscribe(rk, tl);
     }
     rd_kafka_topic_partition_list_destroy(tl);
     if (e) {
         snprintf(err, errlen, "consumer: cannot %s '%s': %s",
-                 assign ? "assign" : "subscribe to", workload_consume_topic(wl), rd_kafka_err2str(e));
+                 assign ? "assign" : "subscribe to", workload_consume_topic(wl),
+                 rd_kafka_err2str(e));
         rd_kafka_destroy(rk);
         return NULL;
     }

@@ -34,8 +34,8 @@
 typedef struct {
     uint64_t seq;
     int64_t ts_ms;
-    size_t off, vlen, klen;     /* value then key at data + off */
-    int32_t partition;          /* where its delivery report says it went, -1 before */
+    size_t off, vlen, klen; /* value then key at data + off */
+    int32_t partition;      /* where its delivery report says it went, -1 before */
     unsigned char hdr[PIPELINE_HEADER_LEN];
 } txn_msg;
 
@@ -44,16 +44,16 @@ typedef struct {
     size_t n, cap;
     char *data;
     size_t used, size;
-    uint64_t no;                /* transactions begun so far (1-based number of the current) */
+    uint64_t no; /* transactions begun so far (1-based number of the current) */
 } txn_state;
 
 typedef struct {
     kafka_producer_job *job;
     double last_dr; /* time of the latest delivery report */
     char first_error[256];
-    bool oom;                   /* the failed-bitmap could not grow */
-    bool transactional;         /* delivery counts come from transaction outcomes */
-    txn_state *txn;             /* the current transaction's messages */
+    bool oom;           /* the failed-bitmap could not grow */
+    bool transactional; /* delivery counts come from transaction outcomes */
+    txn_state *txn;     /* the current transaction's messages */
 } producer_state;
 
 /* The kept message of the current transaction with sequence number seq. */
@@ -61,8 +61,10 @@ static txn_msg *txn_find(txn_state *t, uint64_t seq) {
     size_t lo = 0, hi = t->n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (t->msgs[mid].seq < seq) lo = mid + 1;
-        else hi = mid;
+        if (t->msgs[mid].seq < seq)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
     return lo < t->n && t->msgs[lo].seq == seq ? &t->msgs[lo] : NULL;
 }
@@ -192,13 +194,12 @@ static rd_kafka_resp_err_t txn_resend(rd_kafka_t *rk, const workload *wl, const 
                                       const txn_msg *m) {
     rd_kafka_resp_err_t e;
     do {
-        e = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(wl->topic),
-                              RD_KAFKA_V_VALUE(t->data + m->off, m->vlen),
-                              RD_KAFKA_V_KEY(m->klen ? t->data + m->off + m->vlen : NULL, m->klen),
-                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                              RD_KAFKA_V_TIMESTAMP(m->ts_ms),
-                              RD_KAFKA_V_HEADER(PIPELINE_HEADER, m->hdr, PIPELINE_HEADER_LEN),
-                              RD_KAFKA_V_OPAQUE((void *)(uintptr_t)m->seq), RD_KAFKA_V_END);
+        e = rd_kafka_producev(
+            rk, RD_KAFKA_V_TOPIC(wl->topic), RD_KAFKA_V_VALUE(t->data + m->off, m->vlen),
+            RD_KAFKA_V_KEY(m->klen ? t->data + m->off + m->vlen : NULL, m->klen),
+            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_TIMESTAMP(m->ts_ms),
+            RD_KAFKA_V_HEADER(PIPELINE_HEADER, m->hdr, PIPELINE_HEADER_LEN),
+            RD_KAFKA_V_OPAQUE((void *)(uintptr_t)m->seq), RD_KAFKA_V_END);
         if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) rd_kafka_poll(rk, 10);
     } while (e == RD_KAFKA_RESP_ERR__QUEUE_FULL);
     return e;
@@ -212,14 +213,19 @@ static rd_kafka_resp_err_t txn_resend(rd_kafka_t *rk, const workload *wl, const 
  * failed. */
 static rd_kafka_t *producer_new(pipeline *pl, producer_state *st, char *err, size_t errlen) {
     const workload *wl = pl->wl;
-    const char *defaults[] = {
-        "enable.idempotence", "true",
-        "linger.ms", wl->mode == WORKLOAD_SYNC ? "0" : "5",
-        "batch.num.messages", "10000",
-        "queue.buffering.max.messages", "100000",
-        "queue.buffering.max.kbytes", "8192",
-        "reconnect.backoff.max.ms", "1000", /* back soon after an outage */
-        NULL};
+    const char *defaults[] = {"enable.idempotence",
+                              "true",
+                              "linger.ms",
+                              wl->mode == WORKLOAD_SYNC ? "0" : "5",
+                              "batch.num.messages",
+                              "10000",
+                              "queue.buffering.max.messages",
+                              "100000",
+                              "queue.buffering.max.kbytes",
+                              "8192",
+                              "reconnect.backoff.max.ms",
+                              "1000", /* back soon after an outage */
+                              NULL};
     rd_kafka_conf_t *conf =
         kafka_conf_build(pl->brokers, defaults, &wl->producer, "producer", err, errlen);
     if (!conf) {
@@ -268,9 +274,10 @@ static rd_kafka_error_t *txn_end_once(rd_kafka_t *rk, bool abort) {
      * flush librdkafka would purge most of them locally). */
     if (abort) rd_kafka_flush(rk, 60000);
     for (;;) {
-        rd_kafka_error_t *error =
-            abort ? rd_kafka_abort_transaction(rk, 60000) : rd_kafka_commit_transaction(rk, 60000);
-        if (!error || !rd_kafka_error_is_retriable(error) || stats_now() > deadline) return error;
+        rd_kafka_error_t *error = abort ? rd_kafka_abort_transaction(rk, 60000)
+                                        : rd_kafka_commit_transaction(rk, 60000);
+        if (!error || !rd_kafka_error_is_retriable(error) || stats_now() > deadline)
+            return error;
         rd_kafka_error_destroy(error);
     }
 }
@@ -286,8 +293,10 @@ static int txn_count(pipeline *pl, kafka_producer_job *job, txn_state *t, bool a
             return -1;
         }
     }
-    if (aborted) job->aborted_count += t->n;
-    else job->delivered += t->n;
+    if (aborted)
+        job->aborted_count += t->n;
+    else
+        job->delivered += t->n;
     t->n = t->used = 0;
     return 0;
 }
@@ -547,7 +556,8 @@ void *kafka_producer_thread(void *arg) {
             txn_end(&rk, &st);
         }
     }
-    batch_post(pl, &pb, batches, job->delivered, plan[nphases - 1].name); /* the final partial batch */
+    batch_post(pl, &pb, batches, job->delivered,
+               plan[nphases - 1].name); /* the final partial batch */
 
     /* Flush: wait for every delivery report. The message timeout
      * (delivery.timeout.ms) bounds this; a stop request bounds it to 10 s. */

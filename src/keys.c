@@ -20,8 +20,8 @@ static uint64_t mix64(uint64_t x) {
     return x ^ (x >> 31);
 }
 
-int keys_init(keys_gen *g, keys_distribution dist, uint64_t count, double skew,
-              uint64_t seed, char *err, size_t errlen) {
+int keys_init(keys_gen *g, keys_distribution dist, uint64_t count, double skew, uint64_t seed,
+              char *err, size_t errlen) {
     *g = (keys_gen){.dist = dist, .count = count, .skew = skew, .seed = seed};
     if (dist == KEYS_NONE) return 0;
     if (count == 0) {
@@ -61,11 +61,13 @@ uint64_t keys_index(const keys_gen *g, uint64_t seq) {
         return (uint64_t)(((unsigned __int128)u * g->count) >> 64);
     }
     double x = (double)(u >> 11) * 0x1.0p-53; /* [0, 1) */
-    uint64_t lo = 0, hi = g->count - 1;        /* first i with cdf[i] > x */
+    uint64_t lo = 0, hi = g->count - 1;       /* first i with cdf[i] > x */
     while (lo < hi) {
         uint64_t mid = lo + (hi - lo) / 2;
-        if (g->cdf[mid] > x) hi = mid;
-        else lo = mid + 1;
+        if (g->cdf[mid] > x)
+            hi = mid;
+        else
+            lo = mid + 1;
     }
     return lo;
 }

@@ -31,14 +31,14 @@ typedef struct {
     uint64_t count; /* distinct keys */
     double skew;    /* zipf exponent */
     uint64_t seed;
-    double *cdf;    /* zipf: cdf[i] = P(key <= i), cdf[count-1] = 1 */
+    double *cdf; /* zipf: cdf[i] = P(key <= i), cdf[count-1] = 1 */
 } keys_gen;
 
 /* Prepares a generator; 0, or -1 on OOM or a bad argument (count 0, skew
  * not finite or negative), with err. `count` of a zipf generator takes
  * count doubles of memory. */
-int keys_init(keys_gen *g, keys_distribution dist, uint64_t count, double skew,
-              uint64_t seed, char *err, size_t errlen);
+int keys_init(keys_gen *g, keys_distribution dist, uint64_t count, double skew, uint64_t seed,
+              char *err, size_t errlen);
 void keys_free(keys_gen *g);
 
 /* The key index in [0, count) of record `seq`. */

@@ -62,8 +62,7 @@ int pipeline_seen_set(pipeline *p, uint64_t seq) {
     if (seq >= p->seen_limit) return 255; /* outside this run's range: an extra */
     if (p->seen_copies) {
         unsigned char c = atomic_load(&p->seen_copies[seq]);
-        while (c < 255 && !atomic_compare_exchange_weak(&p->seen_copies[seq], &c, c + 1)) {
-        }
+        while (c < 255 && !atomic_compare_exchange_weak(&p->seen_copies[seq], &c, c + 1)) {}
         return c;
     }
     uint64_t bit = (uint64_t)1 << (seq % 64);
@@ -81,7 +80,8 @@ int pipeline_seen_get(const pipeline *p, uint64_t seq) {
  * transaction was aborted: those were never expected). */
 static int missing_at(const pipeline *p, const pipeline_bits *failed,
                       const pipeline_bits *aborted, uint64_t seq) {
-    if ((failed && pipeline_bits_get(failed, seq)) || (aborted && pipeline_bits_get(aborted, seq)))
+    if ((failed && pipeline_bits_get(failed, seq)) ||
+        (aborted && pipeline_bits_get(aborted, seq)))
         return 0;
     int seen = pipeline_seen_get(p, seq);
     return seen < p->copies ? p->copies - seen : 0;
@@ -99,7 +99,8 @@ static bool desc_add(char *desc, size_t desclen, size_t *len, const char *text) 
 }
 
 uint64_t pipeline_missing(const pipeline *p, const pipeline_bits *failed,
-                          const pipeline_bits *aborted, uint64_t n, char *desc, size_t desclen) {
+                          const pipeline_bits *aborted, uint64_t n, char *desc,
+                          size_t desclen) {
     uint64_t count = 0, ranges = 0, shown = 0;
     size_t len = 0;
     bool full = desclen == 0;
@@ -119,10 +120,14 @@ uint64_t pipeline_missing(const pipeline *p, const pipeline_bits *failed,
         if (full || shown == PIPELINE_MISSING_SHOWN) continue;
         char r[64];
         unsigned long long a = first, b = seq - 1;
-        if (a == b) snprintf(r, sizeof r, "%s%llu", shown ? ", " : "", a);
-        else snprintf(r, sizeof r, "%s%llu-%llu", shown ? ", " : "", a, b);
-        if (desc_add(desc, desclen, &len, r)) shown++;
-        else full = true;
+        if (a == b)
+            snprintf(r, sizeof r, "%s%llu", shown ? ", " : "", a);
+        else
+            snprintf(r, sizeof r, "%s%llu-%llu", shown ? ", " : "", a, b);
+        if (desc_add(desc, desclen, &len, r))
+            shown++;
+        else
+            full = true;
     }
     if (ranges > shown && desclen > len) {
         unsigned long long more = ranges - shown;

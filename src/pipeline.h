@@ -60,10 +60,10 @@ typedef struct pipeline {
     uint64_t window_bytes;  /* 0 = producer not bounded by the consumer */
     bool mock;              /* the broker is librdkafka's mock (ours or another's) */
 
-    atomic_bool stop;             /* ask both workers to wind down */
-    atomic_bool producer_done;    /* producer finished (flushed) */
-    atomic_uint_fast64_t delivered; /* final delivered count, set before producer_done */
-    atomic_uint_fast64_t failed;    /* final failed-delivery count, the same */
+    atomic_bool stop;                    /* ask both workers to wind down */
+    atomic_bool producer_done;           /* producer finished (flushed) */
+    atomic_uint_fast64_t delivered;      /* final delivered count, set before producer_done */
+    atomic_uint_fast64_t failed;         /* final failed-delivery count, the same */
     atomic_uint_fast64_t produced_bytes; /* value bytes handed to the producer */
     atomic_uint_fast64_t consumed_bytes; /* value bytes processed by the consumers */
 
@@ -76,10 +76,10 @@ typedef struct pipeline {
     pipeline_bits seen_grow;
     /* With expect_copies k > 1: copies seen per sequence number (saturating
      * at 255) instead of the bitmap, one byte each. */
-    int copies;                        /* k, the workload's expect_copies */
+    int copies; /* k, the workload's expect_copies */
     _Atomic unsigned char *seen_copies;
-    atomic_uint_fast64_t distinct;     /* expected copies seen (at most k per sequence) */
-    atomic_uint_fast64_t unsequenced;  /* messages without a kengine header */
+    atomic_uint_fast64_t distinct;        /* expected copies seen (at most k per sequence) */
+    atomic_uint_fast64_t unsequenced;     /* messages without a kengine header */
     atomic_uint_fast64_t consume_batches; /* consume batches numbered so far */
     atomic_int_fast64_t last_message_us;  /* when any consumer last got a message */
     atomic_int assigned[PIPELINE_MAX_CONSUMERS]; /* partitions each group member holds */

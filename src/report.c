@@ -186,8 +186,9 @@ void report_summary_text(FILE *out, const report_summary *s) {
                 (unsigned long long)s->csv_skipped, (unsigned long long)s->csv_padded);
     if (s->missing[0]) fprintf(out, "  lost: sequence numbers %s\n", s->missing);
     if (s->aborted || s->foreign)
-        fprintf(out, "  aborted %llu (transactions aborted on purpose), foreign %llu (not this "
-                     "run's)\n",
+        fprintf(out,
+                "  aborted %llu (transactions aborted on purpose), foreign %llu (not this "
+                "run's)\n",
                 (unsigned long long)s->aborted, (unsigned long long)s->foreign);
     text_partitions(out, "delivered", s->part_delivered, s->npart_delivered);
     text_partitions(out, "consumed", s->part_consumed, s->npart_consumed);
@@ -266,7 +267,8 @@ static void batch_json(FILE *out, const report_batch *b) {
 
 static void json_counts(FILE *out, const uint64_t *v, size_t n) {
     fputc('[', out);
-    for (size_t i = 0; i < n; i++) fprintf(out, "%s%llu", i ? "," : "", (unsigned long long)v[i]);
+    for (size_t i = 0; i < n; i++)
+        fprintf(out, "%s%llu", i ? "," : "", (unsigned long long)v[i]);
     fputc(']', out);
 }
 

@@ -105,7 +105,7 @@ typedef struct {
     size_t npart_delivered;
     uint64_t *part_consumed;
     size_t npart_consumed;
-    char error[2048];            /* first runtime error, "" if none */
+    char error[2048]; /* first runtime error, "" if none */
 } report_summary;
 
 void report_summary_free(report_summary *s);

@@ -191,9 +191,7 @@ void worker_counts_free(worker_counts *c) {
     *c = (worker_counts){0};
 }
 
-bool worker_txn_begins(uint64_t i, uint64_t txn_size) {
-    return txn_size && i % txn_size == 0;
-}
+bool worker_txn_begins(uint64_t i, uint64_t txn_size) { return txn_size && i % txn_size == 0; }
 
 bool worker_txn_aborts(uint64_t t, uint64_t abort_every) {
     return abort_every && t % abort_every == 0;
@@ -218,11 +216,14 @@ worker_verdict worker_consume(worker_consumer *c, pipeline *pl, const unsigned c
     if (has) {
         int was = pipeline_seen_set(pl, h.seq);
         if (was < 0)
-            pipeline_fail(pl, EXITCODE_RUNTIME, "consumer: out of memory tracking sequence "
-                                                "numbers");
-        else if (was >= pl->copies) c->duplicates++; /* beyond the copies expected, or
+            pipeline_fail(pl, EXITCODE_RUNTIME,
+                          "consumer: out of memory tracking sequence "
+                          "numbers");
+        else if (was >= pl->copies)
+            c->duplicates++; /* beyond the copies expected, or
                                                        * outside this run's range */
-        else atomic_fetch_add(&pl->distinct, 1);
+        else
+            atomic_fetch_add(&pl->distinct, 1);
         int64_t lat = now_us - h.send_us;
         uint64_t lat_us = lat > 0 ? (uint64_t)lat : 0;
         stats_hist_record(c->batch_latency, lat_us);

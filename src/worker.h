@@ -115,8 +115,8 @@ bool worker_batch_take(worker_batch *b, report_role role, double now, double cpu
 /* A growable array of counters indexed by partition. */
 typedef struct {
     uint64_t *v;
-    size_t n;         /* counters in use: the highest partition counted + 1, or more */
-    bool oom;         /* a count was dropped for want of memory */
+    size_t n; /* counters in use: the highest partition counted + 1, or more */
+    bool oom; /* a count was dropped for want of memory */
 } worker_counts;
 
 /* Counts one message of `partition` (negative: ignored). */
@@ -153,8 +153,8 @@ typedef struct {
     words_set *batch_words; /* distinct words of the batch */
     words_memo *memo;       /* values already scanned this batch; NULL with top_words */
     stats_hist *batch_latency;
-    size_t top_words;           /* the workload's top_words */
-    worker_counts partitions;   /* this run's messages per partition */
+    size_t top_words;         /* the workload's top_words */
+    worker_counts partitions; /* this run's messages per partition */
 } worker_consumer;
 
 /* Allocates what a consumer of `wl` needs. 0, or -1 on OOM (then free). */

@@ -457,8 +457,9 @@ uint64_t workload_transaction_size(const workload *wl) {
 
 int workload_validate(const workload *wl, char *err, size_t errlen) {
     if (wl->key && wl->key_distribution != KEYS_NONE) {
-        snprintf(err, errlen, "fields 'key' and 'key_distribution' both set: keys come from a "
-                              "CSV column or are synthetic, not both");
+        snprintf(err, errlen,
+                 "fields 'key' and 'key_distribution' both set: keys come from a "
+                 "CSV column or are synthetic, not both");
         return -1;
     }
     if (!wl->transactional && (wl->abort_every || wl->transaction_size)) {
@@ -467,8 +468,9 @@ int workload_validate(const workload *wl, char *err, size_t errlen) {
         return -1;
     }
     if (wl->expect_copies > 1 && wl->nphases && !workload_phase_records(wl)) {
-        snprintf(err, errlen, "field 'expect_copies': counting copies needs every phase "
-                              "bounded by records, not only by duration");
+        snprintf(err, errlen,
+                 "field 'expect_copies': counting copies needs every phase "
+                 "bounded by records, not only by duration");
         return -1;
     }
     if (wl->transactional && wl->mode == WORKLOAD_SYNC) {

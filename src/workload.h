@@ -67,17 +67,17 @@ typedef struct workload {
     threshold *thresholds; /* pass/fail conditions */
     size_t nthresholds;
     /* pipelines: what the consumer reads and how many copies it expects */
-    char *consume_topic;     /* NULL = topic */
-    int expect_copies;       /* copies of each produced message expected (1..255) */
+    char *consume_topic; /* NULL = topic */
+    int expect_copies;   /* copies of each produced message expected (1..255) */
     /* synthetic keys (keys.h); exclusive with `key` */
     keys_distribution key_distribution;
-    uint64_t key_count;      /* distinct keys */
-    double key_skew;         /* zipf exponent */
-    uint64_t seed;           /* makes synthetic keys reproducible */
+    uint64_t key_count; /* distinct keys */
+    double key_skew;    /* zipf exponent */
+    uint64_t seed;      /* makes synthetic keys reproducible */
     /* transactions */
-    bool transactional;      /* commit every transaction_size messages */
+    bool transactional;        /* commit every transaction_size messages */
     uint64_t transaction_size; /* 0 = batch_size */
-    uint64_t abort_every;    /* abort every n-th transaction on purpose, 0 = never */
+    uint64_t abort_every;      /* abort every n-th transaction on purpose, 0 = never */
 } workload;
 
 typedef enum {

@@ -196,7 +196,8 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bits),    cmocka_unit_test(test_seen),
         cmocka_unit_test(test_queue),   cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_threads), cmocka_unit_test(test_header_bytes), cmocka_unit_test(test_copies),
+        cmocka_unit_test(test_threads), cmocka_unit_test(test_header_bytes),
+        cmocka_unit_test(test_copies),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

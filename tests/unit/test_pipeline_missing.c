@@ -16,9 +16,9 @@
 #include "pipeline.h"
 
 typedef struct {
-    const char *map;      /* one character per sequence number */
-    uint64_t lost;        /* expected count */
-    const char *desc;     /* expected ranges */
+    const char *map;  /* one character per sequence number */
+    uint64_t lost;    /* expected count */
+    const char *desc; /* expected ranges */
 } missing_case;
 
 static const missing_case CASES[] = {
@@ -29,8 +29,8 @@ static const missing_case CASES[] = {
     {"x...", 1, "0"},
     {"...x", 1, "3"},
     {"..xx..x.", 3, "2-3, 6"},
-    {"ffff", 0, ""},                 /* failed deliveries are not lost */
-    {"xfx", 2, "0, 2"},             /* a failure splits a range */
+    {"ffff", 0, ""},    /* failed deliveries are not lost */
+    {"xfx", 2, "0, 2"}, /* a failure splits a range */
     {"xx.xx.xx.xx.xx.xx.xx.xx.", 16, "0-1, 3-4, 6-7, 9-10, 12-13, 15-16, 18-19, 21-22"},
     {"x.x.x.x.x.x.x.x.x.x.", 10, "0, 2, 4, 6, 8, 10, 12, 14 and 2 more ranges"},
     {"x.x.x.x.x.x.x.x.x.", 9, "0, 2, 4, 6, 8, 10, 12, 14 and 1 more range"},

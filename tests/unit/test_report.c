@@ -119,21 +119,24 @@ static void test_summary(void **state) {
                "  cpu 80.0%, peak rss 20.0 MB\n"
                "  threshold lost == 0: actual 2, FAIL (off by 2)\n"
                "  error: boom\n");
-    assert_str(report_summary_json(&s),
-               "{\"type\":\"summary\",\"name\":\"seed.lua\",\"mode\":\"async\",\"records\":100,"
-               "\"sent\":100,\"delivered\":100,\"delivery_errors\":0,\"produce_seconds\":0.500000,"
-               "\"produce_msgs_per_sec\":200.0,\"consumed\":100,\"lost\":2,\"unconsumed\":0,"
-               "\"duplicates\":0,\"aborted\":0,\"foreign\":0,\"words\":700,\"unique_words_total\":9,\"bytes\":1048576,"
-               "\"consume_seconds\":0.250000,\"consume_msgs_per_sec\":400.0,"
-               "\"consume_mb_per_sec\":4.000,\"cpu_percent\":80.0,\"peak_rss_mb\":20.00,"
-               "\"csv_skipped\":0,\"csv_padded\":0,\"latency_ms\":{\"p50\":1.000,\"p90\":1.000,"
-               "\"p99\":1.000,\"p999\":1.000,\"max\":1.000,\"min\":1.000,\"mean\":1.000,"
-               "\"count\":1},\"missing\":\"\",\"phases\":[{\"name\":\"steady\",\"sent\":100,\"seconds\":0.500000,"
-               "\"msgs_per_sec\":200.0,\"target_rate\":200.0,\"consumed\":100,\"latency_ms\":"
-               "{\"p50\":0.000,\"p90\":0.000,\"p99\":0.000,\"p999\":0.000,\"max\":0.000,"
-               "\"min\":0.000,\"mean\":0.000,\"count\":0}}],\"thresholds\":[{\"metric\":\"lost\","
-               "\"condition\":\"== 0\",\"actual\":2,\"pass\":false,\"aborted\":false}],"
-               "\"error\":\"boom\"}");
+    assert_str(
+        report_summary_json(&s),
+        "{\"type\":\"summary\",\"name\":\"seed.lua\",\"mode\":\"async\",\"records\":100,"
+        "\"sent\":100,\"delivered\":100,\"delivery_errors\":0,\"produce_seconds\":0.500000,"
+        "\"produce_msgs_per_sec\":200.0,\"consumed\":100,\"lost\":2,\"unconsumed\":0,"
+        "\"duplicates\":0,\"aborted\":0,\"foreign\":0,\"words\":700,\"unique_words_total\":9,"
+        "\"bytes\":1048576,"
+        "\"consume_seconds\":0.250000,\"consume_msgs_per_sec\":400.0,"
+        "\"consume_mb_per_sec\":4.000,\"cpu_percent\":80.0,\"peak_rss_mb\":20.00,"
+        "\"csv_skipped\":0,\"csv_padded\":0,\"latency_ms\":{\"p50\":1.000,\"p90\":1.000,"
+        "\"p99\":1.000,\"p999\":1.000,\"max\":1.000,\"min\":1.000,\"mean\":1.000,"
+        "\"count\":1},\"missing\":\"\",\"phases\":[{\"name\":\"steady\",\"sent\":100,"
+        "\"seconds\":0.500000,"
+        "\"msgs_per_sec\":200.0,\"target_rate\":200.0,\"consumed\":100,\"latency_ms\":"
+        "{\"p50\":0.000,\"p90\":0.000,\"p99\":0.000,\"p999\":0.000,\"max\":0.000,"
+        "\"min\":0.000,\"mean\":0.000,\"count\":0}}],\"thresholds\":[{\"metric\":\"lost\","
+        "\"condition\":\"== 0\",\"actual\":2,\"pass\":false,\"aborted\":false}],"
+        "\"error\":\"boom\"}");
     stats_hist_free(h);
 }
 
@@ -191,9 +194,15 @@ static void test_sinks(void **state) {
 static void test_summary_pipeline_lines(void **state) {
     (void)state;
     uint64_t del[4] = {10, 20, 30, 40}, con[4] = {10, 20, 30, 20};
-    report_summary s = {.name = "p", .produced = false, .consumed_run = false,
-                        .aborted = 7, .foreign = 3, .part_delivered = del,
-                        .npart_delivered = 4, .part_consumed = con, .npart_consumed = 4};
+    report_summary s = {.name = "p",
+                        .produced = false,
+                        .consumed_run = false,
+                        .aborted = 7,
+                        .foreign = 3,
+                        .part_delivered = del,
+                        .npart_delivered = 4,
+                        .part_consumed = con,
+                        .npart_consumed = 4};
     assert_str(report_summary_string(&s),
                "summary p: delivered 0, consumed 0, lost 0, duplicates 0, delivery errors 0\n"
                "  aborted 7 (transactions aborted on purpose), foreign 3 (not this run's)\n"

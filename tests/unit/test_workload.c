@@ -242,12 +242,13 @@ static void test_validate_pipeline_fields(void **state) {
         char err[256] = "";
         assert_int_equal(workload_init(&wl), 0);
         for (int j = 0; j < 3 && rows[i].sets[j][0]; j++)
-            assert_int_equal(workload_set(&wl, rows[i].sets[j][0], rows[i].sets[j][1], err,
-                                          sizeof err), 0);
+            assert_int_equal(
+                workload_set(&wl, rows[i].sets[j][0], rows[i].sets[j][1], err, sizeof err), 0);
         int rc = workload_validate(&wl, err, sizeof err);
         if (rows[i].err_has) {
             assert_int_not_equal(rc, 0);
-            if (!strstr(err, rows[i].err_has)) fail_msg("row %zu: '%s' lacks '%s'", i, err, rows[i].err_has);
+            if (!strstr(err, rows[i].err_has))
+                fail_msg("row %zu: '%s' lacks '%s'", i, err, rows[i].err_has);
         } else {
             if (rc) fail_msg("row %zu rejected: %s", i, err);
         }
