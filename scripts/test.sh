@@ -10,8 +10,9 @@
 #   build       Release: unit.* and integration.* (incl. test_valgrind)
 #   build-asan  RelWithDebInfo, -DKENGINE_SANITIZE=ON (gcc ASan+UBSan):
 #               asan.unit.* and asan.integration.*, every integration test
-#               except test_valgrind (needs a plain binary) and test_compose
-#               (never runs the binary); about 80 s. Any sanitizer report
+#               except test_valgrind (needs a plain binary), test_compose
+#               (never runs the binary) and test_cluster_faults (Kafka's
+#               failover on three nodes: see CMakeLists.txt); about 80 s. Any sanitizer report
 #               is fatal (abort), and is printed from its log file.
 #   build-fuzz  clang, -DKENGINE_FUZZ=ON: fuzz.* (libFuzzer, ASan+UBSan),
 #               KENGINE_FUZZ_SECONDS (default 60) per target, run in

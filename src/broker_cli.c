@@ -22,12 +22,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "engine.h"
+#include "exitcode.h"
 #include "kafka.h"
+#include "signals.h"
 #include "stats.h"
 
-#define EXIT_RUNTIME 1
-#define EXIT_USAGE 2
 #define MAX_BROKERS 64
 
 typedef enum { F_DOWN, F_RTT, F_PRODUCE_ERRORS, F_FETCH_ERRORS } fault_kind;
@@ -42,11 +41,12 @@ typedef struct {
 typedef struct {
     double at;
     const fault *f;
-    bool end;               /* the fault's end (broker up, rtt 0) */
+    bool end; /* the fault's end (broker up, rtt 0) */
 } fault_event;
 
 static void usage(FILE *out) {
-    fprintf(out,
+    fprintf(
+        out,
         "usage: kengine broker [--brokers N] [--topic NAME[:PARTITIONS]]... [--fault SPEC]...\n"
         "Runs the embedded broker until SIGINT/SIGTERM. The bootstrap address is\n"
         "the first line of stdout. Topics not named are created on first use with\n"
@@ -78,9 +78,13 @@ static int parse_num(const char **p, double *out) {
 
 /* Parses SPEC into *f; on error, a message naming the spec. */
 static int parse_fault(const char *spec, int brokers, fault *f, char *err, size_t errlen) {
-    static const struct { const char *name; fault_kind kind; } kinds[] = {
-        {"down", F_DOWN}, {"rtt", F_RTT},
-        {"produce-errors", F_PRODUCE_ERRORS}, {"fetch-errors", F_FETCH_ERRORS}};
+    static const struct {
+        const char *name;
+        fault_kind kind;
+    } kinds[] = {{"down", F_DOWN},
+                 {"rtt", F_RTT},
+                 {"produce-errors", F_PRODUCE_ERRORS},
+                 {"fetch-errors", F_FETCH_ERRORS}};
     memset(f, 0, sizeof *f);
     f->spec = spec;
     f->duration = -1;
@@ -90,8 +94,10 @@ static int parse_fault(const char *spec, int brokers, fault *f, char *err, size_
     for (k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
         if (strlen(kinds[k].name) == klen && !strncmp(spec, kinds[k].name, klen)) break;
     if (k == sizeof kinds / sizeof kinds[0]) {
-        snprintf(err, errlen, "--fault %s: unknown kind '%.*s' (down, rtt, produce-errors, "
-                 "fetch-errors)", spec, (int)klen, spec);
+        snprintf(err, errlen,
+                 "--fault %s: unknown kind '%.*s' (down, rtt, produce-errors, "
+                 "fetch-errors)",
+                 spec, (int)klen, spec);
         return -1;
     }
     f->kind = kinds[k].kind;
@@ -126,23 +132,25 @@ static int parse_fault(const char *spec, int brokers, fault *f, char *err, size_
         p = end;
     }
     if (*p) {
-        snprintf(err, errlen, "--fault %s: unexpected '%s' (KIND@START[+DURATION][:ARG])",
-                 spec, p);
+        snprintf(err, errlen, "--fault %s: unexpected '%s' (KIND@START[+DURATION][:ARG])", spec,
+                 p);
         return -1;
     }
     switch (f->kind) {
     case F_DOWN:
         if (!has_arg) f->arg = 1;
         if (f->arg < 1 || f->arg > brokers) {
-            snprintf(err, errlen, "--fault %s: no broker %ld (brokers are 1..%d)", spec,
-                     f->arg, brokers);
+            snprintf(err, errlen, "--fault %s: no broker %ld (brokers are 1..%d)", spec, f->arg,
+                     brokers);
             return -1;
         }
         break;
     case F_RTT:
         if (!has_arg || f->arg < 1 || f->arg > 600000) {
-            snprintf(err, errlen, "--fault %s: needs :MILLISECONDS (1..600000), e.g. "
-                     "rtt@0+10:50", spec);
+            snprintf(err, errlen,
+                     "--fault %s: needs :MILLISECONDS (1..600000), e.g. "
+                     "rtt@0+10:50",
+                     spec);
             return -1;
         }
         break;
@@ -154,8 +162,10 @@ static int parse_fault(const char *spec, int brokers, fault *f, char *err, size_
             return -1;
         }
         if (f->duration >= 0) {
-            snprintf(err, errlen, "--fault %s: takes no +DURATION (the errors are used up by "
-                     "the next requests)", spec);
+            snprintf(err, errlen,
+                     "--fault %s: takes no +DURATION (the errors are used up by "
+                     "the next requests)",
+                     spec);
             return -1;
         }
         break;
@@ -180,9 +190,7 @@ static int fire(kafka_embedded *e, const fault_event *ev, double t) {
         rc = ev->end ? kafka_embedded_broker_up(e, (int)f->arg, msg, sizeof msg)
                      : kafka_embedded_broker_down(e, (int)f->arg, msg, sizeof msg);
         break;
-    case F_RTT:
-        rc = kafka_embedded_rtt(e, ev->end ? 0 : (int)f->arg, msg, sizeof msg);
-        break;
+    case F_RTT: rc = kafka_embedded_rtt(e, ev->end ? 0 : (int)f->arg, msg, sizeof msg); break;
     case F_PRODUCE_ERRORS:
     case F_FETCH_ERRORS:
         rc = kafka_embedded_request_errors(
@@ -191,12 +199,16 @@ static int fire(kafka_embedded *e, const fault_event *ev, double t) {
         break;
     }
     fprintf(stderr, "kengine broker: t=%.2f s: fault %s %s: %s\n", t, f->spec,
-            rc ? "failed" : ev->end ? "ends" : "starts", msg);
+            rc        ? "failed"
+            : ev->end ? "ends"
+                      : "starts",
+            msg);
     return rc;
 }
 
 static void sleep_s(double s) {
-    struct timespec ts = {.tv_sec = (time_t)s, .tv_nsec = (long)((s - (double)(time_t)s) * 1e9)};
+    struct timespec ts = {.tv_sec = (time_t)s,
+                          .tv_nsec = (long)((s - (double)(time_t)s) * 1e9)};
     nanosleep(&ts, NULL); /* a signal cuts it short: fine */
 }
 
@@ -211,7 +223,7 @@ int broker_cli_main(int argc, char **argv) {
     char err[512];
     if (!topics || !faults || !events || !fault_specs) {
         fprintf(stderr, "kengine broker: out of memory\n");
-        rc = EXIT_RUNTIME;
+        rc = EXITCODE_RUNTIME;
         goto out;
     }
     size_t nspecs = 0;
@@ -222,14 +234,16 @@ int broker_cli_main(int argc, char **argv) {
             goto out;
         }
         if (strcmp(a, "--topic") && strcmp(a, "--fault") && strcmp(a, "--brokers")) {
-            fprintf(stderr, "kengine broker: unexpected argument '%s' (expected --brokers N, "
-                            "--topic NAME:PARTITIONS or --fault SPEC; see --help)\n", a);
-            rc = EXIT_USAGE;
+            fprintf(stderr,
+                    "kengine broker: unexpected argument '%s' (expected --brokers N, "
+                    "--topic NAME:PARTITIONS or --fault SPEC; see --help)\n",
+                    a);
+            rc = EXITCODE_USAGE;
             goto out;
         }
         if (i + 1 >= argc) {
             fprintf(stderr, "kengine broker: %s needs a value\n", a);
-            rc = EXIT_USAGE;
+            rc = EXITCODE_USAGE;
             goto out;
         }
         const char *v = argv[++i];
@@ -243,7 +257,7 @@ int broker_cli_main(int argc, char **argv) {
             if (end == v || *end || n < 1 || n > MAX_BROKERS) {
                 fprintf(stderr, "kengine broker: --brokers %s: must be 1..%d\n", v,
                         MAX_BROKERS);
-                rc = EXIT_USAGE;
+                rc = EXITCODE_USAGE;
                 goto out;
             }
             brokers = (int)n;
@@ -254,12 +268,13 @@ int broker_cli_main(int argc, char **argv) {
         fault *f = &faults[nfaults++];
         if (parse_fault(fault_specs[i], brokers, f, err, sizeof err)) {
             fprintf(stderr, "kengine broker: %s\n", err);
-            rc = EXIT_USAGE;
+            rc = EXITCODE_USAGE;
             goto out;
         }
         events[nevents++] = (fault_event){.at = f->start, .f = f};
         if (f->duration > 0 && (f->kind == F_DOWN || f->kind == F_RTT))
-            events[nevents++] = (fault_event){.at = f->start + f->duration, .f = f, .end = true};
+            events[nevents++] =
+                (fault_event){.at = f->start + f->duration, .f = f, .end = true};
     }
     qsort(events, nevents, sizeof *events, cmp_event);
 
@@ -267,7 +282,7 @@ int broker_cli_main(int argc, char **argv) {
     e = kafka_embedded_start(brokers, err, sizeof err);
     if (!e) {
         fprintf(stderr, "kengine broker: %s\n", err);
-        rc = EXIT_RUNTIME;
+        rc = EXITCODE_RUNTIME;
         goto out;
     }
     for (size_t i = 0; i < ntopics; i++) {
@@ -281,7 +296,7 @@ int broker_cli_main(int argc, char **argv) {
             if (end == colon + 1 || *end || v < 1 || v > 10000) {
                 fprintf(stderr, "kengine broker: --topic %s: partitions must be 1..10000\n",
                         topics[i]);
-                rc = EXIT_USAGE;
+                rc = EXITCODE_USAGE;
                 goto out;
             }
             parts = (int)v;
@@ -289,12 +304,12 @@ int broker_cli_main(int argc, char **argv) {
         }
         if (!name[0]) {
             fprintf(stderr, "kengine broker: --topic needs a topic name\n");
-            rc = EXIT_USAGE;
+            rc = EXITCODE_USAGE;
             goto out;
         }
         if (kafka_embedded_topic(e, name, parts, err, sizeof err)) {
             fprintf(stderr, "kengine broker: %s\n", err);
-            rc = EXIT_RUNTIME;
+            rc = EXITCODE_RUNTIME;
             goto out;
         }
     }
@@ -312,10 +327,10 @@ int broker_cli_main(int argc, char **argv) {
                 nfaults == 1 ? "" : "s");
 
     size_t next = 0;
-    while (!engine_signal) {
+    while (!signals_caught) {
         double t = stats_now() - t0;
         while (next < nevents && events[next].at <= t) {
-            if (fire(e, &events[next], stats_now() - t0) && !rc) rc = EXIT_RUNTIME;
+            if (fire(e, &events[next], stats_now() - t0) && !rc) rc = EXITCODE_RUNTIME;
             next++;
             t = stats_now() - t0;
         }

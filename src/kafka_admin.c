@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #define CONNECT_TIMEOUT_MS 15000
-#define ALL_DOWN_GRACE 3.0
+#define ALL_DOWN_GRACE     3.0
 
 /* Partition count of `topic` in fresh metadata: >0 found with leaders,
  * 0 absent, -1 present but some partition has no leader yet, -2 error. */
@@ -57,24 +57,25 @@ static int controller_known(rd_kafka_t *rk) {
 }
 
 /* CreateTopics; 0 ok (or already exists), 1 unsupported by the broker, -1 err. */
-static int create_topic(rd_kafka_t *rk, const workload *wl, char *err, size_t errlen) {
+static int create_topic(rd_kafka_t *rk, const workload *wl, const char *topic, char *err,
+                        size_t errlen) {
     char errstr[256];
-    rd_kafka_NewTopic_t *nt = rd_kafka_NewTopic_new(wl->topic, wl->partitions,
-                                                    wl->replication, errstr,
-                                                    sizeof errstr);
+    rd_kafka_NewTopic_t *nt =
+        rd_kafka_NewTopic_new(topic, wl->partitions, wl->replication, errstr, sizeof errstr);
     if (!nt) {
-        snprintf(err, errlen, "topic '%s': %s", wl->topic, errstr);
+        snprintf(err, errlen, "topic '%s': %s", topic, errstr);
         return -1;
     }
     rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
-    rd_kafka_AdminOptions_t *opts = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
+    rd_kafka_AdminOptions_t *opts =
+        rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
     rd_kafka_AdminOptions_set_operation_timeout(opts, 30000, errstr, sizeof errstr);
     rd_kafka_AdminOptions_set_request_timeout(opts, 30000, errstr, sizeof errstr);
     rd_kafka_CreateTopics(rk, &nt, 1, opts, q);
     rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 40000);
     int rc = 0;
     if (!ev) {
-        snprintf(err, errlen, "topic '%s': CreateTopics timed out", wl->topic);
+        snprintf(err, errlen, "topic '%s': CreateTopics timed out", topic);
         rc = -1;
     } else if (rd_kafka_event_error(ev)) {
         rd_kafka_resp_err_t e = rd_kafka_event_error(ev);
@@ -82,7 +83,7 @@ static int create_topic(rd_kafka_t *rk, const workload *wl, char *err, size_t er
             e == RD_KAFKA_RESP_ERR_UNSUPPORTED_VERSION) {
             rc = 1;
         } else {
-            snprintf(err, errlen, "topic '%s': cannot create: %s", wl->topic,
+            snprintf(err, errlen, "topic '%s': cannot create: %s", topic,
                      rd_kafka_event_error_string(ev));
             rc = -1;
         }
@@ -92,15 +93,14 @@ static int create_topic(rd_kafka_t *rk, const workload *wl, char *err, size_t er
         const rd_kafka_topic_result_t **tr = rd_kafka_CreateTopics_result_topics(res, &n);
         for (size_t i = 0; i < n; i++) {
             rd_kafka_resp_err_t e = rd_kafka_topic_result_error(tr[i]);
-            if (e == RD_KAFKA_RESP_ERR_NO_ERROR ||
-                e == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)
+            if (e == RD_KAFKA_RESP_ERR_NO_ERROR || e == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)
                 continue;
             if (e == RD_KAFKA_RESP_ERR_UNSUPPORTED_VERSION ||
                 e == RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE) {
                 rc = 1;
                 continue;
             }
-            snprintf(err, errlen, "topic '%s': cannot create: %s", wl->topic,
+            snprintf(err, errlen, "topic '%s': cannot create: %s", topic,
                      rd_kafka_topic_result_error_string(tr[i])
                          ? rd_kafka_topic_result_error_string(tr[i])
                          : rd_kafka_err2str(e));
@@ -116,8 +116,8 @@ static int create_topic(rd_kafka_t *rk, const workload *wl, char *err, size_t er
 
 /* What the error callback saw while connecting. */
 typedef struct {
-    char auth[512];        /* a failed authentication (SASL), "" if none */
-    char down[512];        /* every broker refused or dropped us, "" if not */
+    char auth[512]; /* a failed authentication (SASL), "" if none */
+    char down[512]; /* every broker refused or dropped us, "" if not */
 } admin_errors;
 
 /* librdkafka reports a failed authentication and unreachable brokers
@@ -135,8 +135,7 @@ static void on_admin_error(rd_kafka_t *rk, int err, const char *reason, void *op
 static bool retriable(rd_kafka_resp_err_t e) {
     return e == RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION ||
            e == RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE ||
-           e == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
-           e == RD_KAFKA_RESP_ERR__TIMED_OUT;
+           e == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || e == RD_KAFKA_RESP_ERR__TIMED_OUT;
 }
 
 /* Each partition's high watermark. One ListOffsets request per leader:
@@ -174,9 +173,53 @@ static int high_watermarks(rd_kafka_t *rk, const char *topic, int n, int64_t *of
     return -1;
 }
 
-int kafka_topic_prepare(const char *brokers, const workload *wl, int create,
-                        int *partitions, int64_t **offsets, bool *mock, char *err,
-                        size_t errlen) {
+/* Makes sure `topic` exists (creating it when `create`: CreateTopics, or
+ * on first use where the broker has no controller) and has leaders.
+ * Returns its partition count, or -1 with err. */
+static int topic_ready(rd_kafka_t *rk, const workload *wl, const char *topic, bool create,
+                       bool has_controller, const char *brokers, char *err, size_t errlen) {
+    rd_kafka_resp_err_t merr;
+    int n = topic_partitions(rk, topic, 5000, &merr);
+    bool auto_create = false; /* the broker creates the topic on first use */
+    if (n == 0 && create) {
+        /* without a controller, say so and let the broker create the topic
+         * on first use */
+        int c = has_controller ? create_topic(rk, wl, topic, err, errlen) : 1;
+        if (c < 0) return -1;
+        if (c == 1) {
+            auto_create = true;
+            fprintf(stderr,
+                    "kengine: note: the broker at %s cannot create topics (an embedded "
+                    "broker?); '%s' is created on first use with the broker's default "
+                    "partition count\n",
+                    brokers, topic);
+        }
+    }
+    /* wait (bounded) for the topic to show up with leaders */
+    for (int tries = 0; tries < 200; tries++) {
+        if (n == 0 && auto_create) {
+            /* asking for this topic's metadata is its first use */
+            rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+            const struct rd_kafka_metadata *md;
+            if (rkt && !rd_kafka_metadata(rk, 0, rkt, &md, 5000)) rd_kafka_metadata_destroy(md);
+            if (rkt) rd_kafka_topic_destroy(rkt);
+        }
+        n = topic_partitions(rk, topic, 5000, &merr);
+        if (n > 0 || (n == 0 && !create)) break;
+        usleep(50 * 1000);
+    }
+    if (n <= 0) {
+        if (n == 0 && !create)
+            snprintf(err, errlen, "topic '%s' does not exist at %s", topic, brokers);
+        else
+            snprintf(err, errlen, "topic '%s' at %s has no leader after 10 s", topic, brokers);
+        return -1;
+    }
+    return n;
+}
+
+int kafka_topic_prepare(const char *brokers, const workload *wl, int create, int *partitions,
+                        int64_t **offsets, bool *mock, char *err, size_t errlen) {
     static const char *const defaults[] = {"log_level", "0", NULL};
     rd_kafka_conf_t *conf = kafka_conf_build(brokers, defaults, NULL, "admin", err, errlen);
     if (!conf) return -1;
@@ -222,44 +265,18 @@ int kafka_topic_prepare(const char *brokers, const workload *wl, int create,
                  CONNECT_TIMEOUT_MS / 1000, rd_kafka_err2str(merr));
         goto out;
     }
-    bool auto_create = false; /* the broker creates the topic on first use */
     bool has_controller = controller_known(rk);
     *mock = !has_controller;
-    if (n == 0 && create) {
-        /* without a controller, say so and let the broker create the topic
-         * on first use */
-        int c = has_controller ? create_topic(rk, wl, err, errlen) : 1;
-        if (c < 0) goto out;
-        if (c == 1) {
-            auto_create = true;
-            fprintf(stderr,
-                    "kengine: note: the broker at %s cannot create topics (an embedded "
-                    "broker?); '%s' is created on first use with the broker's default "
-                    "partition count\n",
-                    brokers, wl->topic);
-        }
-    }
-    /* wait (bounded) for the topic to show up with leaders */
-    for (int tries = 0; tries < 200; tries++) {
-        if (n == 0 && auto_create) {
-            /* asking for this topic's metadata is its first use */
-            rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, wl->topic, NULL);
-            const struct rd_kafka_metadata *md;
-            if (rkt && !rd_kafka_metadata(rk, 0, rkt, &md, 5000))
-                rd_kafka_metadata_destroy(md);
-            if (rkt) rd_kafka_topic_destroy(rkt);
-        }
-        n = topic_partitions(rk, wl->topic, 5000, &merr);
-        if (n > 0 || (n == 0 && !create)) break;
-        usleep(50 * 1000);
-    }
-    if (n <= 0) {
-        if (n == 0 && !create)
-            snprintf(err, errlen, "topic '%s' does not exist at %s", wl->topic, brokers);
-        else
-            snprintf(err, errlen, "topic '%s' at %s has no leader after 10 s", wl->topic,
-                     brokers);
-        goto out;
+    /* The topic produced to, and the one consumed from when a pipeline
+     * reads another (created too: the system under test may not have
+     * written to it yet, and its end offsets are where this run starts). */
+    const char *ctopic = workload_consume_topic(wl);
+    bool two = strcmp(ctopic, wl->topic) != 0;
+    n = topic_ready(rk, wl, wl->topic, create, has_controller, brokers, err, errlen);
+    if (n < 0) goto out;
+    if (two && wl->consume) {
+        n = topic_ready(rk, wl, ctopic, true, has_controller, brokers, err, errlen);
+        if (n < 0) goto out;
     }
     *partitions = n;
     if (offsets) {
@@ -268,7 +285,7 @@ int kafka_topic_prepare(const char *brokers, const workload *wl, int create,
             snprintf(err, errlen, "out of memory");
             goto out;
         }
-        if (high_watermarks(rk, wl->topic, n, off, err, errlen)) {
+        if (high_watermarks(rk, ctopic, n, off, err, errlen)) {
             snprintf(err + strlen(err), errlen - strlen(err), " (at %s)", brokers);
             free(off);
             goto out;

@@ -18,18 +18,56 @@
  */
 #include "kafka.h"
 #include "kafka_conf.h"
+#include "keys.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+/* ---- transactions ----
+ * Each transaction's messages are kept (value, key, header, timestamp)
+ * until it ends, so a transaction that Kafka makes us abort (a timed-out
+ * message, a fenced epoch after a broker restart) is sent again whole in a
+ * new one: the consumer, reading committed messages only, sees each once.
+ * An abort on purpose (abort_every) is counted as aborted, never resent. */
+typedef struct {
+    uint64_t seq;
+    int64_t ts_ms;
+    size_t off, vlen, klen; /* value then key at data + off */
+    int32_t partition;      /* where its delivery report says it went, -1 before */
+    unsigned char hdr[PIPELINE_HEADER_LEN];
+} txn_msg;
+
+typedef struct {
+    txn_msg *msgs;
+    size_t n, cap;
+    char *data;
+    size_t used, size;
+    uint64_t no; /* transactions begun so far (1-based number of the current) */
+} txn_state;
+
 typedef struct {
     kafka_producer_job *job;
-    double last_dr;             /* time of the latest delivery report */
+    double last_dr; /* time of the latest delivery report */
     char first_error[256];
-    bool oom;                   /* the failed-bitmap could not grow */
+    bool oom;           /* the failed-bitmap could not grow */
+    bool transactional; /* delivery counts come from transaction outcomes */
+    txn_state *txn;     /* the current transaction's messages */
 } producer_state;
+
+/* The kept message of the current transaction with sequence number seq. */
+static txn_msg *txn_find(txn_state *t, uint64_t seq) {
+    size_t lo = 0, hi = t->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (t->msgs[mid].seq < seq)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < t->n && t->msgs[lo].seq == seq ? &t->msgs[lo] : NULL;
+}
 
 static void note_failure(producer_state *st, uint64_t seq, const char *what) {
     if (!st->job->errors) snprintf(st->first_error, sizeof st->first_error, "%s", what);
@@ -40,6 +78,15 @@ static void note_failure(producer_state *st, uint64_t seq, const char *what) {
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
     (void)rk;
     producer_state *st = opaque;
+    if (st->transactional) {
+        /* a message in the log is delivered only once its transaction
+         * commits (txn_end counts it); one purged by an abort is not a
+         * failure. Only where the committed ones went is noted here. */
+        txn_msg *tm = m->err ? NULL : txn_find(st->txn, (uint64_t)(uintptr_t)m->_private);
+        if (tm) tm->partition = m->partition;
+        st->last_dr = stats_now();
+        return;
+    }
     if (m->err) {
         char what[256];
         snprintf(what, sizeof what, "record %llu: %s",
@@ -47,6 +94,7 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
         note_failure(st, (uint64_t)(uintptr_t)m->_private, what);
     } else {
         st->job->delivered++;
+        worker_counts_add(&st->job->part_delivered, m->partition, 1);
     }
     /* the time of the last report matters; reading the clock for every
      * one would cost more than the report itself */
@@ -54,80 +102,17 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
     if ((reported & 255) == 0 || reported >= st->job->sent) st->last_dr = stats_now();
 }
 
-/* Rows repeat, so each row's encoded value and word count are kept after
- * its first encoding, up to PAYLOAD_CACHE_LIMIT bytes of values; the hot
- * loop then only copies bytes into librdkafka. */
-#define PAYLOAD_CACHE_LIMIT (64u << 20)
-
-typedef struct {
-    size_t nrows;       /* data rows of the CSV (0: not cacheable) */
-    size_t *off;        /* per row: offset of its value in data */
-    uint32_t *len;      /* per row: value length, UINT32_MAX = not cached */
-    uint32_t *words;    /* per row: words in the value */
-    char *data;         /* the values, back to back */
-    size_t used, cap;
-} payload_cache;
-
-static void cache_init(payload_cache *c, size_t nrows) {
-    memset(c, 0, sizeof *c);
-    if (!nrows) return;
-    c->off = malloc(nrows * sizeof *c->off);
-    c->len = malloc(nrows * sizeof *c->len);
-    c->words = malloc(nrows * sizeof *c->words);
-    if (!c->off || !c->len || !c->words) return; /* no cache: encode every time */
-    memset(c->len, 0xff, nrows * sizeof *c->len);
-    c->nrows = nrows;
-}
-
-static void cache_free(payload_cache *c) {
-    free(c->off);
-    free(c->len);
-    free(c->words);
-    free(c->data);
-}
-
-/* Keeps row r's value (best effort: a full or failed cache just skips). */
-static void cache_put(payload_cache *c, size_t r, const char *v, size_t n, uint32_t words) {
-    if (r >= c->nrows || n >= UINT32_MAX || c->used + n > PAYLOAD_CACHE_LIMIT) return;
-    if (c->used + n > c->cap) {
-        size_t cap = c->cap ? c->cap : 1 << 20;
-        while (cap < c->used + n) cap *= 2;
-        char *d = realloc(c->data, cap);
-        if (!d) return;
-        c->data = d;
-        c->cap = cap;
-    }
-    memcpy(c->data + c->used, v, n);
-    c->off[r] = c->used;
-    c->len[r] = (uint32_t)n;
-    c->words[r] = words;
-    c->used += n;
-}
-
-/* The produce batch being filled. */
-typedef struct {
-    uint64_t no, batches;          /* last posted batch number; expected total */
-    uint64_t msgs, bytes, words;   /* the current batch's figures */
-    double start, cpu_start;       /* its interval's start */
-} produce_batch;
-
-/* Posts the current batch (if any) to the main thread and starts the next. */
-static void batch_post(pipeline *pl, produce_batch *pb, uint64_t delivered,
+/* Posts the batch being filled (if any) to the main thread. */
+static void batch_post(pipeline *pl, worker_batch *pb, uint64_t batches, uint64_t delivered,
                        const char *phase) {
-    if (!pb->msgs) return;
-    double now = stats_now(), cpu = stats_cpu_seconds(), secs = now - pb->start;
-    report_batch b = {
-        .role = REPORT_PRODUCE, .batch = ++pb->no, .batches = pb->batches,
-        .messages = pb->msgs, .bytes = pb->bytes, .words = pb->words,
-        .delivered = delivered, .seconds = secs,
-        .msgs_per_sec = secs > 0 ? (double)pb->msgs / secs : 0,
-        .mb_per_sec = secs > 0 ? (double)pb->bytes / secs / 1048576.0 : 0,
-        .cpu_percent = secs > 0 ? 100.0 * (cpu - pb->cpu_start) / secs : 0,
-        .rss_mb = stats_rss_mb(), .phase = phase};
+    report_batch b;
+    if (!worker_batch_take(pb, REPORT_PRODUCE, stats_now(), stats_cpu_seconds(), stats_rss_mb(),
+                           &b))
+        return;
+    b.batches = batches;
+    b.delivered = delivered;
+    b.phase = phase;
     pipeline_post(pl, &b);
-    pb->start = now;
-    pb->cpu_start = cpu;
-    pb->msgs = pb->bytes = pb->words = 0;
 }
 
 /* Index of the key column in the header, or -1 if absent. */
@@ -143,26 +128,6 @@ static int key_column(const csvsrc_row *hdr, const char *key) {
 static int drain(rd_kafka_t *rk, double deadline) {
     while (rd_kafka_outq_len(rk) > 0 && stats_now() < deadline) rd_kafka_poll(rk, 50);
     return rd_kafka_outq_len(rk);
-}
-
-/* The phase plan: the workload's phases, or one phase for the whole run. */
-typedef struct {
-    uint64_t records;   /* 0 = until duration */
-    double duration;    /* 0 = until records */
-    double rate;
-    const char *name;   /* NULL for the implicit single phase */
-} phase_plan;
-
-static size_t plan_phases(const workload *wl, phase_plan *plan) {
-    if (!wl->nphases) {
-        plan[0] = (phase_plan){wl->records, 0, wl->rate, NULL};
-        return 1;
-    }
-    size_t n = wl->nphases < PIPELINE_MAX_PHASES ? wl->nphases : PIPELINE_MAX_PHASES;
-    for (size_t i = 0; i < n; i++)
-        plan[i] = (phase_plan){wl->phases[i].records, wl->phases[i].duration,
-                               wl->phases[i].rate, wl->phases[i].name};
-    return n;
 }
 
 /* With several consumers in a group, start sending once the group has
@@ -188,110 +153,309 @@ static void wait_for_group(pipeline *pl) {
                     "producing anyway\n");
 }
 
+static int txn_keep(txn_state *t, uint64_t seq, int64_t ts_ms, const void *v, size_t vlen,
+                    const void *k, size_t klen, const unsigned char *hdr) {
+    if (t->n == t->cap) {
+        size_t nc = t->cap ? t->cap * 2 : 256;
+        txn_msg *m = realloc(t->msgs, nc * sizeof *m);
+        if (!m) return -1;
+        t->msgs = m;
+        t->cap = nc;
+    }
+    if (t->used + vlen + klen > t->size) {
+        size_t ns = t->size ? t->size : 1 << 16;
+        while (ns < t->used + vlen + klen) ns *= 2;
+        char *d = realloc(t->data, ns);
+        if (!d) return -1;
+        t->data = d;
+        t->size = ns;
+    }
+    txn_msg *m = &t->msgs[t->n++];
+    m->seq = seq;
+    m->ts_ms = ts_ms;
+    m->off = t->used;
+    m->vlen = vlen;
+    m->klen = klen;
+    m->partition = -1;
+    memcpy(m->hdr, hdr, PIPELINE_HEADER_LEN);
+    if (vlen) memcpy(t->data + t->used, v, vlen);
+    if (klen) memcpy(t->data + t->used + vlen, k, klen);
+    t->used += vlen + klen;
+    return 0;
+}
+
+static void txn_free(txn_state *t) {
+    free(t->msgs);
+    free(t->data);
+}
+
+/* Sends message m of the kept transaction again. */
+static rd_kafka_resp_err_t txn_resend(rd_kafka_t *rk, const workload *wl, const txn_state *t,
+                                      const txn_msg *m) {
+    rd_kafka_resp_err_t e;
+    do {
+        e = rd_kafka_producev(
+            rk, RD_KAFKA_V_TOPIC(wl->topic), RD_KAFKA_V_VALUE(t->data + m->off, m->vlen),
+            RD_KAFKA_V_KEY(m->klen ? t->data + m->off + m->vlen : NULL, m->klen),
+            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_TIMESTAMP(m->ts_ms),
+            RD_KAFKA_V_HEADER(PIPELINE_HEADER, m->hdr, PIPELINE_HEADER_LEN),
+            RD_KAFKA_V_OPAQUE((void *)(uintptr_t)m->seq), RD_KAFKA_V_END);
+        if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) rd_kafka_poll(rk, 10);
+    } while (e == RD_KAFKA_RESP_ERR__QUEUE_FULL);
+    return e;
+}
+
+/* A producer client for the run: throughput-tuned, and bounded (at most
+ * 8 MiB waits in the client, so memory does not grow with the record
+ * count; README: producer defaults); with transactions, a transactional
+ * id for the run and its transactions initialised (which also aborts
+ * whatever an earlier client of the same id left open). NULL with the run
+ * failed. */
+static rd_kafka_t *producer_new(pipeline *pl, producer_state *st, char *err, size_t errlen) {
+    const workload *wl = pl->wl;
+    const char *defaults[] = {"enable.idempotence",
+                              "true",
+                              "linger.ms",
+                              wl->mode == WORKLOAD_SYNC ? "0" : "5",
+                              "batch.num.messages",
+                              "10000",
+                              "queue.buffering.max.messages",
+                              "100000",
+                              "queue.buffering.max.kbytes",
+                              "8192",
+                              "reconnect.backoff.max.ms",
+                              "1000", /* back soon after an outage */
+                              NULL};
+    rd_kafka_conf_t *conf =
+        kafka_conf_build(pl->brokers, defaults, &wl->producer, "producer", err, errlen);
+    if (!conf) {
+        pipeline_fail(pl, EXITCODE_USAGE, "%s", err);
+        return NULL;
+    }
+    char errstr[256];
+    if (wl->transactional) {
+        /* one transactional id per run (and per worker of a run) */
+        char tid[64];
+        snprintf(tid, sizeof tid, "kengine-%016llx", (unsigned long long)pl->run_id);
+        if (rd_kafka_conf_set(conf, "transactional.id", tid, errstr, sizeof errstr) !=
+            RD_KAFKA_CONF_OK) {
+            rd_kafka_conf_destroy(conf);
+            pipeline_fail(pl, EXITCODE_USAGE, "producer: transactional.id: %s", errstr);
+            return NULL;
+        }
+    }
+    rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+    rd_kafka_conf_set_opaque(conf, st);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+    if (!rk) {
+        rd_kafka_conf_destroy(conf);
+        pipeline_fail(pl, EXITCODE_USAGE, "producer: %s", errstr);
+        return NULL;
+    }
+    if (wl->transactional) {
+        rd_kafka_error_t *error = rd_kafka_init_transactions(rk, 60000);
+        if (error) {
+            pipeline_fail(pl, EXITCODE_RUNTIME, "producer: cannot start transactions: %s",
+                          rd_kafka_error_string(error));
+            rd_kafka_error_destroy(error);
+            rd_kafka_destroy(rk);
+            return NULL;
+        }
+    }
+    return rk;
+}
+
+/* Commits (or aborts on purpose) the current transaction, retrying
+ * retriable errors (a broker restarting) for up to two minutes. */
+static rd_kafka_error_t *txn_end_once(rd_kafka_t *rk, bool abort) {
+    double deadline = stats_now() + 120;
+    /* An abort on purpose aborts messages that are in the log: only then
+     * does it test that read_committed consumers skip them (without the
+     * flush librdkafka would purge most of them locally). */
+    if (abort) rd_kafka_flush(rk, 60000);
+    for (;;) {
+        rd_kafka_error_t *error = abort ? rd_kafka_abort_transaction(rk, 60000)
+                                        : rd_kafka_commit_transaction(rk, 60000);
+        if (!error || !rd_kafka_error_is_retriable(error) || stats_now() > deadline)
+            return error;
+        rd_kafka_error_destroy(error);
+    }
+}
+
+/* Counts the ended transaction's messages as delivered (with their
+ * partitions) or as aborted on purpose. */
+static int txn_count(pipeline *pl, kafka_producer_job *job, txn_state *t, bool aborted) {
+    for (size_t i = 0; i < t->n; i++) {
+        if (!aborted) {
+            worker_counts_add(&job->part_delivered, t->msgs[i].partition, 1);
+        } else if (pipeline_bits_set(&job->aborted, t->msgs[i].seq) < 0) {
+            pipeline_fail(pl, EXITCODE_RUNTIME, "out of memory tracking aborts");
+            return -1;
+        }
+    }
+    if (aborted)
+        job->aborted_count += t->n;
+    else
+        job->delivered += t->n;
+    t->n = t->used = 0;
+    return 0;
+}
+
+/* Ends the current transaction: commits it, or aborts it on purpose.
+ * When Kafka makes us abort it (an abortable error), it is sent again whole
+ * in a new transaction; when the client can no longer go on (a fatal error,
+ * e.g. its epoch fenced after a coordinator restart), a new client with
+ * the same transactional id takes over (its initialisation aborts what the
+ * old one left open) and sends it again. Up to 10 attempts. 0, or -1 with
+ * the run failed. */
+static int txn_end(rd_kafka_t **rkp, producer_state *st) {
+    kafka_producer_job *job = st->job;
+    pipeline *pl = job->pl;
+    const workload *wl = pl->wl;
+    txn_state *t = st->txn;
+    const bool on_purpose = worker_txn_aborts(t->no, wl->abort_every);
+    rd_kafka_error_t *error = NULL;
+    char err[512];
+    for (int attempt = 0; attempt < 10; attempt++) {
+        error = txn_end_once(*rkp, on_purpose);
+        if (!error) return txn_count(pl, job, t, on_purpose);
+        const bool fatal = rd_kafka_error_is_fatal(error);
+        if (!fatal && (on_purpose || !rd_kafka_error_txn_requires_abort(error))) break;
+        fprintf(stderr, "kengine: producer: transaction %llu: %s; %s\n",
+                (unsigned long long)t->no, rd_kafka_error_string(error),
+                fatal ? "starting a new producer" : "aborting it and sending it again");
+        rd_kafka_error_destroy(error);
+        error = NULL;
+        if (fatal) {
+            rd_kafka_destroy(*rkp);
+            *rkp = producer_new(pl, st, err, sizeof err);
+            if (!*rkp) return -1;
+            /* the new client's initialisation aborted it */
+            if (on_purpose) return txn_count(pl, job, t, true);
+        } else if ((error = rd_kafka_abort_transaction(*rkp, 60000))) {
+            if (rd_kafka_error_is_fatal(error)) { /* then a new client, next attempt */
+                rd_kafka_error_destroy(error);
+                error = NULL;
+                continue;
+            }
+            break;
+        }
+        if ((error = rd_kafka_begin_transaction(*rkp))) break;
+        for (size_t i = 0; i < t->n; i++) {
+            t->msgs[i].partition = -1;
+            rd_kafka_resp_err_t e = txn_resend(*rkp, wl, t, &t->msgs[i]);
+            if (e) {
+                pipeline_fail(pl, EXITCODE_RUNTIME, "producer: resending transaction %llu: %s",
+                              (unsigned long long)t->no, rd_kafka_err2str(e));
+                return -1;
+            }
+        }
+    }
+    pipeline_fail(pl, EXITCODE_RUNTIME, "producer: cannot %s transaction %llu: %s",
+                  on_purpose ? "abort" : "commit", (unsigned long long)t->no,
+                  error ? rd_kafka_error_string(error) : "gave up after 10 attempts");
+    if (error) rd_kafka_error_destroy(error);
+    return -1;
+}
+
+/* Begins transaction t->no + 1. 0, or -1 with the run failed. */
+static int txn_begin(rd_kafka_t *rk, pipeline *pl, txn_state *t) {
+    rd_kafka_error_t *error = rd_kafka_begin_transaction(rk);
+    if (error) {
+        pipeline_fail(pl, EXITCODE_RUNTIME, "producer: cannot begin a transaction: %s",
+                      rd_kafka_error_string(error));
+        rd_kafka_error_destroy(error);
+        return -1;
+    }
+    t->no++;
+    t->n = t->used = 0;
+    return 0;
+}
+
 void *kafka_producer_thread(void *arg) {
     kafka_producer_job *job = arg;
     pipeline *pl = job->pl;
     const workload *wl = pl->wl;
-    producer_state st = {.job = job};
+    txn_state txn = {0};
+    producer_state st = {.job = job, .txn = &txn, .transactional = wl->transactional};
+    keys_gen keys = {0};
     encode_buf buf = {0};
-    payload_cache cache = {0};
+    worker_cache cache = {0};
     rd_kafka_t *rk = NULL;
     char err[512];
 
-    /* Throughput-tuned, and bounded: at most 8 MiB waits in the client, so
-     * memory does not grow with the record count (README: producer defaults). */
-    const char *defaults[] = {
-        "enable.idempotence", "true",
-        "linger.ms", wl->mode == WORKLOAD_SYNC ? "0" : "5",
-        "batch.num.messages", "10000",
-        "queue.buffering.max.messages", "100000",
-        "queue.buffering.max.kbytes", "8192",
-        "reconnect.backoff.max.ms", "1000", /* back soon after an outage */
-        NULL};
-    rd_kafka_conf_t *conf =
-        kafka_conf_build(pl->brokers, defaults, &wl->producer, "producer", err, sizeof err);
-    if (!conf) {
-        pipeline_fail(pl, 2, "%s", err);
-        goto out;
-    }
-    rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
-    rd_kafka_conf_set_opaque(conf, &st);
     char errstr[256];
-    rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
-    if (!rk) {
-        rd_kafka_conf_destroy(conf);
-        pipeline_fail(pl, 2, "producer: %s", errstr);
+    rk = producer_new(pl, &st, err, sizeof err);
+    if (!rk) goto out;
+    if (keys_init(&keys, wl->key_distribution, wl->key_count, wl->key_skew, wl->seed, err,
+                  sizeof err)) {
+        pipeline_fail(pl, EXITCODE_USAGE, "%s", err);
         goto out;
     }
-
     const csvsrc_row *hdr = csvsrc_header(job->csv);
     int keycol = -1;
     if (wl->key) {
         keycol = key_column(hdr, wl->key);
         if (keycol < 0) {
-            pipeline_fail(pl, 2, "field 'key': column '%s' is not in the CSV header of %s",
-                          wl->key, wl->csv);
+            pipeline_fail(pl, EXITCODE_USAGE,
+                          "field 'key': column '%s' is not in the CSV header of %s", wl->key,
+                          wl->csv);
             goto out;
         }
     }
-    cache_init(&cache, csvsrc_rows(job->csv));
+    worker_cache_init(&cache, csvsrc_rows(job->csv), WORKER_CACHE_LIMIT);
 
     wait_for_group(pl);
-    phase_plan plan[PIPELINE_MAX_PHASES];
-    const size_t nphases = plan_phases(wl, plan);
-    const uint64_t total = workload_records(wl);
+    worker_phase plan[PIPELINE_MAX_PHASES];
+    const size_t nphases = worker_plan(wl, plan);
     const uint64_t bsize = wl->batch_size;
-    produce_batch pb = {.batches = total ? (total + bsize - 1) / bsize : 0,
-                        .start = stats_now(), .cpu_start = stats_cpu_seconds()};
+    const uint64_t batches = worker_batches(workload_records(wl), bsize);
+    worker_batch pb = {0};
+    worker_batch_start(&pb, stats_now(), stats_cpu_seconds());
     double first_send = 0;
     unsigned char hdrval[PIPELINE_HEADER_LEN];
-    pipeline_put_u64(hdrval + 16, pl->run_id);
+    worker_header hv = {.run_id = pl->run_id};
     uint64_t seq = 0;
     bool stopped = false;
+    const uint64_t txn_size = workload_transaction_size(wl);
+    char keybuf[KEYS_MAX_LEN];
 
     for (size_t ph = 0; ph < nphases && !stopped; ph++) {
-        const phase_plan *pp = &plan[ph];
+        const worker_phase *pp = &plan[ph];
         const int64_t start_us = stats_wall_us();
         const double start = stats_now();
         int64_t last_send_us = start_us;
-        pipeline_put_u32(hdrval + 24, (uint32_t)ph);
+        hv.phase = (uint32_t)ph;
         for (uint64_t i = 0;; i++, seq++) {
-            if (pp->records && i >= pp->records) break;
-            if (pp->duration > 0 && (pp->rate > 0 || (i & 63) == 0) &&
-                stats_now() - start >= pp->duration)
-                break;
+            if (worker_phase_ends(pp, i, start, stats_now)) break;
             if (atomic_load(&pl->stop)) {
                 stopped = true;
                 break;
             }
             csvsrc_row row;
             if (csvsrc_next(job->csv, &row, err, sizeof err) < 0) {
-                pipeline_fail(pl, 2, "%s", err);
+                pipeline_fail(pl, EXITCODE_USAGE, "%s", err);
                 stopped = true;
                 break;
             }
             const char *value;
             size_t vlen;
             uint64_t w;
-            if (row.index < cache.nrows && cache.len[row.index] != UINT32_MAX) {
-                value = cache.data + cache.off[row.index];
-                vlen = cache.len[row.index];
-                w = cache.words[row.index];
-            } else {
+            if (!worker_cache_get(&cache, row.index, &value, &vlen, &w)) {
                 if (encode_row(&buf, wl->format, hdr, &row)) {
-                    pipeline_fail(pl, 1, "out of memory encoding a message");
+                    pipeline_fail(pl, EXITCODE_RUNTIME, "out of memory encoding a message");
                     stopped = true;
                     break;
                 }
                 value = buf.data;
                 vlen = buf.len;
                 w = words_count(buf.data, buf.len);
-                cache_put(&cache, row.index, buf.data, buf.len, (uint32_t)w);
+                worker_cache_put(&cache, row.index, buf.data, buf.len, (uint32_t)w);
             }
 
             int64_t now_us = stats_wall_us(), send_us = now_us;
             if (pp->rate > 0) {
-                send_us = start_us + (int64_t)((double)i * 1e6 / pp->rate);
+                send_us = worker_send_time(start_us, i, pp->rate);
                 while (now_us < send_us && !atomic_load(&pl->stop)) {
                     int64_t ms = (send_us - now_us) / 1000;
                     rd_kafka_poll(rk, ms > 100 ? 100 : (int)ms);
@@ -304,10 +468,20 @@ void *kafka_producer_thread(void *arg) {
                        pl->window_bytes)
                 rd_kafka_poll(rk, 1);
 
-            pipeline_put_u64(hdrval, seq);
-            pipeline_put_u64(hdrval + 8, (uint64_t)send_us);
+            hv.seq = seq;
+            hv.send_us = send_us;
+            worker_header_put(hdrval, &hv);
             const void *kptr = keycol >= 0 ? row.fields[keycol] : NULL;
             size_t klen = keycol >= 0 ? row.lens[keycol] : 0;
+            if (keys.dist != KEYS_NONE) {
+                klen = keys_format(&keys, seq, keybuf);
+                kptr = keybuf;
+            }
+            if (wl->transactional && worker_txn_begins(seq, txn_size) &&
+                txn_begin(rk, pl, &txn)) {
+                stopped = true;
+                break;
+            }
             if (!first_send) first_send = stats_now();
             rd_kafka_resp_err_t e;
             for (;;) {
@@ -326,24 +500,33 @@ void *kafka_producer_thread(void *arg) {
                 snprintf(what, sizeof what,
                          "record %llu (%s line %llu): message of %zu bytes is larger than "
                          "the producer's message.max.bytes",
-                         (unsigned long long)seq, wl->csv, (unsigned long long)row.line,
-                         vlen);
+                         (unsigned long long)seq, wl->csv, (unsigned long long)row.line, vlen);
                 job->sent++;
                 note_failure(&st, seq, what);
                 if (wl->oversize == WORKLOAD_OVERSIZE_STOP) {
-                    pipeline_fail(pl, 1, "%s", what);
+                    pipeline_fail(pl, EXITCODE_RUNTIME, "%s", what);
                     stopped = true;
                     break;
                 }
             } else if (e) {
                 if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL)
-                    pipeline_fail(pl, 1, "produce to '%s' failed: %s", wl->topic,
+                    pipeline_fail(pl, EXITCODE_RUNTIME, "produce to '%s' failed: %s", wl->topic,
                                   rd_kafka_err2str(e));
                 stopped = true;
                 break;
             } else {
                 job->sent++;
                 atomic_fetch_add(&pl->produced_bytes, vlen);
+                if (wl->transactional &&
+                    txn_keep(&txn, seq, now_us / 1000, value, vlen, kptr, klen, hdrval)) {
+                    pipeline_fail(pl, EXITCODE_RUNTIME, "out of memory keeping a transaction");
+                    stopped = true;
+                    break;
+                }
+            }
+            if (wl->transactional && (seq + 1) % txn_size == 0 && txn_end(&rk, &st)) {
+                stopped = true;
+                break;
             }
             job->phase_sent[ph]++;
             last_send_us = now_us;
@@ -353,12 +536,10 @@ void *kafka_producer_thread(void *arg) {
             } else if ((job->sent & 1023) == 0) {
                 rd_kafka_poll(rk, 0);
             }
-            pb.msgs++;
-            pb.bytes += vlen;
-            pb.words += w;
-            if (pb.msgs == bsize) batch_post(pl, &pb, job->delivered, pp->name);
+            if (worker_batch_add(&pb, vlen, w, bsize))
+                batch_post(pl, &pb, batches, job->delivered, pp->name);
             if (rd_kafka_fatal_error(rk, errstr, sizeof errstr)) {
-                pipeline_fail(pl, 1, "producer fatal error: %s", errstr);
+                pipeline_fail(pl, EXITCODE_RUNTIME, "producer fatal error: %s", errstr);
                 stopped = true;
                 break;
             }
@@ -366,7 +547,17 @@ void *kafka_producer_thread(void *arg) {
         job->phase_seconds[ph] =
             job->phase_sent[ph] ? (double)(last_send_us - start_us) / 1e6 : 0;
     }
-    batch_post(pl, &pb, job->delivered, plan[nphases - 1].name); /* the final partial batch */
+    /* the last transaction, shorter than the others or cut by a stop */
+    if (wl->transactional && txn.no && seq % txn_size != 0) {
+        if (atomic_load(&pl->stop)) {
+            rd_kafka_error_t *error = rd_kafka_abort_transaction(rk, 10000);
+            if (error) rd_kafka_error_destroy(error);
+        } else {
+            txn_end(&rk, &st);
+        }
+    }
+    batch_post(pl, &pb, batches, job->delivered,
+               plan[nphases - 1].name); /* the final partial batch */
 
     /* Flush: wait for every delivery report. The message timeout
      * (delivery.timeout.ms) bounds this; a stop request bounds it to 10 s. */
@@ -377,17 +568,21 @@ void *kafka_producer_thread(void *arg) {
         drain(rk, stats_now() + 5.0);
     }
     if (first_send && st.last_dr) job->produce_seconds = st.last_dr - first_send;
-    if (st.oom) pipeline_error(pl, 1, "out of memory tracking failed deliveries");
+    if (st.oom)
+        pipeline_error(pl, EXITCODE_RUNTIME, "out of memory tracking failed deliveries");
     if (job->errors)
-        pipeline_error(pl, 1, "%llu of %llu messages failed delivery (first: %s)",
-                       (unsigned long long)job->errors, (unsigned long long)job->sent,
-                       st.first_error);
+        pipeline_error(
+            pl, EXITCODE_RUNTIME, "%llu of %llu messages failed delivery (first: %s)",
+            (unsigned long long)job->errors, (unsigned long long)job->sent, st.first_error);
 out:
     atomic_store(&pl->delivered, job->delivered);
+    atomic_store(&pl->failed, job->errors);
     atomic_store(&pl->producer_done, true);
     if (rk) rd_kafka_destroy(rk);
-    cache_free(&cache);
+    worker_cache_free(&cache);
     encode_buf_free(&buf);
+    txn_free(&txn);
+    keys_free(&keys);
     pipeline_worker_exit(pl);
     return NULL;
 }

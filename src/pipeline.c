@@ -14,15 +14,18 @@
 int pipeline_init(pipeline *p, const workload *wl, uint64_t records) {
     memset(p, 0, sizeof *p);
     p->wl = wl;
+    p->copies = wl && wl->expect_copies > 1 ? wl->expect_copies : 1;
     if (records) {
         p->seen = calloc(records / 64 + 1, sizeof *p->seen);
         if (!p->seen) return -1;
         p->seen_limit = records;
+        if (p->copies > 1 && !(p->seen_copies = calloc(records, 1))) return -1;
     }
     atomic_init(&p->stop, false);
     atomic_init(&p->producer_done, false);
     atomic_init(&p->produced_bytes, 0);
     atomic_init(&p->delivered, 0);
+    atomic_init(&p->failed, 0);
     atomic_init(&p->consumed_bytes, 0);
     if (pthread_mutex_init(&p->mu, NULL)) return -1;
     pthread_condattr_t ca;
@@ -56,7 +59,12 @@ int pipeline_bits_set(pipeline_bits *b, uint64_t i) {
 
 int pipeline_seen_set(pipeline *p, uint64_t seq) {
     if (!p->seen) return pipeline_bits_set(&p->seen_grow, seq);
-    if (seq >= p->seen_limit) return 1; /* outside this run's range: an extra */
+    if (seq >= p->seen_limit) return 255; /* outside this run's range: an extra */
+    if (p->seen_copies) {
+        unsigned char c = atomic_load(&p->seen_copies[seq]);
+        while (c < 255 && !atomic_compare_exchange_weak(&p->seen_copies[seq], &c, c + 1)) {}
+        return c;
+    }
     uint64_t bit = (uint64_t)1 << (seq % 64);
     return (atomic_fetch_or(&p->seen[seq / 64], bit) & bit) != 0;
 }
@@ -64,7 +72,69 @@ int pipeline_seen_set(pipeline *p, uint64_t seq) {
 int pipeline_seen_get(const pipeline *p, uint64_t seq) {
     if (!p->seen) return pipeline_bits_get(&p->seen_grow, seq);
     if (seq >= p->seen_limit) return 0;
+    if (p->seen_copies) return atomic_load(&((pipeline *)p)->seen_copies[seq]);
     return (atomic_load(&((pipeline *)p)->seen[seq / 64]) >> (seq % 64)) & 1;
+}
+
+/* Expected copies of seq not seen (0 when its delivery failed or its
+ * transaction was aborted: those were never expected). */
+static int missing_at(const pipeline *p, const pipeline_bits *failed,
+                      const pipeline_bits *aborted, uint64_t seq) {
+    if ((failed && pipeline_bits_get(failed, seq)) ||
+        (aborted && pipeline_bits_get(aborted, seq)))
+        return 0;
+    int seen = pipeline_seen_get(p, seq);
+    return seen < p->copies ? p->copies - seen : 0;
+}
+
+/* Appends text to desc[*len] if it fits with room to spare for the
+ * "and N more ranges" tail; false when it does not. */
+static bool desc_add(char *desc, size_t desclen, size_t *len, const char *text) {
+    size_t k = strlen(text);
+    const size_t tail = 48; /* " and 18446744073709551615 more ranges" */
+    if (*len + k + tail >= desclen) return false;
+    memcpy(desc + *len, text, k + 1);
+    *len += k;
+    return true;
+}
+
+uint64_t pipeline_missing(const pipeline *p, const pipeline_bits *failed,
+                          const pipeline_bits *aborted, uint64_t n, char *desc,
+                          size_t desclen) {
+    uint64_t count = 0, ranges = 0, shown = 0;
+    size_t len = 0;
+    bool full = desclen == 0;
+    if (desclen) desc[0] = '\0';
+    for (uint64_t seq = 0; seq < n;) {
+        int m = missing_at(p, failed, aborted, seq);
+        if (!m) {
+            seq++;
+            continue;
+        }
+        uint64_t first = seq;
+        while (seq < n && (m = missing_at(p, failed, aborted, seq)) > 0) {
+            count += (uint64_t)m;
+            seq++;
+        }
+        ranges++;
+        if (full || shown == PIPELINE_MISSING_SHOWN) continue;
+        char r[64];
+        unsigned long long a = first, b = seq - 1;
+        if (a == b)
+            snprintf(r, sizeof r, "%s%llu", shown ? ", " : "", a);
+        else
+            snprintf(r, sizeof r, "%s%llu-%llu", shown ? ", " : "", a, b);
+        if (desc_add(desc, desclen, &len, r))
+            shown++;
+        else
+            full = true;
+    }
+    if (ranges > shown && desclen > len) {
+        unsigned long long more = ranges - shown;
+        snprintf(desc + len, desclen - len, "%s%llu %srange%s", shown ? " and " : "", more,
+                 shown ? "more " : "", more == 1 ? "" : "s");
+    }
+    return count;
 }
 
 void pipeline_bits_free(pipeline_bits *b) {
@@ -83,6 +153,7 @@ void pipeline_destroy(pipeline *p) {
     }
     free(p->start_offsets);
     free((void *)p->seen);
+    free((void *)p->seen_copies);
     pipeline_bits_free(&p->seen_grow);
     pthread_cond_destroy(&p->cv);
     pthread_mutex_destroy(&p->mu);
@@ -97,8 +168,10 @@ void pipeline_post(pipeline *p, report_batch *b) {
     e->batch = *b;
     e->next = NULL;
     pthread_mutex_lock(&p->mu);
-    if (p->tail) p->tail->next = e;
-    else p->head = e;
+    if (p->tail)
+        p->tail->next = e;
+    else
+        p->head = e;
     p->tail = e;
     pthread_cond_signal(&p->cv);
     pthread_mutex_unlock(&p->mu);

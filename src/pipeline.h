@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "exitcode.h"
 #include "report.h"
 #include "workload.h"
 
@@ -26,15 +27,15 @@
  * big-endian: sequence number (u64), intended send time in microseconds
  * since the epoch (i64), run id (u64), phase index (u32). Readers accept
  * the first 24 bytes alone (phase 0). */
-#define PIPELINE_HEADER "kengine"
-#define PIPELINE_HEADER_LEN 28
-#define PIPELINE_HEADER_MIN 24
-#define PIPELINE_MAX_PHASES 64
+#define PIPELINE_HEADER        "kengine"
+#define PIPELINE_HEADER_LEN    28
+#define PIPELINE_HEADER_MIN    24
+#define PIPELINE_MAX_PHASES    64
 #define PIPELINE_MAX_CONSUMERS 64
 
 /* A growable bitmap of sequence numbers (one thread writes it). */
 typedef struct {
-    uint64_t *w;      /* bits, 64 per word */
+    uint64_t *w; /* bits, 64 per word */
     size_t nwords;
 } pipeline_bits;
 
@@ -52,16 +53,17 @@ typedef struct pipeline_event {
 
 typedef struct pipeline {
     const workload *wl;
-    const char *brokers;          /* resolved bootstrap servers */
-    uint64_t run_id;              /* tags this run's messages */
-    int partitions;               /* partitions of the topic */
-    int64_t *start_offsets;       /* per partition: high watermark before producing */
-    uint64_t window_bytes;        /* 0 = producer not bounded by the consumer */
-    bool mock;                    /* the broker is librdkafka's mock (ours or another's) */
+    const char *brokers;    /* resolved bootstrap servers */
+    uint64_t run_id;        /* tags this run's messages */
+    int partitions;         /* partitions of the topic */
+    int64_t *start_offsets; /* per partition: high watermark before producing */
+    uint64_t window_bytes;  /* 0 = producer not bounded by the consumer */
+    bool mock;              /* the broker is librdkafka's mock (ours or another's) */
 
-    atomic_bool stop;             /* ask both workers to wind down */
-    atomic_bool producer_done;    /* producer finished (flushed) */
-    atomic_uint_fast64_t delivered; /* final delivered count, set before producer_done */
+    atomic_bool stop;                    /* ask both workers to wind down */
+    atomic_bool producer_done;           /* producer finished (flushed) */
+    atomic_uint_fast64_t delivered;      /* final delivered count, set before producer_done */
+    atomic_uint_fast64_t failed;         /* final failed-delivery count, the same */
     atomic_uint_fast64_t produced_bytes; /* value bytes handed to the producer */
     atomic_uint_fast64_t consumed_bytes; /* value bytes processed by the consumers */
 
@@ -72,26 +74,45 @@ typedef struct pipeline {
     _Atomic uint64_t *seen;
     uint64_t seen_limit;
     pipeline_bits seen_grow;
-    atomic_uint_fast64_t distinct;     /* distinct sequence numbers seen */
-    atomic_uint_fast64_t unsequenced;  /* messages without a kengine header */
+    /* With expect_copies k > 1: copies seen per sequence number (saturating
+     * at 255) instead of the bitmap, one byte each. */
+    int copies; /* k, the workload's expect_copies */
+    _Atomic unsigned char *seen_copies;
+    atomic_uint_fast64_t distinct;        /* expected copies seen (at most k per sequence) */
+    atomic_uint_fast64_t unsequenced;     /* messages without a kengine header */
     atomic_uint_fast64_t consume_batches; /* consume batches numbered so far */
     atomic_int_fast64_t last_message_us;  /* when any consumer last got a message */
     atomic_int assigned[PIPELINE_MAX_CONSUMERS]; /* partitions each group member holds */
 
-    pthread_mutex_t mu;           /* guards the event queue and `error` */
+    pthread_mutex_t mu; /* guards the event queue and `error` */
     pthread_cond_t cv;
-    pipeline_event *head, *tail;  /* FIFO of finished batches */
-    int workers_running;          /* threads that have not exited yet */
-    int exit_code;                /* 0, or the worst failure (1 runtime, 2 input) */
-    char error[512];              /* first failure message */
+    pipeline_event *head, *tail; /* FIFO of finished batches */
+    int workers_running;         /* threads that have not exited yet */
+    int exit_code;               /* EXITCODE_OK, or the worst failure (_RUNTIME, _USAGE) */
+    char error[512];             /* first failure message */
 } pipeline;
 
 /* `records` = sequence numbers expected, 0 if unknown. */
 int pipeline_init(pipeline *p, const workload *wl, uint64_t records);
-/* Marks seq as seen: 0 first time, 1 seen before, -1 OOM. Thread-safe when
- * the record count was known. */
+/* Counts a copy of seq: returns the copies seen before this one (0 the
+ * first time; with k = 1 the bitmap says 0 or 1; saturates at 255, and a
+ * seq outside the run's range counts as 255: an extra), or -1 on OOM.
+ * The copy is expected while the result is below k (pipeline.copies).
+ * Thread-safe when the record count was known. */
 int pipeline_seen_set(pipeline *p, uint64_t seq);
+/* Copies of seq seen (0 or 1 with k = 1). */
 int pipeline_seen_get(const pipeline *p, uint64_t seq);
+/* Missing sequence numbers shown by pipeline_missing before "and N more". */
+#define PIPELINE_MISSING_SHOWN 8
+/* Counts the expected copies of the sequence numbers in [0, n) that no
+ * consumer saw (k per sequence number; fewer when some copies arrived),
+ * leaving out those whose delivery failed or whose transaction was aborted
+ * (failed, aborted: NULL for none), and names those sequence numbers in desc as
+ * ranges in order: "0-4999, 5002, 7000-7099 and 3 more ranges" (at most
+ * PIPELINE_MISSING_SHOWN ranges, fewer if desc is short; always
+ * NUL-terminated; "" when none is missing). */
+uint64_t pipeline_missing(const pipeline *p, const pipeline_bits *failed,
+                          const pipeline_bits *aborted, uint64_t n, char *desc, size_t desclen);
 void pipeline_destroy(pipeline *p);
 /* Queue a finished batch: its contents, and what it owns, move to the
  * queue. Thread-safe. */
@@ -108,13 +129,19 @@ void pipeline_worker_exit(pipeline *p);
 int pipeline_next(pipeline *p, report_batch *out, double timeout);
 
 static inline void pipeline_put_u32(unsigned char *b, uint32_t v) {
-    for (int i = 3; i >= 0; i--) { b[i] = (unsigned char)v; v >>= 8; }
+    for (int i = 3; i >= 0; i--) {
+        b[i] = (unsigned char)v;
+        v >>= 8;
+    }
 }
 static inline uint32_t pipeline_get_u32(const unsigned char *b) {
     return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
 }
 static inline void pipeline_put_u64(unsigned char *b, uint64_t v) {
-    for (int i = 7; i >= 0; i--) { b[i] = (unsigned char)v; v >>= 8; }
+    for (int i = 7; i >= 0; i--) {
+        b[i] = (unsigned char)v;
+        v >>= 8;
+    }
 }
 static inline uint64_t pipeline_get_u64(const unsigned char *b) {
     uint64_t v = 0;

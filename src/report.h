@@ -2,7 +2,9 @@
  * report: the figures of a run and the built-in reporters. A batch or a
  * summary is plain data (filled by the producer, the consumer and the
  * engine); the text reporter writes the human lines, the NDJSON reporter
- * one JSON object per event.
+ * one JSON object per event. Which figures there are, their names, units,
+ * derivations (rates) and merges are declared once, in figures.h; the
+ * structs below hold the stored ones.
  */
 #ifndef KENGINE_REPORT_H
 #define KENGINE_REPORT_H
@@ -18,29 +20,27 @@ typedef enum { REPORT_PRODUCE, REPORT_CONSUME } report_role;
 
 /* One of a batch's most frequent words (workload field top_words). */
 typedef struct {
-    char *word;              /* owned, NUL-terminated (may hold other bytes) */
+    char *word; /* owned, NUL-terminated (may hold other bytes) */
     size_t len;
     uint64_t count;
 } report_word;
 
 typedef struct {
     report_role role;
-    uint64_t batch;          /* 1-based batch number within its role */
-    uint64_t batches;        /* expected number of batches (producer), 0 if unknown */
-    int consumer;            /* consumer: which consumer of the run (1-based) */
-    uint64_t messages;       /* messages in this batch */
-    uint64_t bytes;          /* value bytes in this batch */
-    uint64_t words;          /* words over the batch's values */
-    uint64_t unique_words;   /* distinct words in the batch (consumer) */
-    uint64_t delivered;      /* producer: delivery reports so far (successes) */
-    double seconds;          /* this batch's own interval */
-    double msgs_per_sec;     /* messages / seconds */
-    double mb_per_sec;       /* bytes / seconds / 2^20 */
-    double cpu_percent;      /* process CPU time / wall time over the interval */
-    double rss_mb;           /* resident set size at the batch's end */
-    const char *phase;       /* producer: the phase this batch was sent in, or NULL */
-    stats_hist *latency;     /* consumer: end-to-end latency (us) of the batch; owned */
-    report_word *top;        /* consumer: top words of the batch; owned */
+    uint64_t batch;        /* 1-based batch number within its role */
+    uint64_t batches;      /* expected number of batches (producer), 0 if unknown */
+    int consumer;          /* consumer: which consumer of the run (1-based) */
+    uint64_t messages;     /* messages in this batch */
+    uint64_t bytes;        /* value bytes in this batch */
+    uint64_t words;        /* words over the batch's values */
+    uint64_t unique_words; /* distinct words in the batch (consumer) */
+    uint64_t delivered;    /* producer: delivery reports so far (successes) */
+    double seconds;        /* this batch's own interval */
+    double cpu_percent;    /* process CPU time / wall time over the interval */
+    double rss_mb;         /* resident set size at the batch's end */
+    const char *phase;     /* producer: the phase this batch was sent in, or NULL */
+    stats_hist *latency;   /* consumer: end-to-end latency (us) of the batch; owned */
+    report_word *top;      /* consumer: top words of the batch; owned */
     size_t ntop;
 } report_batch;
 
@@ -50,23 +50,22 @@ void report_batch_free(report_batch *b);
 /* Per phase figures of a phased workload. */
 typedef struct {
     const char *name;
-    uint64_t sent;              /* messages sent in the phase */
-    double seconds;             /* first to last send of the phase */
-    double target_rate;         /* the phase's rate, 0 = unlimited */
-    uint64_t consumed;          /* messages of this phase consumed */
-    stats_hist *latency;        /* their end-to-end latency (us); owned */
+    uint64_t sent;       /* messages sent in the phase */
+    double seconds;      /* first to last send of the phase */
+    double target_rate;  /* the phase's rate, 0 = unlimited */
+    uint64_t consumed;   /* messages of this phase consumed */
+    stats_hist *latency; /* their end-to-end latency (us); owned */
 } report_phase;
 
 /* A threshold's verdict. */
 typedef struct {
-    char *metric;               /* e.g. "latency_ms.p99" or "steady.lost" */
-    char *condition;            /* e.g. "< 50" */
-    double actual;              /* the figure's value (worst batch for batch metrics) */
+    char *metric;    /* e.g. "latency_ms.p99" or "steady.lost" */
+    char *condition; /* e.g. "< 50" */
+    double actual;   /* the figure's value (worst batch for batch metrics) */
     double limit;
     bool pass;
-    bool aborted;               /* this threshold stopped the run early */
+    bool aborted; /* this threshold stopped the run early */
 } report_threshold;
-
 
 typedef struct {
     const char *name;            /* workload or leg name */
@@ -82,7 +81,11 @@ typedef struct {
     uint64_t lost;               /* delivered messages never consumed (run completed) */
     uint64_t unconsumed;         /* delivered messages not consumed because the run
                                     was stopped early (signal, hook error, abort) */
-    uint64_t duplicates;         /* sequence numbers seen more than once */
+    char missing[256];           /* the lost sequence numbers as ranges, "" if none
+                                    ("0-4999, 7000 and 2 more ranges") */
+    uint64_t duplicates;         /* copies beyond expect_copies (1: seen more than once) */
+    uint64_t aborted;            /* messages of transactions aborted on purpose */
+    uint64_t foreign;            /* messages without our header or of another run */
     uint64_t words;              /* words over all consumed values */
     uint64_t unique_words_total; /* distinct words over the whole run */
     uint64_t bytes;              /* value bytes consumed */
@@ -96,12 +99,16 @@ typedef struct {
     size_t nphases;
     report_threshold *thresholds; /* owned */
     size_t nthresholds;
-    char error[2048];            /* first runtime error, "" if none */
+    /* messages per partition: delivered to the topic produced to, consumed
+     * from the topic consumed (owned; NULL, 0 when the role did not run) */
+    uint64_t *part_delivered;
+    size_t npart_delivered;
+    uint64_t *part_consumed;
+    size_t npart_consumed;
+    char error[2048]; /* first runtime error, "" if none */
 } report_summary;
 
 void report_summary_free(report_summary *s);
-/* Latency percentile in milliseconds from an optional histogram of us. */
-double report_latency_ms(const stats_hist *h, double p);
 
 typedef struct report report;
 

@@ -19,7 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine.h"
+#include "figures.h"
+#include "signals.h"
 #include "stats.h"
 
 #define LATENCY_MT "kengine.latency"
@@ -67,15 +68,13 @@ int script_pcall(lua_State *L, int nargs, int nres) {
 
 /* ---- latency objects ---- */
 
-static stats_hist *check_latency(lua_State *L) {
-    return luaL_checkudata(L, 1, LATENCY_MT);
-}
+static stats_hist *check_latency(lua_State *L) { return luaL_checkudata(L, 1, LATENCY_MT); }
 
 static int l_lat_percentile(lua_State *L) {
     stats_hist *h = check_latency(L);
     double p = luaL_checknumber(L, 2);
     luaL_argcheck(L, p >= 0 && p <= 100, 2, "percentile must be within 0..100");
-    lua_pushnumber(L, p == 0 ? (double)stats_hist_min(h) / 1000.0 : report_latency_ms(h, p));
+    lua_pushnumber(L, figures_latency(h, p));
     return 1;
 }
 static int l_lat_min(lua_State *L) {
@@ -97,20 +96,25 @@ static int l_lat_count(lua_State *L) {
 static int l_lat_tostring(lua_State *L) {
     stats_hist *h = check_latency(L);
     lua_pushfstring(L, "latency(count %I, p50 %f ms, p99 %f ms, max %f ms)",
-                    (lua_Integer)stats_hist_count(h), report_latency_ms(h, 50),
-                    report_latency_ms(h, 99), report_latency_ms(h, 100));
+                    (lua_Integer)stats_hist_count(h), figures_latency(h, 50),
+                    figures_latency(h, 99), figures_latency(h, 100));
     return 1;
 }
 
 static const luaL_Reg latency_methods[] = {
-    {"percentile", l_lat_percentile}, {"min", l_lat_min}, {"max", l_lat_max},
-    {"mean", l_lat_mean},             {"count", l_lat_count}, {NULL, NULL},
+    {"percentile", l_lat_percentile},
+    {"min", l_lat_min},
+    {"max", l_lat_max},
+    {"mean", l_lat_mean},
+    {"count", l_lat_count},
+    {NULL, NULL},
 };
 
 /* Pushes a latency object holding a copy of h (empty if h is NULL). */
 static void push_latency(lua_State *L, const stats_hist *h) {
     stats_hist *u = lua_newuserdatauv(L, stats_hist_sizeof(), 0);
-    if (h) stats_hist_copy(u, h);
+    if (h)
+        stats_hist_copy(u, h);
     else {
         stats_hist *empty = stats_hist_new();
         if (empty) {
@@ -155,9 +159,7 @@ static int event_string(lua_State *L, const char *which) {
 static int l_text(lua_State *L) { return event_string(L, "text"); }
 static int l_json(lua_State *L) { return event_string(L, "json"); }
 
-static script *upvalue_script(lua_State *L) {
-    return lua_touserdata(L, lua_upvalueindex(1));
-}
+static script *upvalue_script(lua_State *L) { return lua_touserdata(L, lua_upvalueindex(1)); }
 
 /* Converts the override text for option `name` to a Lua value of `type`. */
 static void push_option_text(lua_State *L, const char *name, const char *type,
@@ -166,16 +168,23 @@ static void push_option_text(lua_State *L, const char *name, const char *type,
     if (!strcmp(type, "string")) {
         lua_pushstring(L, text);
     } else if (!strcmp(type, "boolean")) {
-        if (!strcmp(text, "true")) lua_pushboolean(L, 1);
-        else if (!strcmp(text, "false")) lua_pushboolean(L, 0);
-        else input_error(L, "command line: option '%s' must be true or false, got '%s'", name, text);
+        if (!strcmp(text, "true"))
+            lua_pushboolean(L, 1);
+        else if (!strcmp(text, "false"))
+            lua_pushboolean(L, 0);
+        else
+            input_error(L, "command line: option '%s' must be true or false, got '%s'", name,
+                        text);
     } else if (!strcmp(type, "integer")) {
         long long v = strtoll(text, &end, 10);
-        if (end == text || *end) input_error(L, "command line: option '%s' must be an integer, got '%s'", name, text);
+        if (end == text || *end)
+            input_error(L, "command line: option '%s' must be an integer, got '%s'", name,
+                        text);
         lua_pushinteger(L, (lua_Integer)v);
     } else {
         double v = strtod(text, &end);
-        if (end == text || *end) input_error(L, "command line: option '%s' must be a number, got '%s'", name, text);
+        if (end == text || *end)
+            input_error(L, "command line: option '%s' must be a number, got '%s'", name, text);
         lua_pushnumber(L, v);
     }
 }
@@ -202,8 +211,10 @@ static int l_options(lua_State *L) {
             return input_error(L, "kengine.options: option names must be strings");
         const char *name = lua_tostring(L, -2);
         if (!lua_istable(L, -1))
-            return input_error(L, "option '%s': must be a table {default=, description=, "
-                                 "type=, validate=}", name);
+            return input_error(L,
+                               "option '%s': must be a table {default=, description=, "
+                               "type=, validate=}",
+                               name);
         if (workload_field_find(name) || !strcmp(name, "name"))
             return input_error(L, "option '%s': a built-in field has that name", name);
         int spec = lua_gettop(L);
@@ -212,8 +223,10 @@ static int l_options(lua_State *L) {
             const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
             if (strcmp(k, "default") && strcmp(k, "description") && strcmp(k, "type") &&
                 strcmp(k, "validate"))
-                return input_error(L, "option '%s': unknown key '%s' (default, description, "
-                                     "type, validate)", name, k);
+                return input_error(L,
+                                   "option '%s': unknown key '%s' (default, description, "
+                                   "type, validate)",
+                                   name, k);
             lua_pop(L, 1);
         }
         lua_getfield(L, spec, "default");
@@ -222,14 +235,17 @@ static int l_options(lua_State *L) {
         if (!type) type = lua_type_to_option(L, -2);
         if (!type || (strcmp(type, "number") && strcmp(type, "integer") &&
                       strcmp(type, "string") && strcmp(type, "boolean")))
-            return input_error(L, "option '%s': type must be number, integer, string or "
-                                 "boolean (or given by a default)", name);
+            return input_error(L,
+                               "option '%s': type must be number, integer, string or "
+                               "boolean (or given by a default)",
+                               name);
         lua_pop(L, 1); /* type; default stays */
         if (!lua_isnil(L, -1)) {
             const char *dt = lua_type_to_option(L, -1);
-            bool ok = dt && (!strcmp(dt, type) ||
-                             (!strcmp(type, "integer") && lua_isinteger(L, -1)));
-            if (!ok) return input_error(L, "option '%s': default is not of type %s", name, type);
+            bool ok =
+                dt && (!strcmp(dt, type) || (!strcmp(type, "integer") && lua_isinteger(L, -1)));
+            if (!ok)
+                return input_error(L, "option '%s': default is not of type %s", name, type);
         }
         /* record the declaration for `kengine help` */
         script_option *o = realloc(sc->opts, (sc->nopts + 1) * sizeof *o);
@@ -261,7 +277,7 @@ static int l_options(lua_State *L) {
                 if (!lua_toboolean(L, -2)) {
                     const char *why = lua_tostring(L, -1);
                     return input_error(L, "option '%s': %s", name,
-                                      why ? why : "value rejected by its validator");
+                                       why ? why : "value rejected by its validator");
                 }
                 lua_pop(L, 2);
             } else {
@@ -278,7 +294,7 @@ static int l_options(lua_State *L) {
  * SIGINT/SIGTERM, with an error naming where it was. */
 static void on_count(lua_State *L, lua_Debug *ar) {
     (void)ar;
-    if (engine_signal) luaL_error(L, "interrupted by signal %d", (int)engine_signal);
+    if (signals_caught) luaL_error(L, "interrupted by signal %d", (int)signals_caught);
 }
 
 void script_api_open(script *sc) {
@@ -339,15 +355,31 @@ static void set_str(lua_State *L, const char *k, const char *v) {
 static void set_latency(lua_State *L, const stats_hist *h) {
     push_latency(L, h);
     lua_setfield(L, -2, "latency");
-    lua_createtable(L, 0, 7);
-    set_num(L, "p50", report_latency_ms(h, 50));
-    set_num(L, "p90", report_latency_ms(h, 90));
-    set_num(L, "p99", report_latency_ms(h, 99));
-    set_num(L, "p999", report_latency_ms(h, 99.9));
-    set_num(L, "max", report_latency_ms(h, 100));
-    set_num(L, "mean", h ? stats_hist_mean(h) / 1000.0 : 0);
-    set_int(L, "count", h ? stats_hist_count(h) : 0);
+    size_t n;
+    const figure_stat *st = figures_latency_stats(&n);
+    lua_createtable(L, 0, (int)n);
+    for (size_t i = 0; i < n; i++) {
+        if (st[i].p == FIGURES_STAT_COUNT)
+            set_int(L, st[i].name, h ? stats_hist_count(h) : 0);
+        else
+            set_num(L, st[i].name, figures_latency(h, st[i].p));
+    }
     lua_setfield(L, -2, "latency_ms");
+}
+
+/* Every figure of `scope` that `role` has, on the table at top (figures.h). */
+static void set_figures(lua_State *L, figure_scope scope, unsigned role, const void *obj) {
+    size_t n;
+    const figure *f = figures_list(scope, &n);
+    for (size_t i = 0; i < n; i++) {
+        if (!(f[i].roles & role)) continue;
+        figure_value v = f[i].get(obj);
+        switch (f[i].type) {
+        case FIGURE_COUNT: set_int(L, f[i].name, (uint64_t)v.v); break;
+        case FIGURE_REAL: set_num(L, f[i].name, v.v); break;
+        case FIGURE_LATENCY: set_latency(L, v.h); break;
+        }
+    }
 }
 
 /* Remembers the event table at top with its text and JSON. */
@@ -366,25 +398,12 @@ static void remember(lua_State *L, char *text, char *json) {
 }
 
 static void push_batch(lua_State *L, const report_batch *b) {
+    bool produce = b->role == REPORT_PRODUCE;
     lua_createtable(L, 0, 20);
-    set_str(L, "type", b->role == REPORT_PRODUCE ? "produce_batch" : "consume_batch");
-    set_int(L, "batch", b->batch);
-    set_int(L, "messages", b->messages);
-    set_int(L, "bytes", b->bytes);
-    set_int(L, "words", b->words);
-    set_num(L, "seconds", b->seconds);
-    set_num(L, "msgs_per_sec", b->msgs_per_sec);
-    set_num(L, "mb_per_sec", b->mb_per_sec);
-    set_num(L, "cpu_percent", b->cpu_percent);
-    set_num(L, "rss_mb", b->rss_mb);
-    if (b->role == REPORT_PRODUCE) {
-        set_int(L, "delivered", b->delivered);
-        set_int(L, "batches", b->batches);
-        if (b->phase) set_str(L, "phase", b->phase);
-    } else {
-        set_int(L, "unique_words", b->unique_words);
-        set_int(L, "consumer", (uint64_t)b->consumer);
-        set_latency(L, b->latency);
+    set_str(L, "type", produce ? "produce_batch" : "consume_batch");
+    if (b->phase) set_str(L, "phase", b->phase);
+    set_figures(L, FIGURES_IN_BATCH, produce ? FIGURE_PRODUCE : FIGURE_CONSUME, b);
+    if (!produce) {
         lua_createtable(L, (int)b->ntop, 0);
         for (size_t i = 0; i < b->ntop; i++) {
             lua_createtable(L, 0, 2);
@@ -399,40 +418,19 @@ static void push_batch(lua_State *L, const report_batch *b) {
 }
 
 static void push_summary(lua_State *L, const report_summary *s) {
-    lua_createtable(L, 0, 24);
+    lua_createtable(L, 0, 32);
     set_str(L, "type", "summary");
     set_str(L, "name", s->name ? s->name : "");
     set_str(L, "mode", s->mode ? s->mode : "async");
-    set_int(L, "records", s->records);
-    set_int(L, "sent", s->sent);
-    set_int(L, "delivered", s->delivered);
-    set_int(L, "delivery_errors", s->delivery_errors);
-    set_num(L, "produce_seconds", s->produce_seconds);
-    set_int(L, "consumed", s->consumed);
-    set_int(L, "lost", s->lost);
-    set_int(L, "unconsumed", s->unconsumed);
-    set_int(L, "duplicates", s->duplicates);
-    set_int(L, "words", s->words);
-    set_int(L, "bytes", s->bytes);
-    set_int(L, "unique_words_total", s->unique_words_total);
-    set_num(L, "consume_seconds", s->consume_seconds);
-    set_num(L, "cpu_percent", s->cpu_percent);
-    set_num(L, "peak_rss_mb", s->peak_rss_mb);
-    set_int(L, "csv_skipped", s->csv_skipped);
-    set_int(L, "csv_padded", s->csv_padded);
+    set_str(L, "missing", s->missing);
     set_str(L, "error", s->error);
-    set_latency(L, s->latency);
+    set_figures(L, FIGURES_IN_SUMMARY, FIGURE_ANY, s);
     lua_createtable(L, (int)s->nphases, 0);
     for (size_t i = 0; i < s->nphases; i++) {
         const report_phase *p = &s->phases[i];
         lua_createtable(L, 0, 8);
         set_str(L, "name", p->name);
-        set_int(L, "sent", p->sent);
-        set_num(L, "seconds", p->seconds);
-        set_num(L, "msgs_per_sec", p->seconds > 0 ? (double)p->sent / p->seconds : 0);
-        set_num(L, "target_rate", p->target_rate);
-        set_int(L, "consumed", p->consumed);
-        set_latency(L, p->latency);
+        set_figures(L, FIGURES_IN_PHASE, FIGURE_ANY, p);
         lua_rawseti(L, -2, (lua_Integer)i + 1);
     }
     lua_setfield(L, -2, "phases");
@@ -514,7 +512,9 @@ int script_report(script *sc, const report_batch *b, const report_summary *s, ch
                   size_t errlen) {
     if (sc->ref_reporter == LUA_NOREF) return 0;
     lua_rawgeti(sc->L, LUA_REGISTRYINDEX, sc->ref_reporter);
-    if (s) push_summary(sc->L, s);
-    else push_batch(sc->L, b);
+    if (s)
+        push_summary(sc->L, s);
+    else
+        push_batch(sc->L, b);
     return call(sc, 1, err, errlen);
 }

@@ -12,7 +12,8 @@
  *                                  stops the run
  *
  * Metric names are checked when the workload loads, so a typo is an error
- * rather than a silent pass.
+ * rather than a silent pass. The figures and their names are figures.h's
+ * tables: a metric is a figure of that scope (and, for batches, role).
  */
 #ifndef KENGINE_THRESHOLD_H
 #define KENGINE_THRESHOLD_H
@@ -22,24 +23,34 @@
 
 #include "report.h"
 
-typedef enum { THRESHOLD_LT, THRESHOLD_LE, THRESHOLD_GT, THRESHOLD_GE,
-               THRESHOLD_EQ, THRESHOLD_NE } threshold_op;
+typedef enum {
+    THRESHOLD_LT,
+    THRESHOLD_LE,
+    THRESHOLD_GT,
+    THRESHOLD_GE,
+    THRESHOLD_EQ,
+    THRESHOLD_NE
+} threshold_op;
 
-typedef enum { THRESHOLD_SUMMARY, THRESHOLD_PHASE, THRESHOLD_PRODUCE_BATCH,
-               THRESHOLD_CONSUME_BATCH } threshold_scope;
+typedef enum {
+    THRESHOLD_SUMMARY,
+    THRESHOLD_PHASE,
+    THRESHOLD_PRODUCE_BATCH,
+    THRESHOLD_CONSUME_BATCH
+} threshold_scope;
 
 typedef struct {
-    char *metric;          /* as written, e.g. "steady.latency_ms.p99" */
-    char *condition;       /* as written, e.g. "< 50" */
+    char *metric;    /* as written, e.g. "steady.latency_ms.p99" */
+    char *condition; /* as written, e.g. "< 50" */
     threshold_scope scope;
-    char *phase;           /* THRESHOLD_PHASE: the phase's name */
-    const char *field;     /* the metric within its scope (points into metric) */
+    char *phase;       /* THRESHOLD_PHASE: the phase's name */
+    const char *field; /* the metric within its scope (points into metric) */
     threshold_op op;
     double limit;
-    bool abort;            /* batch scopes: stop the run at the first failure */
+    bool abort; /* batch scopes: stop the run at the first failure */
     /* evaluation state */
     bool evaluated, failed, aborted;
-    double actual;         /* value (summary) or worst value seen (batches) */
+    double actual; /* value (summary) or worst value seen (batches) */
 } threshold;
 
 /* Parses one threshold. `phases` (n of them) are the workload's phase
@@ -57,11 +68,5 @@ bool threshold_check_batch(threshold *ts, size_t n, const report_batch *b);
 /* Evaluate summary and phase thresholds; fill s->thresholds with every
  * verdict. Returns the number of failed thresholds (-1 on OOM). */
 int threshold_finish(threshold *ts, size_t n, report_summary *s);
-
-/* The value of `field` in a summary / batch / phase; 0 if known, -1 if no
- * such figure. Used by threshold and by scripts' stats objects. */
-int threshold_summary_value(const report_summary *s, const char *field, double *v);
-int threshold_batch_value(const report_batch *b, const char *field, double *v);
-int threshold_phase_value(const report_phase *p, const char *field, double *v);
 
 #endif
