@@ -104,6 +104,7 @@ int engine_run(const workload *wl, engine_batch_fn on_batch, void *ud,
         return 1;
     }
     pl.run_id = new_run_id();
+    pl.t0 = t0;
 
     /* Input first: a bad CSV is reported before any broker work. */
     if (wl->produce) {

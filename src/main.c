@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "broker_cli.h"
+#include "compare.h"
 #include "engine.h"
 #include "kafka.h"
 #include "report.h"
@@ -41,6 +42,7 @@ static void usage(FILE *out) {
         "       kengine help WORKLOAD.lua\n"
         "       kengine broker [--topic NAME:PARTITIONS ...] [--fault SPEC ...]\n"
         "       kengine words [--batch N] [--json] [FILE|-]\n"
+        "       kengine compare [--max-regression PCT] [--json FILE] BASE NEW\n"
         "\n"
         "Runs the workload a Lua script describes: CSV rows replicated to `records`\n"
         "messages, produced to Kafka in batches, consumed back with per-batch word\n"
@@ -262,6 +264,7 @@ static int cmd_help(int argc, char **argv) {
 int main(int argc, char **argv) {
     if (argc >= 2 && !strcmp(argv[1], "words")) return words_cli_main(argc - 1, argv + 1);
     if (argc >= 2 && !strcmp(argv[1], "help")) return cmd_help(argc - 1, argv + 1);
+    if (argc >= 2 && !strcmp(argv[1], "compare")) return compare_main(argc - 1, argv + 1);
     install_signals();
     if (argc >= 2 && !strcmp(argv[1], "broker")) return broker_cli_main(argc - 1, argv + 1);
     if (argc >= 2 && !strcmp(argv[1], "test")) return suite_main(argc - 1, argv + 1);

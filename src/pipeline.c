@@ -11,6 +11,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "stats.h"
+
 int pipeline_init(pipeline *p, const workload *wl, uint64_t records) {
     memset(p, 0, sizeof *p);
     p->wl = wl;
@@ -95,6 +97,7 @@ void pipeline_post(pipeline *p, report_batch *b) {
         return;
     }
     e->batch = *b;
+    e->batch.elapsed = stats_now() - p->t0;
     e->next = NULL;
     pthread_mutex_lock(&p->mu);
     if (p->tail) p->tail->next = e;

@@ -58,6 +58,7 @@ typedef struct pipeline {
     int64_t *start_offsets;       /* per partition: high watermark before producing */
     uint64_t window_bytes;        /* 0 = producer not bounded by the consumer */
     bool mock;                    /* the broker is librdkafka's mock (ours or another's) */
+    double t0;                    /* stats_now() at the run's start (batches' elapsed) */
 
     atomic_bool stop;             /* ask both workers to wind down */
     atomic_bool producer_done;    /* producer finished (flushed) */

@@ -216,9 +216,9 @@ static void batch_json(FILE *out, const report_batch *b) {
                 b->consumer);
     }
     fprintf(out,
-            "\"seconds\":%.6f,\"msgs_per_sec\":%.1f,\"mb_per_sec\":%.3f,"
+            "\"seconds\":%.6f,\"elapsed\":%.3f,\"msgs_per_sec\":%.1f,\"mb_per_sec\":%.3f,"
             "\"cpu_percent\":%.1f,\"rss_mb\":%.2f",
-            jnum(b->seconds), jnum(b->msgs_per_sec), jnum(b->mb_per_sec),
+            jnum(b->seconds), jnum(b->elapsed), jnum(b->msgs_per_sec), jnum(b->mb_per_sec),
             jnum(b->cpu_percent), jnum(b->rss_mb));
     if (b->role == REPORT_CONSUME) {
         fputc(',', out);

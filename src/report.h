@@ -34,6 +34,7 @@ typedef struct {
     uint64_t unique_words;   /* distinct words in the batch (consumer) */
     uint64_t delivered;      /* producer: delivery reports so far (successes) */
     double seconds;          /* this batch's own interval */
+    double elapsed;          /* from the run's start to the batch's end (pipeline_post) */
     double msgs_per_sec;     /* messages / seconds */
     double mb_per_sec;       /* bytes / seconds / 2^20 */
     double cpu_percent;      /* process CPU time / wall time over the interval */
