@@ -7,6 +7,7 @@
  * failures, lost or duplicated messages); 2 bad usage, script or input;
  * 3 a threshold failed; 130/143 interrupted by SIGINT/SIGTERM.
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,8 +17,10 @@
 #include "broker_cli.h"
 #include "compare.h"
 #include "engine.h"
+#include "html.h"
 #include "kafka.h"
 #include "report.h"
+#include "results.h"
 #include "script.h"
 #include "suite.h"
 #include "threshold.h"
@@ -52,6 +55,7 @@ static void usage(FILE *out) {
         "  -b, --brokers LIST  bootstrap servers (overrides the script and\n"
         "                      KENGINE_BROKERS); none at all = embedded broker\n"
         "  --json FILE         write NDJSON events to FILE ('-' = stdout)\n"
+        "  --html FILE         write a self-contained HTML report with charts\n"
         "  -q, --quiet         no human-readable text\n"
         "  -h, --help          this help\n"
         "  -V, --version       versions of kengine, librdkafka and Lua\n"
@@ -87,12 +91,22 @@ typedef struct {
     size_t nts;
     char hook_err[2048];     /* a hook's error, or a threshold's abort */
     int hook_rc;
+    results *html;           /* the run's events kept for --html, or NULL */
 } run_ctx;
+
+/* Keeps an event (its NDJSON line) for the HTML report. */
+static void keep_event(results *html, char *json) {
+    char err[256];
+    if (html && json && results_add_line(html, json, err, sizeof err))
+        fprintf(stderr, "kengine: html report: %s\n", err);
+    free(json);
+}
 
 /* Reports one batch (the script's reporter replaces the built-in text),
  * runs on_batch and the batch thresholds. Non-zero stops the run. */
 static int on_batch(void *ud, const report_batch *b) {
     run_ctx *ctx = ud;
+    if (ctx->html) keep_event(ctx->html, report_batch_json(b));
     if (script_has_reporter(ctx->sc)) {
         if (script_report(ctx->sc, b, NULL, ctx->hook_err, sizeof ctx->hook_err))
             return ctx->hook_rc = EXIT_USAGE;
@@ -127,13 +141,29 @@ static void print_failed_thresholds(const report_summary *s) {
     }
 }
 
+/* The run event: what runs where, with which versions. */
+static void emit_run(report *rep, results *html, const workload *wl, const char *path) {
+    report_run run = {
+        .name = wl->name, .script = path, .topic = wl->topic,
+        .brokers = wl->brokers ? wl->brokers : "embedded",
+        .kafka = wl->brokers ? "not reported (Kafka's protocol carries no release number)"
+                             : "librdkafka's mock cluster, in-process",
+        .mode = wl->mode == WORKLOAD_SYNC ? "sync" : "async",
+        .format = encode_format_name(wl->format), .kengine = KENGINE_VERSION,
+        .librdkafka = kafka_version(), .lua = script_lua_version(),
+        .records = workload_records(wl), .batch_size = wl->batch_size, .rate = wl->rate,
+        .partitions = wl->partitions, .consumers = wl->consume ? wl->consumers : 0};
+    report_emit_run(rep, &run);
+    if (html) keep_event(html, report_run_json(&run));
+}
+
 /* Runs every leg of the script. Returns the exit code. */
-static int run_script(script *sc, report *rep) {
+static int run_script(script *sc, report *rep, results *html, const char *path) {
     int rc = 0;
     char err[2048];
     for (size_t i = 0; i < script_legs(sc); i++) {
         const workload *wl = script_leg(sc, i);
-        run_ctx ctx = {.sc = sc, .rep = rep};
+        run_ctx ctx = {.sc = sc, .rep = rep, .html = html};
         ctx.ts = wl->nthresholds ? calloc(wl->nthresholds, sizeof *ctx.ts) : NULL;
         for (size_t k = 0; k < wl->nthresholds && ctx.ts; k++)
             if (threshold_copy(&ctx.ts[ctx.nts], &wl->thresholds[k]) == 0) ctx.nts++;
@@ -149,6 +179,7 @@ static int run_script(script *sc, report *rep) {
             free(ctx.ts);
             break;
         }
+        emit_run(rep, html, wl, path);
         report_summary sum;
         int r = engine_run(wl, on_batch, &ctx, &sum, err, sizeof err);
         if (ctx.hook_err[0]) snprintf(sum.error, sizeof sum.error, "%s", ctx.hook_err);
@@ -159,6 +190,7 @@ static int run_script(script *sc, report *rep) {
         bool ran = sum.started || ctx.hook_err[0];
         if (ran) {
             char rerr[2048];
+            if (html) keep_event(html, report_summary_json(&sum));
             if (script_has_reporter(sc)) {
                 if (script_report(sc, NULL, &sum, rerr, sizeof rerr)) {
                     fprintf(stderr, "kengine: %s\n", rerr);
@@ -188,7 +220,7 @@ static int run_script(script *sc, report *rep) {
 
 /* Parsed command line of a workload run. */
 typedef struct {
-    const char *script, *json;
+    const char *script, *json, *html;
     bool quiet;
     char **ov;             /* name=value overrides, KENGINE_BROKERS and -b included */
     size_t nov;
@@ -216,12 +248,14 @@ static int parse_cli(int argc, char **argv, cli *c) {
             return 0;
         } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
             c->quiet = true;
-        } else if (!strcmp(a, "--json") || !strcmp(a, "-b") || !strcmp(a, "--brokers")) {
+        } else if (!strcmp(a, "--json") || !strcmp(a, "-b") || !strcmp(a, "--brokers") ||
+                   !strcmp(a, "--html")) {
             if (i + 1 >= argc) {
                 fprintf(stderr, "kengine: %s needs a value\n", a);
                 return EXIT_USAGE;
             }
             if (!strcmp(a, "--json")) c->json = argv[++i];
+            else if (!strcmp(a, "--html")) c->html = argv[++i];
             else brokers_opt = argv[++i];
         } else if (a[0] == '-' && a[1] != '\0') {
             fprintf(stderr, "kengine: unknown option '%s' (try kengine --help)\n", a);
@@ -289,7 +323,23 @@ int main(int argc, char **argv) {
         script_close(sc);
         return EXIT_USAGE;
     }
-    rc = run_script(sc, rep);
+    FILE *html_out = NULL;
+    if (c.html && !(html_out = fopen(c.html, "w"))) {
+        fprintf(stderr, "kengine: %s: cannot open for writing: %s\n", c.html, strerror(errno));
+        report_close(rep);
+        script_close(sc);
+        return EXIT_USAGE;
+    }
+    results html = {0};
+    rc = run_script(sc, rep, html_out ? &html : NULL, c.script);
+    if (html_out) {
+        int w = html.nruns ? html_write(html_out, &html) : 0;
+        if (fclose(html_out) || w) {
+            fprintf(stderr, "kengine: %s: cannot write the HTML report\n", c.html);
+            if (!rc) rc = EXIT_RUNTIME;
+        }
+        results_free(&html);
+    }
     report_close(rep);
     script_close(sc);
     return rc;

@@ -156,7 +156,8 @@ static int add_summary(results_run *run, const leaves *ls) {
     if (!run->name || !run->error) return -1;
     run->figures = calloc(ls->n ? ls->n : 1, sizeof *run->figures);
     run->thresholds = calloc(ls->n ? ls->n : 1, sizeof *run->thresholds);
-    if (!run->figures || !run->thresholds) return -1;
+    run->sphases = calloc(ls->n ? ls->n : 1, sizeof *run->sphases);
+    if (!run->figures || !run->thresholds || !run->sphases) return -1;
     for (size_t i = 0; i < ls->n; i++) {
         const leaf *l = &ls->v[i];
         unsigned idx;
@@ -173,10 +174,26 @@ static int add_summary(results_run *run, const leaves *ls) {
             else if (!strcmp(f, "aborted")) t->aborted = l->num != 0;
             continue;
         }
-        if (!strncmp(l->path, "phases.", 7)) {
-            if (!strcmp(strchr(l->path + 7, '.') ? strchr(l->path + 7, '.') : "", ".name") &&
-                l->str && phase_index(run, l->str) < -1)
-                return -1;
+        if (sscanf(l->path, "phases.%u.%n", &idx, &off) == 1 && off > 0) {
+            if (idx >= ls->n) continue;
+            if (idx + 1 > run->nsphases) run->nsphases = idx + 1;
+            results_phase *ph = &run->sphases[idx];
+            const char *f = l->path + off;
+            static const struct { const char *key; size_t off; } pf[] = {
+                {"sent", offsetof(results_phase, sent)},
+                {"seconds", offsetof(results_phase, seconds)},
+                {"msgs_per_sec", offsetof(results_phase, msgs_per_sec)},
+                {"target_rate", offsetof(results_phase, target_rate)},
+                {"consumed", offsetof(results_phase, consumed)},
+                {"latency_ms.p50", offsetof(results_phase, p50)},
+                {"latency_ms.p99", offsetof(results_phase, p99)},
+                {"latency_ms.max", offsetof(results_phase, max)}};
+            if (!strcmp(f, "name") && l->str) {
+                if (!(ph->name = strdup(l->str)) || phase_index(run, l->str) < -1) return -1;
+            } else if (l->kind == NDJSON_NUMBER) {
+                for (size_t k = 0; k < sizeof pf / sizeof pf[0]; k++)
+                    if (!strcmp(f, pf[k].key)) *(double *)((char *)ph + pf[k].off) = l->num;
+            }
             continue;
         }
         if (l->kind != NDJSON_NUMBER) continue;
@@ -187,6 +204,8 @@ static int add_summary(results_run *run, const leaves *ls) {
     }
     for (size_t i = 0; i < run->nthresholds; i++)
         if (!run->thresholds[i].metric || !run->thresholds[i].condition) return -2;
+    for (size_t i = 0; i < run->nsphases; i++)
+        if (!run->sphases[i].name) return -3;
     run->complete = true;
     return 0;
 }
@@ -251,6 +270,7 @@ int results_add_line(results *r, const char *line, char *err, size_t errlen) {
     }
     leaves_free(&ls);
     if (rc == -2) snprintf(err, errlen, "not kengine NDJSON: a threshold without metric or condition");
+    else if (rc == -3) snprintf(err, errlen, "not kengine NDJSON: a phase without a name");
     else if (rc) snprintf(err, errlen, "out of memory");
     return rc ? -1 : 0;
 }
@@ -307,6 +327,8 @@ void results_free(results *r) {
             free(run->thresholds[k].condition);
         }
         free(run->thresholds);
+        for (size_t k = 0; k < run->nsphases; k++) free(run->sphases[k].name);
+        free(run->sphases);
         for (size_t k = 0; k < run->nphases; k++) free(run->phases[k]);
         free(run->phases);
         for (size_t k = 0; k < run->ntop; k++) free(run->top[k].word);

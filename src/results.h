@@ -42,6 +42,11 @@ typedef struct {
 } results_threshold;
 
 typedef struct {
+    char *name;              /* a phase as the summary states it */
+    double sent, seconds, msgs_per_sec, target_rate, consumed, p50, p99, max;
+} results_phase;
+
+typedef struct {
     char *word;
     uint64_t count;          /* summed over the batches' top-word lists */
 } results_word;
@@ -59,6 +64,8 @@ typedef struct {
     size_t nthresholds;
     char **phases;           /* phase names in order of first appearance */
     size_t nphases;
+    results_phase *sphases;  /* the summary's phases, in order */
+    size_t nsphases;
     results_word *top;
     size_t ntop;
     bool complete;           /* its summary was read */
