@@ -12,10 +12,12 @@
 #include <string.h>
 
 #include "encode.h"
+#include "exitcode.h"
+#include "figures.h"
 #include "results.h"
 
-#define EXIT_USAGE 2
-#define EXIT_REGRESSION 3
+#define EXIT_USAGE EXITCODE_USAGE
+#define EXIT_REGRESSION EXITCODE_THRESHOLD /* a regression fails like a threshold */
 #define EXACT_MAX 50 /* exact distribution up to this many samples per side */
 
 typedef struct {
@@ -114,38 +116,63 @@ const char *compare_verdict_name(compare_verdict v) {
     return v <= COMPARE_REGRESSION ? names[v] : "?";
 }
 
-/* The figures compared, in table order. `role`/`field` name the per-batch
- * samples of the test (NULL: untested, never gated); `better` the good
- * direction. Gated: throughput and latency. */
+/* A figure compared: a summary figure of figures.h (a latency statistic
+ * each), judged as FIGURES_COMPARE says. */
 typedef struct {
-    const char *figure;
+    char figure[64];
     const char *unit;
-    int better;
+    int better;          /* +1 higher is better, -1 lower, 0 not judged */
     bool gate;
-    report_role role;
-    const char *field;
+    int role;            /* samples from batches of this role, -1 every batch */
+    char field[64];      /* the batch figure sampled, "" untested */
 } figure_def;
 
-static const figure_def FIGURES[] = {
-    {"produce_msgs_per_sec", "msgs/s", +1, true, REPORT_PRODUCE, "msgs_per_sec"},
-    {"consume_msgs_per_sec", "msgs/s", +1, true, REPORT_CONSUME, "msgs_per_sec"},
-    {"latency_ms.p50", "ms", -1, true, REPORT_CONSUME, "latency_ms.p50"},
-    {"latency_ms.p99", "ms", -1, true, REPORT_CONSUME, "latency_ms.p99"},
-    {"latency_ms.max", "ms", -1, true, REPORT_CONSUME, "latency_ms.max"},
-    {"cpu_percent", "%", -1, false, REPORT_CONSUME, "cpu_percent"},
-    {"peak_rss_mb", "MB", -1, false, REPORT_CONSUME, NULL},
-    {"produce_seconds", "s", -1, false, REPORT_PRODUCE, NULL},
-    {"consume_seconds", "s", -1, false, REPORT_CONSUME, NULL},
-    {"records", "", 0, false, REPORT_PRODUCE, NULL},
-    {"delivered", "", 0, false, REPORT_PRODUCE, NULL},
-    {"consumed", "", 0, false, REPORT_CONSUME, NULL},
-    {"lost", "", -1, false, REPORT_CONSUME, NULL},
-    {"duplicates", "", -1, false, REPORT_CONSUME, NULL},
-    {"delivery_errors", "", -1, false, REPORT_PRODUCE, NULL},
-    {"words", "", 0, false, REPORT_CONSUME, NULL},
-    {"unique_words_total", "", 0, false, REPORT_CONSUME, NULL},
+#define MAX_ROWS 64
+enum { HIGHER = 1, LOWER = -1, GATE = 1, SHOW = 0 };
+enum { ROLE_PRODUCE = REPORT_PRODUCE, ROLE_CONSUME = REPORT_CONSUME, ROLE_BOTH = -1 };
+
+typedef struct {
+    const char *name, *field;
+    int better, role;
+    bool gate;
+} judge_spec;
+
+static const judge_spec JUDGED[] = {
+#define JUDGE_(name, better, role, field, gate) {#name, #field, better, ROLE_##role, gate},
+    FIGURES_COMPARE(JUDGE_)
+#undef JUDGE_
 };
-#define NFIGURES (sizeof FIGURES / sizeof FIGURES[0])
+
+/* The compared figures, in the summary's order. Returns their number. */
+static size_t figure_defs(figure_def *defs, size_t max) {
+    size_t n, ns, k = 0;
+    const figure *f = figures_list(FIGURES_IN_SUMMARY, &n);
+    const figure_stat *st = figures_latency_stats(&ns);
+    for (size_t i = 0; i < n; i++) {
+        const judge_spec *j = NULL;
+        for (size_t q = 0; q < sizeof JUDGED / sizeof JUDGED[0]; q++)
+            if (!strcmp(JUDGED[q].name, f[i].name)) j = &JUDGED[q];
+        size_t parts = f[i].type == FIGURE_LATENCY ? ns : 1;
+        for (size_t p = 0; p < parts && k < max; p++) {
+            figure_def *d = &defs[k++];
+            bool count = f[i].type == FIGURE_LATENCY && st[p].p == FIGURES_STAT_COUNT;
+            *d = (figure_def){.unit = count ? "messages" : f[i].unit, .role = -1};
+            if (f[i].type == FIGURE_LATENCY)
+                snprintf(d->figure, sizeof d->figure, "%s.%s", f[i].name, st[p].name);
+            else
+                snprintf(d->figure, sizeof d->figure, "%s", f[i].name);
+            if (!j || count) continue;
+            d->better = j->better;
+            d->gate = j->gate;
+            d->role = j->role;
+            if (f[i].type == FIGURE_LATENCY)
+                snprintf(d->field, sizeof d->field, "%s.%s", j->field, st[p].name);
+            else
+                snprintf(d->field, sizeof d->field, "%s", j->field);
+        }
+    }
+    return k;
+}
 
 typedef struct {
     const figure_def *def;
@@ -155,11 +182,12 @@ typedef struct {
 } row;
 
 /* Compares one pair of runs into rows (those figures both runs have).
- * Returns the number of rows, -1 on OOM. */
-static int compare_run(const results_run *a, const results_run *b, double max_reg, row *rows) {
+ * Returns the number of rows. */
+static int compare_run(const results_run *a, const results_run *b, double max_reg,
+                       const figure_def *defs, size_t ndefs, row *rows) {
     int n = 0;
-    for (size_t i = 0; i < NFIGURES; i++) {
-        const figure_def *d = &FIGURES[i];
+    for (size_t i = 0; i < ndefs; i++) {
+        const figure_def *d = &defs[i];
         row *r = &rows[n];
         if (results_figure_get(a, d->figure, &r->base) ||
             results_figure_get(b, d->figure, &r->new_))
@@ -169,7 +197,7 @@ static int compare_run(const results_run *a, const results_run *b, double max_re
                         : r->new_ != 0 ? (r->new_ > 0 ? INFINITY : -INFINITY) : 0;
         r->p = -1;
         r->nbase = r->nnew = 0;
-        if (d->field) {
+        if (d->field[0]) {
             double *sa, *sb;
             r->nbase = results_samples(a, d->role, d->field, &sa);
             r->nnew = results_samples(b, d->role, d->field, &sb);
@@ -178,8 +206,6 @@ static int compare_run(const results_run *a, const results_run *b, double max_re
             free(sb);
         }
         r->verdict = compare_judge(d->better, r->change_pct, r->p, d->gate ? max_reg : INFINITY);
-        /* an ungated figure is never a regression */
-        if (!d->gate && r->verdict == COMPARE_REGRESSION) r->verdict = COMPARE_CHANGED;
         n++;
     }
     return n;
@@ -203,9 +229,10 @@ static void print_rows(FILE *out, const row *rows, int n) {
             "p-value", "verdict");
     for (int i = 0; i < n; i++) {
         const row *r = &rows[i];
-        char name[64];
-        snprintf(name, sizeof name, "%s%s%s%s", r->def->figure, r->def->unit[0] ? " (" : "",
-                 r->def->unit, r->def->unit[0] ? ")" : "");
+        char name[160];
+        bool unit = r->def->unit && r->def->unit[0];
+        snprintf(name, sizeof name, "%s%s%s%s", r->def->figure, unit ? " (" : "",
+                 unit ? r->def->unit : "", unit ? ")" : "");
         fprintf(out, "%-30s %14.6g %14.6g", name, r->base, r->new_);
         print_pct(out, r->change_pct);
         print_p(out, r->p);
@@ -334,6 +361,8 @@ int compare_main(int argc, char **argv) {
         }
     }
     FILE *out = jf == stdout ? stderr : stdout;
+    figure_def defs[MAX_ROWS];
+    size_t ndefs = figure_defs(defs, MAX_ROWS);
     if (!rc) {
         bool regression = false;
         if (jf) {
@@ -346,8 +375,8 @@ int compare_main(int argc, char **argv) {
         }
         for (size_t i = 0; i < runs[0]; i++) {
             const results_run *a = &r[0].runs[i], *b = &r[1].runs[i];
-            row rows[NFIGURES];
-            int n = compare_run(a, b, max_reg, rows);
+            row rows[MAX_ROWS];
+            int n = compare_run(a, b, max_reg, defs, ndefs, rows);
             fprintf(out, "%scompare %s (%s) with %s (%s), regression limit %g%%, alpha %g\n",
                     i ? "\n" : "", paths[0], a->name, paths[1], b->name, max_reg,
                     COMPARE_ALPHA);

@@ -478,17 +478,14 @@ static char *csv_field(char *o, const unsigned char *p, size_t n)
 
 /* ---- public ---- */
 
+const char *const encode_format_names[] = {
+    [ENCODE_JSON] = "json", [ENCODE_CSV] = "csv", [ENCODE_DICT] = "dict", NULL};
+
 int encode_format_parse(const char *name, encode_format *out)
 {
-    static const struct {
-        const char *name;
-        encode_format fmt;
-    } names[] = {{"json", ENCODE_JSON}, {"csv", ENCODE_CSV}, {"dict", ENCODE_DICT}};
-    if (!name)
-        return -1;
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        if (strcmp(name, names[i].name) == 0) {
-            *out = names[i].fmt;
+    for (int i = 0; name && encode_format_names[i]; i++) {
+        if (strcmp(name, encode_format_names[i]) == 0) {
+            *out = (encode_format)i;
             return 0;
         }
     }
@@ -497,15 +494,7 @@ int encode_format_parse(const char *name, encode_format *out)
 
 const char *encode_format_name(encode_format fmt)
 {
-    switch (fmt) {
-    case ENCODE_JSON:
-        return "json";
-    case ENCODE_CSV:
-        return "csv";
-    case ENCODE_DICT:
-        return "dict";
-    }
-    return "?";
+    return (unsigned)fmt <= ENCODE_DICT ? encode_format_names[fmt] : "?";
 }
 
 void encode_buf_free(encode_buf *buf)

@@ -12,9 +12,8 @@
 #include "csv_source.h"
 #include "kafka.h"
 #include "pipeline.h"
+#include "signals.h"
 #include "stats.h"
-
-volatile sig_atomic_t engine_signal = 0;
 
 /* How far (value bytes) the producer may run ahead of the consumer on the
  * embedded broker. Its mock partitions keep ~5 MiB each before dropping
@@ -101,7 +100,7 @@ int engine_run(const workload *wl, engine_batch_fn on_batch, void *ud,
     uint64_t expected = workload_records(wl);
     if (pipeline_init(&pl, wl, expected)) {
         snprintf(err, errlen, "cannot initialise the run (out of memory?)");
-        return 1;
+        return EXITCODE_RUNTIME;
     }
     pl.run_id = new_run_id();
     pl.t0 = t0;
@@ -110,7 +109,7 @@ int engine_run(const workload *wl, engine_batch_fn on_batch, void *ud,
     if (wl->produce) {
         csv = csvsrc_open(wl->csv, &copts, err, errlen);
         if (!csv) {
-            rc = 2;
+            rc = EXITCODE_USAGE;
             goto done;
         }
     }
@@ -119,7 +118,7 @@ int engine_run(const workload *wl, engine_batch_fn on_batch, void *ud,
     if (!brokers) {
         emb = kafka_embedded_start(1, err, errlen);
         if (!emb || kafka_embedded_topic(emb, wl->topic, wl->partitions, err, errlen)) {
-            rc = 1;
+            rc = EXITCODE_RUNTIME;
             goto done;
         }
         brokers = kafka_embedded_bootstraps(emb);
@@ -132,7 +131,7 @@ int engine_run(const workload *wl, engine_batch_fn on_batch, void *ud,
     if (kafka_topic_prepare(brokers, wl, wl->produce, &pl.partitions,
                             wl->produce && wl->consume ? &pl.start_offsets : NULL, &mock,
                             err, errlen)) {
-        rc = 1;
+        rc = EXITCODE_RUNTIME;
         goto done;
     }
     pl.mock = emb || mock;
@@ -149,7 +148,7 @@ int engine_run(const workload *wl, engine_batch_fn on_batch, void *ud,
     }
     if (oom) {
         snprintf(err, errlen, "out of memory");
-        rc = 1;
+        rc = EXITCODE_RUNTIME;
         goto done;
     }
     s->started = true;
@@ -170,8 +169,8 @@ int engine_run(const workload *wl, engine_batch_fn on_batch, void *ud,
     for (;;) {
         report_batch b;
         int r = pipeline_next(&pl, &b, 0.1);
-        if (engine_signal && !sig) {
-            sig = engine_signal;
+        if (signals_caught && !sig) {
+            sig = signals_caught;
             fprintf(stderr, "kengine: %s: stopping, flushing what is in flight\n",
                     sig == SIGINT ? "interrupted" : "terminated");
             atomic_store(&pl.stop, true);
@@ -219,11 +218,11 @@ int engine_run(const workload *wl, engine_batch_fn on_batch, void *ud,
     rc = pl.exit_code;
     if (pl.error[0]) snprintf(err, errlen, "%s", pl.error);
     if (hook_rc) rc = hook_rc;
-    else if (sig) rc = 128 + sig;
+    else if (sig) rc = EXITCODE_SIGNAL(sig);
     else if (rc == 0 && ncons && (s->lost || s->duplicates)) {
         snprintf(err, errlen, "%llu messages lost, %llu duplicated",
                  (unsigned long long)s->lost, (unsigned long long)s->duplicates);
-        rc = 1;
+        rc = EXITCODE_RUNTIME;
     }
 
 done:

@@ -7,9 +7,9 @@
 #ifndef KENGINE_ENGINE_H
 #define KENGINE_ENGINE_H
 
-#include <signal.h>
 #include <stddef.h>
 
+#include "exitcode.h"
 #include "report.h"
 #include "workload.h"
 
@@ -17,12 +17,10 @@
  * or an exit code (non-zero) to stop the run, e.g. a hook's script error. */
 typedef int (*engine_batch_fn)(void *ud, const report_batch *b);
 
-/* Set (from a signal handler) to SIGINT/SIGTERM's number to stop the run. */
-extern volatile sig_atomic_t engine_signal;
-
 /* Runs `wl`. Fills *summary (always, also on failure). Returns the exit
- * code: 0 ok, 1 runtime failure (incl. lost or failed messages), 2 bad
- * input, 128+signal when interrupted; err holds the first failure. */
+ * code (exitcode.h): EXITCODE_OK, EXITCODE_RUNTIME (incl. lost or failed
+ * messages), EXITCODE_USAGE (bad input), EXITCODE_SIGNAL(sig) when
+ * interrupted; err holds the first failure. */
 int engine_run(const workload *wl, engine_batch_fn on_batch, void *ud,
                report_summary *summary, char *err, size_t errlen);
 

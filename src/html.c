@@ -7,6 +7,8 @@
  */
 #include "html.h"
 
+#include "figures.h"
+
 #include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -63,19 +65,6 @@ static void esc(FILE *out, const char *s) {
         default: fputc(*s, out);
         }
     }
-}
-
-static const char *unit_of(const char *figure) {
-    static const struct { const char *suffix, *unit; } units[] = {
-        {"msgs_per_sec", "msgs/s"}, {"mb_per_sec", "MB/s"}, {"_seconds", "s"},
-        {"cpu_percent", "%"},       {"_mb", "MB"},          {"bytes", "bytes"}};
-    size_t n = strlen(figure);
-    if (!strncmp(figure, "latency_ms.", 11)) return strcmp(figure, "latency_ms.count") ? "ms" : "";
-    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
-        size_t k = strlen(units[i].suffix);
-        if (n >= k && !strcmp(figure + n - k, units[i].suffix)) return units[i].unit;
-    }
-    return "";
 }
 
 /* ---- charts ---- */
@@ -328,25 +317,38 @@ static void identity(FILE *out, const results_run *run) {
     fputs("</table>\n", out);
 }
 
-static void figure_row(FILE *out, const char *name, double v) {
+static void figure_row(FILE *out, const char *name, double v, const char *unit) {
     char num[64];
     table_num(num, sizeof num, v);
     fputs("<tr><th>", out);
     esc(out, name);
     fprintf(out, "</th><td class=\"num\" data-figure=\"");
     esc(out, name);
-    fprintf(out, "\">%s</td><td>%s</td></tr>\n", num, unit_of(name));
+    fprintf(out, "\">%s</td><td>", num);
+    esc(out, unit);
+    fputs("</td></tr>\n", out);
 }
 
+/* The summary's figures in figures.h's order, with their units. */
 static void summary_table(FILE *out, const results_run *run) {
     fputs("<table class=\"summary\">\n<tr><th>figure</th><th>value</th><th>unit</th></tr>\n",
           out);
-    static const char *const derived[] = {"produce_msgs_per_sec", "consume_msgs_per_sec"};
-    double v;
-    for (size_t i = 0; i < 2; i++)
-        if (results_figure_get(run, derived[i], &v) == 0) figure_row(out, derived[i], v);
-    for (size_t i = 0; i < run->nfigures; i++)
-        figure_row(out, run->figures[i].key, run->figures[i].value);
+    size_t n, ns;
+    const figure *f = figures_list(FIGURES_IN_SUMMARY, &n);
+    const figure_stat *st = figures_latency_stats(&ns);
+    for (size_t i = 0; i < n; i++) {
+        char key[96];
+        double v;
+        if (f[i].type != FIGURE_LATENCY) {
+            if (results_figure_get(run, f[i].name, &v) == 0) figure_row(out, f[i].name, v, f[i].unit);
+            continue;
+        }
+        for (size_t k = 0; k < ns; k++) {
+            snprintf(key, sizeof key, "%s.%s", f[i].name, st[k].name);
+            if (results_figure_get(run, key, &v) == 0)
+                figure_row(out, key, v, st[k].p == FIGURES_STAT_COUNT ? "messages" : f[i].unit);
+        }
+    }
     fputs("</table>\n", out);
 }
 

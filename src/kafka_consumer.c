@@ -57,8 +57,6 @@ static void batch_flush(pipeline *pl, kafka_consumer_job *job, batch_state *bs) 
         .consumer = job->index + 1, .messages = bs->msgs,
         .bytes = bs->bytes, .words = bs->words,
         .unique_words = words_set_size(bs->batch_words), .seconds = secs,
-        .msgs_per_sec = secs > 0 ? (double)bs->msgs / secs : 0,
-        .mb_per_sec = secs > 0 ? (double)bs->bytes / secs / 1048576.0 : 0,
         .cpu_percent = secs > 0 ? 100.0 * (cpu - bs->cpu_start) / secs : 0,
         .rss_mb = stats_rss_mb(), .latency = stats_hist_dup(bs->batch_lat)};
     if (pl->wl->top_words) top_words(bs->batch_words, pl->wl->top_words, &b);
@@ -66,7 +64,7 @@ static void batch_flush(pipeline *pl, kafka_consumer_job *job, batch_state *bs) 
     job->words += bs->words;
     job->bytes += bs->bytes;
     if (words_set_merge(bs->run_words, bs->batch_words))
-        pipeline_fail(pl, 1, "out of memory counting distinct words");
+        pipeline_fail(pl, EXITCODE_RUNTIME, "out of memory counting distinct words");
     words_set_clear(bs->batch_words);
     if (bs->memo) words_memo_clear(bs->memo);
     stats_hist_merge(job->latency, bs->batch_lat);
@@ -189,7 +187,7 @@ static void consume_one(pipeline *pl, kafka_consumer_job *job, batch_state *bs,
     atomic_store(&pl->last_message_us, now_us);
     if (h) {
         int was = pipeline_seen_set(pl, pipeline_get_u64(h));
-        if (was < 0) pipeline_fail(pl, 1, "consumer: out of memory tracking sequence numbers");
+        if (was < 0) pipeline_fail(pl, EXITCODE_RUNTIME, "consumer: out of memory tracking sequence numbers");
         else if (was) job->duplicates++; /* seen before, or outside this run's range */
         else atomic_fetch_add(&pl->distinct, 1);
         int64_t lat = now_us - (int64_t)pipeline_get_u64(h + 8);
@@ -229,12 +227,12 @@ void *kafka_consumer_thread(void *arg) {
     bs.memo = wl->top_words ? NULL : words_memo_new();
     job->run_words = bs.run_words;
     if (!bs.batch_words || !bs.run_words || !bs.batch_lat || (!wl->top_words && !bs.memo)) {
-        pipeline_fail(pl, 1, "consumer: out of memory");
+        pipeline_fail(pl, EXITCODE_RUNTIME, "consumer: out of memory");
         goto out;
     }
     rk = consumer_new(job, err, sizeof err);
     if (!rk) {
-        pipeline_fail(pl, 2, "%s", err);
+        pipeline_fail(pl, EXITCODE_USAGE, "%s", err);
         goto out;
     }
 
@@ -272,7 +270,7 @@ void *kafka_consumer_thread(void *arg) {
                     last_warn = now;
                 }
                 if (m->err == RD_KAFKA_RESP_ERR__FATAL && !fatal) {
-                    pipeline_fail(pl, 1, "consumer fatal error: %s", rd_kafka_message_errstr(m));
+                    pipeline_fail(pl, EXITCODE_RUNTIME, "consumer fatal error: %s", rd_kafka_message_errstr(m));
                     fatal = true;
                 }
             } else {

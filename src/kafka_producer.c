@@ -120,8 +120,6 @@ static void batch_post(pipeline *pl, produce_batch *pb, uint64_t delivered,
         .role = REPORT_PRODUCE, .batch = ++pb->no, .batches = pb->batches,
         .messages = pb->msgs, .bytes = pb->bytes, .words = pb->words,
         .delivered = delivered, .seconds = secs,
-        .msgs_per_sec = secs > 0 ? (double)pb->msgs / secs : 0,
-        .mb_per_sec = secs > 0 ? (double)pb->bytes / secs / 1048576.0 : 0,
         .cpu_percent = secs > 0 ? 100.0 * (cpu - pb->cpu_start) / secs : 0,
         .rss_mb = stats_rss_mb(), .phase = phase};
     pipeline_post(pl, &b);
@@ -211,7 +209,7 @@ void *kafka_producer_thread(void *arg) {
     rd_kafka_conf_t *conf =
         kafka_conf_build(pl->brokers, defaults, &wl->producer, "producer", err, sizeof err);
     if (!conf) {
-        pipeline_fail(pl, 2, "%s", err);
+        pipeline_fail(pl, EXITCODE_USAGE, "%s", err);
         goto out;
     }
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
@@ -220,7 +218,7 @@ void *kafka_producer_thread(void *arg) {
     rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
     if (!rk) {
         rd_kafka_conf_destroy(conf);
-        pipeline_fail(pl, 2, "producer: %s", errstr);
+        pipeline_fail(pl, EXITCODE_USAGE, "producer: %s", errstr);
         goto out;
     }
 
@@ -229,7 +227,7 @@ void *kafka_producer_thread(void *arg) {
     if (wl->key) {
         keycol = key_column(hdr, wl->key);
         if (keycol < 0) {
-            pipeline_fail(pl, 2, "field 'key': column '%s' is not in the CSV header of %s",
+            pipeline_fail(pl, EXITCODE_USAGE, "field 'key': column '%s' is not in the CSV header of %s",
                           wl->key, wl->csv);
             goto out;
         }
@@ -266,7 +264,7 @@ void *kafka_producer_thread(void *arg) {
             }
             csvsrc_row row;
             if (csvsrc_next(job->csv, &row, err, sizeof err) < 0) {
-                pipeline_fail(pl, 2, "%s", err);
+                pipeline_fail(pl, EXITCODE_USAGE, "%s", err);
                 stopped = true;
                 break;
             }
@@ -279,7 +277,7 @@ void *kafka_producer_thread(void *arg) {
                 w = cache.words[row.index];
             } else {
                 if (encode_row(&buf, wl->format, hdr, &row)) {
-                    pipeline_fail(pl, 1, "out of memory encoding a message");
+                    pipeline_fail(pl, EXITCODE_RUNTIME, "out of memory encoding a message");
                     stopped = true;
                     break;
                 }
@@ -331,13 +329,13 @@ void *kafka_producer_thread(void *arg) {
                 job->sent++;
                 note_failure(&st, seq, what);
                 if (wl->oversize == WORKLOAD_OVERSIZE_STOP) {
-                    pipeline_fail(pl, 1, "%s", what);
+                    pipeline_fail(pl, EXITCODE_RUNTIME, "%s", what);
                     stopped = true;
                     break;
                 }
             } else if (e) {
                 if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL)
-                    pipeline_fail(pl, 1, "produce to '%s' failed: %s", wl->topic,
+                    pipeline_fail(pl, EXITCODE_RUNTIME, "produce to '%s' failed: %s", wl->topic,
                                   rd_kafka_err2str(e));
                 stopped = true;
                 break;
@@ -358,7 +356,7 @@ void *kafka_producer_thread(void *arg) {
             pb.words += w;
             if (pb.msgs == bsize) batch_post(pl, &pb, job->delivered, pp->name);
             if (rd_kafka_fatal_error(rk, errstr, sizeof errstr)) {
-                pipeline_fail(pl, 1, "producer fatal error: %s", errstr);
+                pipeline_fail(pl, EXITCODE_RUNTIME, "producer fatal error: %s", errstr);
                 stopped = true;
                 break;
             }
@@ -377,9 +375,9 @@ void *kafka_producer_thread(void *arg) {
         drain(rk, stats_now() + 5.0);
     }
     if (first_send && st.last_dr) job->produce_seconds = st.last_dr - first_send;
-    if (st.oom) pipeline_error(pl, 1, "out of memory tracking failed deliveries");
+    if (st.oom) pipeline_error(pl, EXITCODE_RUNTIME, "out of memory tracking failed deliveries");
     if (job->errors)
-        pipeline_error(pl, 1, "%llu of %llu messages failed delivery (first: %s)",
+        pipeline_error(pl, EXITCODE_RUNTIME, "%llu of %llu messages failed delivery (first: %s)",
                        (unsigned long long)job->errors, (unsigned long long)job->sent,
                        st.first_error);
 out:

@@ -3,9 +3,7 @@
  * wires the script's hooks and the reporters to the engine, and turns
  * outcomes into exit codes. The only place that exits.
  *
- * Exit codes: 0 success; 1 runtime failure (broker unreachable, delivery
- * failures, lost or duplicated messages); 2 bad usage, script or input;
- * 3 a threshold failed; 130/143 interrupted by SIGINT/SIGTERM.
+ * Exit codes: exitcode.h.
  */
 #include <errno.h>
 #include <signal.h>
@@ -17,11 +15,14 @@
 #include "broker_cli.h"
 #include "compare.h"
 #include "engine.h"
+#include "exitcode.h"
+#include "figures.h"
 #include "html.h"
 #include "kafka.h"
 #include "report.h"
 #include "results.h"
 #include "script.h"
+#include "signals.h"
 #include "suite.h"
 #include "threshold.h"
 #include "words.h"
@@ -34,15 +35,11 @@
 const char *malloc_conf = "narenas:1,dirty_decay_ms:500,muzzy_decay_ms:0";
 #endif
 
-#define EXIT_RUNTIME 1
-#define EXIT_USAGE 2
-#define EXIT_THRESHOLD 3
-
 static void usage(FILE *out) {
     fprintf(out,
         "usage: kengine [options] WORKLOAD.lua [name=value ...]\n"
         "       kengine test [--junit FILE] [name=value ...] PATH...\n"
-        "       kengine help WORKLOAD.lua\n"
+        "       kengine help WORKLOAD.lua | figures\n"
         "       kengine broker [--topic NAME:PARTITIONS ...] [--fault SPEC ...]\n"
         "       kengine words [--batch N] [--json] [FILE|-]\n"
         "       kengine compare [--max-regression PCT] [--json FILE] BASE NEW\n"
@@ -68,8 +65,8 @@ static void usage(FILE *out) {
 }
 
 static void on_signal(int sig) {
-    if (engine_signal) _exit(128 + sig); /* second signal: abort at once */
-    engine_signal = sig;
+    if (signals_caught) _exit(EXITCODE_SIGNAL(sig)); /* second signal: abort at once */
+    signals_caught = sig;
 }
 
 static void install_signals(void) {
@@ -109,14 +106,14 @@ static int on_batch(void *ud, const report_batch *b) {
     if (ctx->html) keep_event(ctx->html, report_batch_json(b));
     if (script_has_reporter(ctx->sc)) {
         if (script_report(ctx->sc, b, NULL, ctx->hook_err, sizeof ctx->hook_err))
-            return ctx->hook_rc = EXIT_USAGE;
+            return ctx->hook_rc = EXITCODE_USAGE;
         report_emit_json_batch(ctx->rep, b);
     } else {
         report_emit_batch(ctx->rep, b);
     }
     if (script_on_batch(ctx->sc, b, ctx->hook_err, sizeof ctx->hook_err))
         /* a hook stopped by SIGINT/SIGTERM counts as the signal's stop */
-        return ctx->hook_rc = engine_signal ? 128 + engine_signal : EXIT_USAGE;
+        return ctx->hook_rc = signals_caught ? EXITCODE_SIGNAL(signals_caught) : EXITCODE_USAGE;
     if (threshold_check_batch(ctx->ts, ctx->nts, b)) {
         for (size_t i = 0; i < ctx->nts; i++)
             if (ctx->ts[i].aborted)
@@ -125,7 +122,7 @@ static int on_batch(void *ud, const report_batch *b) {
                          ctx->ts[i].metric, ctx->ts[i].condition,
                          b->role == REPORT_PRODUCE ? "produce batch" : "consume batch",
                          (unsigned long long)b->batch, ctx->ts[i].actual);
-        return ctx->hook_rc = EXIT_THRESHOLD;
+        return ctx->hook_rc = EXITCODE_THRESHOLD;
     }
     return 0;
 }
@@ -169,12 +166,12 @@ static int run_script(script *sc, report *rep, results *html, const char *path) 
             if (threshold_copy(&ctx.ts[ctx.nts], &wl->thresholds[k]) == 0) ctx.nts++;
         if (ctx.nts != wl->nthresholds) {
             fprintf(stderr, "kengine: out of memory\n");
-            rc = EXIT_RUNTIME;
+            rc = EXITCODE_RUNTIME;
             break;
         }
         if (script_on_start(sc, wl, err, sizeof err)) {
             fprintf(stderr, "kengine: %s\n", err);
-            rc = EXIT_USAGE;
+            rc = EXITCODE_USAGE;
             for (size_t k = 0; k < ctx.nts; k++) threshold_free(&ctx.ts[k]);
             free(ctx.ts);
             break;
@@ -184,7 +181,7 @@ static int run_script(script *sc, report *rep, results *html, const char *path) 
         int r = engine_run(wl, on_batch, &ctx, &sum, err, sizeof err);
         if (ctx.hook_err[0]) snprintf(sum.error, sizeof sum.error, "%s", ctx.hook_err);
         int failed = threshold_finish(ctx.ts, ctx.nts, &sum);
-        if (failed > 0 && r == 0) r = EXIT_THRESHOLD;
+        if (failed > 0 && r == 0) r = EXITCODE_THRESHOLD;
         /* a failure before anything ran (bad input, no broker) gets its one
          * line, no summary */
         bool ran = sum.started || ctx.hook_err[0];
@@ -194,7 +191,7 @@ static int run_script(script *sc, report *rep, results *html, const char *path) 
             if (script_has_reporter(sc)) {
                 if (script_report(sc, NULL, &sum, rerr, sizeof rerr)) {
                     fprintf(stderr, "kengine: %s\n", rerr);
-                    if (r == 0) r = EXIT_USAGE;
+                    if (r == 0) r = EXITCODE_USAGE;
                 }
                 report_emit_json_summary(rep, &sum);
             } else {
@@ -204,16 +201,16 @@ static int run_script(script *sc, report *rep, results *html, const char *path) 
         char herr[2048];
         if (ran && !ctx.hook_err[0] && script_on_done(sc, &sum, herr, sizeof herr)) {
             fprintf(stderr, "kengine: %s\n", herr);
-            if (r == 0 || r == EXIT_RUNTIME || r == EXIT_THRESHOLD) r = EXIT_USAGE;
+            if (r == 0 || r == EXITCODE_RUNTIME || r == EXITCODE_THRESHOLD) r = EXITCODE_USAGE;
         }
         if (ctx.hook_err[0]) fprintf(stderr, "kengine: %s\n", ctx.hook_err);
-        else if (r && r != EXIT_THRESHOLD && err[0]) fprintf(stderr, "kengine: %s\n", err);
+        else if (r && r != EXITCODE_THRESHOLD && err[0]) fprintf(stderr, "kengine: %s\n", err);
         print_failed_thresholds(&sum);
         report_summary_free(&sum);
         for (size_t k = 0; k < ctx.nts; k++) threshold_free(&ctx.ts[k]);
         free(ctx.ts);
         if (r && !rc) rc = r;
-        if (r == EXIT_USAGE || r >= 128) break;
+        if (r == EXITCODE_USAGE || r >= EXITCODE_SIGNAL(0)) break;
     }
     return rc;
 }
@@ -231,7 +228,7 @@ typedef struct {
 static int parse_cli(int argc, char **argv, cli *c) {
     const char *brokers_opt = NULL;
     c->ov = calloc((size_t)argc + 2, sizeof *c->ov);
-    if (!c->ov) return EXIT_RUNTIME;
+    if (!c->ov) return EXITCODE_RUNTIME;
     const char *env = getenv("KENGINE_BROKERS");
     if (env && env[0]) {
         snprintf(c->env_ov, sizeof c->env_ov, "brokers=%s", env);
@@ -252,14 +249,14 @@ static int parse_cli(int argc, char **argv, cli *c) {
                    !strcmp(a, "--html")) {
             if (i + 1 >= argc) {
                 fprintf(stderr, "kengine: %s needs a value\n", a);
-                return EXIT_USAGE;
+                return EXITCODE_USAGE;
             }
             if (!strcmp(a, "--json")) c->json = argv[++i];
             else if (!strcmp(a, "--html")) c->html = argv[++i];
             else brokers_opt = argv[++i];
         } else if (a[0] == '-' && a[1] != '\0') {
             fprintf(stderr, "kengine: unknown option '%s' (try kengine --help)\n", a);
-            return EXIT_USAGE;
+            return EXITCODE_USAGE;
         } else if (!c->script && !strchr(a, '=')) {
             c->script = a;
         } else if (strchr(a, '=')) {
@@ -267,7 +264,7 @@ static int parse_cli(int argc, char **argv, cli *c) {
         } else {
             fprintf(stderr, "kengine: unexpected argument '%s' (one script per run; "
                             "overrides are name=value)\n", a);
-            return EXIT_USAGE;
+            return EXITCODE_USAGE;
         }
     }
     if (brokers_opt) {
@@ -276,21 +273,25 @@ static int parse_cli(int argc, char **argv, cli *c) {
     }
     if (!c->script) {
         usage(stderr);
-        return EXIT_USAGE;
+        return EXITCODE_USAGE;
     }
     return -1;
 }
 
-/* kengine help WORKLOAD.lua [name=value ...] */
+/* kengine help WORKLOAD.lua [name=value ...] | kengine help figures */
 static int cmd_help(int argc, char **argv) {
     if (argc < 2) {
         usage(stdout);
         return 0;
     }
+    if (!strcmp(argv[1], "figures")) {
+        figures_help(stdout);
+        return 0;
+    }
     char err[2048];
     if (script_help(argv[1], argv + 2, (size_t)(argc - 2), stdout, err, sizeof err)) {
         fprintf(stderr, "kengine: %s\n", err);
-        return EXIT_USAGE;
+        return EXITCODE_USAGE;
     }
     return 0;
 }
@@ -314,21 +315,21 @@ int main(int argc, char **argv) {
     free(c.ov);
     if (!sc) {
         fprintf(stderr, "kengine: %s\n", err);
-        return EXIT_USAGE;
+        return EXITCODE_USAGE;
     }
     FILE *text = c.quiet ? NULL : (c.json && !strcmp(c.json, "-") ? stderr : stdout);
     report *rep = report_open(text, c.json, err, sizeof err);
     if (!rep) {
         fprintf(stderr, "kengine: %s\n", err);
         script_close(sc);
-        return EXIT_USAGE;
+        return EXITCODE_USAGE;
     }
     FILE *html_out = NULL;
     if (c.html && !(html_out = fopen(c.html, "w"))) {
         fprintf(stderr, "kengine: %s: cannot open for writing: %s\n", c.html, strerror(errno));
         report_close(rep);
         script_close(sc);
-        return EXIT_USAGE;
+        return EXITCODE_USAGE;
     }
     results html = {0};
     rc = run_script(sc, rep, html_out ? &html : NULL, c.script);
@@ -336,7 +337,7 @@ int main(int argc, char **argv) {
         int w = html.nruns ? html_write(html_out, &html) : 0;
         if (fclose(html_out) || w) {
             fprintf(stderr, "kengine: %s: cannot write the HTML report\n", c.html);
-            if (!rc) rc = EXIT_RUNTIME;
+            if (!rc) rc = EXITCODE_RUNTIME;
         }
         results_free(&html);
     }

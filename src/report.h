@@ -2,7 +2,9 @@
  * report: the figures of a run and the built-in reporters. A batch or a
  * summary is plain data (filled by the producer, the consumer and the
  * engine); the text reporter writes the human lines, the NDJSON reporter
- * one JSON object per event.
+ * one JSON object per event. Which figures there are, their names, units,
+ * derivations (rates) and merges are declared once, in figures.h; the
+ * structs below hold the stored ones.
  */
 #ifndef KENGINE_REPORT_H
 #define KENGINE_REPORT_H
@@ -35,8 +37,6 @@ typedef struct {
     uint64_t delivered;      /* producer: delivery reports so far (successes) */
     double seconds;          /* this batch's own interval */
     double elapsed;          /* from the run's start to the batch's end (pipeline_post) */
-    double msgs_per_sec;     /* messages / seconds */
-    double mb_per_sec;       /* bytes / seconds / 2^20 */
     double cpu_percent;      /* process CPU time / wall time over the interval */
     double rss_mb;           /* resident set size at the batch's end */
     const char *phase;       /* producer: the phase this batch was sent in, or NULL */
@@ -101,8 +101,6 @@ typedef struct {
 } report_summary;
 
 void report_summary_free(report_summary *s);
-/* Latency percentile in milliseconds from an optional histogram of us. */
-double report_latency_ms(const stats_hist *h, double p);
 
 typedef struct report report;
 

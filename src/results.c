@@ -7,10 +7,12 @@
 #include "results.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "figures.h"
 #include "ndjson.h"
 
 #define MAX_TOP_WORDS 1000 /* distinct words kept for the run's top-word table */
@@ -106,6 +108,32 @@ static int add_top_word(results_run *run, const char *word, uint64_t count) {
     return 0;
 }
 
+/* The batch keys: figures.h's batch figures, latency statistics spelled out. */
+static char batch_keys[RESULTS_BATCH_MAX][48];
+static size_t nbatch_keys;
+
+static void init_batch_keys(void) {
+    if (nbatch_keys) return;
+    size_t n, ns;
+    const figure *f = figures_list(FIGURES_IN_BATCH, &n);
+    const figure_stat *st = figures_latency_stats(&ns);
+    for (size_t i = 0; i < n; i++) {
+        if (f[i].type != FIGURE_LATENCY) {
+            if (nbatch_keys < RESULTS_BATCH_MAX)
+                snprintf(batch_keys[nbatch_keys++], sizeof batch_keys[0], "%s", f[i].name);
+            continue;
+        }
+        for (size_t k = 0; k < ns && nbatch_keys < RESULTS_BATCH_MAX; k++)
+            snprintf(batch_keys[nbatch_keys++], sizeof batch_keys[0], "%s.%s", f[i].name,
+                     st[k].name);
+    }
+}
+
+const char *results_batch_key(size_t i) {
+    init_batch_keys();
+    return i < nbatch_keys ? batch_keys[i] : NULL;
+}
+
 static int add_batch(results_run *run, report_role role, const leaves *ls) {
     if (run->nbatches == run->capbatches) {
         size_t cap = run->capbatches ? run->capbatches * 2 : 64;
@@ -114,23 +142,14 @@ static int add_batch(results_run *run, report_role role, const leaves *ls) {
         run->batches = n;
         run->capbatches = cap;
     }
+    init_batch_keys();
     results_batch *b = &run->batches[run->nbatches];
-    *b = (results_batch){
-        .role = role,
-        .batch = (uint64_t)num_of(ls, "batch", 0),
-        .messages = (uint64_t)num_of(ls, "messages", 0),
-        .consumer = (int)num_of(ls, "consumer", 0),
-        .elapsed = num_of(ls, "elapsed", -1),
-        .seconds = num_of(ls, "seconds", 0),
-        .msgs_per_sec = num_of(ls, "msgs_per_sec", 0),
-        .mb_per_sec = num_of(ls, "mb_per_sec", 0),
-        .cpu_percent = num_of(ls, "cpu_percent", 0),
-        .rss_mb = num_of(ls, "rss_mb", 0),
-        .p50 = num_of(ls, "latency_ms.p50", 0),
-        .p99 = num_of(ls, "latency_ms.p99", 0),
-        .max = num_of(ls, "latency_ms.max", 0),
-        .phase = -1,
-    };
+    b->role = role;
+    b->elapsed = num_of(ls, "elapsed", -1);
+    b->seconds = num_of(ls, "seconds", 0);
+    b->phase = -1;
+    for (size_t i = 0; i < RESULTS_BATCH_MAX; i++)
+        b->v[i] = i < nbatch_keys ? num_of(ls, batch_keys[i], NAN) : NAN;
     const leaf *ph = find(ls, "phase");
     if (ph && ph->kind == NDJSON_STRING && (b->phase = phase_index(run, ph->str)) < -1)
         return -1;
@@ -338,7 +357,7 @@ void results_free(results *r) {
     memset(r, 0, sizeof *r);
 }
 
-static int own_figure(const results_run *run, const char *name, double *v) {
+int results_figure_get(const results_run *run, const char *name, double *v) {
     for (size_t i = 0; i < run->nfigures; i++)
         if (!strcmp(run->figures[i].key, name)) {
             *v = run->figures[i].value;
@@ -347,54 +366,26 @@ static int own_figure(const results_run *run, const char *name, double *v) {
     return -1;
 }
 
-int results_figure_get(const results_run *run, const char *name, double *v) {
-    if (own_figure(run, name, v) == 0) return 0;
-    /* rates the summary states as counts over seconds */
-    static const struct { const char *name, *count, *seconds; } derived[] = {
-        {"produce_msgs_per_sec", "delivered", "produce_seconds"},
-        {"consume_msgs_per_sec", "consumed", "consume_seconds"},
-    };
-    for (size_t i = 0; i < sizeof derived / sizeof derived[0]; i++) {
-        double n, s;
-        if (strcmp(name, derived[i].name) || own_figure(run, derived[i].count, &n) ||
-            own_figure(run, derived[i].seconds, &s))
-            continue;
-        *v = s > 0 ? n / s : 0;
-        return 0;
-    }
-    return -1;
-}
-
 int results_batch_value(const results_batch *b, const char *field, double *v) {
-    static const struct { const char *name; size_t off; } fields[] = {
-        {"seconds", offsetof(results_batch, seconds)},
-        {"msgs_per_sec", offsetof(results_batch, msgs_per_sec)},
-        {"mb_per_sec", offsetof(results_batch, mb_per_sec)},
-        {"cpu_percent", offsetof(results_batch, cpu_percent)},
-        {"rss_mb", offsetof(results_batch, rss_mb)},
-        {"latency_ms.p50", offsetof(results_batch, p50)},
-        {"latency_ms.p99", offsetof(results_batch, p99)},
-        {"latency_ms.max", offsetof(results_batch, max)},
-    };
-    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
-        if (!strcmp(field, fields[i].name)) {
-            *v = *(const double *)((const char *)b + fields[i].off);
+    init_batch_keys();
+    for (size_t i = 0; i < nbatch_keys; i++)
+        if (!strcmp(field, batch_keys[i])) {
+            if (isnan(b->v[i])) return -1;
+            *v = b->v[i];
             return 0;
         }
     return -1;
 }
 
-size_t results_samples(const results_run *run, report_role role, const char *field,
-                       double **out) {
+size_t results_samples(const results_run *run, int role, const char *field, double **out) {
     *out = NULL;
     size_t n = 0;
-    for (size_t i = 0; i < run->nbatches; i++) n += run->batches[i].role == role;
+    for (size_t i = 0; i < run->nbatches; i++) n += role < 0 || (int)run->batches[i].role == role;
     if (!n || !(*out = malloc(n * sizeof **out))) return 0;
     size_t k = 0;
     for (size_t i = 0; i < run->nbatches; i++) {
         const results_batch *b = &run->batches[i];
-        /* a batch of 0 latency samples has no latency figure */
-        if (b->role != role) continue;
+        if (role >= 0 && (int)b->role != role) continue;
         if (results_batch_value(b, field, &(*out)[k]) == 0) k++;
     }
     if (!k) {

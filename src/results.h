@@ -16,14 +16,16 @@
 
 #include "report.h"
 
+/* Values a batch can carry: the batch figures of figures.h, a LATENCY
+ * figure as one value per statistic ("latency_ms.p99"). */
+#define RESULTS_BATCH_MAX 40
+
 typedef struct {
     report_role role;
-    uint64_t batch, messages;
-    int consumer;
     double elapsed;          /* seconds from the run's start to the batch's end; -1 unknown */
-    double seconds, msgs_per_sec, mb_per_sec, cpu_percent, rss_mb;
-    double p50, p99, max;    /* consumer: latency, ms */
+    double seconds;          /* the batch's own interval */
     int phase;               /* index into the run's phases, -1 none */
+    double v[RESULTS_BATCH_MAX]; /* by results_batch_key(); NAN when absent */
 } results_batch;
 
 typedef struct {
@@ -85,16 +87,16 @@ int results_add_line(results *r, const char *line, char *err, size_t errlen);
 int results_read(results *r, const char *path, char *err, size_t errlen);
 void results_free(results *r);
 
-/* A summary figure by name: the summary's own numbers ("lost",
- * "latency_ms.p99") and the rates derived from them
- * ("produce_msgs_per_sec", "consume_msgs_per_sec"). 0, or -1 if absent. */
+/* A summary figure by its NDJSON path ("lost", "latency_ms.p99"). 0, or
+ * -1 if the summary has no such number. */
 int results_figure_get(const results_run *run, const char *name, double *v);
 /* A batch figure by field name ("msgs_per_sec", "latency_ms.p99"). 0/-1. */
 int results_batch_value(const results_batch *b, const char *field, double *v);
-/* The values of `field` over the run's batches of `role`, malloc'd into
- * *out (NULL when none). Returns their number. */
-size_t results_samples(const results_run *run, report_role role, const char *field,
-                       double **out);
+/* The values of `field` over the run's batches of `role` (-1: every
+ * batch), malloc'd into *out (NULL when none). Returns their number. */
+size_t results_samples(const results_run *run, int role, const char *field, double **out);
+/* The name of batch value i (< RESULTS_BATCH_MAX), NULL past the last. */
+const char *results_batch_key(size_t i);
 /* A value of the run event ("brokers", "kengine"...) or NULL. */
 const char *results_info_get(const results_run *run, const char *key);
 

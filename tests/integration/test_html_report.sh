@@ -89,8 +89,7 @@ def flat(obj, prefix=""):
         elif isinstance(v, (int, float)) and not isinstance(v, bool): yield prefix + k, v
 
 want = dict(flat({k: v for k, v in summ.items() if k not in ("phases", "thresholds")}))
-want["produce_msgs_per_sec"] = summ["delivered"] / summ["produce_seconds"]
-want["consume_msgs_per_sec"] = summ["consumed"] / summ["consume_seconds"]
+assert "consume_msgs_per_sec" in want and "latency_ms.p99" in want
 assert set(page.figures) == set(want), (set(page.figures) ^ set(want))
 for k, v in want.items():
     got = float(page.figures[k])
@@ -122,9 +121,12 @@ def near(c, n=40):  # pixels close to a series colour
 ink = nonwhite / total
 assert 0.05 < ink < 0.9, ink
 assert len(colours) > 50, len(colours)
-for name, c in (("produce blue", (0x1f, 0x5f, 0xbf)), ("consume green", (0x2e, 0x9d, 0x3a)),
-                ("max red", (0xc6, 0x28, 0x28)), ("phase band", (0xe3, 0xec, 0xf7))):
-    assert near(c) > 150, (name, near(c))  # the legend's swatch alone is 48
+blue, green = near((0x1f, 0x5f, 0xbf)), near((0x2e, 0x9d, 0x3a))
+# the legend's swatches alone are 48 pixels each; the produce and consume
+# lines may lie on each other, so their sum counts
+assert blue > 48 and green > 48 and blue + green > 400, ("throughput lines", blue, green)
+for name, c in (("max red", (0xc6, 0x28, 0x28)), ("phase band", (0xe3, 0xec, 0xf7))):
+    assert near(c) > 150, (name, near(c))
 print(f"ok: screenshot {w}x{h}, {ink:.0%} ink, {len(colours)} colours, series and phases drawn")
 if keep:
     small = img.crop((0, 0, w, min(h, 1560))).resize((640, min(h, 1560) * 640 // w),

@@ -58,7 +58,7 @@ static void test_page(void **state) {
         "{\"type\":\"consume_batch\",\"batch\":1,\"messages\":2,\"seconds\":1,\"elapsed\":2,"
         "\"msgs_per_sec\":2,\"latency_ms\":{\"p50\":1,\"p99\":2,\"max\":3},"
         "\"top_words\":[[\"<w>\",4]]}",
-        "{\"type\":\"summary\",\"name\":\"a<b>&c\",\"delivered\":2,\"produce_seconds\":1,"
+        "{\"type\":\"summary\",\"name\":\"a<b>&c\",\"delivered\":2,\"produce_seconds\":1,\"produce_msgs_per_sec\":2,"
         "\"consumed\":2,\"consume_seconds\":1,\"lost\":0,\"latency_ms\":{\"p99\":2},"
         "\"phases\":[{\"name\":\"p\\\"1\",\"seconds\":1,\"sent\":2}],"
         "\"thresholds\":[{\"metric\":\"lost\",\"condition\":\"== 0\",\"actual\":0,"

@@ -31,12 +31,26 @@ static const parse_case PARSE[] = {
     {"warmup.sent", "== 5000", 1, NULL},
     {"consume_batch.msgs_per_sec", "> 10", 1, NULL},
     {"produce_batch.cpu_percent", "< 300", 1, NULL},
-    {"lostt", "== 0", 0, "no such metric"},
+    {"lostt", "== 0", 0, "no such metric, did you mean 'lost'?"},
+    {"consume_batch.msg_per_sec", "> 1", 0, "did you mean 'consume_batch.msgs_per_sec'?"},
+    {"steady.sentt", "> 1", 0, "did you mean 'steady.sent'?"},
+    {"latency_ms.p99x", "< 1", 0, "did you mean 'latency_ms.p99'?"},
     {"latency_ms.p(101)", "< 1", 0, "no such metric"},
     {"latency_ms.median", "< 1", 0, "no such metric"},
     {"burst.sent", "== 1", 0, "no such metric"},
     {"steady.lost", "== 0", 0, "no such metric"},
     {"consume_batch.lost", "== 0", 0, "no such metric"},
+    /* figures of the other role (figures.h) are not a batch's */
+    {"produce_batch.unique_words", "> 0", 0, "no such metric"},
+    {"consume_batch.delivered", "> 0", 0, "no such metric"},
+    {"produce_batch.latency_ms.p99", "< 1", 0, "no such metric"},
+    {"consume_batch.latency_ms.p99", "< 1", 1, NULL},
+    {"produce_batch.delivered", "> 0", 1, NULL},
+    /* the summary figures the NDJSON summary once lacked */
+    {"bytes", "> 0", 1, NULL},
+    {"produce_msgs_per_sec", "> 0", 1, NULL},
+    {"consume_mb_per_sec", "> 0", 1, NULL},
+    {"latency_ms.min", "> 0", 1, NULL},
     {"lost", "0", 0, "must be an operator"},
     {"lost", "== zero", 0, "must be an operator"},
     {"lost", "=< 1", 0, "must be an operator"},
@@ -98,20 +112,21 @@ static void test_batches(void **state) {
     char err[512];
     assert_int_equal(threshold_parse(&ts[0], "consume_batch.msgs_per_sec", "> 100", false, NULL, 0, err, sizeof err), 0);
     assert_int_equal(threshold_parse(&ts[1], "consume_batch.cpu_percent", "< 50", true, NULL, 0, err, sizeof err), 0);
-    report_batch b = {.role = REPORT_CONSUME, .msgs_per_sec = 500, .cpu_percent = 10};
+    /* msgs_per_sec is messages / seconds (figures.h): one second per batch */
+    report_batch b = {.role = REPORT_CONSUME, .messages = 500, .seconds = 1, .cpu_percent = 10};
     assert_false(threshold_check_batch(ts, 2, &b));
-    b.msgs_per_sec = 300;
+    b.messages = 300;
     assert_false(threshold_check_batch(ts, 2, &b));
     assert_true(ts[0].actual == 300); /* the worst so far */
-    b.msgs_per_sec = 50;
+    b.messages = 50;
     assert_false(threshold_check_batch(ts, 2, &b));
-    b.msgs_per_sec = 20;
+    b.messages = 20;
     assert_false(threshold_check_batch(ts, 2, &b));
     assert_true(ts[0].failed && ts[0].actual == 50); /* the first failing value */
     b.cpu_percent = 70;
     assert_true(threshold_check_batch(ts, 2, &b)); /* abort */
     assert_true(ts[1].aborted);
-    report_batch p = {.role = REPORT_PRODUCE, .msgs_per_sec = 1};
+    report_batch p = {.role = REPORT_PRODUCE, .messages = 1, .seconds = 1};
     assert_false(threshold_check_batch(ts, 2, &p)); /* other role: ignored */
     report_summary s = {0};
     assert_int_equal(threshold_finish(ts, 2, &s), 2);
