@@ -1,6 +1,7 @@
 /*
  * engine: one run, from broker resolution to the summary. See engine.h.
  */
+#include "logger.h"
 #include "engine.h"
 
 #include <signal.h>
@@ -122,8 +123,7 @@ int engine_run(const workload *wl, engine_batch_fn on_batch, void *ud,
             goto done;
         }
         brokers = kafka_embedded_bootstraps(emb);
-        fprintf(stderr, "kengine: no brokers given: using the embedded broker at %s\n",
-                brokers);
+        logger_msg("no brokers given: using the embedded broker at %s", brokers);
         if (wl->produce && wl->consume) pl.window_bytes = EMBEDDED_WINDOW_BYTES;
     }
     pl.brokers = brokers;
@@ -171,8 +171,8 @@ int engine_run(const workload *wl, engine_batch_fn on_batch, void *ud,
         int r = pipeline_next(&pl, &b, 0.1);
         if (signals_caught && !sig) {
             sig = signals_caught;
-            fprintf(stderr, "kengine: %s: stopping, flushing what is in flight\n",
-                    sig == SIGINT ? "interrupted" : "terminated");
+            logger_msg("%s: stopping, flushing what is in flight",
+                       sig == SIGINT ? "interrupted" : "terminated");
             atomic_store(&pl.stop, true);
         }
         if (r < 0) break;

@@ -5,6 +5,7 @@
  * every partition has a leader, and reads each partition's high watermark
  * so the consumer can start exactly where this run's messages begin.
  */
+#include "logger.h"
 #include "kafka.h"
 #include "kafka_conf.h"
 
@@ -232,11 +233,10 @@ int kafka_topic_prepare(const char *brokers, const workload *wl, int create,
         if (c < 0) goto out;
         if (c == 1) {
             auto_create = true;
-            fprintf(stderr,
-                    "kengine: note: the broker at %s cannot create topics (an embedded "
-                    "broker?); '%s' is created on first use with the broker's default "
-                    "partition count\n",
-                    brokers, wl->topic);
+            logger_msg("note: the broker at %s cannot create topics (an embedded broker?); "
+                       "'%s' is created on first use with the broker's default partition "
+                       "count",
+                       brokers, wl->topic);
         }
     }
     /* wait (bounded) for the topic to show up with leaders */

@@ -12,6 +12,7 @@
  * a bitmap (one bit per record): the engine derives the loss from it,
  * duplicates are counted here.
  */
+#include "logger.h"
 #include "kafka.h"
 #include "kafka_conf.h"
 
@@ -266,7 +267,7 @@ void *kafka_consumer_thread(void *arg) {
             rd_kafka_message_t *m = msgs[i];
             if (m->err) {
                 if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF && now - last_warn > 5.0) {
-                    fprintf(stderr, "kengine: consumer: %s\n", rd_kafka_message_errstr(m));
+                    logger_msg("consumer: %s", rd_kafka_message_errstr(m));
                     last_warn = now;
                 }
                 if (m->err == RD_KAFKA_RESP_ERR__FATAL && !fatal) {
@@ -292,8 +293,7 @@ void *kafka_consumer_thread(void *arg) {
         double idle = (double)(stats_wall_us() - since) / 1e6;
         if (prod_done && idle > wl->idle_timeout) {
             if (job->index == 0 && (!producing || seen < atomic_load(&pl->delivered)))
-                fprintf(stderr, "kengine: consumer: no message for %.0f s, stopping\n",
-                        wl->idle_timeout);
+                logger_msg("consumer: no message for %.0f s, stopping", wl->idle_timeout);
             break;
         }
     }

@@ -16,6 +16,7 @@
  * or its `duration`. Without phases the workload is one phase of
  * `records` messages at `rate`.
  */
+#include "logger.h"
 #include "kafka.h"
 #include "kafka_conf.h"
 
@@ -182,8 +183,7 @@ static void wait_for_group(pipeline *pl) {
         struct timespec ts = {0, 20 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
-    fprintf(stderr, "kengine: note: the consumer group did not settle within 60 s; "
-                    "producing anyway\n");
+    logger_msg("note: the consumer group did not settle within 60 s; producing anyway");
 }
 
 void *kafka_producer_thread(void *arg) {

@@ -19,6 +19,7 @@
 #include "figures.h"
 #include "html.h"
 #include "kafka.h"
+#include "logger.h"
 #include "report.h"
 #include "results.h"
 #include "script.h"
@@ -54,6 +55,7 @@ static void usage(FILE *out) {
         "  --json FILE         write NDJSON events to FILE ('-' = stdout)\n"
         "  --html FILE         write a self-contained HTML report with charts\n"
         "  -q, --quiet         no human-readable text\n"
+        "  -v, --verbose       also librdkafka's transient, retried conditions\n"
         "  -h, --help          this help\n"
         "  -V, --version       versions of kengine, librdkafka and Lua\n"
         "\n"
@@ -245,6 +247,8 @@ static int parse_cli(int argc, char **argv, cli *c) {
             return 0;
         } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
             c->quiet = true;
+        } else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
+            logger_set_verbose(true);
         } else if (!strcmp(a, "--json") || !strcmp(a, "-b") || !strcmp(a, "--brokers") ||
                    !strcmp(a, "--html")) {
             if (i + 1 >= argc) {
