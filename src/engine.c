@@ -23,6 +23,33 @@
 #define EMBEDDED_WINDOW_BYTES (3u << 20)
 #define MAX_CONSUMERS PIPELINE_MAX_CONSUMERS
 
+static engine_tick_fn tick_fn;
+static void *tick_ud;
+
+void engine_set_tick(engine_tick_fn fn, void *ud) {
+    tick_fn = fn;
+    tick_ud = ud;
+}
+
+/* A look at the run for the progress line; `recent` is scratch space. */
+static void tick(pipeline *pl, const workload *wl, double t0, stats_hist *recent) {
+    progress_sample s = {
+        .elapsed = stats_now() - t0, .producing = wl->produce, .consuming = wl->consume,
+        .produced = atomic_load(&pl->produced_msgs), .consumed = atomic_load(&pl->consumed_msgs),
+        .records = workload_records(wl), .p99_ms = -1};
+    int ph = atomic_load(&pl->phase);
+    if (wl->nphases && ph >= 0 && (size_t)ph < wl->nphases) s.phase = wl->phases[ph].name;
+    if (recent) {
+        stats_hist_reset(recent);
+        pthread_mutex_lock(&pl->mu);
+        for (int i = 0; i < PIPELINE_MAX_CONSUMERS; i++)
+            if (pl->recent[i]) stats_hist_merge(recent, pl->recent[i]);
+        pthread_mutex_unlock(&pl->mu);
+        if (stats_hist_count(recent)) s.p99_ms = (double)stats_hist_percentile(recent, 99) / 1000.0;
+    }
+    tick_fn(tick_ud, &s);
+}
+
 static uint64_t new_run_id(void) {
     uint64_t id = (uint64_t)stats_wall_us() ^ ((uint64_t)getpid() << 40);
     FILE *f = fopen("/dev/urandom", "rb");
@@ -105,6 +132,7 @@ int engine_run(const workload *wl, engine_batch_fn on_batch, void *ud,
     }
     pl.run_id = new_run_id();
     pl.t0 = t0;
+    pl.progress = tick_fn != NULL;
 
     /* Input first: a bad CSV is reported before any broker work. */
     if (wl->produce) {
@@ -166,9 +194,15 @@ int engine_run(const workload *wl, engine_batch_fn on_batch, void *ud,
 
     /* Main thread: report batches and run hooks until the workers end. */
     int hook_rc = 0, sig = 0;
+    stats_hist *recent = tick_fn ? stats_hist_new() : NULL;
+    double last_tick = 0;
     for (;;) {
         report_batch b;
         int r = pipeline_next(&pl, &b, 0.1);
+        if (tick_fn && stats_now() - last_tick >= 0.1) {
+            last_tick = stats_now();
+            tick(&pl, wl, t0, recent);
+        }
         if (signals_caught && !sig) {
             sig = signals_caught;
             logger_msg("%s: stopping, flushing what is in flight",
@@ -184,6 +218,7 @@ int engine_run(const workload *wl, engine_batch_fn on_batch, void *ud,
             atomic_store(&pl.stop, true);
         }
     }
+    stats_hist_free(recent);
     if (have_p) pthread_join(pt, NULL);
     for (int c = 0; c < ncons; c++)
         if (have_c[c]) pthread_join(ct[c], NULL);

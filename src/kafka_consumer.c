@@ -25,6 +25,7 @@ typedef struct {
     words_memo *memo;        /* values already scanned this batch; NULL with top_words */
     words_set *run_words;    /* distinct words of the whole run */
     stats_hist *batch_lat;   /* latency of the current batch, microseconds */
+    stats_hist *recent;      /* latency since the last publish_recent, or NULL */
     uint64_t msgs, bytes, words;
     double start, cpu_start; /* the current batch's interval start */
 } batch_state;
@@ -160,6 +161,18 @@ static rd_kafka_t *consumer_new(kafka_consumer_job *job, char *err, size_t errle
 
 #define FETCH_MAX 1024
 
+/* Hands the last second's latencies to the progress line: the published
+ * histogram and ours swap places, and ours starts the next second empty. */
+static void publish_recent(pipeline *pl, int index, stats_hist **mine) {
+    pthread_mutex_lock(&pl->mu);
+    stats_hist *old = pl->recent[index];
+    pl->recent[index] = *mine;
+    pthread_mutex_unlock(&pl->mu);
+    if (old) stats_hist_reset(old);
+    else old = stats_hist_new();
+    *mine = old; /* NULL on OOM: no more publishing */
+}
+
 /* One message of the run: sequence, latency, words; flushes full batches. */
 static void consume_one(pipeline *pl, kafka_consumer_job *job, batch_state *bs,
                         const rd_kafka_message_t *m, double now, int64_t now_us) {
@@ -194,6 +207,7 @@ static void consume_one(pipeline *pl, kafka_consumer_job *job, batch_state *bs,
         int64_t lat = now_us - (int64_t)pipeline_get_u64(h + 8);
         uint64_t lat_us = lat > 0 ? (uint64_t)lat : 0;
         stats_hist_record(bs->batch_lat, lat_us);
+        if (bs->recent) stats_hist_record(bs->recent, lat_us);
         uint32_t ph = hsize >= PIPELINE_HEADER_LEN ? pipeline_get_u32(h + 24) : 0;
         if (ph < PIPELINE_MAX_PHASES && job->phase_latency[ph]) {
             job->phase_consumed[ph]++;
@@ -207,6 +221,7 @@ static void consume_one(pipeline *pl, kafka_consumer_job *job, batch_state *bs,
     bs->bytes += m->len;
     bs->msgs++;
     atomic_fetch_add(&pl->consumed_bytes, m->len);
+    atomic_fetch_add_explicit(&pl->consumed_msgs, 1, memory_order_relaxed);
     if (bs->msgs == wl->batch_size) batch_flush(pl, job, bs);
 }
 
@@ -224,6 +239,9 @@ void *kafka_consumer_thread(void *arg) {
     bs.batch_words = words_set_new();
     bs.run_words = words_set_new();
     bs.batch_lat = stats_hist_new();
+    /* the progress line's latency over the last second */
+    bs.recent = pl->progress ? stats_hist_new() : NULL;
+    double recent_start = stats_now();
     /* the memo leaves per-word counts behind, which top_words needs */
     bs.memo = wl->top_words ? NULL : words_memo_new();
     job->run_words = bs.run_words;
@@ -280,6 +298,10 @@ void *kafka_consumer_thread(void *arg) {
             rd_kafka_message_destroy(m);
         }
         if (fatal) break;
+        if (bs.recent && now - recent_start >= 1.0) {
+            publish_recent(pl, job->index, &bs.recent);
+            recent_start = now;
+        }
         /* done: every record seen, or every delivered record seen */
         uint64_t seen = atomic_load(&pl->distinct);
         if (records && seen + atomic_load(&pl->unsequenced) >= records) break;
@@ -307,6 +329,7 @@ out:
     words_set_free(bs.batch_words);
     words_memo_free(bs.memo);
     stats_hist_free(bs.batch_lat);
+    stats_hist_free(bs.recent);
     pipeline_worker_exit(pl);
     return NULL;
 }

@@ -253,6 +253,7 @@ void *kafka_producer_thread(void *arg) {
         const double start = stats_now();
         int64_t last_send_us = start_us;
         pipeline_put_u32(hdrval + 24, (uint32_t)ph);
+        atomic_store(&pl->phase, (int)ph);
         for (uint64_t i = 0;; i++, seq++) {
             if (pp->records && i >= pp->records) break;
             if (pp->duration > 0 && (pp->rate > 0 || (i & 63) == 0) &&
@@ -342,6 +343,7 @@ void *kafka_producer_thread(void *arg) {
             } else {
                 job->sent++;
                 atomic_fetch_add(&pl->produced_bytes, vlen);
+                atomic_fetch_add_explicit(&pl->produced_msgs, 1, memory_order_relaxed);
             }
             job->phase_sent[ph]++;
             last_send_us = now_us;

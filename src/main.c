@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "broker_cli.h"
@@ -20,6 +21,7 @@
 #include "html.h"
 #include "kafka.h"
 #include "logger.h"
+#include "progress.h"
 #include "report.h"
 #include "results.h"
 #include "script.h"
@@ -56,6 +58,9 @@ static void usage(FILE *out) {
         "  --html FILE         write a self-contained HTML report with charts\n"
         "  -q, --quiet         no human-readable text\n"
         "  -v, --verbose       also librdkafka's transient, retried conditions\n"
+        "  --progress, --no-progress\n"
+        "                      a live status line on stderr (default: when stderr\n"
+        "                      is a terminal and not -q)\n"
         "  -h, --help          this help\n"
         "  -V, --version       versions of kengine, librdkafka and Lua\n"
         "\n"
@@ -93,6 +98,21 @@ typedef struct {
     results *html;           /* the run's events kept for --html, or NULL */
 } run_ctx;
 
+/* The live status line: redrawn about once a second below the batch lines. */
+typedef struct {
+    progress p;
+    int width; /* the terminal's columns, 0 unknown */
+} progress_ctx;
+
+static void on_tick(void *ud, const progress_sample *s) {
+    progress_ctx *pc = ud;
+    if (!progress_update(&pc->p, s)) return;
+    char line[512];
+    progress_format(line, sizeof line, &pc->p, s);
+    if (pc->width > 1 && strlen(line) >= (size_t)pc->width) line[pc->width - 1] = '\0';
+    logger_status(stderr, line);
+}
+
 /* Keeps an event (its NDJSON line) for the HTML report. */
 static void keep_event(results *html, char *json) {
     char err[256];
@@ -103,7 +123,15 @@ static void keep_event(results *html, char *json) {
 
 /* Reports one batch (the script's reporter replaces the built-in text),
  * runs on_batch and the batch thresholds. Non-zero stops the run. */
+static int on_batch_shown(void *ud, const report_batch *b);
 static int on_batch(void *ud, const report_batch *b) {
+    logger_hide(); /* the status line stays below what the batch prints */
+    int rc = on_batch_shown(ud, b);
+    logger_show();
+    return rc;
+}
+
+static int on_batch_shown(void *ud, const report_batch *b) {
     run_ctx *ctx = ud;
     if (ctx->html) keep_event(ctx->html, report_batch_json(b));
     if (script_has_reporter(ctx->sc)) {
@@ -156,6 +184,9 @@ static void emit_run(report *rep, results *html, const workload *wl, const char 
     if (html) keep_event(html, report_run_json(&run));
 }
 
+static bool progress_on;
+static progress_ctx progress_state;
+
 /* Runs every leg of the script. Returns the exit code. */
 static int run_script(script *sc, report *rep, results *html, const char *path) {
     int rc = 0;
@@ -180,7 +211,9 @@ static int run_script(script *sc, report *rep, results *html, const char *path) 
         }
         emit_run(rep, html, wl, path);
         report_summary sum;
+        if (progress_on) progress_init(&progress_state.p);
         int r = engine_run(wl, on_batch, &ctx, &sum, err, sizeof err);
+        logger_status(NULL, NULL);
         if (ctx.hook_err[0]) snprintf(sum.error, sizeof sum.error, "%s", ctx.hook_err);
         int failed = threshold_finish(ctx.ts, ctx.nts, &sum);
         if (failed > 0 && r == 0) r = EXITCODE_THRESHOLD;
@@ -221,6 +254,7 @@ static int run_script(script *sc, report *rep, results *html, const char *path) 
 typedef struct {
     const char *script, *json, *html;
     bool quiet;
+    int progress;          /* 1 --progress, 0 --no-progress, -1 when stderr is a terminal */
     char **ov;             /* name=value overrides, KENGINE_BROKERS and -b included */
     size_t nov;
     char env_ov[4096], b_ov[4096];
@@ -247,6 +281,8 @@ static int parse_cli(int argc, char **argv, cli *c) {
             return 0;
         } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
             c->quiet = true;
+        } else if (!strcmp(a, "--progress") || !strcmp(a, "--no-progress")) {
+            c->progress = !strcmp(a, "--progress");
         } else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
             logger_set_verbose(true);
         } else if (!strcmp(a, "--json") || !strcmp(a, "-b") || !strcmp(a, "--brokers") ||
@@ -308,7 +344,7 @@ int main(int argc, char **argv) {
     if (argc >= 2 && !strcmp(argv[1], "broker")) return broker_cli_main(argc - 1, argv + 1);
     if (argc >= 2 && !strcmp(argv[1], "test")) return suite_main(argc - 1, argv + 1);
 
-    cli c = {0};
+    cli c = {.progress = -1};
     int rc = parse_cli(argc, argv, &c);
     if (rc >= 0) {
         free(c.ov);
@@ -336,6 +372,12 @@ int main(int argc, char **argv) {
         return EXITCODE_USAGE;
     }
     results html = {0};
+    progress_on = c.progress == 1 || (c.progress == -1 && !c.quiet && isatty(STDERR_FILENO));
+    if (progress_on) {
+        struct winsize ws;
+        if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0) progress_state.width = ws.ws_col;
+        engine_set_tick(on_tick, &progress_state);
+    }
     rc = run_script(sc, rep, html_out ? &html : NULL, c.script);
     if (html_out) {
         int w = html.nruns ? html_write(html_out, &html) : 0;

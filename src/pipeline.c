@@ -84,6 +84,7 @@ void pipeline_destroy(pipeline *p) {
         e = n;
     }
     free(p->start_offsets);
+    for (int i = 0; i < PIPELINE_MAX_CONSUMERS; i++) stats_hist_free(p->recent[i]);
     free((void *)p->seen);
     pipeline_bits_free(&p->seen_grow);
     pthread_cond_destroy(&p->cv);
