@@ -218,6 +218,12 @@ static void print_pct(FILE *out, double pct) {
     fprintf(out, " %9s", buf);
 }
 
+/* Counts whole, other figures to 6 significant digits. */
+static void print_num(FILE *out, double v) {
+    if (v == floor(v) && fabs(v) < 1e15) fprintf(out, " %14.0f", v);
+    else fprintf(out, " %14.6g", v);
+}
+
 static void print_p(FILE *out, double p) {
     if (p < 0) fprintf(out, " %9s", "-");
     else if (p < 0.0001) fprintf(out, " %9s", "<0.0001");
@@ -233,7 +239,9 @@ static void print_rows(FILE *out, const row *rows, int n) {
         bool unit = r->def->unit && r->def->unit[0];
         snprintf(name, sizeof name, "%s%s%s%s", r->def->figure, unit ? " (" : "",
                  unit ? r->def->unit : "", unit ? ")" : "");
-        fprintf(out, "%-30s %14.6g %14.6g", name, r->base, r->new_);
+        fprintf(out, "%-30s", name);
+        print_num(out, r->base);
+        print_num(out, r->new_);
         print_pct(out, r->change_pct);
         print_p(out, r->p);
         fprintf(out, "  %s", compare_verdict_name(r->verdict));
