@@ -184,6 +184,25 @@ static void emit_run(report *rep, results *html, const workload *wl, const char 
     if (html) keep_event(html, report_run_json(&run));
 }
 
+/* Thresholds relative to the baseline: its run `leg` (or its last run). */
+static int resolve_baseline(threshold *ts, size_t n, const char *path, size_t leg, char *err,
+                            size_t errlen) {
+    results base = {0};
+    char e[1024];
+    int rc = results_read(&base, path, e, sizeof e);
+    if (rc) {
+        snprintf(err, errlen, "baseline: %s", e);
+    } else {
+        size_t complete = 0;
+        while (complete < base.nruns && base.runs[complete].complete) complete++;
+        rc = threshold_resolve_base(ts, n, &base.runs[leg < complete ? leg : complete - 1], path,
+                                    e, sizeof e);
+        if (rc) snprintf(err, errlen, "%s", e);
+    }
+    results_free(&base);
+    return rc;
+}
+
 static bool progress_on;
 static progress_ctx progress_state;
 
@@ -197,6 +216,14 @@ static int run_script(script *sc, report *rep, results *html, const char *path) 
         ctx.ts = wl->nthresholds ? calloc(wl->nthresholds, sizeof *ctx.ts) : NULL;
         for (size_t k = 0; k < wl->nthresholds && ctx.ts; k++)
             if (threshold_copy(&ctx.ts[ctx.nts], &wl->thresholds[k]) == 0) ctx.nts++;
+        if (ctx.nts == wl->nthresholds && wl->baseline &&
+            resolve_baseline(ctx.ts, ctx.nts, wl->baseline, i, err, sizeof err)) {
+            fprintf(stderr, "kengine: %s\n", err);
+            rc = EXITCODE_USAGE;
+            for (size_t k = 0; k < ctx.nts; k++) threshold_free(&ctx.ts[k]);
+            free(ctx.ts);
+            break;
+        }
         if (ctx.nts != wl->nthresholds) {
             fprintf(stderr, "kengine: out of memory\n");
             rc = EXITCODE_RUNTIME;

@@ -53,7 +53,7 @@ typedef struct {
     uint64_t count;          /* summed over the batches' top-word lists */
 } results_word;
 
-typedef struct {
+typedef struct results_run {
     char *name;              /* the summary's name */
     char *error;             /* the summary's error ("" none) */
     results_info *info;      /* the "run" event: identity (brokers, versions, ...) */
