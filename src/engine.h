@@ -10,6 +10,8 @@
 #include <stddef.h>
 
 #include "exitcode.h"
+#include "kafka.h"
+#include "pipeline.h"
 #include "progress.h"
 #include "report.h"
 #include "workload.h"
@@ -30,5 +32,19 @@ void engine_set_tick(engine_tick_fn fn, void *ud);
  * interrupted; err holds the first failure. */
 int engine_run(const workload *wl, engine_batch_fn on_batch, void *ud,
                report_summary *summary, char *err, size_t errlen);
+
+/* The parts of engine_run that are plain functions (unit-tested): */
+
+/* Fills the summary of a finished run from its workers' figures: the
+ * producer's counts, the consumers' merged (histograms and distinct words
+ * gather in cj[0]; the run's and phases' histograms move to *s), lost (or
+ * unconsumed when the run was stopped) from the sequence bitmaps, phases. */
+void engine_summarize(const workload *wl, pipeline *pl, kafka_producer_job *pj,
+                      kafka_consumer_job *cj, int ncons, report_summary *s);
+/* The run's exit code: a hook's stop, else a signal's, else the workers'
+ * worst failure, else EXITCODE_RUNTIME for lost or duplicated messages;
+ * err gets the message. */
+int engine_verdict(const pipeline *pl, const report_summary *s, int ncons, int hook_rc,
+                   int sig, char *err, size_t errlen);
 
 #endif

@@ -20,6 +20,7 @@
 #include "pipeline.h"
 #include "stats.h"
 #include "words.h"
+#include "worker.h"
 #include "workload.h"
 
 /* ---- embedded broker ---- */
@@ -82,15 +83,7 @@ void *kafka_producer_thread(void *job);
 typedef struct {
     pipeline *pl;
     int index;                  /* 0-based consumer number within the run */
-    uint64_t consumed;          /* messages of this run (incl. duplicates) */
-    uint64_t foreign;           /* messages of other runs, skipped */
-    uint64_t duplicates;
-    uint64_t words, bytes;
-    double first, last;         /* stats_now() of the first and last message, 0 if none */
-    words_set *run_words;       /* distinct words this consumer saw; the caller frees */
-    stats_hist *latency;        /* end-to-end latency (us); set by the caller */
-    uint64_t phase_consumed[PIPELINE_MAX_PHASES];
-    stats_hist *phase_latency[PIPELINE_MAX_PHASES]; /* set by the caller, per phase */
+    worker_consumer acc;        /* its figures (worker.h); the caller inits and frees it */
 } kafka_consumer_job;
 void *kafka_consumer_thread(void *job);
 
