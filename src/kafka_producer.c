@@ -256,7 +256,8 @@ void *kafka_producer_thread(void *arg) {
             } else {
                 job->sent++;
                 atomic_fetch_add(&pl->produced_bytes, vlen);
-                atomic_fetch_add_explicit(&pl->produced_msgs, 1, memory_order_relaxed);
+                if (pl->progress)
+                    atomic_fetch_add_explicit(&pl->produced_msgs, 1, memory_order_relaxed);
             }
             job->phase_sent[ph]++;
             last_send_us = now_us;

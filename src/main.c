@@ -123,15 +123,7 @@ static void keep_event(results *html, char *json) {
 
 /* Reports one batch (the script's reporter replaces the built-in text),
  * runs on_batch and the batch thresholds. Non-zero stops the run. */
-static int on_batch_shown(void *ud, const report_batch *b);
-static int on_batch(void *ud, const report_batch *b) {
-    logger_hide(); /* the status line stays below what the batch prints */
-    int rc = on_batch_shown(ud, b);
-    logger_show();
-    return rc;
-}
-
-static int on_batch_shown(void *ud, const report_batch *b) {
+static int report_batch_and_hooks(void *ud, const report_batch *b) {
     run_ctx *ctx = ud;
     if (ctx->html) keep_event(ctx->html, report_batch_json(b));
     if (script_has_reporter(ctx->sc)) {
@@ -155,6 +147,15 @@ static int on_batch_shown(void *ud, const report_batch *b) {
         return ctx->hook_rc = EXITCODE_THRESHOLD;
     }
     return 0;
+}
+
+/* The engine's batch callback: the status line, if any, is erased while
+ * the batch's lines and hooks print, and drawn again below them. */
+static int on_batch(void *ud, const report_batch *b) {
+    logger_hide();
+    int rc = report_batch_and_hooks(ud, b);
+    logger_show();
+    return rc;
 }
 
 static void print_failed_thresholds(const report_summary *s) {

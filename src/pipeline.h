@@ -66,9 +66,10 @@ typedef struct pipeline {
     atomic_uint_fast64_t delivered; /* final delivered count, set before producer_done */
     atomic_uint_fast64_t produced_bytes; /* value bytes handed to the producer */
     atomic_uint_fast64_t consumed_bytes; /* value bytes processed by the consumers */
-    /* For the live progress line (engine_tick): messages sent and
-     * consumed so far, the phase being sent, and each consumer's latency
-     * over its last full second (published under mu when `progress`). */
+    /* For the live progress line (engine_set_tick), kept only when
+     * `progress` (nothing added to the hot path otherwise): messages sent
+     * and consumed so far, the phase being sent, and each consumer's
+     * latency over its last full second (published under mu). */
     atomic_uint_fast64_t produced_msgs;
     atomic_uint_fast64_t consumed_msgs;
     atomic_int phase;

@@ -195,7 +195,7 @@ worker_verdict worker_consume(worker_consumer *c, pipeline *pl, const unsigned c
     uint64_t w = c->memo ? words_scan_memo(c->memo, c->batch_words, value, len)
                          : words_scan(c->batch_words, value, len);
     atomic_fetch_add(&pl->consumed_bytes, len);
-    atomic_fetch_add_explicit(&pl->consumed_msgs, 1, memory_order_relaxed);
+    if (pl->progress) atomic_fetch_add_explicit(&pl->consumed_msgs, 1, memory_order_relaxed);
     return worker_batch_add(&c->batch, len, w, pl->wl->batch_size) ? WORKER_FULL
                                                                     : WORKER_COUNTED;
 }
