@@ -471,6 +471,9 @@ int html_write(FILE *out, const results *r) {
         top_words(out, run);
         fputs("</section>\n", out);
     }
+    bool any = false;
+    for (size_t i = 0; i < r->nruns; i++) any |= r->runs[i].complete;
+    if (!any) fputs("<h1>kengine report</h1>\n<p>No run finished: the reason is on stderr.</p>\n", out);
     fputs("</body></html>\n", out);
     return rc || ferror(out) ? -1 : 0;
 }

@@ -408,7 +408,7 @@ int main(int argc, char **argv) {
     }
     rc = run_script(sc, rep, html_out ? &html : NULL, c.script);
     if (html_out) {
-        int w = html.nruns ? html_write(html_out, &html) : 0;
+        int w = html_write(html_out, &html);
         if (fclose(html_out) || w) {
             fprintf(stderr, "kengine: %s: cannot write the HTML report\n", c.html);
             if (!rc) rc = EXITCODE_RUNTIME;

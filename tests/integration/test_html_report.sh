@@ -135,3 +135,12 @@ if keep:
     print(f"ok: kept {keep}")
 PY
   fail "the page does not show the run (above)"
+
+# a path that cannot be written is bad usage, named, before anything runs
+set +e
+"$KENGINE" "$TMP/report.lua" -b "$BROKERS" --html "$TMP/no/such/dir/r.html" -q 2>"$TMP/bad.err"
+rc=$?
+set -e
+expect_eq "$rc" 2 "an unwritable --html path: exit"
+grep -q "^kengine: $TMP/no/such/dir/r.html: cannot open for writing: No such file or directory$" \
+  "$TMP/bad.err" || fail "unwritable path: $(cat "$TMP/bad.err")"
