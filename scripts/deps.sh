@@ -12,7 +12,8 @@ set -euo pipefail
 group=${1:-build}
 build=(build-essential cmake pkg-config librdkafka-dev liblua5.4-dev libcsv-dev
        libxxhash-dev libjemalloc-dev)
-test=(libcmocka-dev python3 kcat valgrind clang python3-yaml git debootstrap chromium python3-pil)
+test=(libcmocka-dev python3 kcat valgrind clang clang-format python3-yaml git debootstrap chromium
+      python3-pil)
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then

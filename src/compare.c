@@ -16,9 +16,9 @@
 #include "figures.h"
 #include "results.h"
 
-#define EXIT_USAGE EXITCODE_USAGE
+#define EXIT_USAGE      EXITCODE_USAGE
 #define EXIT_REGRESSION EXITCODE_THRESHOLD /* a regression fails like a threshold */
-#define EXACT_MAX 50 /* exact distribution up to this many samples per side */
+#define EXACT_MAX       50 /* exact distribution up to this many samples per side */
 
 typedef struct {
     double v;
@@ -63,8 +63,7 @@ out:
     return res;
 }
 
-double compare_mann_whitney(const double *a, size_t na, const double *b, size_t nb,
-                            double *u) {
+double compare_mann_whitney(const double *a, size_t na, const double *b, size_t nb, double *u) {
     if (!na || !nb) return -1;
     size_t n = na + nb;
     ranked *r = malloc(n * sizeof *r);
@@ -121,10 +120,10 @@ const char *compare_verdict_name(compare_verdict v) {
 typedef struct {
     char figure[64];
     const char *unit;
-    int better;          /* +1 higher is better, -1 lower, 0 not judged */
+    int better; /* +1 higher is better, -1 lower, 0 not judged */
     bool gate;
-    int role;            /* samples from batches of this role, -1 every batch */
-    char field[64];      /* the batch figure sampled, "" untested */
+    int role;       /* samples from batches of this role, -1 every batch */
+    char field[64]; /* the batch figure sampled, "" untested */
 } figure_def;
 
 #define MAX_ROWS 64
@@ -193,19 +192,22 @@ static int compare_run(const results_run *a, const results_run *b, double max_re
             results_figure_get(b, d->figure, &r->new_))
             continue;
         r->def = d;
-        r->change_pct = r->base != 0 ? 100.0 * (r->new_ - r->base) / fabs(r->base)
-                        : r->new_ != 0 ? (r->new_ > 0 ? INFINITY : -INFINITY) : 0;
+        r->change_pct = r->base != 0   ? 100.0 * (r->new_ - r->base) / fabs(r->base)
+                        : r->new_ != 0 ? (r->new_ > 0 ? INFINITY : -INFINITY)
+                                       : 0;
         r->p = -1;
         r->nbase = r->nnew = 0;
         if (d->field[0]) {
             double *sa, *sb;
             r->nbase = results_samples(a, d->role, d->field, &sa);
             r->nnew = results_samples(b, d->role, d->field, &sb);
-            if (r->nbase && r->nnew) r->p = compare_mann_whitney(sa, r->nbase, sb, r->nnew, NULL);
+            if (r->nbase && r->nnew)
+                r->p = compare_mann_whitney(sa, r->nbase, sb, r->nnew, NULL);
             free(sa);
             free(sb);
         }
-        r->verdict = compare_judge(d->better, r->change_pct, r->p, d->gate ? max_reg : INFINITY);
+        r->verdict =
+            compare_judge(d->better, r->change_pct, r->p, d->gate ? max_reg : INFINITY);
         n++;
     }
     return n;
@@ -213,26 +215,33 @@ static int compare_run(const results_run *a, const results_run *b, double max_re
 
 static void print_pct(FILE *out, double pct) {
     char buf[32];
-    if (isinf(pct)) snprintf(buf, sizeof buf, "%s", pct > 0 ? "+inf" : "-inf");
-    else snprintf(buf, sizeof buf, "%+.1f%%", pct);
+    if (isinf(pct))
+        snprintf(buf, sizeof buf, "%s", pct > 0 ? "+inf" : "-inf");
+    else
+        snprintf(buf, sizeof buf, "%+.1f%%", pct);
     fprintf(out, " %9s", buf);
 }
 
 /* Counts whole, other figures to 6 significant digits. */
 static void print_num(FILE *out, double v) {
-    if (v == floor(v) && fabs(v) < 1e15) fprintf(out, " %14.0f", v);
-    else fprintf(out, " %14.6g", v);
+    if (v == floor(v) && fabs(v) < 1e15)
+        fprintf(out, " %14.0f", v);
+    else
+        fprintf(out, " %14.6g", v);
 }
 
 static void print_p(FILE *out, double p) {
-    if (p < 0) fprintf(out, " %9s", "-");
-    else if (p < 0.0001) fprintf(out, " %9s", "<0.0001");
-    else fprintf(out, " %9.4f", p);
+    if (p < 0)
+        fprintf(out, " %9s", "-");
+    else if (p < 0.0001)
+        fprintf(out, " %9s", "<0.0001");
+    else
+        fprintf(out, " %9.4f", p);
 }
 
 static void print_rows(FILE *out, const row *rows, int n) {
-    fprintf(out, "%-30s %14s %14s %9s %9s  %s\n", "figure", "base", "new", "change",
-            "p-value", "verdict");
+    fprintf(out, "%-30s %14s %14s %9s %9s  %s\n", "figure", "base", "new", "change", "p-value",
+            "verdict");
     for (int i = 0; i < n; i++) {
         const row *r = &rows[i];
         char name[160];
@@ -252,15 +261,17 @@ static void print_rows(FILE *out, const row *rows, int n) {
 
 static void json_string(FILE *out, const char *s) {
     encode_buf b = {0};
-    if (encode_json_string(&b, s, strlen(s)) == 0) fwrite(b.data, 1, b.len, out);
-    else fputs("\"\"", out);
+    if (encode_json_string(&b, s, strlen(s)) == 0)
+        fwrite(b.data, 1, b.len, out);
+    else
+        fputs("\"\"", out);
     encode_buf_free(&b);
 }
 
 static double jnum(double v) { return isfinite(v) ? v : 0; }
 
-static void json_run(FILE *out, const char *label, const results_run *a,
-                     const results_run *b, const row *rows, int n, bool first) {
+static void json_run(FILE *out, const char *label, const results_run *a, const results_run *b,
+                     const row *rows, int n, bool first) {
     fprintf(out, "%s{\"run\":", first ? "" : ",");
     json_string(out, label);
     fputs(",\"base_name\":", out);
@@ -274,14 +285,19 @@ static void json_run(FILE *out, const char *label, const results_run *a,
         json_string(out, r->def->figure);
         fprintf(out, ",\"base\":%.9g,\"new\":%.9g,\"change_percent\":", jnum(r->base),
                 jnum(r->new_));
-        if (isfinite(r->change_pct)) fprintf(out, "%.3f", r->change_pct);
-        else fputs("null", out);
+        if (isfinite(r->change_pct))
+            fprintf(out, "%.3f", r->change_pct);
+        else
+            fputs("null", out);
         fputs(",\"p_value\":", out);
-        if (r->p >= 0) fprintf(out, "%.6g", r->p);
-        else fputs("null", out);
+        if (r->p >= 0)
+            fprintf(out, "%.6g", r->p);
+        else
+            fputs("null", out);
         fprintf(out, ",\"base_batches\":%zu,\"new_batches\":%zu,\"verdict\":\"%s\"}", r->nbase,
-                r->nnew, r->verdict == COMPARE_REGRESSION ? "regression"
-                                                           : compare_verdict_name(r->verdict));
+                r->nnew,
+                r->verdict == COMPARE_REGRESSION ? "regression"
+                                                 : compare_verdict_name(r->verdict));
     }
     fputs("]}", out);
 }
@@ -325,8 +341,10 @@ int compare_main(int argc, char **argv) {
             char *end;
             max_reg = strtod(v, &end);
             if (end == v || *end || !isfinite(max_reg) || max_reg < 0) {
-                fprintf(stderr, "kengine compare: --max-regression %s: must be a "
-                                "percentage >= 0\n", v);
+                fprintf(stderr,
+                        "kengine compare: --max-regression %s: must be a "
+                        "percentage >= 0\n",
+                        v);
                 return EXIT_USAGE;
             }
         } else if (a[0] == '-' && a[1]) {
@@ -356,7 +374,8 @@ int compare_main(int argc, char **argv) {
     for (int k = 0; k < 2 && !rc; k++)
         while (runs[k] < r[k].nruns && r[k].runs[runs[k]].complete) runs[k]++;
     if (!rc && runs[0] != runs[1]) {
-        fprintf(stderr, "kengine compare: %s has %zu runs (legs), %s has %zu: cannot pair them\n",
+        fprintf(stderr,
+                "kengine compare: %s has %zu runs (legs), %s has %zu: cannot pair them\n",
                 paths[0], runs[0], paths[1], runs[1]);
         rc = EXIT_USAGE;
     }
@@ -392,8 +411,9 @@ int compare_main(int argc, char **argv) {
             for (int k = 0; k < n; k++) {
                 if (rows[k].verdict != COMPARE_REGRESSION) continue;
                 regression = true;
-                fprintf(stderr, "kengine compare: regression: %s %s %.1f%% (%.6g -> %.6g, "
-                                "p = %.2g, limit %g%%)\n",
+                fprintf(stderr,
+                        "kengine compare: regression: %s %s %.1f%% (%.6g -> %.6g, "
+                        "p = %.2g, limit %g%%)\n",
                         rows[k].def->figure, rows[k].def->better > 0 ? "fell" : "rose",
                         fabs(rows[k].change_pct), rows[k].base, rows[k].new_, rows[k].p,
                         max_reg);
@@ -402,8 +422,10 @@ int compare_main(int argc, char **argv) {
         }
         if (jf) {
             fprintf(jf, "],\"regression\":%s}\n", regression ? "true" : "false");
-            if (jf != stdout) fclose(jf);
-            else fflush(jf);
+            if (jf != stdout)
+                fclose(jf);
+            else
+                fflush(jf);
         }
         rc = regression ? EXIT_REGRESSION : 0;
     }

@@ -15,8 +15,7 @@
  * for samples without ties of up to 50 each, else the normal approximation
  * with tie correction and continuity correction. Returns the p-value in
  * [0, 1], or -1 when a sample is empty. */
-double compare_mann_whitney(const double *a, size_t na, const double *b, size_t nb,
-                            double *u);
+double compare_mann_whitney(const double *a, size_t na, const double *b, size_t nb, double *u);
 
 /* Significance level of the test (p below it: beyond noise). */
 #define COMPARE_ALPHA 0.05
@@ -25,11 +24,11 @@ double compare_mann_whitney(const double *a, size_t na, const double *b, size_t 
  * better, -1 when lower is, 0 for neither; `change_pct` the change in
  * percent of base; p the test's p-value, < 0 when untested. */
 typedef enum {
-    COMPARE_UNTESTED,    /* no per-batch samples: shown, never gated */
-    COMPARE_SAME,        /* within noise */
-    COMPARE_CHANGED,     /* beyond noise but within the limit, or neutral */
-    COMPARE_IMPROVED,    /* beyond noise, in the good direction */
-    COMPARE_REGRESSION,  /* beyond noise and beyond the limit, bad direction */
+    COMPARE_UNTESTED,   /* no per-batch samples: shown, never gated */
+    COMPARE_SAME,       /* within noise */
+    COMPARE_CHANGED,    /* beyond noise but within the limit, or neutral */
+    COMPARE_IMPROVED,   /* beyond noise, in the good direction */
+    COMPARE_REGRESSION, /* beyond noise and beyond the limit, bad direction */
 } compare_verdict;
 
 compare_verdict compare_judge(int better, double change_pct, double p, double max_regression);

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "csv_source.h"
+#include "csvsrc.h"
 #include "kafka.h"
 #include "logger.h"
 #include "pipeline.h"
@@ -22,7 +22,7 @@
  * the oldest data; 3 MiB of values (plus per-message overhead) stays under
  * that even if every unconsumed message sits in one partition. */
 #define EMBEDDED_WINDOW_BYTES (3u << 20)
-#define MAX_CONSUMERS PIPELINE_MAX_CONSUMERS
+#define MAX_CONSUMERS         PIPELINE_MAX_CONSUMERS
 
 static engine_tick_fn tick_fn;
 static void *tick_ud;
@@ -34,10 +34,13 @@ void engine_set_tick(engine_tick_fn fn, void *ud) {
 
 /* A look at the run for the progress line; `recent` is scratch space. */
 static void tick(pipeline *pl, const workload *wl, double t0, stats_hist *recent) {
-    progress_sample s = {
-        .elapsed = stats_now() - t0, .producing = wl->produce, .consuming = wl->consume,
-        .produced = atomic_load(&pl->produced_msgs), .consumed = atomic_load(&pl->consumed_msgs),
-        .records = workload_records(wl), .p99_ms = -1};
+    progress_sample s = {.elapsed = stats_now() - t0,
+                         .producing = wl->produce,
+                         .consuming = wl->consume,
+                         .produced = atomic_load(&pl->produced_msgs),
+                         .consumed = atomic_load(&pl->consumed_msgs),
+                         .records = workload_records(wl),
+                         .p99_ms = -1};
     int ph = atomic_load(&pl->phase);
     if (wl->nphases && ph >= 0 && (size_t)ph < wl->nphases) s.phase = wl->phases[ph].name;
     if (recent) {
@@ -46,7 +49,8 @@ static void tick(pipeline *pl, const workload *wl, double t0, stats_hist *recent
         for (int i = 0; i < PIPELINE_MAX_CONSUMERS; i++)
             if (pl->recent[i]) stats_hist_merge(recent, pl->recent[i]);
         pthread_mutex_unlock(&pl->mu);
-        if (stats_hist_count(recent)) s.p99_ms = (double)stats_hist_percentile(recent, 99) / 1000.0;
+        if (stats_hist_count(recent))
+            s.p99_ms = (double)stats_hist_percentile(recent, 99) / 1000.0;
     }
     tick_fn(tick_ud, &s);
 }
@@ -120,8 +124,10 @@ void engine_summarize(const workload *wl, pipeline *pl, kafka_producer_job *pj,
         merge_consumers(s, cj, ncons);
         /* a run stopped early did not give the consumers their chance: what
          * they missed is unconsumed, not lost */
-        if (atomic_load(&pl->stop)) s->unconsumed = count_lost(wl, pl, pj);
-        else s->lost = count_lost(wl, pl, pj);
+        if (atomic_load(&pl->stop))
+            s->unconsumed = count_lost(wl, pl, pj);
+        else
+            s->lost = count_lost(wl, pl, pj);
     }
     if (wl->nphases && (s->phases = calloc(wl->nphases, sizeof *s->phases))) {
         for (size_t i = 0; i < wl->nphases && i < PIPELINE_MAX_PHASES; i++) {
@@ -139,8 +145,8 @@ void engine_summarize(const workload *wl, pipeline *pl, kafka_producer_job *pj,
     }
 }
 
-int engine_verdict(const pipeline *pl, const report_summary *s, int ncons, int hook_rc,
-                   int sig, char *err, size_t errlen) {
+int engine_verdict(const pipeline *pl, const report_summary *s, int ncons, int hook_rc, int sig,
+                   char *err, size_t errlen) {
     int rc = pl->exit_code;
     if (pl->error[0]) snprintf(err, errlen, "%s", pl->error);
     if (hook_rc) return hook_rc;
@@ -214,8 +220,10 @@ static void run_start_threads(run *r) {
             pipeline_worker_exit(&r->pl);
     }
     if (r->wl->produce) {
-        if (pthread_create(&r->pt, NULL, kafka_producer_thread, &r->pj) == 0) r->have_p = true;
-        else pipeline_worker_exit(&r->pl);
+        if (pthread_create(&r->pt, NULL, kafka_producer_thread, &r->pj) == 0)
+            r->have_p = true;
+        else
+            pipeline_worker_exit(&r->pl);
     }
 }
 
@@ -268,8 +276,8 @@ static void run_teardown(run *r, report_summary *s) {
     pipeline_destroy(&r->pl);
 }
 
-int engine_run(const workload *wl, engine_batch_fn on_batch, void *ud,
-               report_summary *s, char *err, size_t errlen) {
+int engine_run(const workload *wl, engine_batch_fn on_batch, void *ud, report_summary *s,
+               char *err, size_t errlen) {
     memset(s, 0, sizeof *s);
     s->name = wl->name;
     s->mode = wl->mode == WORKLOAD_SYNC ? "sync" : "async";
@@ -285,7 +293,8 @@ int engine_run(const workload *wl, engine_batch_fn on_batch, void *ud,
         return EXITCODE_RUNTIME;
     }
     r->wl = wl;
-    r->ncons = wl->consume ? (wl->consumers < MAX_CONSUMERS ? wl->consumers : MAX_CONSUMERS) : 0;
+    r->ncons =
+        wl->consume ? (wl->consumers < MAX_CONSUMERS ? wl->consumers : MAX_CONSUMERS) : 0;
     if (pipeline_init(&r->pl, wl, workload_records(wl))) {
         snprintf(err, errlen, "cannot initialise the run (out of memory?)");
         free(r);

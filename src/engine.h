@@ -30,8 +30,8 @@ void engine_set_tick(engine_tick_fn fn, void *ud);
  * code (exitcode.h): EXITCODE_OK, EXITCODE_RUNTIME (incl. lost or failed
  * messages), EXITCODE_USAGE (bad input), EXITCODE_SIGNAL(sig) when
  * interrupted; err holds the first failure. */
-int engine_run(const workload *wl, engine_batch_fn on_batch, void *ud,
-               report_summary *summary, char *err, size_t errlen);
+int engine_run(const workload *wl, engine_batch_fn on_batch, void *ud, report_summary *summary,
+               char *err, size_t errlen);
 
 /* The parts of engine_run that are plain functions (unit-tested): */
 
@@ -44,7 +44,7 @@ void engine_summarize(const workload *wl, pipeline *pl, kafka_producer_job *pj,
 /* The run's exit code: a hook's stop, else a signal's, else the workers'
  * worst failure, else EXITCODE_RUNTIME for lost or duplicated messages;
  * err gets the message. */
-int engine_verdict(const pipeline *pl, const report_summary *s, int ncons, int hook_rc,
-                   int sig, char *err, size_t errlen);
+int engine_verdict(const pipeline *pl, const report_summary *s, int ncons, int hook_rc, int sig,
+                   char *err, size_t errlen);
 
 #endif

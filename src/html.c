@@ -14,13 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CHART_W 880
-#define CHART_H 250
-#define M_LEFT 72  /* room for the y tick labels and the axis title */
-#define M_RIGHT 16
-#define M_TOP 14
-#define M_BOTTOM 44
-#define MAX_SERIES 4
+#define CHART_W         880
+#define CHART_H         250
+#define M_LEFT          72 /* room for the y tick labels and the axis title */
+#define M_RIGHT         16
+#define M_TOP           14
+#define M_BOTTOM        44
+#define MAX_SERIES      4
 #define TOP_WORDS_SHOWN 15
 
 double html_ticks(double hi, int max_ticks, double *top) {
@@ -38,8 +38,10 @@ double html_ticks(double hi, int max_ticks, double *top) {
 }
 
 void html_num(char *buf, size_t len, double v) {
-    static const struct { double scale; const char *suffix; } units[] = {
-        {1e9, "G"}, {1e6, "M"}, {1e3, "k"}};
+    static const struct {
+        double scale;
+        const char *suffix;
+    } units[] = {{1e9, "G"}, {1e6, "M"}, {1e3, "k"}};
     for (size_t i = 0; i < 3; i++)
         if (fabs(v) >= units[i].scale) {
             snprintf(buf, len, "%.4g%s", v / units[i].scale, units[i].suffix);
@@ -50,8 +52,10 @@ void html_num(char *buf, size_t len, double v) {
 
 /* A table value: counts whole, others to 6 significant digits. */
 static void table_num(char *buf, size_t len, double v) {
-    if (fabs(v) >= 1e5 || (v == floor(v) && fabs(v) < 1e15)) snprintf(buf, len, "%.0f", v);
-    else snprintf(buf, len, "%.6g", v);
+    if (fabs(v) >= 1e5 || (v == floor(v) && fabs(v) < 1e15))
+        snprintf(buf, len, "%.0f", v);
+    else
+        snprintf(buf, len, "%.6g", v);
 }
 
 static void esc(FILE *out, const char *s) {
@@ -115,16 +119,18 @@ static void chart_svg(FILE *out, const chart *c) {
     double xtop, ytop;
     double xstep = html_ticks(c->xmax, 10, &xtop), ystep = html_ticks(ymax, 5, &ytop);
     double px0 = M_LEFT, px1 = CHART_W - M_RIGHT, py0 = M_TOP, py1 = CHART_H - M_BOTTOM;
-    fprintf(out, "<svg class=\"chart\" viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" "
-                 "role=\"img\" aria-label=\"",
+    fprintf(out,
+            "<svg class=\"chart\" viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" "
+            "role=\"img\" aria-label=\"",
             CHART_W, CHART_H + 22, CHART_W, CHART_H + 22);
     esc(out, c->title);
-    fprintf(out, "\">\n<rect class=\"plot\" x=\"%g\" y=\"%g\" width=\"%g\" height=\"%g\"/>\n", px0,
-            py0, px1 - px0, py1 - py0);
+    fprintf(out, "\">\n<rect class=\"plot\" x=\"%g\" y=\"%g\" width=\"%g\" height=\"%g\"/>\n",
+            px0, py0, px1 - px0, py1 - py0);
     for (size_t i = 0; i < c->nbands; i++) {
         double a = sx(xtop, c->bands[i].x0), b = sx(xtop, c->bands[i].x1);
-        fprintf(out, "<rect class=\"phase%zu\" x=\"%.1f\" y=\"%g\" width=\"%.1f\" height=\"%g\"/>"
-                     "<text class=\"phase\" x=\"%.1f\" y=\"%g\">",
+        fprintf(out,
+                "<rect class=\"phase%zu\" x=\"%.1f\" y=\"%g\" width=\"%.1f\" height=\"%g\"/>"
+                "<text class=\"phase\" x=\"%.1f\" y=\"%g\">",
                 i % 2, a, py0, b - a > 0.5 ? b - a : 0.5, py1 - py0, a + 3, py0 + 12);
         esc(out, c->bands[i].name);
         fputs("</text>\n", out);
@@ -133,18 +139,21 @@ static void chart_svg(FILE *out, const chart *c) {
     for (double y = 0; y <= ytop + ystep / 2; y += ystep) {
         double yy = sy(ytop, y);
         html_num(lab, sizeof lab, y);
-        fprintf(out, "<line class=\"grid\" x1=\"%g\" x2=\"%g\" y1=\"%.1f\" y2=\"%.1f\"/>"
-                     "<text class=\"ytick\" x=\"%g\" y=\"%.1f\">%s</text>\n",
+        fprintf(out,
+                "<line class=\"grid\" x1=\"%g\" x2=\"%g\" y1=\"%.1f\" y2=\"%.1f\"/>"
+                "<text class=\"ytick\" x=\"%g\" y=\"%.1f\">%s</text>\n",
                 px0, px1, yy, yy, px0 - 6, yy + 4, lab);
     }
     for (double x = 0; x <= xtop + xstep / 2; x += xstep) {
         double xx = sx(xtop, x);
         html_num(lab, sizeof lab, x);
-        fprintf(out, "<line class=\"tick\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%g\" y2=\"%g\"/>"
-                     "<text class=\"xtick\" x=\"%.1f\" y=\"%g\">%s</text>\n",
+        fprintf(out,
+                "<line class=\"tick\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%g\" y2=\"%g\"/>"
+                "<text class=\"xtick\" x=\"%.1f\" y=\"%g\">%s</text>\n",
                 xx, xx, py1, py1 + 5, xx, py1 + 18, lab);
     }
-    fprintf(out, "<text class=\"axis\" x=\"%g\" y=\"%d\">elapsed since the run started (s)</text>\n",
+    fprintf(out,
+            "<text class=\"axis\" x=\"%g\" y=\"%d\">elapsed since the run started (s)</text>\n",
             (px0 + px1) / 2, CHART_H - 6);
     fprintf(out, "<text class=\"axis\" transform=\"translate(14 %g) rotate(-90)\">",
             (py0 + py1) / 2);
@@ -165,8 +174,9 @@ static void chart_svg(FILE *out, const chart *c) {
     }
     double lx = px0;
     for (size_t i = 0; i < c->ns; i++) {
-        fprintf(out, "<rect x=\"%.1f\" y=\"%d\" width=\"12\" height=\"4\" fill=\"%s\"/>"
-                     "<text class=\"legend\" x=\"%.1f\" y=\"%d\">",
+        fprintf(out,
+                "<rect x=\"%.1f\" y=\"%d\" width=\"12\" height=\"4\" fill=\"%s\"/>"
+                "<text class=\"legend\" x=\"%.1f\" y=\"%d\">",
                 lx, CHART_H + 10, c->s[i].color, lx + 16, CHART_H + 15);
         esc(out, c->s[i].name);
         fputs("</text>\n", out);
@@ -252,11 +262,12 @@ static void phases_table(FILE *out, const results_run *run) {
     if (!run->nsphases) return;
     fputs("<h3>Phases</h3>\n<table class=\"phases\">\n<tr><th>phase</th><th>sent</th>"
           "<th>seconds</th><th>msgs/s</th><th>target msgs/s</th><th>consumed</th>"
-          "<th>p50 ms</th><th>p99 ms</th><th>max ms</th></tr>\n", out);
+          "<th>p50 ms</th><th>p99 ms</th><th>max ms</th></tr>\n",
+          out);
     for (size_t i = 0; i < run->nsphases; i++) {
         const results_phase *p = &run->sphases[i];
-        const double v[] = {p->sent, p->seconds, p->msgs_per_sec, p->target_rate,
-                            p->consumed, p->p50, p->p99, p->max};
+        const double v[] = {p->sent,     p->seconds, p->msgs_per_sec, p->target_rate,
+                            p->consumed, p->p50,     p->p99,          p->max};
         fputs("<tr><td>", out);
         esc(out, p->name);
         fputs("</td>", out);
@@ -340,7 +351,8 @@ static void summary_table(FILE *out, const results_run *run) {
         char key[96];
         double v;
         if (f[i].type != FIGURE_LATENCY) {
-            if (results_figure_get(run, f[i].name, &v) == 0) figure_row(out, f[i].name, v, f[i].unit);
+            if (results_figure_get(run, f[i].name, &v) == 0)
+                figure_row(out, f[i].name, v, f[i].unit);
             continue;
         }
         for (size_t k = 0; k < ns; k++) {
@@ -359,7 +371,8 @@ static void thresholds_table(FILE *out, const results_run *run) {
         return;
     }
     fputs("<table class=\"thresholds\">\n<tr><th>metric</th><th>condition</th><th>actual</th>"
-          "<th>verdict</th></tr>\n", out);
+          "<th>verdict</th></tr>\n",
+          out);
     for (size_t i = 0; i < run->nthresholds; i++) {
         const results_threshold *t = &run->thresholds[i];
         char num[64];
@@ -376,7 +389,8 @@ static void thresholds_table(FILE *out, const results_run *run) {
 }
 
 static int cmp_word(const void *a, const void *b) {
-    const results_word *x = *(const results_word *const *)a, *y = *(const results_word *const *)b;
+    const results_word *x = *(const results_word *const *)a,
+                       *y = *(const results_word *const *)b;
     return (x->count < y->count) - (x->count > y->count);
 }
 
@@ -389,16 +403,19 @@ static void top_words(FILE *out, const results_run *run) {
     size_t n = run->ntop < TOP_WORDS_SHOWN ? run->ntop : TOP_WORDS_SHOWN;
     fputs("<h3>Top words (counts summed over the batches' top-word lists)</h3>\n", out);
     int row = 18, left = 150, width = 600;
-    fprintf(out, "<svg class=\"chart\" viewBox=\"0 0 %d %zu\" width=\"%d\" height=\"%zu\" "
-                 "role=\"img\" aria-label=\"top words\">\n",
+    fprintf(out,
+            "<svg class=\"chart\" viewBox=\"0 0 %d %zu\" width=\"%d\" height=\"%zu\" "
+            "role=\"img\" aria-label=\"top words\">\n",
             left + width + 90, n * (size_t)row + 4, left + width + 90, n * (size_t)row + 4);
     double max = (double)w[0]->count;
     for (size_t i = 0; i < n; i++) {
         double len = max > 0 ? width * (double)w[i]->count / max : 0;
-        fprintf(out, "<text class=\"ytick\" x=\"%d\" y=\"%zu\">", left - 6, i * (size_t)row + 14);
+        fprintf(out, "<text class=\"ytick\" x=\"%d\" y=\"%zu\">", left - 6,
+                i * (size_t)row + 14);
         esc(out, w[i]->word);
-        fprintf(out, "</text><rect class=\"bar\" x=\"%d\" y=\"%zu\" width=\"%.1f\" height=\"13\"/>"
-                     "<text class=\"legend\" x=\"%.1f\" y=\"%zu\">%llu</text>\n",
+        fprintf(out,
+                "</text><rect class=\"bar\" x=\"%d\" y=\"%zu\" width=\"%.1f\" height=\"13\"/>"
+                "<text class=\"legend\" x=\"%.1f\" y=\"%zu\">%llu</text>\n",
                 left, i * (size_t)row + 3, len, left + len + 4, i * (size_t)row + 14,
                 (unsigned long long)w[i]->count);
     }
@@ -466,14 +483,17 @@ int html_write(FILE *out, const results *r) {
         fputs("<h2>Over time</h2>\n", out);
         if (run->nphases)
             fputs("<p class=\"none\">Shaded bands: the phases, one after another from the "
-                  "first send, each as long as its first to last send.</p>\n", out);
+                  "first send, each as long as its first to last send.</p>\n",
+                  out);
         rc |= charts(out, run);
         top_words(out, run);
         fputs("</section>\n", out);
     }
     bool any = false;
     for (size_t i = 0; i < r->nruns; i++) any |= r->runs[i].complete;
-    if (!any) fputs("<h1>kengine report</h1>\n<p>No run finished: the reason is on stderr.</p>\n", out);
+    if (!any)
+        fputs("<h1>kengine report</h1>\n<p>No run finished: the reason is on stderr.</p>\n",
+              out);
     fputs("</body></html>\n", out);
     return rc || ferror(out) ? -1 : 0;
 }

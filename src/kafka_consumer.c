@@ -123,7 +123,8 @@ static void consume_one(pipeline *pl, kafka_consumer_job *job, const rd_kafka_me
     size_t hsize = 0;
     rd_kafka_headers_t *hdrs;
     if (rd_kafka_message_headers(m, &hdrs) != RD_KAFKA_RESP_ERR_NO_ERROR ||
-        rd_kafka_header_get_last(hdrs, PIPELINE_HEADER, &h, &hsize) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        rd_kafka_header_get_last(hdrs, PIPELINE_HEADER, &h, &hsize) !=
+            RD_KAFKA_RESP_ERR_NO_ERROR)
         h = NULL;
     if (worker_consume(&job->acc, pl, h, hsize, m->payload, m->len, now, now_us) == WORKER_FULL)
         batch_flush(pl, job);
@@ -136,8 +137,10 @@ static void publish_recent(pipeline *pl, int index, stats_hist **mine) {
     stats_hist *old = pl->recent[index];
     pl->recent[index] = *mine;
     pthread_mutex_unlock(&pl->mu);
-    if (old) stats_hist_reset(old);
-    else old = stats_hist_new();
+    if (old)
+        stats_hist_reset(old);
+    else
+        old = stats_hist_new();
     *mine = old; /* NULL on OOM: no more publishing */
 }
 
@@ -194,7 +197,8 @@ void *kafka_consumer_thread(void *arg) {
                     last_warn = now;
                 }
                 if (m->err == RD_KAFKA_RESP_ERR__FATAL && !fatal) {
-                    pipeline_fail(pl, EXITCODE_RUNTIME, "consumer fatal error: %s", rd_kafka_message_errstr(m));
+                    pipeline_fail(pl, EXITCODE_RUNTIME, "consumer fatal error: %s",
+                                  rd_kafka_message_errstr(m));
                     fatal = true;
                 }
             } else {

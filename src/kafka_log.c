@@ -15,11 +15,27 @@
 
 /* Words of conditions librdkafka retries by itself. */
 static const char *const TRANSIENT[] = {
-    "retrying", "Retrying", "in progress", "Connection refused", "Disconnected",
-    "Broker transport failure", "Connect to ", "timed out", "Timed out",
-    "brokers are down", "not available", "Not leader", "NOT_LEADER", "LEADER_NOT_AVAILABLE",
-    "Unknown topic or partition", "UNKNOWN_TOPIC_OR_PART", "NOT_COORDINATOR",
-    "Not coordinator", "Receive failed", "Send failed", "Connection reset",
+    "retrying",
+    "Retrying",
+    "in progress",
+    "Connection refused",
+    "Disconnected",
+    "Broker transport failure",
+    "Connect to ",
+    "timed out",
+    "Timed out",
+    "brokers are down",
+    "not available",
+    "Not leader",
+    "NOT_LEADER",
+    "LEADER_NOT_AVAILABLE",
+    "Unknown topic or partition",
+    "UNKNOWN_TOPIC_OR_PART",
+    "NOT_COORDINATOR",
+    "Not coordinator",
+    "Receive failed",
+    "Send failed",
+    "Connection reset",
 };
 
 bool kafka_log_is_problem(int level, const char *msg) {
@@ -29,7 +45,8 @@ bool kafka_log_is_problem(int level, const char *msg) {
     return true;
 }
 
-void kafka_log_format(char *out, size_t len, const char *who, const char *fac, const char *msg) {
+void kafka_log_format(char *out, size_t len, const char *who, const char *fac,
+                      const char *msg) {
     /* librdkafka's own prefixes: "[thrd:main]: " and "rdkafka#producer-2: " */
     if (!strncmp(msg, "[thrd:", 6)) {
         const char *e = strstr(msg, "]: ");
@@ -47,12 +64,15 @@ void kafka_log_format(char *out, size_t len, const char *who, const char *fac, c
 static void emit(const char *who, int level, const char *fac, const char *buf) {
     char line[1024];
     kafka_log_format(line, sizeof line, who, fac, buf);
-    if (kafka_log_is_problem(level, buf)) logger_msg("%s", line);
-    else logger_verbose_msg("%s", line);
+    if (kafka_log_is_problem(level, buf))
+        logger_msg("%s", line);
+    else
+        logger_verbose_msg("%s", line);
 }
 
 static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
-    emit(rk && rd_kafka_type(rk) == RD_KAFKA_CONSUMER ? "consumer" : "producer", level, fac, buf);
+    emit(rk && rd_kafka_type(rk) == RD_KAFKA_CONSUMER ? "consumer" : "producer", level, fac,
+         buf);
 }
 
 static void broker_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {

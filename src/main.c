@@ -39,36 +39,35 @@ const char *malloc_conf = "narenas:1,dirty_decay_ms:500,muzzy_decay_ms:0";
 #endif
 
 static void usage(FILE *out) {
-    fprintf(out,
-        "usage: kengine [options] WORKLOAD.lua [name=value ...]\n"
-        "       kengine test [--junit FILE] [name=value ...] PATH...\n"
-        "       kengine help WORKLOAD.lua | figures\n"
-        "       kengine broker [--topic NAME:PARTITIONS ...] [--fault SPEC ...]\n"
-        "       kengine words [--batch N] [--json] [FILE|-]\n"
-        "       kengine compare [--max-regression PCT] [--json FILE] BASE NEW\n"
-        "\n"
-        "Runs the workload a Lua script describes: CSV rows replicated to `records`\n"
-        "messages, produced to Kafka in batches, consumed back with per-batch word\n"
-        "counts, distinct words, throughput, CPU, memory and latency.\n"
-        "\n"
-        "options (before or after the script):\n"
-        "  -b, --brokers LIST  bootstrap servers (overrides the script and\n"
-        "                      KENGINE_BROKERS); none at all = embedded broker\n"
-        "  --json FILE         write NDJSON events to FILE ('-' = stdout)\n"
-        "  --html FILE         write a self-contained HTML report with charts\n"
-        "  -q, --quiet         no human-readable text\n"
-        "  -v, --verbose       also librdkafka's transient, retried conditions\n"
-        "  --progress, --no-progress\n"
-        "                      a live status line on stderr (default: when stderr\n"
-        "                      is a terminal and not -q)\n"
-        "  -h, --help          this help\n"
-        "  -V, --version       versions of kengine, librdkafka and Lua\n"
-        "\n"
-        "name=value after the script overrides a workload field, e.g. records=1000;\n"
-        "producer.PROP=VALUE and consumer.PROP=VALUE set librdkafka properties.\n"
-        "\n"
-        "exit codes: 0 ok, 1 runtime failure (incl. lost messages), 2 bad usage,\n"
-        "script or input, 3 a threshold failed, 130/143 interrupted.\n");
+    fprintf(out, "usage: kengine [options] WORKLOAD.lua [name=value ...]\n"
+                 "       kengine test [--junit FILE] [name=value ...] PATH...\n"
+                 "       kengine help WORKLOAD.lua | figures\n"
+                 "       kengine broker [--topic NAME:PARTITIONS ...] [--fault SPEC ...]\n"
+                 "       kengine words [--batch N] [--json] [FILE|-]\n"
+                 "       kengine compare [--max-regression PCT] [--json FILE] BASE NEW\n"
+                 "\n"
+                 "Runs the workload a Lua script describes: CSV rows replicated to `records`\n"
+                 "messages, produced to Kafka in batches, consumed back with per-batch word\n"
+                 "counts, distinct words, throughput, CPU, memory and latency.\n"
+                 "\n"
+                 "options (before or after the script):\n"
+                 "  -b, --brokers LIST  bootstrap servers (overrides the script and\n"
+                 "                      KENGINE_BROKERS); none at all = embedded broker\n"
+                 "  --json FILE         write NDJSON events to FILE ('-' = stdout)\n"
+                 "  --html FILE         write a self-contained HTML report with charts\n"
+                 "  -q, --quiet         no human-readable text\n"
+                 "  -v, --verbose       also librdkafka's transient, retried conditions\n"
+                 "  --progress, --no-progress\n"
+                 "                      a live status line on stderr (default: when stderr\n"
+                 "                      is a terminal and not -q)\n"
+                 "  -h, --help          this help\n"
+                 "  -V, --version       versions of kengine, librdkafka and Lua\n"
+                 "\n"
+                 "name=value after the script overrides a workload field, e.g. records=1000;\n"
+                 "producer.PROP=VALUE and consumer.PROP=VALUE set librdkafka properties.\n"
+                 "\n"
+                 "exit codes: 0 ok, 1 runtime failure (incl. lost messages), 2 bad usage,\n"
+                 "script or input, 3 a threshold failed, 130/143 interrupted.\n");
 }
 
 static void on_signal(int sig) {
@@ -91,11 +90,11 @@ static void install_signals(void) {
 typedef struct {
     script *sc;
     report *rep;
-    threshold *ts;           /* this leg's thresholds, with their state */
+    threshold *ts; /* this leg's thresholds, with their state */
     size_t nts;
-    char hook_err[2048];     /* a hook's error, or a threshold's abort */
+    char hook_err[2048]; /* a hook's error, or a threshold's abort */
     int hook_rc;
-    results *html;           /* the run's events kept for --html, or NULL */
+    results *html; /* the run's events kept for --html, or NULL */
 } run_ctx;
 
 /* The live status line: redrawn about once a second below the batch lines. */
@@ -171,16 +170,23 @@ static void print_failed_thresholds(const report_summary *s) {
 
 /* The run event: what runs where, with which versions. */
 static void emit_run(report *rep, results *html, const workload *wl, const char *path) {
-    report_run run = {
-        .name = wl->name, .script = path, .topic = wl->topic,
-        .brokers = wl->brokers ? wl->brokers : "embedded",
-        .kafka = wl->brokers ? "not reported (Kafka's protocol carries no release number)"
-                             : "librdkafka's mock cluster, in-process",
-        .mode = wl->mode == WORKLOAD_SYNC ? "sync" : "async",
-        .format = encode_format_name(wl->format), .kengine = KENGINE_VERSION,
-        .librdkafka = kafka_version(), .lua = script_lua_version(),
-        .records = workload_records(wl), .batch_size = wl->batch_size, .rate = wl->rate,
-        .partitions = wl->partitions, .consumers = wl->consume ? wl->consumers : 0};
+    report_run run = {.name = wl->name,
+                      .script = path,
+                      .topic = wl->topic,
+                      .brokers = wl->brokers ? wl->brokers : "embedded",
+                      .kafka = wl->brokers
+                                   ? "not reported (Kafka's protocol carries no release number)"
+                                   : "librdkafka's mock cluster, in-process",
+                      .mode = wl->mode == WORKLOAD_SYNC ? "sync" : "async",
+                      .format = encode_format_name(wl->format),
+                      .kengine = KENGINE_VERSION,
+                      .librdkafka = kafka_version(),
+                      .lua = script_lua_version(),
+                      .records = workload_records(wl),
+                      .batch_size = wl->batch_size,
+                      .rate = wl->rate,
+                      .partitions = wl->partitions,
+                      .consumers = wl->consume ? wl->consumers : 0};
     report_emit_run(rep, &run);
     if (html) keep_event(html, report_run_json(&run));
 }
@@ -196,8 +202,8 @@ static int resolve_baseline(threshold *ts, size_t n, const char *path, size_t le
     } else {
         size_t complete = 0;
         while (complete < base.nruns && base.runs[complete].complete) complete++;
-        rc = threshold_resolve_base(ts, n, &base.runs[leg < complete ? leg : complete - 1], path,
-                                    e, sizeof e);
+        rc = threshold_resolve_base(ts, n, &base.runs[leg < complete ? leg : complete - 1],
+                                    path, e, sizeof e);
         if (rc) snprintf(err, errlen, "%s", e);
     }
     results_free(&base);
@@ -266,8 +272,10 @@ static int run_script(script *sc, report *rep, results *html, const char *path) 
             fprintf(stderr, "kengine: %s\n", herr);
             if (r == 0 || r == EXITCODE_RUNTIME || r == EXITCODE_THRESHOLD) r = EXITCODE_USAGE;
         }
-        if (ctx.hook_err[0]) fprintf(stderr, "kengine: %s\n", ctx.hook_err);
-        else if (r && r != EXITCODE_THRESHOLD && err[0]) fprintf(stderr, "kengine: %s\n", err);
+        if (ctx.hook_err[0])
+            fprintf(stderr, "kengine: %s\n", ctx.hook_err);
+        else if (r && r != EXITCODE_THRESHOLD && err[0])
+            fprintf(stderr, "kengine: %s\n", err);
         print_failed_thresholds(&sum);
         report_summary_free(&sum);
         for (size_t k = 0; k < ctx.nts; k++) threshold_free(&ctx.ts[k]);
@@ -282,8 +290,8 @@ static int run_script(script *sc, report *rep, results *html, const char *path) 
 typedef struct {
     const char *script, *json, *html;
     bool quiet;
-    int progress;          /* 1 --progress, 0 --no-progress, -1 when stderr is a terminal */
-    char **ov;             /* name=value overrides, KENGINE_BROKERS and -b included */
+    int progress; /* 1 --progress, 0 --no-progress, -1 when stderr is a terminal */
+    char **ov;    /* name=value overrides, KENGINE_BROKERS and -b included */
     size_t nov;
     char env_ov[4096], b_ov[4096];
 } cli;
@@ -319,9 +327,12 @@ static int parse_cli(int argc, char **argv, cli *c) {
                 fprintf(stderr, "kengine: %s needs a value\n", a);
                 return EXITCODE_USAGE;
             }
-            if (!strcmp(a, "--json")) c->json = argv[++i];
-            else if (!strcmp(a, "--html")) c->html = argv[++i];
-            else brokers_opt = argv[++i];
+            if (!strcmp(a, "--json"))
+                c->json = argv[++i];
+            else if (!strcmp(a, "--html"))
+                c->html = argv[++i];
+            else
+                brokers_opt = argv[++i];
         } else if (a[0] == '-' && a[1] != '\0') {
             fprintf(stderr, "kengine: unknown option '%s' (try kengine --help)\n", a);
             return EXITCODE_USAGE;
@@ -330,8 +341,10 @@ static int parse_cli(int argc, char **argv, cli *c) {
         } else if (strchr(a, '=')) {
             c->ov[c->nov++] = argv[i];
         } else {
-            fprintf(stderr, "kengine: unexpected argument '%s' (one script per run; "
-                            "overrides are name=value)\n", a);
+            fprintf(stderr,
+                    "kengine: unexpected argument '%s' (one script per run; "
+                    "overrides are name=value)\n",
+                    a);
             return EXITCODE_USAGE;
         }
     }
@@ -379,13 +392,16 @@ int main(int argc, char **argv) {
         return rc;
     }
     char err[2048];
+    /* NDJSON on stdout: scripts' output goes to stderr, like kengine's text */
+    bool json_stdout = c.json && !strcmp(c.json, "-");
+    script_set_output(json_stdout ? stderr : stdout);
     script *sc = script_load(c.script, c.ov, c.nov, err, sizeof err);
     free(c.ov);
     if (!sc) {
         fprintf(stderr, "kengine: %s\n", err);
         return EXITCODE_USAGE;
     }
-    FILE *text = c.quiet ? NULL : (c.json && !strcmp(c.json, "-") ? stderr : stdout);
+    FILE *text = c.quiet ? NULL : (json_stdout ? stderr : stdout);
     report *rep = report_open(text, c.json, err, sizeof err);
     if (!rep) {
         fprintf(stderr, "kengine: %s\n", err);

@@ -15,18 +15,18 @@
 #include <string.h>
 
 #define MAX_DEPTH 32
-#define MAX_PATH 512
+#define MAX_PATH  512
 
 typedef struct {
-    const char *s, *p;     /* the line, the read position */
+    const char *s, *p; /* the line, the read position */
     ndjson_leaf_fn fn;
     void *ud;
     char path[MAX_PATH];
     size_t plen;
-    char *str;             /* decoded string buffer */
+    char *str; /* decoded string buffer */
     size_t slen, scap;
     int depth;
-    int rc;                /* the callback's stop value */
+    int rc; /* the callback's stop value */
     char *err;
     size_t errlen;
 } parser;
@@ -82,10 +82,14 @@ static int hex4(parser *ps, unsigned *out) {
     for (int i = 0; i < 4; i++) {
         char c = ps->p[i];
         v <<= 4;
-        if (c >= '0' && c <= '9') v |= (unsigned)(c - '0');
-        else if (c >= 'a' && c <= 'f') v |= (unsigned)(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F') v |= (unsigned)(c - 'A' + 10);
-        else return fail(ps, "bad \\u escape");
+        if (c >= '0' && c <= '9')
+            v |= (unsigned)(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            v |= (unsigned)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F')
+            v |= (unsigned)(c - 'A' + 10);
+        else
+            return fail(ps, "bad \\u escape");
     }
     ps->p += 4;
     *out = v;
@@ -118,7 +122,8 @@ static int read_string(parser *ps) {
                 unsigned lo = 0;
                 ps->p += 2;
                 if (hex4(ps, &lo)) return -1;
-                if (lo >= 0xDC00 && lo < 0xE000) cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                if (lo >= 0xDC00 && lo < 0xE000)
+                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
             }
             if (put_utf8(ps, cp)) return -1;
         } else {
@@ -220,7 +225,8 @@ static int number(parser *ps) {
     const char *q = ps->p;
     if (*q == '-') q++;
     if (*q < '0' || *q > '9') return fail(ps, "unexpected character '%c'", *ps->p);
-    if (*q == '0') q++;
+    if (*q == '0')
+        q++;
     else
         while (*q >= '0' && *q <= '9') q++;
     if (*q == '.') {
@@ -267,10 +273,8 @@ static int value(parser *ps) {
         if (strncmp(ps->p, "null", 4)) break;
         ps->p += 4;
         return leaf(ps, NDJSON_NULL, 0, NULL, 0) ? -1 : 0;
-    case '\0':
-        return fail(ps, "unexpected end of line");
-    default:
-        return number(ps);
+    case '\0': return fail(ps, "unexpected end of line");
+    default: return number(ps);
     }
     return fail(ps, "unexpected character '%c'", *ps->p);
 }

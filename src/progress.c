@@ -29,30 +29,38 @@ bool progress_update(progress *p, const progress_sample *s) {
 
 /* 950 -> "950", 45210 -> "45.2k", 1234567 -> "1.23M" */
 static void human(char *b, size_t n, double v) {
-    if (v >= 1e6) snprintf(b, n, "%.3gM", v / 1e6);
-    else if (v >= 1e4) snprintf(b, n, "%.3gk", v / 1e3);
-    else snprintf(b, n, "%.0f", v);
+    if (v >= 1e6)
+        snprintf(b, n, "%.3gM", v / 1e6);
+    else if (v >= 1e4)
+        snprintf(b, n, "%.3gk", v / 1e3);
+    else
+        snprintf(b, n, "%.0f", v);
 }
 
 static void duration(char *b, size_t n, double s) {
-    if (s < 60) snprintf(b, n, "%.0fs", s);
-    else if (s < 3600) snprintf(b, n, "%dm%02ds", (int)(s / 60), (int)s % 60);
-    else snprintf(b, n, "%dh%02dm", (int)(s / 3600), ((int)s % 3600) / 60);
+    if (s < 60)
+        snprintf(b, n, "%.0fs", s);
+    else if (s < 3600)
+        snprintf(b, n, "%dm%02ds", (int)(s / 60), (int)s % 60);
+    else
+        snprintf(b, n, "%dh%02dm", (int)(s / 3600), ((int)s % 3600) / 60);
 }
 
 void progress_format(char *buf, size_t len, const progress *p, const progress_sample *s) {
     char r[32], t[32];
     size_t n = 0;
-#define ADD(...)                                                                       \
-    do {                                                                               \
-        if (n < len) {                                                                 \
-            int k = snprintf(buf + n, len - n, __VA_ARGS__);                           \
-            if (k > 0) n += (size_t)k;                                                 \
-        }                                                                              \
+#define ADD(...)                                                                               \
+    do {                                                                                       \
+        if (n < len) {                                                                         \
+            int k = snprintf(buf + n, len - n, __VA_ARGS__);                                   \
+            if (k > 0) n += (size_t)k;                                                         \
+        }                                                                                      \
     } while (0)
     buf[0] = '\0';
-    if (s->elapsed < 60) snprintf(t, sizeof t, "%.1fs", s->elapsed);
-    else duration(t, sizeof t, s->elapsed);
+    if (s->elapsed < 60)
+        snprintf(t, sizeof t, "%.1fs", s->elapsed);
+    else
+        duration(t, sizeof t, s->elapsed);
     ADD("%s", t);
     if (s->phase) ADD(" %s", s->phase);
     if (s->producing) {
@@ -68,11 +76,13 @@ void progress_format(char *buf, size_t len, const progress *p, const progress_sa
         ADD(" %s msgs/s", r);
     }
     if (s->producing && s->consuming)
-        ADD(" | lag %llu", (unsigned long long)(s->produced > s->consumed
-                                                    ? s->produced - s->consumed : 0));
+        ADD(" | lag %llu",
+            (unsigned long long)(s->produced > s->consumed ? s->produced - s->consumed : 0));
     if (s->consuming) {
-        if (s->p99_ms >= 0) ADD(" | p99 %.1f ms", s->p99_ms);
-        else ADD(" | p99 -");
+        if (s->p99_ms >= 0)
+            ADD(" | p99 %.1f ms", s->p99_ms);
+        else
+            ADD(" | p99 -");
     }
     /* ETA: what is left of the records at the current rate of the role
      * that finishes last */

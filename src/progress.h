@@ -25,8 +25,8 @@ typedef struct {
 } progress_sample;
 
 typedef struct {
-    double last_draw;          /* elapsed of the last line, < 0 none yet */
-    double prev_t;             /* the sample the rates are measured from */
+    double last_draw; /* elapsed of the last line, < 0 none yet */
+    double prev_t;    /* the sample the rates are measured from */
     uint64_t prev_produced, prev_consumed;
     double produce_rate, consume_rate; /* msgs/s over about the last second */
 } progress;

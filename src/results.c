@@ -186,11 +186,16 @@ static int add_summary(results_run *run, const leaves *ls) {
             if (idx + 1 > run->nthresholds) run->nthresholds = idx + 1;
             results_threshold *t = &run->thresholds[idx];
             const char *f = l->path + off;
-            if (!strcmp(f, "metric") && l->str) t->metric = strdup(l->str);
-            else if (!strcmp(f, "condition") && l->str) t->condition = strdup(l->str);
-            else if (!strcmp(f, "actual")) t->actual = l->num;
-            else if (!strcmp(f, "pass")) t->pass = l->num != 0;
-            else if (!strcmp(f, "aborted")) t->aborted = l->num != 0;
+            if (!strcmp(f, "metric") && l->str)
+                t->metric = strdup(l->str);
+            else if (!strcmp(f, "condition") && l->str)
+                t->condition = strdup(l->str);
+            else if (!strcmp(f, "actual"))
+                t->actual = l->num;
+            else if (!strcmp(f, "pass"))
+                t->pass = l->num != 0;
+            else if (!strcmp(f, "aborted"))
+                t->aborted = l->num != 0;
             continue;
         }
         if (sscanf(l->path, "phases.%u.%n", &idx, &off) == 1 && off > 0) {
@@ -198,15 +203,17 @@ static int add_summary(results_run *run, const leaves *ls) {
             if (idx + 1 > run->nsphases) run->nsphases = idx + 1;
             results_phase *ph = &run->sphases[idx];
             const char *f = l->path + off;
-            static const struct { const char *key; size_t off; } pf[] = {
-                {"sent", offsetof(results_phase, sent)},
-                {"seconds", offsetof(results_phase, seconds)},
-                {"msgs_per_sec", offsetof(results_phase, msgs_per_sec)},
-                {"target_rate", offsetof(results_phase, target_rate)},
-                {"consumed", offsetof(results_phase, consumed)},
-                {"latency_ms.p50", offsetof(results_phase, p50)},
-                {"latency_ms.p99", offsetof(results_phase, p99)},
-                {"latency_ms.max", offsetof(results_phase, max)}};
+            static const struct {
+                const char *key;
+                size_t off;
+            } pf[] = {{"sent", offsetof(results_phase, sent)},
+                      {"seconds", offsetof(results_phase, seconds)},
+                      {"msgs_per_sec", offsetof(results_phase, msgs_per_sec)},
+                      {"target_rate", offsetof(results_phase, target_rate)},
+                      {"consumed", offsetof(results_phase, consumed)},
+                      {"latency_ms.p50", offsetof(results_phase, p50)},
+                      {"latency_ms.p99", offsetof(results_phase, p99)},
+                      {"latency_ms.max", offsetof(results_phase, max)}};
             if (!strcmp(f, "name") && l->str) {
                 if (!(ph->name = strdup(l->str)) || phase_index(run, l->str) < -1) return -1;
             } else if (l->kind == NDJSON_NUMBER) {
@@ -237,9 +244,12 @@ static int add_info(results_run *run, const leaves *ls) {
         const leaf *l = &ls->v[i];
         if (!strcmp(l->path, "type")) continue;
         char num[64];
-        if (l->kind == NDJSON_NUMBER) snprintf(num, sizeof num, "%.15g", l->num);
-        else if (l->kind == NDJSON_BOOL) snprintf(num, sizeof num, "%s", l->num ? "true" : "false");
-        else if (l->kind == NDJSON_NULL) snprintf(num, sizeof num, "null");
+        if (l->kind == NDJSON_NUMBER)
+            snprintf(num, sizeof num, "%.15g", l->num);
+        else if (l->kind == NDJSON_BOOL)
+            snprintf(num, sizeof num, "%s", l->num ? "true" : "false");
+        else if (l->kind == NDJSON_NULL)
+            snprintf(num, sizeof num, "null");
         results_info *in = &run->info[run->ninfo];
         in->key = strdup(l->path);
         in->value = strdup(l->kind == NDJSON_STRING ? l->str : num);
@@ -261,8 +271,10 @@ int results_add_line(results *r, const char *line, char *err, size_t errlen) {
     char perr[256];
     int rc = ndjson_parse(line, collect, &ls, perr, sizeof perr);
     if (rc) {
-        if (ls.oom) snprintf(err, errlen, "out of memory");
-        else snprintf(err, errlen, "not kengine NDJSON: %s", perr);
+        if (ls.oom)
+            snprintf(err, errlen, "out of memory");
+        else
+            snprintf(err, errlen, "not kengine NDJSON: %s", perr);
         leaves_free(&ls);
         return -1;
     }
@@ -282,15 +294,22 @@ int results_add_line(results *r, const char *line, char *err, size_t errlen) {
     results_run *run = open_run(r);
     rc = -1;
     if (run) {
-        if (!strcmp(t, "produce_batch")) rc = add_batch(run, REPORT_PRODUCE, &ls);
-        else if (!strcmp(t, "consume_batch")) rc = add_batch(run, REPORT_CONSUME, &ls);
-        else if (!strcmp(t, "summary")) rc = add_summary(run, &ls);
-        else rc = add_info(run, &ls);
+        if (!strcmp(t, "produce_batch"))
+            rc = add_batch(run, REPORT_PRODUCE, &ls);
+        else if (!strcmp(t, "consume_batch"))
+            rc = add_batch(run, REPORT_CONSUME, &ls);
+        else if (!strcmp(t, "summary"))
+            rc = add_summary(run, &ls);
+        else
+            rc = add_info(run, &ls);
     }
     leaves_free(&ls);
-    if (rc == -2) snprintf(err, errlen, "not kengine NDJSON: a threshold without metric or condition");
-    else if (rc == -3) snprintf(err, errlen, "not kengine NDJSON: a phase without a name");
-    else if (rc) snprintf(err, errlen, "out of memory");
+    if (rc == -2)
+        snprintf(err, errlen, "not kengine NDJSON: a threshold without metric or condition");
+    else if (rc == -3)
+        snprintf(err, errlen, "not kengine NDJSON: a phase without a name");
+    else if (rc)
+        snprintf(err, errlen, "out of memory");
     return rc ? -1 : 0;
 }
 
@@ -380,7 +399,8 @@ int results_batch_value(const results_batch *b, const char *field, double *v) {
 size_t results_samples(const results_run *run, int role, const char *field, double **out) {
     *out = NULL;
     size_t n = 0;
-    for (size_t i = 0; i < run->nbatches; i++) n += role < 0 || (int)run->batches[i].role == role;
+    for (size_t i = 0; i < run->nbatches; i++)
+        n += role < 0 || (int)run->batches[i].role == role;
     if (!n || !(*out = malloc(n * sizeof **out))) return 0;
     size_t k = 0;
     for (size_t i = 0; i < run->nbatches; i++) {

@@ -22,19 +22,19 @@
 
 typedef struct {
     report_role role;
-    double elapsed;          /* seconds from the run's start to the batch's end; -1 unknown */
-    double seconds;          /* the batch's own interval */
-    int phase;               /* index into the run's phases, -1 none */
+    double elapsed; /* seconds from the run's start to the batch's end; -1 unknown */
+    double seconds; /* the batch's own interval */
+    int phase;      /* index into the run's phases, -1 none */
     double v[RESULTS_BATCH_MAX]; /* by results_batch_key(); NAN when absent */
 } results_batch;
 
 typedef struct {
-    char *key;               /* a summary number by its path, e.g. "latency_ms.p99" */
+    char *key; /* a summary number by its path, e.g. "latency_ms.p99" */
     double value;
 } results_figure;
 
 typedef struct {
-    char *key, *value;       /* the run event's strings and numbers as text */
+    char *key, *value; /* the run event's strings and numbers as text */
 } results_info;
 
 typedef struct {
@@ -44,19 +44,19 @@ typedef struct {
 } results_threshold;
 
 typedef struct {
-    char *name;              /* a phase as the summary states it */
+    char *name; /* a phase as the summary states it */
     double sent, seconds, msgs_per_sec, target_rate, consumed, p50, p99, max;
 } results_phase;
 
 typedef struct {
     char *word;
-    uint64_t count;          /* summed over the batches' top-word lists */
+    uint64_t count; /* summed over the batches' top-word lists */
 } results_word;
 
 typedef struct results_run {
-    char *name;              /* the summary's name */
-    char *error;             /* the summary's error ("" none) */
-    results_info *info;      /* the "run" event: identity (brokers, versions, ...) */
+    char *name;         /* the summary's name */
+    char *error;        /* the summary's error ("" none) */
+    results_info *info; /* the "run" event: identity (brokers, versions, ...) */
     size_t ninfo;
     results_batch *batches;
     size_t nbatches, capbatches;
@@ -64,13 +64,13 @@ typedef struct results_run {
     size_t nfigures;
     results_threshold *thresholds;
     size_t nthresholds;
-    char **phases;           /* phase names in order of first appearance */
+    char **phases; /* phase names in order of first appearance */
     size_t nphases;
-    results_phase *sphases;  /* the summary's phases, in order */
+    results_phase *sphases; /* the summary's phases, in order */
     size_t nsphases;
     results_word *top;
     size_t ntop;
-    bool complete;           /* its summary was read */
+    bool complete; /* its summary was read */
 } results_run;
 
 typedef struct {

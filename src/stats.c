@@ -16,14 +16,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SUB_BITS 6
+#define SUB_BITS  6
 #define SUB_COUNT (1u << SUB_BITS)
-#define NBUCKETS ((64 - SUB_BITS + 1) * SUB_COUNT)
+#define NBUCKETS  ((64 - SUB_BITS + 1) * SUB_COUNT)
 
 struct stats_hist {
-    uint64_t count;          /* values recorded */
-    uint64_t min, max;       /* exact extremes (min valid when count > 0) */
-    double sum;              /* for the mean */
+    uint64_t count;    /* values recorded */
+    uint64_t min, max; /* exact extremes (min valid when count > 0) */
+    double sum;        /* for the mean */
     uint64_t counts[NBUCKETS];
 };
 

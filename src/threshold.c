@@ -16,7 +16,10 @@
 /* "OP NUMBER", "OP NUMBER * base" or "OP base" (factor 1). */
 static int parse_condition(const char *c, threshold_op *op, double *limit, bool *relative) {
     while (*c == ' ') c++;
-    static const struct { const char *s; threshold_op op; } ops[] = {
+    static const struct {
+        const char *s;
+        threshold_op op;
+    } ops[] = {
         {"<=", THRESHOLD_LE}, {">=", THRESHOLD_GE}, {"==", THRESHOLD_EQ},
         {"!=", THRESHOLD_NE}, {"<", THRESHOLD_LT},  {">", THRESHOLD_GT},
     };
@@ -70,8 +73,10 @@ static void metric_hint(char *buf, size_t len, const threshold *t) {
     bool has_latency = false;
     for (size_t i = 0; i < n && k < 64; i++) {
         if (!(f[i].roles & role)) continue;
-        if (f[i].type == FIGURE_LATENCY) has_latency = true;
-        else names[k++] = f[i].name;
+        if (f[i].type == FIGURE_LATENCY)
+            has_latency = true;
+        else
+            names[k++] = f[i].name;
     }
     for (size_t i = 0; has_latency && i < ns && i < 16 && k < 64; i++) {
         snprintf(lat[i], sizeof lat[i], "latency_ms.%s", st[i].name);
@@ -92,7 +97,8 @@ int threshold_parse(threshold *t, const char *metric, const char *condition, boo
         snprintf(err, errlen,
                  "threshold '%s': condition '%s' must be an operator (< <= > >= == !=) "
                  "and a number, e.g. '< 50', or a factor of the baseline's value, e.g. "
-                 "'>= 0.9 * base'", metric, condition);
+                 "'>= 0.9 * base'",
+                 metric, condition);
         return -1;
     }
     if (t->relative) t->factor = t->limit;
@@ -105,15 +111,17 @@ int threshold_parse(threshold *t, const char *metric, const char *condition, boo
     report_batch b0 = {0};
     report_phase p0 = {0};
     double v;
-    bool summary_scope = strncmp(metric, "consume_batch.", 14) &&
-                         strncmp(metric, "produce_batch.", 14);
+    bool summary_scope =
+        strncmp(metric, "consume_batch.", 14) && strncmp(metric, "produce_batch.", 14);
     for (size_t i = 0; dot && i < nphases; i++)
         if (strlen(phases[i]) == (size_t)(dot - metric) &&
             !strncmp(metric, phases[i], (size_t)(dot - metric)))
             summary_scope = false;
     if (t->relative && !summary_scope) {
-        snprintf(err, errlen, "threshold '%s': a condition relative to the baseline ('* base') "
-                              "applies to summary figures only", metric);
+        snprintf(err, errlen,
+                 "threshold '%s': a condition relative to the baseline ('* base') "
+                 "applies to summary figures only",
+                 metric);
         threshold_free(t);
         return -1;
     }
@@ -132,7 +140,8 @@ int threshold_parse(threshold *t, const char *metric, const char *condition, boo
                 t->phase = strndup(metric, (size_t)(dot - metric));
                 if (!t->phase) goto oom;
                 t->field = t->metric + (dot - metric) + 1;
-                if (figures_value(FIGURES_IN_PHASE, FIGURE_ANY, &p0, t->field, &v) == 0) return 0;
+                if (figures_value(FIGURES_IN_PHASE, FIGURE_ANY, &p0, t->field, &v) == 0)
+                    return 0;
                 goto unknown;
             }
         }
@@ -140,14 +149,18 @@ int threshold_parse(threshold *t, const char *metric, const char *condition, boo
         t->field = t->metric;
         if (figures_value(FIGURES_IN_SUMMARY, FIGURE_ANY, &s0, t->field, &v) == 0) {
             if (t->relative && strstr(t->field, "(")) {
-                snprintf(err, errlen, "threshold '%s': a baseline has this figure only as "
-                                      "latency_ms.p50|p90|p99|p999|max|min|mean", metric);
+                snprintf(err, errlen,
+                         "threshold '%s': a baseline has this figure only as "
+                         "latency_ms.p50|p90|p99|p999|max|min|mean",
+                         metric);
                 threshold_free(t);
                 return -1;
             }
             if (abort) {
-                snprintf(err, errlen, "threshold '%s': abort applies only to "
-                                      "consume_batch.* and produce_batch.* metrics", metric);
+                snprintf(err, errlen,
+                         "threshold '%s': abort applies only to "
+                         "consume_batch.* and produce_batch.* metrics",
+                         metric);
                 threshold_free(t);
                 return -1;
             }
@@ -254,8 +267,7 @@ bool threshold_check_batch(threshold *ts, size_t n, const report_batch *b) {
             continue;
         bool ok = holds(t->op, v, t->limit);
         /* report the first failing value, else the worst one */
-        if (!t->evaluated || (!t->failed && (!ok || worse(t->op, v, t->actual))))
-            t->actual = v;
+        if (!t->evaluated || (!t->failed && (!ok || worse(t->op, v, t->actual)))) t->actual = v;
         t->evaluated = true;
         if (!ok) {
             if (t->abort && !t->failed) {

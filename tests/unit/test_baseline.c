@@ -59,24 +59,32 @@ static void test_resolve(void **state) {
     (void)state;
     results r = {0};
     char err[512];
-    assert_int_equal(results_add_line(&r,
-        "{\"type\":\"summary\",\"name\":\"b\",\"consume_msgs_per_sec\":2000.0,"
-        "\"latency_ms\":{\"p99\":10.0},\"error\":\"\"}", err, sizeof err), 0);
+    assert_int_equal(
+        results_add_line(&r,
+                         "{\"type\":\"summary\",\"name\":\"b\",\"consume_msgs_per_sec\":2000.0,"
+                         "\"latency_ms\":{\"p99\":10.0},\"error\":\"\"}",
+                         err, sizeof err),
+        0);
     threshold ts[3];
     assert_int_equal(threshold_parse(&ts[0], "consume_msgs_per_sec", ">= 0.9 * base", false,
-                                     NULL, 0, err, sizeof err), 0);
+                                     NULL, 0, err, sizeof err),
+                     0);
     assert_int_equal(threshold_parse(&ts[1], "latency_ms.p99", "< 1.5 * base", false, NULL, 0,
-                                     err, sizeof err), 0);
-    assert_int_equal(threshold_parse(&ts[2], "lost", "== 0", false, NULL, 0, err, sizeof err), 0);
+                                     err, sizeof err),
+                     0);
+    assert_int_equal(threshold_parse(&ts[2], "lost", "== 0", false, NULL, 0, err, sizeof err),
+                     0);
     assert_int_equal(threshold_resolve_base(ts, 3, &r.runs[0], "b.ndjson", err, sizeof err), 0);
     assert_true(ts[0].limit == 1800 && ts[1].limit == 15 && ts[2].limit == 0);
     assert_string_equal(ts[0].condition, ">= 0.9 * base (= 1800)");
     assert_string_equal(ts[2].condition, "== 0");
     for (int i = 0; i < 3; i++) threshold_free(&ts[i]);
     /* a figure the baseline lacks */
-    assert_int_equal(threshold_parse(&ts[0], "peak_rss_mb", "< 2 * base", false, NULL, 0, err,
-                                     sizeof err), 0);
-    assert_int_equal(threshold_resolve_base(ts, 1, &r.runs[0], "b.ndjson", err, sizeof err), -1);
+    assert_int_equal(
+        threshold_parse(&ts[0], "peak_rss_mb", "< 2 * base", false, NULL, 0, err, sizeof err),
+        0);
+    assert_int_equal(threshold_resolve_base(ts, 1, &r.runs[0], "b.ndjson", err, sizeof err),
+                     -1);
     if (!strstr(err, "the baseline b.ndjson has no figure 'peak_rss_mb'")) fail_msg("%s", err);
     threshold_free(&ts[0]);
     results_free(&r);

@@ -72,11 +72,11 @@ static const judge_case JUDGE[] = {
     {+1, -5, 0.001, 10, COMPARE_CHANGED},     /* fell, within the limit */
     {+1, -10, 0.001, 10, COMPARE_CHANGED},    /* at the limit is not beyond it */
     {+1, 30, 0.001, 10, COMPARE_IMPROVED},
-    {-1, 30, 0.001, 10, COMPARE_REGRESSION},  /* latency rose */
+    {-1, 30, 0.001, 10, COMPARE_REGRESSION}, /* latency rose */
     {-1, -30, 0.001, 10, COMPARE_IMPROVED},
     {-1, 30, 0.04, 10, COMPARE_REGRESSION},
     {-1, 30, 0.05, 10, COMPARE_SAME},
-    {0, 30, 0.001, 10, COMPARE_CHANGED},      /* no good direction */
+    {0, 30, 0.001, 10, COMPARE_CHANGED}, /* no good direction */
     {+1, -50, -1, 10, COMPARE_UNTESTED},
     {+1, -50, 0.001, 60, COMPARE_CHANGED},
 };

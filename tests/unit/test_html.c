@@ -21,9 +21,9 @@ typedef struct {
 } tick_case;
 
 static const tick_case TICKS[] = {
-    {10, 5, 2, 10},      {9.5, 5, 2, 10},    {453290, 5, 100000, 500000},
-    {0.37, 5, 0.1, 0.4}, {1, 10, 0.1, 1},    {2.7, 10, 0.5, 3},
-    {0, 5, 0.2, 1},      {-3, 5, 0.2, 1},    {101, 5, 50, 150},
+    {10, 5, 2, 10},      {9.5, 5, 2, 10}, {453290, 5, 100000, 500000},
+    {0.37, 5, 0.1, 0.4}, {1, 10, 0.1, 1}, {2.7, 10, 0.5, 3},
+    {0, 5, 0.2, 1},      {-3, 5, 0.2, 1}, {101, 5, 50, 150},
     {7, 1, 10, 10},
 };
 
@@ -39,9 +39,11 @@ static void test_ticks(void **state) {
 
 static void test_labels(void **state) {
     (void)state;
-    static const struct { double v; const char *want; } L[] = {
-        {0, "0"}, {0.25, "0.25"}, {15, "15"}, {1500, "1.5k"}, {2000000, "2M"},
-        {250000, "250k"}, {3e9, "3G"}, {1e-15, "0"}};
+    static const struct {
+        double v;
+        const char *want;
+    } L[] = {{0, "0"},        {0.25, "0.25"},   {15, "15"},  {1500, "1.5k"},
+             {2000000, "2M"}, {250000, "250k"}, {3e9, "3G"}, {1e-15, "0"}};
     for (size_t i = 0; i < sizeof L / sizeof L[0]; i++) {
         char buf[32];
         html_num(buf, sizeof buf, L[i].v);
@@ -58,23 +60,31 @@ static void test_page(void **state) {
         "{\"type\":\"consume_batch\",\"batch\":1,\"messages\":2,\"seconds\":1,\"elapsed\":2,"
         "\"msgs_per_sec\":2,\"latency_ms\":{\"p50\":1,\"p99\":2,\"max\":3},"
         "\"top_words\":[[\"<w>\",4]]}",
-        "{\"type\":\"summary\",\"name\":\"a<b>&c\",\"delivered\":2,\"produce_seconds\":1,\"produce_msgs_per_sec\":2,"
+        "{\"type\":\"summary\",\"name\":\"a<b>&c\",\"delivered\":2,\"produce_seconds\":1,"
+        "\"produce_msgs_per_sec\":2,"
         "\"consumed\":2,\"consume_seconds\":1,\"lost\":0,\"latency_ms\":{\"p99\":2},"
         "\"phases\":[{\"name\":\"p\\\"1\",\"seconds\":1,\"sent\":2}],"
         "\"thresholds\":[{\"metric\":\"lost\",\"condition\":\"== 0\",\"actual\":0,"
         "\"pass\":true,\"aborted\":false}],\"error\":\"\"}"};
     results r = {0};
     char err[256];
-    for (size_t i = 0; i < 4; i++) assert_int_equal(results_add_line(&r, lines[i], err, sizeof err), 0);
+    for (size_t i = 0; i < 4; i++)
+        assert_int_equal(results_add_line(&r, lines[i], err, sizeof err), 0);
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
     assert_int_equal(html_write(f, &r), 0);
     fclose(f);
-    static const char *const has[] = {
-        "<title>kengine: a&lt;b&gt;&amp;c</title>", "data-figure=\"latency_ms.p99\">2<",
-        "data-figure=\"produce_msgs_per_sec\">2<", ">p&quot;1</text>", ">&lt;w&gt;</text>",
-        "class=\"verdict pass\"", "<polyline", "msgs/s", "latency (ms)", "data-info=\"brokers\">h:1<"};
+    static const char *const has[] = {"<title>kengine: a&lt;b&gt;&amp;c</title>",
+                                      "data-figure=\"latency_ms.p99\">2<",
+                                      "data-figure=\"produce_msgs_per_sec\">2<",
+                                      ">p&quot;1</text>",
+                                      ">&lt;w&gt;</text>",
+                                      "class=\"verdict pass\"",
+                                      "<polyline",
+                                      "msgs/s",
+                                      "latency (ms)",
+                                      "data-info=\"brokers\">h:1<"};
     for (size_t i = 0; i < sizeof has / sizeof has[0]; i++)
         if (!strstr(buf, has[i])) fail_msg("page lacks '%s'", has[i]);
     static const char *const hasnt[] = {"http", "//", "src=", "<script", "a<b>"};

@@ -17,18 +17,28 @@ static const struct {
     const char *msg;
     bool problem;
 } CLASSES[] = {
-    {4, "[thrd:main]: Failed to acquire idempotence PID from broker 127.0.0.1:9092/1: "
-        "Broker: Coordinator load in progress: retrying", false},
-    {3, "[thrd:127.0.0.1:1/bootstrap]: 127.0.0.1:1/bootstrap: Connect to ipv4#127.0.0.1:1 "
-        "failed: Connection refused (after 0ms in state CONNECT)", false},
-    {3, "[thrd:app]: rdkafka#consumer-3: 127.0.0.1:1/bootstrap: Connect to ipv4#127.0.0.1:1 "
-        "failed: Connection refused (after 0ms in state CONNECT)", false},
+    {4,
+     "[thrd:main]: Failed to acquire idempotence PID from broker 127.0.0.1:9092/1: "
+     "Broker: Coordinator load in progress: retrying",
+     false},
+    {3,
+     "[thrd:127.0.0.1:1/bootstrap]: 127.0.0.1:1/bootstrap: Connect to ipv4#127.0.0.1:1 "
+     "failed: Connection refused (after 0ms in state CONNECT)",
+     false},
+    {3,
+     "[thrd:app]: rdkafka#consumer-3: 127.0.0.1:1/bootstrap: Connect to ipv4#127.0.0.1:1 "
+     "failed: Connection refused (after 0ms in state CONNECT)",
+     false},
     {3, "[thrd:b/1]: b:9092/1: Disconnected (after 600000ms in state UP)", false},
     {3, "[thrd:app]: 1/1 brokers are down", false},
-    {4, "[thrd:app]: Configuration property group.id is a consumer property and will be "
-        "ignored by this producer instance", true},
-    {3, "[thrd:sasl_plaintext://b/1]: SASL authentication error: Authentication failed "
-        "during authentication due to invalid credentials with SASL mechanism PLAIN", true},
+    {4,
+     "[thrd:app]: Configuration property group.id is a consumer property and will be "
+     "ignored by this producer instance",
+     true},
+    {3,
+     "[thrd:sasl_plaintext://b/1]: SASL authentication error: Authentication failed "
+     "during authentication due to invalid credentials with SASL mechanism PLAIN",
+     true},
     {3, "[thrd:app]: Failed to resolve 'nosuchhost:9092': Name or service not known", true},
     {5, "[thrd:main]: something noteworthy", false},
     {6, "[thrd:main]: informational", false},
@@ -50,9 +60,11 @@ static const struct {
      "[thrd:main]: Failed to acquire idempotence PID: Coordinator load in progress: retrying",
      "producer: Failed to acquire idempotence PID: Coordinator load in progress: retrying "
      "(librdkafka GETPID)"},
-    {"consumer", "ERROR", "[thrd:app]: rdkafka#consumer-3: 127.0.0.1:1/bootstrap: Connect failed\n",
+    {"consumer", "ERROR",
+     "[thrd:app]: rdkafka#consumer-3: 127.0.0.1:1/bootstrap: Connect failed\n",
      "consumer: 127.0.0.1:1/bootstrap: Connect failed (librdkafka ERROR)"},
-    {"embedded broker", "MOCK", "plain message", "embedded broker: plain message (librdkafka MOCK)"},
+    {"embedded broker", "MOCK", "plain message",
+     "embedded broker: plain message (librdkafka MOCK)"},
 };
 
 static void test_format(void **state) {

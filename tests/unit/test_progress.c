@@ -17,8 +17,13 @@ static void test_due_and_rates(void **state) {
     (void)state;
     progress p;
     progress_init(&p);
-    progress_sample s = {.elapsed = 0.5, .producing = true, .consuming = true,
-                         .produced = 500, .consumed = 400, .records = 10000, .p99_ms = -1};
+    progress_sample s = {.elapsed = 0.5,
+                         .producing = true,
+                         .consuming = true,
+                         .produced = 500,
+                         .consumed = 400,
+                         .records = 10000,
+                         .p99_ms = -1};
     assert_false(progress_update(&p, &s)); /* not before a second */
     s.elapsed = 1.0, s.produced = 1000, s.consumed = 800;
     assert_true(progress_update(&p, &s));
@@ -37,20 +42,33 @@ typedef struct {
 } line_case;
 
 static const line_case LINES[] = {
-    {{2.5, true, true, 5000, 4000, 10000, NULL, 12.34}, 2000, 1600,
+    {{2.5, true, true, 5000, 4000, 10000, NULL, 12.34},
+     2000,
+     1600,
      "2.5s | produced 5000/10000 2000 msgs/s | consumed 4000 1600 msgs/s | lag 1000 | "
      "p99 12.3 ms | ETA 4s"},
-    {{75, true, false, 150000, 0, 1000000, "steady", -1}, 45210, 0,
+    {{75, true, false, 150000, 0, 1000000, "steady", -1},
+     45210,
+     0,
      "1m15s steady | produced 150000/1000000 45.2k msgs/s | ETA 19s"},
-    {{10, false, true, 0, 9000, 10000, NULL, -1}, 0, 1234567,
+    {{10, false, true, 0, 9000, 10000, NULL, -1},
+     0,
+     1234567,
      "10.0s | consumed 9000/10000 1.23M msgs/s | p99 - | ETA 0s"},
-    {{10, true, true, 9000, 9000, 0, "burst", 3}, 900, 900,
+    {{10, true, true, 9000, 9000, 0, "burst", 3},
+     900,
+     900,
      "10.0s burst | produced 9000 900 msgs/s | consumed 9000 900 msgs/s | lag 0 | p99 3.0 ms "
      "| ETA -"},
-    {{4000, true, true, 10, 12, 100, NULL, 1}, 0, 0,
+    {{4000, true, true, 10, 12, 100, NULL, 1},
+     0,
+     0,
      "1h06m | produced 10/100 0 msgs/s | consumed 12 0 msgs/s | lag 0 | p99 1.0 ms | ETA -"},
-    {{5, true, true, 100, 100, 100, NULL, 1}, 10, 10,
-     "5.0s | produced 100/100 10 msgs/s | consumed 100 10 msgs/s | lag 0 | p99 1.0 ms | ETA 0s"},
+    {{5, true, true, 100, 100, 100, NULL, 1},
+     10,
+     10,
+     "5.0s | produced 100/100 10 msgs/s | consumed 100 10 msgs/s | lag 0 | p99 1.0 ms | ETA "
+     "0s"},
 };
 
 static void test_lines(void **state) {
@@ -62,7 +80,8 @@ static void test_lines(void **state) {
         p.consume_rate = LINES[i].crate;
         char buf[512];
         progress_format(buf, sizeof buf, &p, &LINES[i].s);
-        if (strcmp(buf, LINES[i].want)) fail_msg("case %zu:\n'%s'\nwant\n'%s'", i, buf, LINES[i].want);
+        if (strcmp(buf, LINES[i].want))
+            fail_msg("case %zu:\n'%s'\nwant\n'%s'", i, buf, LINES[i].want);
     }
     /* a short buffer truncates, never overflows */
     progress p;

@@ -46,7 +46,8 @@ static const json_case JSON[] = {
     {" {\"a\":1} \n", "a=1;"},
     {"{\"a\":{\"b\":[1,2.5e1,-3]},\"c\":\"x\"}", "a.b.0=1;a.b.1=25;a.b.2=-3;c=\"x\";"},
     {"{\"t\":true,\"f\":false,\"n\":null}", "t=1;f=0;n=null;"},
-    {"{\"s\":\"a\\\"b\\\\c\\n\\u00e9\\ud83d\\ude00\"}", "s=\"a\"b\\c\n\xc3\xa9\xf0\x9f\x98\x80\";"},
+    {"{\"s\":\"a\\\"b\\\\c\\n\\u00e9\\ud83d\\ude00\"}",
+     "s=\"a\"b\\c\n\xc3\xa9\xf0\x9f\x98\x80\";"},
     {"{\"w\":[[\"the\",3],[\"a\",2]]}", "w.0.0=\"the\";w.0.1=3;w.1.0=\"a\";w.1.1=2;"},
     {"[1,2]", "!column 1: not a JSON object"},
     {"hello", "!column 1: not a JSON object"},
@@ -160,7 +161,8 @@ static void test_results_rejects(void **state) {
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         results r = {0};
         char err[256] = "";
-        if (results_add_line(&r, bad[i], err, sizeof err) != -1 || !strstr(err, "not kengine NDJSON"))
+        if (results_add_line(&r, bad[i], err, sizeof err) != -1 ||
+            !strstr(err, "not kengine NDJSON"))
             fail_msg("'%s' accepted (%s)", bad[i], err);
         results_free(&r);
     }

@@ -1,5 +1,5 @@
 /*
- * csv_source.h - csvsrc: an endless, replicating stream of CSV data rows.
+ * csvsrc.h - csvsrc: an endless, replicating stream of CSV data rows.
  *
  * A csvsrc reads one CSV file (header row + data rows) and hands out the data
  * rows in file order, cycling back to the first data row after the last one.
@@ -15,36 +15,37 @@
  * Files whose parsed rows fit in opts->cache_limit are parsed (and fully
  * validated) once at open time and then served from one in-memory arena;
  * bigger files are re-parsed from disk on every cycle with memory bounded by
- * the largest row. See csv_source.c for details. This module is the only
+ * the largest row. See csvsrc.c for details. This module is the only
  * user of libcsv in the project.
  *
  * Not thread-safe: one csvsrc per thread.
  */
-#ifndef KENGINE_CSV_SOURCE_H
-#define KENGINE_CSV_SOURCE_H
+#ifndef KENGINE_CSVSRC_H
+#define KENGINE_CSVSRC_H
 
 #include <stddef.h>
 #include <stdint.h>
 
 typedef struct {
-    size_t nfields;             /* number of fields (data rows: always the header's count) */
-    const char *const *fields;  /* field bytes, NOT necessarily NUL-terminated (may contain NULs) */
-    const size_t *lens;         /* byte length of each field */
-    size_t index;               /* 0-based index among the data rows produced from the file
+    size_t nfields; /* number of fields (data rows: always the header's count) */
+    const char *const
+        *fields;        /* field bytes, NOT necessarily NUL-terminated (may contain NULs) */
+    const size_t *lens; /* byte length of each field */
+    size_t index;       /* 0-based index among the data rows produced from the file
                                    (skipped ragged rows take no index); stable across cycles.
                                    0 for the header. */
-    uint64_t line;              /* 1-based physical line number where the record starts */
+    uint64_t line;      /* 1-based physical line number where the record starts */
 } csvsrc_row;
 
 typedef enum {
-    CSVSRC_RAGGED_ERROR = 0,    /* field count != header's: error naming the line */
-    CSVSRC_RAGGED_SKIP,         /* drop the row (counted in csvsrc_skipped) */
-    CSVSRC_RAGGED_PAD           /* pad with empty fields / truncate (counted in csvsrc_padded) */
+    CSVSRC_RAGGED_ERROR = 0, /* field count != header's: error naming the line */
+    CSVSRC_RAGGED_SKIP,      /* drop the row (counted in csvsrc_skipped) */
+    CSVSRC_RAGGED_PAD        /* pad with empty fields / truncate (counted in csvsrc_padded) */
 } csvsrc_ragged;
 
 typedef struct {
-    csvsrc_ragged ragged;       /* what to do with rows of the wrong width */
-    size_t cache_limit;         /* max bytes of parsed rows kept in memory; 0 = 64 MiB */
+    csvsrc_ragged ragged; /* what to do with rows of the wrong width */
+    size_t cache_limit;   /* max bytes of parsed rows kept in memory; 0 = 64 MiB */
 } csvsrc_opts;
 
 typedef struct csvsrc csvsrc;
@@ -79,4 +80,4 @@ int csvsrc_cached(const csvsrc *s);
 
 void csvsrc_close(csvsrc *s);
 
-#endif /* KENGINE_CSV_SOURCE_H */
+#endif /* KENGINE_CSVSRC_H */
