@@ -16,7 +16,7 @@ build=(build-essential cmake pkg-config librdkafka-dev liblua5.4-dev libcsv-dev
        libxxhash-dev libjemalloc-dev)
 bench=(kcat time python3 python3-venv)
 test=(libcmocka-dev python3 kcat valgrind clang clang-format python3-yaml git debootstrap
-      python3-confluent-kafka)
+      python3-confluent-kafka chromium python3-pil)
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then

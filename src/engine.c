@@ -11,6 +11,7 @@
 
 #include "csvsrc.h"
 #include "kafka.h"
+#include "logger.h"
 #include "pipeline.h"
 #include "signals.h"
 #include "worker.h"
@@ -22,6 +23,37 @@
  * that even if every unconsumed message sits in one partition. */
 #define EMBEDDED_WINDOW_BYTES (3u << 20)
 #define MAX_CONSUMERS         PIPELINE_MAX_CONSUMERS
+
+static engine_tick_fn tick_fn;
+static void *tick_ud;
+
+void engine_set_tick(engine_tick_fn fn, void *ud) {
+    tick_fn = fn;
+    tick_ud = ud;
+}
+
+/* A look at the run for the progress line; `recent` is scratch space. */
+static void tick(pipeline *pl, const workload *wl, double t0, stats_hist *recent) {
+    progress_sample s = {.elapsed = stats_now() - t0,
+                         .producing = wl->produce,
+                         .consuming = wl->consume,
+                         .produced = atomic_load(&pl->produced_msgs),
+                         .consumed = atomic_load(&pl->consumed_msgs),
+                         .records = workload_records(wl),
+                         .p99_ms = -1};
+    int ph = atomic_load(&pl->phase);
+    if (wl->nphases && ph >= 0 && (size_t)ph < wl->nphases) s.phase = wl->phases[ph].name;
+    if (recent) {
+        stats_hist_reset(recent);
+        pthread_mutex_lock(&pl->mu);
+        for (int i = 0; i < PIPELINE_MAX_CONSUMERS; i++)
+            if (pl->recent[i]) stats_hist_merge(recent, pl->recent[i]);
+        pthread_mutex_unlock(&pl->mu);
+        if (stats_hist_count(recent))
+            s.p99_ms = (double)stats_hist_percentile(recent, 99) / 1000.0;
+    }
+    tick_fn(tick_ud, &s);
+}
 
 static uint64_t new_run_id(void) {
     uint64_t id = (uint64_t)stats_wall_us() ^ ((uint64_t)getpid() << 40);
@@ -189,8 +221,7 @@ static int run_setup(run *r, char *err, size_t errlen) {
                                  errlen))
             return EXITCODE_RUNTIME;
         brokers = kafka_embedded_bootstraps(r->emb);
-        fprintf(stderr, "kengine: no brokers given: using the embedded broker at %s\n",
-                brokers);
+        logger_msg("no brokers given: using the embedded broker at %s", brokers);
         if (wl->produce && wl->consume) r->pl.window_bytes = EMBEDDED_WINDOW_BYTES;
     }
     r->pl.brokers = brokers;
@@ -235,13 +266,19 @@ static void run_start_threads(run *r) {
 static int run_loop(run *r, engine_batch_fn on_batch, void *ud, int *sig) {
     int hook_rc = 0;
     *sig = 0;
+    stats_hist *recent = tick_fn ? stats_hist_new() : NULL;
+    double last_tick = 0;
     for (;;) {
         report_batch b;
         int got = pipeline_next(&r->pl, &b, 0.1);
+        if (tick_fn && stats_now() - last_tick >= 0.1) {
+            last_tick = stats_now();
+            tick(&r->pl, r->wl, r->pl.t0, recent);
+        }
         if (signals_caught && !*sig) {
             *sig = signals_caught;
-            fprintf(stderr, "kengine: %s: stopping, flushing what is in flight\n",
-                    *sig == SIGINT ? "interrupted" : "terminated");
+            logger_msg("%s: stopping, flushing what is in flight",
+                       *sig == SIGINT ? "interrupted" : "terminated");
             atomic_store(&r->pl.stop, true);
         }
         if (got < 0) break;
@@ -253,6 +290,7 @@ static int run_loop(run *r, engine_batch_fn on_batch, void *ud, int *sig) {
             atomic_store(&r->pl.stop, true);
         }
     }
+    stats_hist_free(recent);
     if (r->have_p) pthread_join(r->pt, NULL);
     for (int c = 0; c < r->ncons; c++)
         if (r->have_c[c]) pthread_join(r->ct[c], NULL);
@@ -298,6 +336,8 @@ int engine_run(const workload *wl, engine_batch_fn on_batch, void *ud, report_su
         return EXITCODE_RUNTIME;
     }
     r->pl.run_id = new_run_id();
+    r->pl.t0 = t0;
+    r->pl.progress = tick_fn != NULL;
 
     int rc = run_setup(r, err, errlen);
     if (rc == EXITCODE_OK) {

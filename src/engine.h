@@ -12,12 +12,19 @@
 #include "exitcode.h"
 #include "kafka.h"
 #include "pipeline.h"
+#include "progress.h"
 #include "report.h"
 #include "workload.h"
 
 /* Called on the main thread for every finished batch. Returns 0 to go on,
  * or an exit code (non-zero) to stop the run, e.g. a hook's script error. */
 typedef int (*engine_batch_fn)(void *ud, const report_batch *b);
+
+/* Called on the main thread about ten times a second during a run, with a
+ * look at it (for the live progress line). NULL turns it off; set before
+ * engine_run. */
+typedef void (*engine_tick_fn)(void *ud, const progress_sample *s);
+void engine_set_tick(engine_tick_fn fn, void *ud);
 
 /* Runs `wl`. Fills *summary (always, also on failure). Returns the exit
  * code (exitcode.h): EXITCODE_OK, EXITCODE_RUNTIME (incl. lost or failed

@@ -100,6 +100,8 @@
       "which consumer of the run (1-based)")                                                   \
     S(seconds, REAL, "s", "%.6f", MAX, BOTH, seconds,                                          \
       "the batch's own interval: end of the previous batch to its last message")               \
+    S(elapsed, REAL, "s", "%.3f", MAX, BOTH, elapsed,                                          \
+      "from the run's start to the batch's end (when it was handed to the main thread)")       \
     D(msgs_per_sec, REAL, "msgs/s", "%.1f", BOTH,                                              \
       figures_rate((double)x->messages, x->seconds), "messages / seconds")                     \
     D(mb_per_sec, REAL, "MB/s", "%.3f", BOTH,                                                  \
@@ -122,6 +124,22 @@
       "messages of this phase consumed")                                                       \
     S(latency_ms, LATENCY, "ms", NULL, HIST, ANY, latency,                                     \
       "end-to-end latency of the phase's messages")
+
+/* How `kengine compare` judges a summary figure: X(name, better, role,
+ * batch figure, gate). `better` is HIGHER or LOWER; the batch figure of
+ * that role (BOTH: every batch) gives the per-batch samples that test
+ * whether a change is beyond noise; GATE figures (throughput, latency)
+ * fail the comparison on a significant change in the bad direction beyond
+ * --max-regression, SHOW ones are only shown. A LATENCY figure stands for
+ * each of its statistics, tested on the batches' same statistic. Summary
+ * figures not listed are shown side by side, untested. */
+#define FIGURES_COMPARE(X)                                                                     \
+    X(produce_msgs_per_sec, HIGHER, PRODUCE, msgs_per_sec, GATE)                               \
+    X(consume_msgs_per_sec, HIGHER, CONSUME, msgs_per_sec, GATE)                               \
+    X(consume_mb_per_sec, HIGHER, CONSUME, mb_per_sec, GATE)                                   \
+    X(latency_ms, LOWER, CONSUME, latency_ms, GATE)                                            \
+    X(cpu_percent, LOWER, BOTH, cpu_percent, SHOW)                                             \
+    X(peak_rss_mb, LOWER, BOTH, rss_mb, SHOW)
 
 /* The statistics of a LATENCY figure, in milliseconds (the histogram holds
  * microseconds): X(name, percentile); min is percentile 0, max 100. */

@@ -12,6 +12,7 @@
 #ifndef KENGINE_KAFKA_H
 #define KENGINE_KAFKA_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -87,6 +88,15 @@ typedef struct {
     worker_consumer acc; /* its figures (worker.h); the caller inits and frees it */
 } kafka_consumer_job;
 void *kafka_consumer_thread(void *job);
+
+/* ---- librdkafka's log lines (kafka_log.c) ---- */
+/* Whether a librdkafka log line of syslog `level` is a real problem (shown
+ * always) rather than a transient condition librdkafka retries, or chatter
+ * (shown with -v only). */
+bool kafka_log_is_problem(int level, const char *msg);
+/* The line as kengine writes it: "WHO: MESSAGE (librdkafka FAC)", without
+ * librdkafka's thread and handle prefixes. */
+void kafka_log_format(char *out, size_t len, const char *who, const char *fac, const char *msg);
 
 /* librdkafka's version string, for --version. */
 const char *kafka_version(void);

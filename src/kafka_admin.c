@@ -5,6 +5,7 @@
  * every partition has a leader, and reads each partition's high watermark
  * so the consumer can start exactly where this run's messages begin.
  */
+#include "logger.h"
 #include "kafka.h"
 #include "kafka_conf.h"
 
@@ -188,11 +189,10 @@ static int topic_ready(rd_kafka_t *rk, const workload *wl, const char *topic, bo
         if (c < 0) return -1;
         if (c == 1) {
             auto_create = true;
-            fprintf(stderr,
-                    "kengine: note: the broker at %s cannot create topics (an embedded "
-                    "broker?); '%s' is created on first use with the broker's default "
-                    "partition count\n",
-                    brokers, topic);
+            logger_msg("note: the broker at %s cannot create topics (an embedded broker?); "
+                       "'%s' is created on first use with the broker's default partition "
+                       "count",
+                       brokers, topic);
         }
     }
     /* wait (bounded) for the topic to show up with leaders */

@@ -22,6 +22,7 @@ rd_kafka_conf_t *kafka_conf_build(const char *brokers, const char *const *defaul
                                   const workload_props *props, const char *what, char *err,
                                   size_t errlen) {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    kafka_log_attach(conf);
     if (set(conf, what, "bootstrap.servers", brokers, err, errlen)) goto fail;
     for (size_t i = 0; defaults && defaults[i]; i += 2)
         if (set(conf, what, defaults[i], defaults[i + 1], err, errlen)) goto fail;

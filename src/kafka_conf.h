@@ -18,6 +18,10 @@ rd_kafka_conf_t *kafka_conf_build(const char *brokers, const char *const *defaul
                                   const workload_props *props, const char *what, char *err,
                                   size_t errlen);
 
+/* Routes the handle's log lines through kengine's logger (kafka_log.c). */
+void kafka_log_attach(rd_kafka_conf_t *conf);
+void kafka_log_attach_broker(rd_kafka_conf_t *conf); /* the embedded broker's */
+
 /* Copies the security-related user properties (security.*, sasl.*, ssl.*)
  * so admin handles can reach a protected cluster. */
 int kafka_conf_copy_security(rd_kafka_conf_t *conf, const workload_props *props, char *err,

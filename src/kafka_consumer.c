@@ -14,6 +14,7 @@
  * batches are worker.c's plain functions; this file holds the librdkafka
  * side: the client, the fetch loop, the end conditions.
  */
+#include "logger.h"
 #include "kafka.h"
 #include "kafka_conf.h"
 
@@ -135,6 +136,20 @@ static void consume_one(pipeline *pl, kafka_consumer_job *job, const rd_kafka_me
     if (v == WORKER_FULL) batch_flush(pl, job);
 }
 
+/* Hands the last second's latencies to the progress line: the published
+ * histogram and ours swap places, and ours starts the next second empty. */
+static void publish_recent(pipeline *pl, int index, stats_hist **mine) {
+    pthread_mutex_lock(&pl->mu);
+    stats_hist *old = pl->recent[index];
+    pl->recent[index] = *mine;
+    pthread_mutex_unlock(&pl->mu);
+    if (old)
+        stats_hist_reset(old);
+    else
+        old = stats_hist_new();
+    *mine = old; /* NULL on OOM: no more publishing */
+}
+
 void *kafka_consumer_thread(void *arg) {
     kafka_consumer_job *job = arg;
     pipeline *pl = job->pl;
@@ -145,6 +160,9 @@ void *kafka_consumer_thread(void *arg) {
     char err[512];
     rd_kafka_t *rk = NULL;
 
+    /* the progress line's latency over the last second */
+    if (pl->progress) job->acc.recent = stats_hist_new();
+    double recent_start = stats_now();
     rk = consumer_new(job, err, sizeof err);
     if (!rk) {
         pipeline_fail(pl, EXITCODE_USAGE, "%s", err);
@@ -181,7 +199,7 @@ void *kafka_consumer_thread(void *arg) {
             rd_kafka_message_t *m = msgs[i];
             if (m->err) {
                 if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF && now - last_warn > 5.0) {
-                    fprintf(stderr, "kengine: consumer: %s\n", rd_kafka_message_errstr(m));
+                    logger_msg("consumer: %s", rd_kafka_message_errstr(m));
                     last_warn = now;
                 }
                 if (m->err == RD_KAFKA_RESP_ERR__FATAL && !fatal) {
@@ -195,6 +213,10 @@ void *kafka_consumer_thread(void *arg) {
             rd_kafka_message_destroy(m);
         }
         if (fatal) break;
+        if (job->acc.recent && now - recent_start >= 1.0) {
+            publish_recent(pl, job->index, &job->acc.recent);
+            recent_start = now;
+        }
         /* done: every record seen, or every delivered record seen */
         /* seen: expected copies seen (k = expect_copies per record) */
         const uint64_t k = (uint64_t)pl->copies;
@@ -216,8 +238,7 @@ void *kafka_consumer_thread(void *arg) {
         double idle = (double)(stats_wall_us() - since) / 1e6;
         if (prod_done && idle > wl->idle_timeout) {
             if (job->index == 0 && (!producing || seen < atomic_load(&pl->delivered) * k))
-                fprintf(stderr, "kengine: consumer: no message for %.0f s, stopping\n",
-                        wl->idle_timeout);
+                logger_msg("consumer: no message for %.0f s, stopping", wl->idle_timeout);
             break;
         }
     }

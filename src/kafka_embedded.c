@@ -11,6 +11,7 @@
  * broker set down, response delays, and error stacks per request type.
  */
 #include "kafka.h"
+#include "kafka_conf.h"
 
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
@@ -62,6 +63,7 @@ kafka_embedded *kafka_embedded_start(int brokers, char *err, size_t errlen) {
     }
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     char errstr[256];
+    kafka_log_attach_broker(conf);
     rd_kafka_conf_set(conf, "log_level", "3", errstr, sizeof errstr);
     e->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
     if (!e->rk) {

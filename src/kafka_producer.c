@@ -16,6 +16,7 @@
  * or its `duration`. Without phases the workload is one phase of
  * `records` messages at `rate`.
  */
+#include "logger.h"
 #include "kafka.h"
 #include "kafka_conf.h"
 #include "keys.h"
@@ -149,8 +150,7 @@ static void wait_for_group(pipeline *pl) {
         struct timespec ts = {0, 20 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
-    fprintf(stderr, "kengine: note: the consumer group did not settle within 60 s; "
-                    "producing anyway\n");
+    logger_msg("note: the consumer group did not settle within 60 s; producing anyway");
 }
 
 static int txn_keep(txn_state *t, uint64_t seq, int64_t ts_ms, const void *v, size_t vlen,
@@ -321,9 +321,9 @@ static int txn_end(rd_kafka_t **rkp, producer_state *st) {
         if (!error) return txn_count(pl, job, t, on_purpose);
         const bool fatal = rd_kafka_error_is_fatal(error);
         if (!fatal && (on_purpose || !rd_kafka_error_txn_requires_abort(error))) break;
-        fprintf(stderr, "kengine: producer: transaction %llu: %s; %s\n",
-                (unsigned long long)t->no, rd_kafka_error_string(error),
-                fatal ? "starting a new producer" : "aborting it and sending it again");
+        logger_msg("producer: transaction %llu: %s; %s", (unsigned long long)t->no,
+                   rd_kafka_error_string(error),
+                   fatal ? "starting a new producer" : "aborting it and sending it again");
         rd_kafka_error_destroy(error);
         error = NULL;
         if (fatal) {
@@ -426,6 +426,7 @@ void *kafka_producer_thread(void *arg) {
         const double start = stats_now();
         int64_t last_send_us = start_us;
         hv.phase = (uint32_t)ph;
+        atomic_store(&pl->phase, (int)ph);
         for (uint64_t i = 0;; i++, seq++) {
             if (worker_phase_ends(pp, i, start, stats_now)) break;
             if (atomic_load(&pl->stop)) {
@@ -517,6 +518,8 @@ void *kafka_producer_thread(void *arg) {
             } else {
                 job->sent++;
                 atomic_fetch_add(&pl->produced_bytes, vlen);
+                if (pl->progress)
+                    atomic_fetch_add_explicit(&pl->produced_msgs, 1, memory_order_relaxed);
                 if (wl->transactional &&
                     txn_keep(&txn, seq, now_us / 1000, value, vlen, kptr, klen, hdrval)) {
                     pipeline_fail(pl, EXITCODE_RUNTIME, "out of memory keeping a transaction");

@@ -5,18 +5,25 @@
  *
  * Exit codes: exitcode.h.
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "broker_cli.h"
+#include "compare.h"
 #include "engine.h"
 #include "exitcode.h"
 #include "figures.h"
+#include "html.h"
 #include "kafka.h"
+#include "logger.h"
+#include "progress.h"
 #include "report.h"
+#include "results.h"
 #include "script.h"
 #include "signals.h"
 #include "suite.h"
@@ -37,6 +44,7 @@ static void usage(FILE *out) {
                  "       kengine help WORKLOAD.lua | figures\n"
                  "       kengine broker [--topic NAME:PARTITIONS ...] [--fault SPEC ...]\n"
                  "       kengine words [--batch N] [--json] [FILE|-]\n"
+                 "       kengine compare [--max-regression PCT] [--json FILE] BASE NEW\n"
                  "\n"
                  "Runs the workload a Lua script describes: CSV rows replicated to `records`\n"
                  "messages, produced to Kafka in batches, consumed back with per-batch word\n"
@@ -46,7 +54,12 @@ static void usage(FILE *out) {
                  "  -b, --brokers LIST  bootstrap servers (overrides the script and\n"
                  "                      KENGINE_BROKERS); none at all = embedded broker\n"
                  "  --json FILE         write NDJSON events to FILE ('-' = stdout)\n"
+                 "  --html FILE         write a self-contained HTML report with charts\n"
                  "  -q, --quiet         no human-readable text\n"
+                 "  -v, --verbose       also librdkafka's transient, retried conditions\n"
+                 "  --progress, --no-progress\n"
+                 "                      a live status line on stderr (default: when stderr\n"
+                 "                      is a terminal and not -q)\n"
                  "  -h, --help          this help\n"
                  "  -V, --version       versions of kengine, librdkafka and Lua\n"
                  "\n"
@@ -81,12 +94,37 @@ typedef struct {
     size_t nts;
     char hook_err[2048]; /* a hook's error, or a threshold's abort */
     int hook_rc;
+    results *html; /* the run's events kept for --html, or NULL */
 } run_ctx;
+
+/* The live status line: redrawn about once a second below the batch lines. */
+typedef struct {
+    progress p;
+    int width; /* the terminal's columns, 0 unknown */
+} progress_ctx;
+
+static void on_tick(void *ud, const progress_sample *s) {
+    progress_ctx *pc = ud;
+    if (!progress_update(&pc->p, s)) return;
+    char line[512];
+    progress_format(line, sizeof line, &pc->p, s);
+    if (pc->width > 1 && strlen(line) >= (size_t)pc->width) line[pc->width - 1] = '\0';
+    logger_status(stderr, line);
+}
+
+/* Keeps an event (its NDJSON line) for the HTML report. */
+static void keep_event(results *html, char *json) {
+    char err[256];
+    if (html && json && results_add_line(html, json, err, sizeof err))
+        fprintf(stderr, "kengine: html report: %s\n", err);
+    free(json);
+}
 
 /* Reports one batch (the script's reporter replaces the built-in text),
  * runs on_batch and the batch thresholds. Non-zero stops the run. */
-static int on_batch(void *ud, const report_batch *b) {
+static int report_batch_and_hooks(void *ud, const report_batch *b) {
     run_ctx *ctx = ud;
+    if (ctx->html) keep_event(ctx->html, report_batch_json(b));
     if (script_has_reporter(ctx->sc)) {
         if (script_report(ctx->sc, b, NULL, ctx->hook_err, sizeof ctx->hook_err))
             return ctx->hook_rc = EXITCODE_USAGE;
@@ -110,6 +148,15 @@ static int on_batch(void *ud, const report_batch *b) {
     return 0;
 }
 
+/* The engine's batch callback: the status line, if any, is erased while
+ * the batch's lines and hooks print, and drawn again below them. */
+static int on_batch(void *ud, const report_batch *b) {
+    logger_hide();
+    int rc = report_batch_and_hooks(ud, b);
+    logger_show();
+    return rc;
+}
+
 static void print_failed_thresholds(const report_summary *s) {
     for (size_t i = 0; i < s->nthresholds; i++) {
         const report_threshold *t = &s->thresholds[i];
@@ -121,16 +168,69 @@ static void print_failed_thresholds(const report_summary *s) {
     }
 }
 
+/* The run event: what runs where, with which versions. */
+static void emit_run(report *rep, results *html, const workload *wl, const char *path) {
+    report_run run = {.name = wl->name,
+                      .script = path,
+                      .topic = wl->topic,
+                      .brokers = wl->brokers ? wl->brokers : "embedded",
+                      .kafka = wl->brokers
+                                   ? "not reported (Kafka's protocol carries no release number)"
+                                   : "librdkafka's mock cluster, in-process",
+                      .mode = wl->mode == WORKLOAD_SYNC ? "sync" : "async",
+                      .format = encode_format_name(wl->format),
+                      .kengine = KENGINE_VERSION,
+                      .librdkafka = kafka_version(),
+                      .lua = script_lua_version(),
+                      .records = workload_records(wl),
+                      .batch_size = wl->batch_size,
+                      .rate = wl->rate,
+                      .partitions = wl->partitions,
+                      .consumers = wl->consume ? wl->consumers : 0};
+    report_emit_run(rep, &run);
+    if (html) keep_event(html, report_run_json(&run));
+}
+
+/* Thresholds relative to the baseline: its run `leg` (or its last run). */
+static int resolve_baseline(threshold *ts, size_t n, const char *path, size_t leg, char *err,
+                            size_t errlen) {
+    results base = {0};
+    char e[1024];
+    int rc = results_read(&base, path, e, sizeof e);
+    if (rc) {
+        snprintf(err, errlen, "baseline: %s", e);
+    } else {
+        size_t complete = 0;
+        while (complete < base.nruns && base.runs[complete].complete) complete++;
+        rc = threshold_resolve_base(ts, n, &base.runs[leg < complete ? leg : complete - 1],
+                                    path, e, sizeof e);
+        if (rc) snprintf(err, errlen, "%s", e);
+    }
+    results_free(&base);
+    return rc;
+}
+
+static bool progress_on;
+static progress_ctx progress_state;
+
 /* Runs every leg of the script. Returns the exit code. */
-static int run_script(script *sc, report *rep) {
+static int run_script(script *sc, report *rep, results *html, const char *path) {
     int rc = 0;
     char err[2048];
     for (size_t i = 0; i < script_legs(sc); i++) {
         const workload *wl = script_leg(sc, i);
-        run_ctx ctx = {.sc = sc, .rep = rep};
+        run_ctx ctx = {.sc = sc, .rep = rep, .html = html};
         ctx.ts = wl->nthresholds ? calloc(wl->nthresholds, sizeof *ctx.ts) : NULL;
         for (size_t k = 0; k < wl->nthresholds && ctx.ts; k++)
             if (threshold_copy(&ctx.ts[ctx.nts], &wl->thresholds[k]) == 0) ctx.nts++;
+        if (ctx.nts == wl->nthresholds && wl->baseline &&
+            resolve_baseline(ctx.ts, ctx.nts, wl->baseline, i, err, sizeof err)) {
+            fprintf(stderr, "kengine: %s\n", err);
+            rc = EXITCODE_USAGE;
+            for (size_t k = 0; k < ctx.nts; k++) threshold_free(&ctx.ts[k]);
+            free(ctx.ts);
+            break;
+        }
         if (ctx.nts != wl->nthresholds) {
             fprintf(stderr, "kengine: out of memory\n");
             rc = EXITCODE_RUNTIME;
@@ -143,8 +243,11 @@ static int run_script(script *sc, report *rep) {
             free(ctx.ts);
             break;
         }
+        emit_run(rep, html, wl, path);
         report_summary sum;
+        if (progress_on) progress_init(&progress_state.p);
         int r = engine_run(wl, on_batch, &ctx, &sum, err, sizeof err);
+        logger_status(NULL, NULL);
         if (ctx.hook_err[0]) snprintf(sum.error, sizeof sum.error, "%s", ctx.hook_err);
         int failed = threshold_finish(ctx.ts, ctx.nts, &sum);
         if (failed > 0 && r == 0) r = EXITCODE_THRESHOLD;
@@ -153,6 +256,7 @@ static int run_script(script *sc, report *rep) {
         bool ran = sum.started || ctx.hook_err[0];
         if (ran) {
             char rerr[2048];
+            if (html) keep_event(html, report_summary_json(&sum));
             if (script_has_reporter(sc)) {
                 if (script_report(sc, NULL, &sum, rerr, sizeof rerr)) {
                     fprintf(stderr, "kengine: %s\n", rerr);
@@ -184,9 +288,10 @@ static int run_script(script *sc, report *rep) {
 
 /* Parsed command line of a workload run. */
 typedef struct {
-    const char *script, *json;
+    const char *script, *json, *html;
     bool quiet;
-    char **ov; /* name=value overrides, KENGINE_BROKERS and -b included */
+    int progress; /* 1 --progress, 0 --no-progress, -1 when stderr is a terminal */
+    char **ov;    /* name=value overrides, KENGINE_BROKERS and -b included */
     size_t nov;
     char env_ov[4096], b_ov[4096];
 } cli;
@@ -212,13 +317,20 @@ static int parse_cli(int argc, char **argv, cli *c) {
             return 0;
         } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
             c->quiet = true;
-        } else if (!strcmp(a, "--json") || !strcmp(a, "-b") || !strcmp(a, "--brokers")) {
+        } else if (!strcmp(a, "--progress") || !strcmp(a, "--no-progress")) {
+            c->progress = !strcmp(a, "--progress");
+        } else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
+            logger_set_verbose(true);
+        } else if (!strcmp(a, "--json") || !strcmp(a, "-b") || !strcmp(a, "--brokers") ||
+                   !strcmp(a, "--html")) {
             if (i + 1 >= argc) {
                 fprintf(stderr, "kengine: %s needs a value\n", a);
                 return EXITCODE_USAGE;
             }
             if (!strcmp(a, "--json"))
                 c->json = argv[++i];
+            else if (!strcmp(a, "--html"))
+                c->html = argv[++i];
             else
                 brokers_opt = argv[++i];
         } else if (a[0] == '-' && a[1] != '\0') {
@@ -268,11 +380,12 @@ static int cmd_help(int argc, char **argv) {
 int main(int argc, char **argv) {
     if (argc >= 2 && !strcmp(argv[1], "words")) return words_cli_main(argc - 1, argv + 1);
     if (argc >= 2 && !strcmp(argv[1], "help")) return cmd_help(argc - 1, argv + 1);
+    if (argc >= 2 && !strcmp(argv[1], "compare")) return compare_main(argc - 1, argv + 1);
     install_signals();
     if (argc >= 2 && !strcmp(argv[1], "broker")) return broker_cli_main(argc - 1, argv + 1);
     if (argc >= 2 && !strcmp(argv[1], "test")) return suite_main(argc - 1, argv + 1);
 
-    cli c = {0};
+    cli c = {.progress = -1};
     int rc = parse_cli(argc, argv, &c);
     if (rc >= 0) {
         free(c.ov);
@@ -295,7 +408,29 @@ int main(int argc, char **argv) {
         script_close(sc);
         return EXITCODE_USAGE;
     }
-    rc = run_script(sc, rep);
+    FILE *html_out = NULL;
+    if (c.html && !(html_out = fopen(c.html, "w"))) {
+        fprintf(stderr, "kengine: %s: cannot open for writing: %s\n", c.html, strerror(errno));
+        report_close(rep);
+        script_close(sc);
+        return EXITCODE_USAGE;
+    }
+    results html = {0};
+    progress_on = c.progress == 1 || (c.progress == -1 && !c.quiet && isatty(STDERR_FILENO));
+    if (progress_on) {
+        struct winsize ws;
+        if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0) progress_state.width = ws.ws_col;
+        engine_set_tick(on_tick, &progress_state);
+    }
+    rc = run_script(sc, rep, html_out ? &html : NULL, c.script);
+    if (html_out) {
+        int w = html_write(html_out, &html);
+        if (fclose(html_out) || w) {
+            fprintf(stderr, "kengine: %s: cannot write the HTML report\n", c.html);
+            if (!rc) rc = EXITCODE_RUNTIME;
+        }
+        results_free(&html);
+    }
     report_close(rep);
     script_close(sc);
     return rc;

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "stats.h"
+
 int pipeline_init(pipeline *p, const workload *wl, uint64_t records) {
     memset(p, 0, sizeof *p);
     p->wl = wl;
@@ -152,6 +154,7 @@ void pipeline_destroy(pipeline *p) {
         e = n;
     }
     free(p->start_offsets);
+    for (int i = 0; i < PIPELINE_MAX_CONSUMERS; i++) stats_hist_free(p->recent[i]);
     free((void *)p->seen);
     free((void *)p->seen_copies);
     pipeline_bits_free(&p->seen_grow);
@@ -166,6 +169,7 @@ void pipeline_post(pipeline *p, report_batch *b) {
         return;
     }
     e->batch = *b;
+    e->batch.elapsed = stats_now() - p->t0;
     e->next = NULL;
     pthread_mutex_lock(&p->mu);
     if (p->tail)

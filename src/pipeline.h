@@ -59,6 +59,7 @@ typedef struct pipeline {
     int64_t *start_offsets; /* per partition: high watermark before producing */
     uint64_t window_bytes;  /* 0 = producer not bounded by the consumer */
     bool mock;              /* the broker is librdkafka's mock (ours or another's) */
+    double t0;              /* stats_now() at the run's start (batches' elapsed) */
 
     atomic_bool stop;                    /* ask both workers to wind down */
     atomic_bool producer_done;           /* producer finished (flushed) */
@@ -66,6 +67,15 @@ typedef struct pipeline {
     atomic_uint_fast64_t failed;         /* final failed-delivery count, the same */
     atomic_uint_fast64_t produced_bytes; /* value bytes handed to the producer */
     atomic_uint_fast64_t consumed_bytes; /* value bytes processed by the consumers */
+    /* For the live progress line (engine_set_tick), kept only when
+     * `progress` (nothing added to the hot path otherwise): messages sent
+     * and consumed so far, the phase being sent, and each consumer's
+     * latency over its last full second (published under mu). */
+    atomic_uint_fast64_t produced_msgs;
+    atomic_uint_fast64_t consumed_msgs;
+    atomic_int phase;
+    bool progress;
+    stats_hist *recent[PIPELINE_MAX_CONSUMERS];
 
     /* Sequence numbers seen by the consumers (all threads): a fixed atomic
      * bitmap of seen_limit bits when the record count is known (calloc'd:

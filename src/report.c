@@ -12,6 +12,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
 
 struct report {
     FILE *text;    /* human text sink, or NULL */
@@ -315,6 +318,42 @@ static void summary_json(FILE *out, const report_summary *s) {
     fputc('}', out);
 }
 
+static void json_field(FILE *out, const char *key, const char *v) {
+    fprintf(out, ",\"%s\":", key);
+    json_str(out, v ? v : "", v ? strlen(v) : 0);
+}
+
+static void run_json(FILE *out, const report_run *run) {
+    char date[64] = "", machine[300] = "";
+    time_t now = time(NULL);
+    struct tm tm;
+    if (gmtime_r(&now, &tm)) strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    struct utsname u;
+    bool have_u = uname(&u) == 0;
+    if (have_u)
+        snprintf(machine, sizeof machine, "%s %s %s, %ld cpus", u.sysname, u.release, u.machine,
+                 sysconf(_SC_NPROCESSORS_ONLN));
+    fputs("{\"type\":\"run\"", out);
+    json_field(out, "name", run->name);
+    json_field(out, "script", run->script);
+    json_field(out, "brokers", run->brokers);
+    json_field(out, "kafka", run->kafka);
+    json_field(out, "topic", run->topic);
+    json_field(out, "kengine", run->kengine);
+    json_field(out, "librdkafka", run->librdkafka);
+    json_field(out, "lua", run->lua);
+    json_field(out, "date", date);
+    json_field(out, "host", have_u ? u.nodename : "");
+    json_field(out, "machine", machine);
+    json_field(out, "mode", run->mode);
+    json_field(out, "format", run->format);
+    fprintf(out,
+            ",\"records\":%llu,\"batch_size\":%llu,\"rate\":%.6g,\"partitions\":%d,"
+            "\"consumers\":%d}",
+            (unsigned long long)run->records, (unsigned long long)run->batch_size,
+            jnum(run->rate), run->partitions, run->consumers);
+}
+
 /* Runs fn into a malloc'd string. */
 #define TO_STRING(fn, arg)                                                                     \
     do {                                                                                       \
@@ -332,12 +371,20 @@ static void summary_json(FILE *out, const report_summary *s) {
 
 char *report_batch_json(const report_batch *b) { TO_STRING(batch_json, b); }
 char *report_summary_json(const report_summary *s) { TO_STRING(summary_json, s); }
+char *report_run_json(const report_run *run) { TO_STRING(run_json, run); }
 char *report_batch_string(const report_batch *b) { TO_STRING(report_batch_text, b); }
 char *report_summary_string(const report_summary *s) { TO_STRING(report_summary_text, s); }
 
 void report_emit_json_batch(report *r, const report_batch *b) {
     if (!r->json) return;
     batch_json(r->json, b);
+    fputc('\n', r->json);
+    fflush(r->json);
+}
+
+void report_emit_run(report *r, const report_run *run) {
+    if (!r->json) return;
+    run_json(r->json, run);
     fputc('\n', r->json);
     fflush(r->json);
 }

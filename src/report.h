@@ -36,6 +36,7 @@ typedef struct {
     uint64_t unique_words; /* distinct words in the batch (consumer) */
     uint64_t delivered;    /* producer: delivery reports so far (successes) */
     double seconds;        /* this batch's own interval */
+    double elapsed;        /* from the run's start to the batch's end (pipeline_post) */
     double cpu_percent;    /* process CPU time / wall time over the interval */
     double rss_mb;         /* resident set size at the batch's end */
     const char *phase;     /* producer: the phase this batch was sent in, or NULL */
@@ -131,6 +132,20 @@ void report_emit_batch(report *r, const report_batch *b);
 void report_emit_summary(report *r, const report_summary *s);
 /* How far a failed threshold missed: "off by X, Y%" (no newline). */
 void report_threshold_miss(FILE *out, const report_threshold *t);
+
+/* A run's identity, the first NDJSON event of each run ("type":"run"):
+ * what ran, where, with which versions, when and on what machine (the
+ * date, host and machine are filled in by report_run_json). */
+typedef struct {
+    const char *name, *script, *brokers, *topic, *mode, *format;
+    const char *kafka; /* what is known of the broker's version */
+    const char *kengine, *librdkafka, *lua;
+    uint64_t records, batch_size;
+    double rate;
+    int partitions, consumers;
+} report_run;
+char *report_run_json(const report_run *run);
+void report_emit_run(report *r, const report_run *run);
 
 /* The NDJSON reporter alone (when a script replaces the text one). */
 void report_emit_json_batch(report *r, const report_batch *b);

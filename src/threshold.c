@@ -5,6 +5,7 @@
 #include "threshold.h"
 
 #include "figures.h"
+#include "results.h"
 #include "suggest.h"
 
 #include <math.h>
@@ -12,7 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int parse_condition(const char *c, threshold_op *op, double *limit) {
+/* "OP NUMBER", "OP NUMBER * base" or "OP base" (factor 1). */
+static int parse_condition(const char *c, threshold_op *op, double *limit, bool *relative) {
     while (*c == ' ') c++;
     static const struct {
         const char *s;
@@ -25,9 +27,27 @@ static int parse_condition(const char *c, threshold_op *op, double *limit) {
         size_t n = strlen(ops[i].s);
         if (strncmp(c, ops[i].s, n)) continue;
         char *end;
-        double d = strtod(c + n, &end);
+        const char *v = c + n;
+        while (*v == ' ') v++;
+        *relative = false;
+        double d = 1;
+        if (!strncmp(v, "base", 4)) {
+            end = (char *)v + 4;
+            *relative = true;
+        } else {
+            d = strtod(v, &end);
+            if (end == v || !isfinite(d)) return -1;
+            while (*end == ' ') end++;
+            if (*end == '*') {
+                end++;
+                while (*end == ' ') end++;
+                if (strncmp(end, "base", 4)) return -1;
+                end += 4;
+                *relative = true;
+            }
+        }
         while (*end == ' ') end++;
-        if (end == c + n || *end || !isfinite(d)) return -1;
+        if (*end) return -1;
         *op = ops[i].op;
         *limit = d;
         return 0;
@@ -73,13 +93,15 @@ static void metric_hint(char *buf, size_t len, const threshold *t) {
 int threshold_parse(threshold *t, const char *metric, const char *condition, bool abort,
                     const char *const *phases, size_t nphases, char *err, size_t errlen) {
     memset(t, 0, sizeof *t);
-    if (parse_condition(condition, &t->op, &t->limit)) {
+    if (parse_condition(condition, &t->op, &t->limit, &t->relative)) {
         snprintf(err, errlen,
                  "threshold '%s': condition '%s' must be an operator (< <= > >= == !=) "
-                 "and a number, e.g. '< 50'",
+                 "and a number, e.g. '< 50', or a factor of the baseline's value, e.g. "
+                 "'>= 0.9 * base'",
                  metric, condition);
         return -1;
     }
+    if (t->relative) t->factor = t->limit;
     t->metric = strdup(metric);
     t->condition = strdup(condition);
     if (!t->metric || !t->condition) goto oom;
@@ -89,6 +111,20 @@ int threshold_parse(threshold *t, const char *metric, const char *condition, boo
     report_batch b0 = {0};
     report_phase p0 = {0};
     double v;
+    bool summary_scope =
+        strncmp(metric, "consume_batch.", 14) && strncmp(metric, "produce_batch.", 14);
+    for (size_t i = 0; dot && i < nphases; i++)
+        if (strlen(phases[i]) == (size_t)(dot - metric) &&
+            !strncmp(metric, phases[i], (size_t)(dot - metric)))
+            summary_scope = false;
+    if (t->relative && !summary_scope) {
+        snprintf(err, errlen,
+                 "threshold '%s': a condition relative to the baseline ('* base') "
+                 "applies to summary figures only",
+                 metric);
+        threshold_free(t);
+        return -1;
+    }
     if (!strncmp(metric, "consume_batch.", 14) || !strncmp(metric, "produce_batch.", 14)) {
         bool consume = metric[0] == 'c';
         t->scope = consume ? THRESHOLD_CONSUME_BATCH : THRESHOLD_PRODUCE_BATCH;
@@ -112,6 +148,14 @@ int threshold_parse(threshold *t, const char *metric, const char *condition, boo
         t->scope = THRESHOLD_SUMMARY;
         t->field = t->metric;
         if (figures_value(FIGURES_IN_SUMMARY, FIGURE_ANY, &s0, t->field, &v) == 0) {
+            if (t->relative && strstr(t->field, "(")) {
+                snprintf(err, errlen,
+                         "threshold '%s': a baseline has this figure only as "
+                         "latency_ms.p50|p90|p99|p999|max|min|mean",
+                         metric);
+                threshold_free(t);
+                return -1;
+            }
             if (abort) {
                 snprintf(err, errlen,
                          "threshold '%s': abort applies only to "
@@ -158,6 +202,31 @@ int threshold_copy(threshold *dst, const threshold *src) {
         return -1;
     }
     dst->field = dst->metric + (src->field - src->metric);
+    return 0;
+}
+
+int threshold_resolve_base(threshold *ts, size_t n, const struct results_run *base,
+                           const char *path, char *err, size_t errlen) {
+    for (size_t i = 0; i < n; i++) {
+        threshold *t = &ts[i];
+        if (!t->relative) continue;
+        double v;
+        if (results_figure_get(base, t->field, &v)) {
+            snprintf(err, errlen, "threshold '%s %s': the baseline %s has no figure '%s'",
+                     t->metric, t->condition, path, t->field);
+            return -1;
+        }
+        t->limit = t->factor * v;
+        char cond[256];
+        snprintf(cond, sizeof cond, "%s (= %.6g)", t->condition, t->limit);
+        char *c = strdup(cond);
+        if (!c) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        free(t->condition);
+        t->condition = c;
+    }
     return 0;
 }
 

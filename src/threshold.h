@@ -46,8 +46,10 @@ typedef struct {
     char *phase;       /* THRESHOLD_PHASE: the phase's name */
     const char *field; /* the metric within its scope (points into metric) */
     threshold_op op;
-    double limit;
-    bool abort; /* batch scopes: stop the run at the first failure */
+    double limit;  /* relative: factor * the baseline's value, once resolved */
+    bool abort;    /* batch scopes: stop the run at the first failure */
+    bool relative; /* "OP FACTOR * base": the limit comes from the baseline */
+    double factor;
     /* evaluation state */
     bool evaluated, failed, aborted;
     double actual; /* value (summary) or worst value seen (batches) */
@@ -61,6 +63,14 @@ int threshold_parse(threshold *t, const char *metric, const char *condition, boo
 void threshold_free(threshold *t);
 /* Deep copy (evaluation state reset). 0 or -1 on OOM. */
 int threshold_copy(threshold *dst, const threshold *src);
+
+/* Resolves the relative thresholds ("OP FACTOR * base") against `base`,
+ * the matching run of the workload's baseline NDJSON (`path` names it in
+ * errors): limit = factor * the baseline's figure, and the condition reads
+ * "OP FACTOR * base (= LIMIT)". 0, or -1 with err naming the figure. */
+struct results_run;
+int threshold_resolve_base(threshold *ts, size_t n, const struct results_run *base,
+                           const char *path, char *err, size_t errlen);
 
 /* Feed a batch to every batch threshold. Returns true if one with
  * `abort` failed (the run should stop). */

@@ -157,6 +157,7 @@ void worker_consumer_free(worker_consumer *c) {
     words_memo_free(c->memo);
     stats_hist_free(c->latency);
     stats_hist_free(c->batch_latency);
+    stats_hist_free(c->recent);
     for (size_t i = 0; i < PIPELINE_MAX_PHASES; i++) stats_hist_free(c->phase_latency[i]);
     worker_counts_free(&c->partitions);
     memset(c, 0, sizeof *c);
@@ -227,6 +228,7 @@ worker_verdict worker_consume(worker_consumer *c, pipeline *pl, const unsigned c
         int64_t lat = now_us - h.send_us;
         uint64_t lat_us = lat > 0 ? (uint64_t)lat : 0;
         stats_hist_record(c->batch_latency, lat_us);
+        if (c->recent) stats_hist_record(c->recent, lat_us);
         if (h.phase < PIPELINE_MAX_PHASES && c->phase_latency[h.phase]) {
             c->phase_consumed[h.phase]++;
             stats_hist_record(c->phase_latency[h.phase], lat_us);
@@ -237,6 +239,7 @@ worker_verdict worker_consume(worker_consumer *c, pipeline *pl, const unsigned c
     uint64_t w = c->memo ? words_scan_memo(c->memo, c->batch_words, value, len)
                          : words_scan(c->batch_words, value, len);
     atomic_fetch_add(&pl->consumed_bytes, len);
+    if (pl->progress) atomic_fetch_add_explicit(&pl->consumed_msgs, 1, memory_order_relaxed);
     return worker_batch_add(&c->batch, len, w, pl->wl->batch_size) ? WORKER_FULL
                                                                    : WORKER_COUNTED;
 }

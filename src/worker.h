@@ -153,6 +153,8 @@ typedef struct {
     words_set *batch_words; /* distinct words of the batch */
     words_memo *memo;       /* values already scanned this batch; NULL with top_words */
     stats_hist *batch_latency;
+    stats_hist *recent;       /* latency since the last hand-over to the progress line,
+                                 or NULL (no progress line) */
     size_t top_words;         /* the workload's top_words */
     worker_counts partitions; /* this run's messages per partition */
 } worker_consumer;

@@ -33,6 +33,9 @@ static const workload_field FIELDS[] = {
      AT(replication), .imin = -1, .imax = 100000, .nonzero = true,
      .expect = "a positive integer"},
     {"csv", WORKLOAD_STRING, "CSV file whose rows are replicated", AT(csv)},
+    {"baseline", WORKLOAD_STRING,
+     "NDJSON (--json) of an earlier run; thresholds may be relative to it: '>= 0.9 * base'",
+     AT(baseline), .empty_is_none = true},
     {"records", WORKLOAD_INT, "messages to produce (and to expect)", AT(records), .imin = 1,
      .imax = INT64_MAX, .expect = "a positive integer"},
     {"batch_size", WORKLOAD_INT, "messages per reported batch", AT(batch_size), .imin = 1,
@@ -151,6 +154,7 @@ void workload_free(workload *wl) {
     free(wl->brokers);
     free(wl->topic);
     free(wl->csv);
+    free(wl->baseline);
     free(wl->key);
     free(wl->group);
     free(wl->consume_topic);
@@ -201,7 +205,8 @@ int workload_copy(workload *dst, const workload *src) {
     dst->nthresholds = 0;
     int rc = dup_opt(&dst->name, src->name) | dup_opt(&dst->brokers, src->brokers) |
              dup_opt(&dst->topic, src->topic) | dup_opt(&dst->csv, src->csv) |
-             dup_opt(&dst->key, src->key) | dup_opt(&dst->group, src->group) |
+             dup_opt(&dst->baseline, src->baseline) | dup_opt(&dst->key, src->key) |
+             dup_opt(&dst->group, src->group) |
              dup_opt(&dst->consume_topic, src->consume_topic);
     for (size_t i = 0; rc == 0 && i < src->producer.n; i++)
         rc = props_set(&dst->producer, src->producer.items[i].name,
@@ -487,5 +492,13 @@ int workload_validate(const workload *wl, char *err, size_t errlen) {
                  "bounded by records, not only by duration");
         return -1;
     }
+    for (size_t i = 0; i < wl->nthresholds && !wl->baseline; i++)
+        if (wl->thresholds[i].relative) {
+            snprintf(err, errlen,
+                     "threshold '%s': condition '%s' is relative to a baseline: "
+                     "set the field 'baseline' (an NDJSON file of an earlier run)",
+                     wl->thresholds[i].metric, wl->thresholds[i].condition);
+            return -1;
+        }
     return 0;
 }

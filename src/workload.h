@@ -47,6 +47,7 @@ typedef struct workload {
     int partitions;      /* used when kengine creates the topic */
     int replication;     /* used when kengine creates the topic */
     char *csv;           /* path of the CSV file */
+    char *baseline;      /* NDJSON of an earlier run for '* base' thresholds, or NULL */
     uint64_t records;    /* messages to produce (and expect) */
     uint64_t batch_size; /* messages per reported batch */
     double rate;         /* messages/s, 0 = unlimited */

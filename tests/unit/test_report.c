@@ -32,11 +32,12 @@ static void test_produce_batch(void **state) {
     assert_str(report_batch_string(&b),
                "produce batch 2/4 [warm\"up]: 1000 messages, 5000 words, delivered 1500, "
                "0.500 s, 2000 msgs/s, 4.0 MB/s\n");
-    assert_str(report_batch_json(&b),
-               "{\"type\":\"produce_batch\",\"phase\":\"warm\\\"up\",\"batch\":2,\"batches\":4,"
-               "\"messages\":1000,\"bytes\":2097152,\"words\":5000,\"delivered\":1500,"
-               "\"seconds\":0.500000,\"msgs_per_sec\":2000.0,\"mb_per_sec\":4.000,"
-               "\"cpu_percent\":150.2,\"rss_mb\":12.35}");
+    assert_str(
+        report_batch_json(&b),
+        "{\"type\":\"produce_batch\",\"phase\":\"warm\\\"up\",\"batch\":2,\"batches\":4,"
+        "\"messages\":1000,\"bytes\":2097152,\"words\":5000,\"delivered\":1500,"
+        "\"seconds\":0.500000,\"elapsed\":0.000,\"msgs_per_sec\":2000.0,\"mb_per_sec\":4.000,"
+        "\"cpu_percent\":150.2,\"rss_mb\":12.35}");
 }
 
 static void test_consume_batch(void **state) {
@@ -62,13 +63,14 @@ static void test_consume_batch(void **state) {
                "consume batch 3: 10 messages, 40 words, 12 unique words, 2.000 s, 5 msgs/s, "
                "0.5 MB/s, cpu 50.0%, rss 10.0 MB, latency p50 2.1 ms p99 4.1 ms max 4.1 ms\n"
                "  top words: the (7) a\x01 (5)\n");
-    assert_str(report_batch_json(&b),
-               "{\"type\":\"consume_batch\",\"batch\":3,\"messages\":10,\"bytes\":1048576,"
-               "\"words\":40,\"unique_words\":12,\"consumer\":2,\"seconds\":2.000000,"
-               "\"msgs_per_sec\":5.0,\"mb_per_sec\":0.500,\"cpu_percent\":50.0,"
-               "\"rss_mb\":10.00,\"latency_ms\":{\"p50\":2.079,\"p90\":4.096,\"p99\":4.096,"
-               "\"p999\":4.096,\"max\":4.096,\"min\":2.048,\"mean\":3.072,\"count\":2},"
-               "\"top_words\":[[\"the\",7],[\"a\\u0001\",5]]}");
+    assert_str(
+        report_batch_json(&b),
+        "{\"type\":\"consume_batch\",\"batch\":3,\"messages\":10,\"bytes\":1048576,"
+        "\"words\":40,\"unique_words\":12,\"consumer\":2,\"seconds\":2.000000,"
+        "\"elapsed\":0.000,\"msgs_per_sec\":5.0,\"mb_per_sec\":0.500,\"cpu_percent\":50.0,"
+        "\"rss_mb\":10.00,\"latency_ms\":{\"p50\":2.079,\"p90\":4.096,\"p99\":4.096,"
+        "\"p999\":4.096,\"max\":4.096,\"min\":2.048,\"mean\":3.072,\"count\":2},"
+        "\"top_words\":[[\"the\",7],[\"a\\u0001\",5]]}");
     stats_hist_free(h);
 }
 

@@ -84,6 +84,8 @@ static const set_case SET_CASES[] = {
     {"brokers", "", 1, NULL, STR(brokers, NULL)},
     {"key", "user", 1, NULL, STR(key, "user")},
     {"key", "", 1, NULL, STR(key, NULL)},
+    {"baseline", "last.ndjson", 1, NULL, STR(baseline, "last.ndjson")},
+    {"baseline", "", 1, NULL, STR(baseline, NULL)},
     {"recods", "5", 0, "did you mean 'records'", .type = 0},
     {"batchsize", "5", 0, "did you mean 'batch_size'", .type = 0},
     {"zzzzzzzzzz", "5", 0, "unknown field 'zzzzzzzzzz'", .type = 0},
