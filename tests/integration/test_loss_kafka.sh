@@ -21,8 +21,10 @@ with open(sys.argv[1], "w") as f:
     for i in range(int(sys.argv[2])):
         f.write(f"{i},row {i}\n")
 PY
+# sticky.partitioning.linger.ms=0: each record to a random partition, so the
+# deleted records are scattered over many ranges of sequence numbers
 RUN=("$KENGINE" lua/seed.lua -q -b "$BROKERS" topic="$topic" csv="$TMP/seq.csv" records=$N
-     batch_size=5000 partitions=3 format=csv)
+     batch_size=5000 partitions=3 format=csv producer.sticky.partitioning.linger.ms=0)
 
 # 1. Produce only.
 "${RUN[@]}" --json "$TMP/produce.json" consume=false 2>"$TMP/produce.err" ||
@@ -61,6 +63,7 @@ print(desc)
 PY
 read -r P K NRANGES <"$TMP/plan"
 EXPECT_DESC=$(sed -n 2p "$TMP/plan")
+[ "$NRANGES" -gt 8 ] || fail "only $NRANGES ranges below offset $K of partition $P (random partitioning should scatter them)"
 ok "partition $P: deleting offsets below $K ($NRANGES ranges of sequence numbers)"
 
 # 3. DeleteRecords through Kafka's Admin API.
