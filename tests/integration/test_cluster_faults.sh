@@ -108,7 +108,7 @@ kafka_do() {
 # librdkafka 2.0.2's idempotent producer now and then gives up with a fatal
 # "sequence desynchronization" / "out of order sequence number" error after
 # a leader change (librdkafka issue 3584, fixed in 2.3.0 by PR 4438); we saw
-# it end the two-node outage revived in time once in six runs. kengine
+# it end the two-node outage revived in time once in nine runs. kengine
 # exits 1 naming it. A scenario it ends is run once more on a fresh topic,
 # and said so; twice fails the test.
 KNOWN_FATAL='producer fatal error: .*(sequence desynchronization|out of order sequence)'
