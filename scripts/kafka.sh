@@ -579,29 +579,31 @@ cluster_status() {
 
 STATE_FILES=(pid addr plain_addr controller_addr datadir log server.properties broker.log)
 
-# Stop the node in ND if alive (TERM, then KILL after STOP_TIMEOUT). A
-# stopped (SIGSTOP) broker is continued first, or TERM would just wait.
+# Stop the node in ND if alive (TERM, then KILL after $1 or STOP_TIMEOUT
+# seconds). A stopped (SIGSTOP) broker is continued first, or TERM would
+# just wait.
 stop_broker() {
-    local pid i
+    local pid i grace=${1:-$STOP_TIMEOUT}
     pid=$(read_state pid)
     is_broker_pid "$pid" || return 0
     kill -CONT "$pid" 2>/dev/null || true
     kill -TERM "$pid" 2>/dev/null || true
-    for i in $(seq 1 $((STOP_TIMEOUT * 5))); do
+    for i in $(seq 1 $((grace * 5))); do
         kill -0 "$pid" 2>/dev/null || break
         sleep 0.2
     done
     if kill -0 "$pid" 2>/dev/null; then
-        log "broker (pid $pid) ignored TERM for ${STOP_TIMEOUT}s, killing it"
+        log "broker (pid $pid) ignored TERM for ${grace}s, killing it"
         kill -KILL "$pid" 2>/dev/null || true
         sleep 0.2
     fi
 }
 
-# Kill the node in ND if alive, delete its data dir and state files.
+# Kill the node in ND if alive (TERM grace $1 seconds, default
+# STOP_TIMEOUT), delete its data dir and state files.
 cleanup_node() {
     local datadir f
-    stop_broker
+    stop_broker "${1:-$STOP_TIMEOUT}"
     datadir=$(read_state datadir)
     # Only ever delete a dir that we created with mktemp.
     case $datadir in
@@ -612,7 +614,9 @@ cleanup_node() {
 
 # Kill the broker (or every node of the cluster) if alive, delete the data
 # dirs and our state files (and the state dir if that leaves it empty). A
-# cluster's nodes get TERM together, so none waits for the others' ends.
+# cluster's nodes get TERM together, so none waits for the others' ends,
+# and 5 s to go: a node left without a quorum majority would wait out its
+# controlled shutdown, and the data is deleted anyway.
 cleanup() {
     if is_cluster; then
         local i
@@ -623,7 +627,7 @@ cleanup() {
             fi
         done
         for i in $(node_ids); do
-            ND=$STATE/node$i cleanup_node
+            ND=$STATE/node$i cleanup_node 5
             rmdir -- "$STATE/node$i" 2>/dev/null || true
         done
         rm -f -- "$STATE/nodes" "$STATE/addr"
