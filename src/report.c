@@ -153,7 +153,11 @@ void report_summary_text(FILE *out, const report_summary *s) {
                 (unsigned long long)s->words, (unsigned long long)s->unique_words_total);
         text_latency(out, s->latency);
         fputc('\n', out);
+        if (s->unique_words_estimated)
+            fputs("  distinct words estimated (HyperLogLog, about 0.8%)\n", out);
     }
+    if (s->workers)
+        fprintf(out, "  workers %d, reported %d\n", s->workers, s->workers_reported);
     for (size_t i = 0; i < s->nphases; i++) {
         const report_phase *p = &s->phases[i];
         fprintf(out, "  phase %s: sent %llu in %.3f s (%.0f msgs/s", p->name,
@@ -256,6 +260,9 @@ static void summary_json(FILE *out, const report_summary *s) {
             jnum(s->cpu_percent), jnum(s->peak_rss_mb), (unsigned long long)s->csv_skipped,
             (unsigned long long)s->csv_padded);
     json_latency(out, s->latency);
+    if (s->workers)
+        fprintf(out, ",\"workers\":%d,\"workers_reported\":%d,\"unique_words_estimated\":%s",
+                s->workers, s->workers_reported, s->unique_words_estimated ? "true" : "false");
     if (s->nphases) {
         fputs(",\"phases\":[", out);
         for (size_t i = 0; i < s->nphases; i++) {

@@ -85,6 +85,9 @@ typedef struct {
     uint64_t duplicates;         /* sequence numbers seen more than once */
     uint64_t words;              /* words over all consumed values */
     uint64_t unique_words_total; /* distinct words over the whole run */
+    bool unique_words_estimated; /* a merged run's sketch estimate (merge.h) */
+    int workers;                 /* a merged run (kengine report): workers of the run, */
+    int workers_reported;        /* and those whose final state arrived; 0 otherwise */
     uint64_t bytes;              /* value bytes consumed */
     uint64_t csv_skipped;        /* CSV rows skipped for a wrong field count (ragged=skip) */
     uint64_t csv_padded;         /* CSV rows padded or truncated (ragged=pad) */

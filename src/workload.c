@@ -42,6 +42,13 @@ static const workload_field FIELDS[] = {
      "list of {name=, records= or duration=, rate=} run one after another"},
     {"thresholds", WORKLOAD_TABLE,
      "metric = \"< 50\" conditions checked at the end; exit 3 if one fails"},
+    {"workers", WORKLOAD_INT, "worker processes sharing the run (README: Running on many machines)"},
+    {"worker", WORKLOAD_INT,
+     "this process's worker index 0..workers-1 (default: $KENGINE_WORKER, $JOB_COMPLETION_INDEX)"},
+    {"run_id", WORKLOAD_STRING,
+     "name shared by all workers of one run (default: $KENGINE_RUN_ID)"},
+    {"results", WORKLOAD_STRING, "topic the workers coordinate and report on"},
+    {"start_timeout", WORKLOAD_NUMBER, "seconds to wait for all workers to announce themselves"},
 };
 #define NFIELDS (sizeof FIELDS / sizeof FIELDS[0])
 
@@ -110,8 +117,11 @@ int workload_init(workload *wl) {
     wl->consume = true;
     wl->idle_timeout = 10.0;
     wl->consumers = 1;
+    wl->workers = 1;
+    wl->worker = -1;
+    wl->start_timeout = 60.0;
     if (set_str(&wl->topic, "test_topic") || set_str(&wl->csv, "sample.csv") ||
-        set_str(&wl->group, "kengine")) {
+        set_str(&wl->group, "kengine") || set_str(&wl->results, "kengine.results")) {
         workload_free(wl);
         return -1;
     }
@@ -134,6 +144,8 @@ void workload_free(workload *wl) {
     free(wl->csv);
     free(wl->key);
     free(wl->group);
+    free(wl->run_id);
+    free(wl->results);
     props_free(&wl->producer);
     props_free(&wl->consumer);
     for (size_t i = 0; i < wl->nphases; i++) free(wl->phases[i].name);
@@ -182,7 +194,8 @@ int workload_copy(workload *dst, const workload *src) {
     dst->nthresholds = 0;
     int rc = dup_opt(&dst->name, src->name) | dup_opt(&dst->brokers, src->brokers) |
              dup_opt(&dst->topic, src->topic) | dup_opt(&dst->csv, src->csv) |
-             dup_opt(&dst->key, src->key) | dup_opt(&dst->group, src->group);
+             dup_opt(&dst->key, src->key) | dup_opt(&dst->group, src->group) |
+             dup_opt(&dst->run_id, src->run_id) | dup_opt(&dst->results, src->results);
     for (size_t i = 0; rc == 0 && i < src->producer.n; i++)
         rc = props_set(&dst->producer, src->producer.items[i].name,
                        src->producer.items[i].value);
@@ -253,6 +266,8 @@ int workload_set(workload *wl, const char *name, const char *text, char *err,
         else if (!strcmp(name, "csv")) slot = &wl->csv;
         else if (!strcmp(name, "key")) slot = &wl->key;
         else if (!strcmp(name, "group")) slot = &wl->group;
+        else if (!strcmp(name, "run_id")) slot = &wl->run_id;
+        else if (!strcmp(name, "results")) slot = &wl->results;
         if (!slot) break;
         if (text[0] == '\0' && (slot == &wl->brokers || slot == &wl->key)) {
             free(*slot); /* empty brokers = embedded; empty key = none */
@@ -286,6 +301,17 @@ int workload_set(workload *wl, const char *name, const char *text, char *err,
             wl->top_words = (uint64_t)iv;
             return 0;
         }
+        if (!strcmp(name, "workers") || !strcmp(name, "worker")) {
+            bool idx = !strcmp(name, "worker");
+            if (parse_int(text, idx ? 0 : 1, 100000, &iv)) {
+                snprintf(err, errlen, "field '%s' must be an integer %s..100000, got '%s'",
+                         name, idx ? "0" : "1", text);
+                return -1;
+            }
+            if (idx) wl->worker = (int)iv;
+            else wl->workers = (int)iv;
+            return 0;
+        }
         if (!strcmp(name, "consumers")) {
             if (parse_int(text, 1, 64, &iv)) {
                 snprintf(err, errlen, "field 'consumers' must be an integer 1..64, got '%s'",
@@ -308,12 +334,13 @@ int workload_set(workload *wl, const char *name, const char *text, char *err,
         errno = 0;
         double d = strtod(text, &end);
         if (errno || end == text || *end != '\0' || !isfinite(d) || d < 0 ||
-            (!strcmp(name, "idle_timeout") && d <= 0)) {
+            ((!strcmp(name, "idle_timeout") || !strcmp(name, "start_timeout")) && d <= 0)) {
             snprintf(err, errlen, "field '%s' must be a %s number, got '%s'", name,
                      !strcmp(name, "rate") ? "non-negative" : "positive", text);
             return -1;
         }
         if (!strcmp(name, "rate")) wl->rate = d;
+        else if (!strcmp(name, "start_timeout")) wl->start_timeout = d;
         else wl->idle_timeout = d;
         return 0;
     }
@@ -472,6 +499,21 @@ int workload_add_threshold(workload *wl, const char *metric, const char *conditi
 int workload_validate(const workload *wl, char *err, size_t errlen) {
     if (!wl->produce && !wl->consume) {
         snprintf(err, errlen, "fields 'produce' and 'consume' are both false: nothing to do");
+        return -1;
+    }
+    if (wl->worker >= wl->workers) {
+        snprintf(err, errlen, "field 'worker': %d is not below workers = %d", wl->worker,
+                 wl->workers);
+        return -1;
+    }
+    if (wl->workers > 1 && wl->nphases && !workload_phase_records(wl)) {
+        snprintf(err, errlen, "field 'workers': several workers need every phase "
+                              "bounded by records, not only by duration");
+        return -1;
+    }
+    if (wl->workers > 1 && workload_records(wl) > UINT32_MAX) {
+        snprintf(err, errlen, "field 'workers': a run of several workers holds at most "
+                              "%u records (32-bit sequence bitmaps)", UINT32_MAX);
         return -1;
     }
     if (wl->consumers > 1 && wl->nphases && !workload_phase_records(wl)) {

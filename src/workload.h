@@ -65,6 +65,11 @@ typedef struct workload {
     size_t nphases;
     threshold *thresholds;   /* pass/fail conditions */
     size_t nthresholds;
+    int workers;             /* worker processes sharing the run (worker.c) */
+    int worker;              /* this process's index, -1 = not given */
+    char *run_id;            /* name shared by the run's workers, NULL = none */
+    char *results;           /* results topic (coordination and final states) */
+    double start_timeout;    /* seconds to wait for every worker to announce itself */
 } workload;
 
 typedef enum {
