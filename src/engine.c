@@ -80,6 +80,11 @@ static void merge_consumers(report_summary *s, kafka_consumer_job *cj, int n) {
 
 int engine_run(const workload *wl, engine_batch_fn on_batch, void *ud,
                report_summary *s, char *err, size_t errlen) {
+    return engine_run_worker(wl, NULL, on_batch, ud, s, err, errlen);
+}
+
+int engine_run_worker(const workload *wl, const engine_worker *w, engine_batch_fn on_batch,
+                      void *ud, report_summary *s, char *err, size_t errlen) {
     memset(s, 0, sizeof *s);
     s->name = wl->name;
     s->mode = wl->mode == WORKLOAD_SYNC ? "sync" : "async";
@@ -98,12 +103,13 @@ int engine_run(const workload *wl, engine_batch_fn on_batch, void *ud,
     kafka_consumer_job cj[MAX_CONSUMERS];
     const int ncons = wl->consume ? (wl->consumers < MAX_CONSUMERS ? wl->consumers : MAX_CONSUMERS) : 0;
     memset(cj, 0, sizeof cj);
-    uint64_t expected = workload_records(wl);
+    uint64_t expected = w ? w->share->total : workload_records(wl);
     if (pipeline_init(&pl, wl, expected)) {
         snprintf(err, errlen, "cannot initialise the run (out of memory?)");
         return 1;
     }
-    pl.run_id = new_run_id();
+    pl.run_id = w ? w->share->run_tag : new_run_id();
+    pl.share = w ? w->share : NULL;
 
     /* Input first: a bad CSV is reported before any broker work. */
     if (wl->produce) {
@@ -135,6 +141,9 @@ int engine_run(const workload *wl, engine_batch_fn on_batch, void *ud,
         goto done;
     }
     pl.mock = emb || mock;
+    /* workers on another process's embedded broker: each bounds its own
+     * producer by its own consumers (all share the partitions) */
+    if (w && mock && wl->produce && wl->consume) pl.window_bytes = EMBEDDED_WINDOW_BYTES;
 
     pj.pl = &pl;
     pj.csv = csv;
@@ -159,7 +168,13 @@ int engine_run(const workload *wl, engine_batch_fn on_batch, void *ud,
         if (pthread_create(&ct[c], NULL, kafka_consumer_thread, &cj[c]) == 0) have_c[c] = true;
         else pipeline_worker_exit(&pl);
     }
-    if (wl->produce) {
+    int gate_rc = w && w->gate ? w->gate(w->ud, &pl, err, errlen) : 0;
+    if (gate_rc) {
+        /* the run never started: no summary, the gate's error alone */
+        s->started = false;
+        pipeline_fail(&pl, gate_rc, "%s", err);
+        if (wl->produce) pipeline_worker_exit(&pl);
+    } else if (wl->produce) {
         if (pthread_create(&pt, NULL, kafka_producer_thread, &pj) == 0) have_p = true;
         else pipeline_worker_exit(&pl);
     }
@@ -197,8 +212,10 @@ int engine_run(const workload *wl, engine_batch_fn on_batch, void *ud,
         merge_consumers(s, cj, ncons);
         /* a run stopped early did not give the consumers their chance: what
          * they missed is unconsumed, not lost */
-        if (atomic_load(&pl.stop)) s->unconsumed = count_lost(wl, &pl, &pj);
-        else s->lost = count_lost(wl, &pl, &pj);
+        if (!w) { /* a worker's share: loss is counted by the merge */
+            if (atomic_load(&pl.stop)) s->unconsumed = count_lost(wl, &pl, &pj);
+            else s->lost = count_lost(wl, &pl, &pj);
+        }
     }
     if (wl->nphases && (s->phases = calloc(wl->nphases, sizeof *s->phases))) {
         for (size_t i = 0; i < wl->nphases && i < PIPELINE_MAX_PHASES; i++) {
@@ -219,7 +236,7 @@ int engine_run(const workload *wl, engine_batch_fn on_batch, void *ud,
     if (pl.error[0]) snprintf(err, errlen, "%s", pl.error);
     if (hook_rc) rc = hook_rc;
     else if (sig) rc = 128 + sig;
-    else if (rc == 0 && ncons && (s->lost || s->duplicates)) {
+    else if (rc == 0 && ncons && !w && (s->lost || s->duplicates)) {
         snprintf(err, errlen, "%llu messages lost, %llu duplicated",
                  (unsigned long long)s->lost, (unsigned long long)s->duplicates);
         rc = 1;
@@ -231,6 +248,15 @@ done:
         s->cpu_percent = wall > 0 ? 100.0 * (stats_cpu_seconds() - cpu0) / wall : 0;
         s->peak_rss_mb = stats_peak_rss_mb();
         snprintf(s->error, sizeof s->error, "%s", err);
+    }
+    if (w && w->collect && s->started) {
+        if (csv) {
+            s->csv_skipped = csvsrc_skipped(csv);
+            s->csv_padded = csvsrc_padded(csv);
+        }
+        engine_outcome o = {.pl = &pl, .producer = wl->produce ? &pj : NULL,
+                            .consumers = cj, .ncons = ncons, .summary = s, .started = t0};
+        w->collect(w->ud, &o);
     }
     for (int c = 0; c < ncons; c++) {
         stats_hist_free(cj[c].latency);

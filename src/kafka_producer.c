@@ -249,8 +249,27 @@ void *kafka_producer_thread(void *arg) {
     uint64_t seq = 0;
     bool stopped = false;
 
+    uint64_t rows_taken = 0; /* csvsrc_next calls so far */
     for (size_t ph = 0; ph < nphases && !stopped; ph++) {
         const phase_plan *pp = &plan[ph];
+        if (pl->share) {
+            /* a worker of a shared run sends its share of the phase: its
+             * sequence numbers, with the rows a single run would send them
+             * with (row = seq mod rows, when the CSV is cached) */
+            if (!pp->records) continue;
+            seq = pl->share->seq_base[ph];
+            size_t nrows = csvsrc_rows(job->csv);
+            while (nrows && rows_taken % nrows != seq % nrows) {
+                csvsrc_row skip;
+                if (csvsrc_next(job->csv, &skip, err, sizeof err) < 0) {
+                    pipeline_fail(pl, 2, "%s", err);
+                    stopped = true;
+                    break;
+                }
+                rows_taken++;
+            }
+            if (stopped) break;
+        }
         const int64_t start_us = stats_wall_us();
         const double start = stats_now();
         int64_t last_send_us = start_us;
@@ -270,6 +289,7 @@ void *kafka_producer_thread(void *arg) {
                 stopped = true;
                 break;
             }
+            rows_taken++;
             const char *value;
             size_t vlen;
             uint64_t w;
@@ -377,6 +397,7 @@ void *kafka_producer_thread(void *arg) {
         drain(rk, stats_now() + 5.0);
     }
     if (first_send && st.last_dr) job->produce_seconds = st.last_dr - first_send;
+    job->first_send = first_send;
     if (st.oom) pipeline_error(pl, 1, "out of memory tracking failed deliveries");
     if (job->errors)
         pipeline_error(pl, 1, "%llu of %llu messages failed delivery (first: %s)",

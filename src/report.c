@@ -341,3 +341,32 @@ void report_emit_summary(report *r, const report_summary *s) {
     if (r->text) report_summary_text(r->text, s);
     report_emit_json_summary(r, s);
 }
+
+static void worker_text(FILE *out, const report_worker *w) {
+    fprintf(out, "worker %d: %s", w->worker, w->status);
+    if (!strcmp(w->status, "finished"))
+        fprintf(out, ", sent %llu, delivered %llu, delivery errors %llu, consumed %llu, "
+                     "words %llu, cpu %.2f s, peak rss %.1f MB, exit %d",
+                (unsigned long long)w->sent, (unsigned long long)w->delivered,
+                (unsigned long long)w->delivery_errors, (unsigned long long)w->consumed,
+                (unsigned long long)w->words, w->cpu_seconds, w->peak_rss_mb, w->exit_code);
+    if (w->error[0]) fprintf(out, ": %s", w->error);
+    fputc('\n', out);
+}
+
+void report_emit_worker(report *r, const report_worker *w) {
+    if (r->text) worker_text(r->text, w);
+    if (!r->json) return;
+    fprintf(r->json, "{\"type\":\"worker\",\"worker\":%d,\"status\":", w->worker);
+    json_str(r->json, w->status, strlen(w->status));
+    fprintf(r->json,
+            ",\"exit_code\":%d,\"sent\":%llu,\"delivered\":%llu,\"delivery_errors\":%llu,"
+            "\"consumed\":%llu,\"words\":%llu,\"cpu_seconds\":%.3f,\"peak_rss_mb\":%.2f,"
+            "\"error\":",
+            w->exit_code, (unsigned long long)w->sent, (unsigned long long)w->delivered,
+            (unsigned long long)w->delivery_errors, (unsigned long long)w->consumed,
+            (unsigned long long)w->words, jnum(w->cpu_seconds), jnum(w->peak_rss_mb));
+    json_str(r->json, w->error, strlen(w->error));
+    fputs("}\n", r->json);
+    fflush(r->json);
+}

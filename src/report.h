@@ -103,6 +103,17 @@ typedef struct {
 } report_summary;
 
 void report_summary_free(report_summary *s);
+
+/* One worker's line in a merged report (kengine report). */
+typedef struct {
+    int worker;
+    const char *status;       /* "finished", "failed", "unfinished" (announced, no final
+                                 state), "missing" (never announced) */
+    const char *error;        /* why it failed, or "" */
+    int exit_code;            /* its own exit code (finished or failed) */
+    uint64_t sent, delivered, delivery_errors, consumed, words;
+    double cpu_seconds, peak_rss_mb;
+} report_worker;
 /* Latency percentile in milliseconds from an optional histogram of us. */
 double report_latency_ms(const stats_hist *h, double p);
 
@@ -125,6 +136,8 @@ char *report_summary_string(const report_summary *s);
 /* Both reporters at once, as configured by report_open. */
 void report_emit_batch(report *r, const report_batch *b);
 void report_emit_summary(report *r, const report_summary *s);
+/* A worker's line: text and a {"type":"worker",...} NDJSON object. */
+void report_emit_worker(report *r, const report_worker *w);
 /* How far a failed threshold missed: "off by X, Y%" (no newline). */
 void report_threshold_miss(FILE *out, const report_threshold *t);
 

@@ -1,0 +1,382 @@
+/*
+ * worker_run: one worker of a shared run, from announcement to final state.
+ * See worker_run.h; the records and the barrier's logic are in worker.c.
+ */
+#include "worker_run.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kafka.h"
+#include "merge.h"
+#include "stats.h"
+#include "worker.h"
+
+/* How often a worker tells the others its progress (when it changed). */
+#define PROGRESS_INTERVAL 0.25
+
+typedef struct {
+    const workload *wl;         /* as given (whole run) */
+    const workload *share_wl;   /* this worker's share */
+    pipeline_share share;
+    const char *brokers;
+    kafka_results *res;
+    uint64_t nonce;
+    worker_barrier barrier;
+    /* the coordinator thread (after the barrier) */
+    pthread_t coord;
+    bool coord_running;
+    atomic_bool coord_stop;
+    pipeline *pl;
+    bool produced[WORKER_MAX];  /* from the others' progress */
+    uint64_t delivered[WORKER_MAX], distinct[WORKER_MAX];
+    /* the final state, built by the engine's collect hook */
+    const threshold *ts;
+    size_t nts;
+    merge_state *state;
+    char err[512];
+} worker_ctx;
+
+static uint64_t random_nonce(void) {
+    uint64_t v = (uint64_t)stats_wall_us() ^ ((uint64_t)getpid() << 32);
+    FILE *f = fopen("/dev/urandom", "rb");
+    if (f) {
+        uint64_t r;
+        if (fread(&r, sizeof r, 1, f) == 1) v ^= r;
+        fclose(f);
+    }
+    return v ? v : 1;
+}
+
+static int send_msg(worker_ctx *c, const worker_msg *m, char *err, size_t errlen) {
+    codec_buf b = {0};
+    worker_msg_encode(m, &b);
+    int rc = b.oom ? -1 : kafka_results_send(c->res, b.p, b.len, err, errlen);
+    if (b.oom) snprintf(err, errlen, "out of memory");
+    codec_buf_free(&b);
+    return rc;
+}
+
+static worker_msg my_msg(const worker_ctx *c, worker_msg_type type) {
+    return (worker_msg){.type = type, .worker = c->wl->worker, .workers = c->wl->workers,
+                        .nonce = c->nonce};
+}
+
+/* ---- the start barrier ---- */
+
+typedef struct {
+    worker_ctx *c;
+    worker_barrier_state state;
+} barrier_feed;
+
+static void on_barrier_record(void *ud, const void *v, size_t len) {
+    barrier_feed *bf = ud;
+    worker_msg m;
+    if (worker_msg_decode(&m, v, len) || m.type != WORKER_ANNOUNCE) return;
+    if (m.workers != bf->c->wl->workers) {
+        fprintf(stderr, "kengine: note: worker %d of run '%s' says workers = %d, we say %d\n",
+                m.worker, bf->c->wl->run_id, m.workers, bf->c->wl->workers);
+        return;
+    }
+    bf->state = worker_barrier_add(&bf->c->barrier, m.worker, m.nonce, m.wall_us);
+}
+
+/* ---- the coordinator: progress in, progress out, group_done ---- */
+
+static void on_coord_record(void *ud, const void *v, size_t len) {
+    worker_ctx *c = ud;
+    worker_msg m;
+    if (worker_msg_decode(&m, v, len) || m.workers != c->wl->workers) return;
+    if (m.worker == c->wl->worker || c->barrier.owner[m.worker] != m.nonce) return;
+    if (m.type == WORKER_PROGRESS) {
+        c->produced[m.worker] = m.produced;
+        c->delivered[m.worker] = m.delivered;
+        c->distinct[m.worker] = m.distinct;
+    }
+}
+
+static void publish_progress(worker_ctx *c, worker_msg *last) {
+    pipeline *pl = c->pl;
+    worker_msg m = my_msg(c, WORKER_PROGRESS);
+    m.produced = !c->wl->produce || atomic_load(&pl->producer_done);
+    m.delivered = m.produced && c->wl->produce ? atomic_load(&pl->delivered) : 0;
+    m.distinct = atomic_load(&pl->distinct);
+    if (last->type && m.produced == last->produced && m.delivered == last->delivered &&
+        m.distinct == last->distinct)
+        return;
+    char err[256];
+    if (send_msg(c, &m, err, sizeof err) == 0) *last = m;
+}
+
+static void *coordinator(void *arg) {
+    worker_ctx *c = arg;
+    pipeline *pl = c->pl;
+    const int me = c->wl->worker, n = c->wl->workers;
+    worker_msg last = {0};
+    double next_publish = 0;
+    while (!atomic_load(&c->coord_stop)) {
+        kafka_results_poll(c->res, 100, on_coord_record, c, NULL);
+        double now = stats_now();
+        if (now >= next_publish) {
+            publish_progress(c, &last);
+            next_publish = now + PROGRESS_INTERVAL;
+        }
+        /* everything every worker delivered has been seen by the group */
+        bool all = true;
+        uint64_t delivered = 0, seen = 0;
+        for (int i = 0; i < n && all; i++) {
+            if (i == me) {
+                all = last.type && last.produced;
+                delivered += last.delivered;
+                seen += atomic_load(&pl->distinct);
+            } else {
+                all = c->produced[i];
+                delivered += c->delivered[i];
+                seen += c->distinct[i];
+            }
+        }
+        if (all && seen >= delivered) atomic_store(&pl->group_done, true);
+    }
+    publish_progress(c, &last); /* the final count, for those still waiting */
+    return NULL;
+}
+
+/* The engine's gate: announce, wait for all, start together. */
+static int gate(void *ud, pipeline *pl, char *err, size_t errlen) {
+    worker_ctx *c = ud;
+    const workload *wl = c->wl;
+    worker_msg m = my_msg(c, WORKER_ANNOUNCE);
+    m.wall_us = stats_wall_us();
+    if (send_msg(c, &m, err, errlen) || kafka_results_flush(c->res, 10000, err, errlen))
+        return 1;
+    fprintf(stderr, "kengine: worker %d of %d in run '%s': waiting for the others on '%s'\n",
+            wl->worker, wl->workers, wl->run_id, wl->results);
+    barrier_feed bf = {.c = c, .state = WORKER_WAIT};
+    double deadline = stats_now() + wl->start_timeout;
+    while (bf.state == WORKER_WAIT && stats_now() < deadline && !atomic_load(&pl->stop))
+        kafka_results_poll(c->res, 100, on_barrier_record, &bf, NULL);
+    if (bf.state == WORKER_DUPLICATE) {
+        snprintf(err, errlen, "worker index %d is already taken in run '%s' (another process "
+                              "announced it first on '%s')",
+                 wl->worker, wl->run_id, wl->results);
+        return 1;
+    }
+    if (bf.state != WORKER_READY) {
+        if (atomic_load(&pl->stop)) {
+            snprintf(err, errlen, "stopped while waiting for the other workers");
+            return 1;
+        }
+        char missing[256];
+        worker_barrier_missing(&c->barrier, missing, sizeof missing);
+        snprintf(err, errlen, "run '%s': worker %s did not announce itself on '%s' within %g s",
+                 wl->run_id, missing, wl->results, wl->start_timeout);
+        return 1;
+    }
+    c->pl = pl;
+    atomic_store(&c->coord_stop, false);
+    if (pthread_create(&c->coord, NULL, coordinator, c)) {
+        snprintf(err, errlen, "cannot start the coordinator thread");
+        return 1;
+    }
+    c->coord_running = true;
+    /* all start together */
+    int64_t wait_us = worker_barrier_start_us(&c->barrier) - stats_wall_us();
+    while (wait_us > 0 && !atomic_load(&pl->stop)) {
+        int64_t step = wait_us > 100000 ? 100000 : wait_us;
+        struct timespec ts = {step / 1000000, (long)(step % 1000000) * 1000};
+        nanosleep(&ts, NULL);
+        wait_us = worker_barrier_start_us(&c->barrier) - stats_wall_us();
+    }
+    return 0;
+}
+
+/* ---- the final state ---- */
+
+static int64_t wall_of(double mono, double now, int64_t now_us) {
+    return mono ? now_us - (int64_t)((now - mono) * 1e6) : 0;
+}
+
+static void collect(void *ud, const engine_outcome *o) {
+    worker_ctx *c = ud;
+    /* the coordinator's last word first: others may still wait for it */
+    if (c->coord_running) {
+        atomic_store(&c->coord_stop, true);
+        pthread_join(c->coord, NULL);
+        c->coord_running = false;
+    }
+    merge_state *m = merge_state_new();
+    if (!m) return;
+    const workload *wl = c->wl;
+    const report_summary *s = o->summary;
+    const pipeline *pl = o->pl;
+    double now = stats_now();
+    int64_t now_us = stats_wall_us();
+    merge_figures *f = merge_figures_of(m);
+    bool ok = merge_set_strings(m, s->name, s->mode, s->error) == 0;
+    f->worker = wl->worker;
+    f->workers = wl->workers;
+    f->records = c->share.total;
+    f->produced = wl->produce;
+    f->consumed_run = wl->consume;
+    f->consumed = s->consumed;
+    f->unsequenced = atomic_load(&((pipeline *)pl)->unsequenced);
+    f->words = s->words;
+    f->bytes = s->bytes;
+    f->csv_skipped = s->csv_skipped;
+    f->csv_padded = s->csv_padded;
+    f->start_us = wall_of(o->started, now, now_us);
+    f->end_us = now_us;
+    f->cpu_seconds = s->cpu_percent / 100.0 * (now - o->started);
+    f->peak_rss_mb = s->peak_rss_mb;
+    f->exit_code = pl->exit_code;
+    f->stopped = atomic_load(&((pipeline *)pl)->stop);
+    const kafka_producer_job *pj = o->producer;
+    if (pj) {
+        f->sent = pj->sent;
+        f->delivered = pj->delivered;
+        f->delivery_errors = pj->errors;
+        f->produce_first_us = wall_of(pj->first_send, now, now_us);
+        if (pj->first_send)
+            f->produce_last_us = f->produce_first_us + (int64_t)(pj->produce_seconds * 1e6);
+        size_t nph = wl->nphases ? wl->nphases : 1;
+        for (size_t p = 0; p < nph && p < PIPELINE_MAX_PHASES; p++)
+            merge_mark_range(m, MERGE_SENT, c->share.seq_base[p],
+                             c->share.seq_base[p] + pj->phase_sent[p]);
+        for (size_t i = 0; i < pj->failed.nwords; i++)
+            merge_mark_word(m, MERGE_FAILED, (uint64_t)i * 64, pj->failed.w[i]);
+    }
+    for (int i = 0; i < o->ncons; i++) {
+        const kafka_consumer_job *cj = &o->consumers[i];
+        int64_t first = wall_of(cj->first, now, now_us), last = wall_of(cj->last, now, now_us);
+        if (first && (!f->consume_first_us || first < f->consume_first_us))
+            f->consume_first_us = first;
+        if (last > f->consume_last_us) f->consume_last_us = last;
+    }
+    if (o->ncons && o->consumers[0].run_words)
+        ok &= merge_add_words(m, o->consumers[0].run_words) == 0;
+    for (uint64_t i = 0; pl->seen && i < pl->seen_limit / 64 + 1; i++)
+        merge_mark_word(m, MERGE_SEEN, i * 64, atomic_load(&pl->seen[i]));
+    merge_add_latency(m, s->latency);
+    for (size_t p = 0; p < s->nphases; p++) {
+        const report_phase *ph = &s->phases[p];
+        ok &= merge_add_phase(m, ph->name, p < wl->nphases ? wl->phases[p].rate : 0, ph->sent,
+                              ph->consumed, ph->seconds, ph->latency) == 0;
+    }
+    for (size_t i = 0; i < c->nts; i++) ok &= merge_add_threshold(m, &c->ts[i]) == 0;
+    if (!ok) {
+        merge_state_free(m);
+        return;
+    }
+    c->state = m;
+}
+
+/* Writes the final state in chunks, or a failure record. */
+static int publish_final(worker_ctx *c, const char *failure, char *err, size_t errlen) {
+    int rc = 0;
+    if (c->state && !failure) {
+        codec_buf b = {0};
+        merge_encode(c->state, &b);
+        if (b.oom) {
+            codec_buf_free(&b);
+            failure = "out of memory encoding the final state";
+        } else {
+            uint32_t parts = (uint32_t)((b.len + WORKER_CHUNK_BYTES - 1) / WORKER_CHUNK_BYTES);
+            if (!parts) parts = 1;
+            for (uint32_t k = 0; k < parts && rc == 0; k++) {
+                worker_msg m = my_msg(c, WORKER_FINAL);
+                m.part = k;
+                m.parts = parts;
+                m.data = b.p + (size_t)k * WORKER_CHUNK_BYTES;
+                size_t left = b.len - (size_t)k * WORKER_CHUNK_BYTES;
+                m.len = left < WORKER_CHUNK_BYTES ? left : WORKER_CHUNK_BYTES;
+                rc = send_msg(c, &m, err, errlen);
+            }
+            codec_buf_free(&b);
+        }
+    }
+    if (failure || !c->state) {
+        worker_msg m = my_msg(c, WORKER_FAILED);
+        const char *why = failure ? failure : "no final state (out of memory?)";
+        m.data = why;
+        m.len = strlen(why);
+        rc = send_msg(c, &m, err, errlen);
+    }
+    if (rc == 0) rc = kafka_results_flush(c->res, 30000, err, errlen);
+    return rc;
+}
+
+int worker_run(const workload *wl, engine_batch_fn on_batch, void *ud, const threshold *ts,
+               size_t nts, report_summary *s, char *err, size_t errlen) {
+    memset(s, 0, sizeof *s);
+    err[0] = '\0';
+    if (!wl->run_id) {
+        snprintf(err, errlen, "field 'run_id': a run of %d workers needs a run id shared by "
+                              "all of them (run_id=NAME or KENGINE_RUN_ID)", wl->workers);
+        return 2;
+    }
+    if (!wl->brokers) {
+        snprintf(err, errlen, "workers of a shared run need a shared broker (brokers=, -b or "
+                              "KENGINE_BROKERS); without a worker index, `workers=%d` "
+                              "launches them here with an embedded broker",
+                 wl->workers);
+        return 2;
+    }
+    worker_ctx *c = calloc(1, sizeof *c);
+    if (!c) {
+        snprintf(err, errlen, "out of memory");
+        return 1;
+    }
+    workload share_wl;
+    if (worker_workload(wl, &share_wl, &c->share, err, errlen)) {
+        free(c);
+        return 1;
+    }
+    c->wl = wl;
+    c->share_wl = &share_wl;
+    c->ts = ts;
+    c->nts = nts;
+    c->nonce = random_nonce();
+    worker_barrier_init(&c->barrier, wl->workers, wl->worker, c->nonce);
+    int rc;
+    /* read from a little before the earliest a peer could have announced */
+    int64_t since_ms = stats_wall_us() / 1000 - (int64_t)(wl->start_timeout * 1000) - 60000;
+    c->res = kafka_results_open(wl->brokers, wl, wl->run_id, since_ms, err, errlen);
+    if (!c->res) {
+        rc = 1;
+        goto out;
+    }
+    engine_worker ew = {.share = &c->share, .gate = gate, .collect = collect, .ud = c};
+    rc = engine_run_worker(&share_wl, &ew, on_batch, ud, s, err, errlen);
+    /* the summary outlives share_wl: point its names at the caller's */
+    s->name = wl->name;
+    for (size_t p = 0; p < s->nphases && p < wl->nphases; p++) s->phases[p].name = wl->phases[p].name;
+    if (c->coord_running) { /* the engine stopped before collecting */
+        atomic_store(&c->coord_stop, true);
+        pthread_join(c->coord, NULL);
+    }
+    char perr[512];
+    if (publish_final(c, s->started ? NULL : (err[0] ? err : "did not start"), perr,
+                      sizeof perr)) {
+        fprintf(stderr, "kengine: worker %d: cannot write the final state: %s\n", wl->worker,
+                perr);
+        if (!rc) {
+            snprintf(err, errlen, "%s", perr);
+            rc = 1;
+        }
+    } else if (s->started) {
+        fprintf(stderr, "kengine: worker %d of run '%s': final state on '%s'; `kengine report "
+                        "%s` merges the run\n",
+                wl->worker, wl->run_id, wl->results, wl->run_id);
+    }
+out:
+    kafka_results_close(c->res);
+    merge_state_free(c->state);
+    workload_free(&share_wl);
+    free(c);
+    return rc;
+}
