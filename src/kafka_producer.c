@@ -165,6 +165,17 @@ static size_t plan_phases(const workload *wl, phase_plan *plan) {
     return n;
 }
 
+/* Value bytes produced and not yet consumed: this run's, or with workers
+ * of a shared run the whole group's as last heard (worker_run.c). */
+static int64_t window_ahead(pipeline *pl) {
+    int64_t ahead = (int64_t)atomic_load(&pl->produced_bytes) -
+                    (int64_t)atomic_load(&pl->consumed_bytes);
+    if (pl->share)
+        ahead += (int64_t)atomic_load(&pl->others_produced_bytes) -
+                 (int64_t)atomic_load(&pl->others_consumed_bytes);
+    return ahead;
+}
+
 /* With several consumers in a group, start sending once the group has
  * formed (every member holds a partition, all partitions are held), so
  * every member takes part; bounded to 60 s. */
@@ -320,8 +331,7 @@ void *kafka_producer_thread(void *arg) {
             }
             /* the embedded broker forgets old data: stay within reach of the consumer */
             while (pl->window_bytes && !atomic_load(&pl->stop) &&
-                   atomic_load(&pl->produced_bytes) - atomic_load(&pl->consumed_bytes) >
-                       pl->window_bytes)
+                   window_ahead(pl) > (int64_t)pl->window_bytes)
                 rd_kafka_poll(rk, 1);
 
             pipeline_put_u64(hdrval, seq);

@@ -90,6 +90,9 @@ typedef struct pipeline {
      * group has seen everything every worker's producer delivered. */
     const pipeline_share *share;
     atomic_bool group_done;
+    /* the other workers' value bytes produced and consumed, as last heard:
+     * on an embedded broker the window bounds the whole group */
+    atomic_uint_fast64_t others_produced_bytes, others_consumed_bytes;
 
     pthread_mutex_t mu;           /* guards the event queue and `error` */
     pthread_cond_t cv;

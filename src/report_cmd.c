@@ -59,10 +59,10 @@ static void on_record(void *ud, const void *v, size_t len) {
     if (!rr->workers) rr->workers = m.workers;
     if (m.workers != rr->workers) return;
     worker_slot *w = &rr->slot[m.worker];
-    if (m.type == WORKER_ANNOUNCE) {
-        if (!w->nonce) w->nonce = m.nonce;
-        return;
-    }
+    /* the first record of an index names its holder (normally its
+     * announcement; an embedded broker may have dropped that by now) */
+    if (!w->nonce) w->nonce = m.nonce;
+    if (m.type == WORKER_ANNOUNCE) return;
     /* a process that never held the index (a duplicate) does not count */
     if (w->nonce != m.nonce || resolved(w)) return;
     if (m.type == WORKER_FAILED) {

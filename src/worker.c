@@ -83,6 +83,8 @@ void worker_msg_encode(const worker_msg *m, codec_buf *out) {
         codec_put_varint(out, m->produced);
         codec_put_varint(out, m->delivered);
         codec_put_varint(out, m->distinct);
+        codec_put_varint(out, m->produced_bytes);
+        codec_put_varint(out, m->consumed_bytes);
         break;
     case WORKER_FINAL:
         codec_put_varint(out, m->part);
@@ -115,6 +117,8 @@ int worker_msg_decode(worker_msg *m, const void *buf, size_t len) {
         m->produced = codec_get_varint(&r) != 0;
         m->delivered = codec_get_varint(&r);
         m->distinct = codec_get_varint(&r);
+        m->produced_bytes = codec_get_varint(&r);
+        m->consumed_bytes = codec_get_varint(&r);
         break;
     case WORKER_FINAL: {
         uint64_t part = codec_get_varint(&r), parts = codec_get_varint(&r);

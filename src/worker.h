@@ -64,6 +64,8 @@ typedef struct {
     bool produced;             /* PROGRESS: the producer finished (delivered is final) */
     uint64_t delivered;        /* PROGRESS */
     uint64_t distinct;         /* PROGRESS: distinct sequence numbers its consumers saw */
+    uint64_t produced_bytes;   /* PROGRESS: value bytes handed to its producer */
+    uint64_t consumed_bytes;   /* PROGRESS: value bytes its consumers processed */
     uint32_t part, parts;      /* FINAL: chunk part of parts (0-based) */
     const void *data;          /* FINAL chunk bytes / FAILED message (points into the input) */
     size_t len;

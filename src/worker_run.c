@@ -17,8 +17,10 @@
 #include "stats.h"
 #include "worker.h"
 
-/* How often a worker tells the others its progress (when it changed). */
+/* How often a worker tells the others its progress (when it changed);
+ * on an embedded broker often, as the group's window depends on it. */
 #define PROGRESS_INTERVAL 0.25
+#define PROGRESS_INTERVAL_WINDOW 0.01
 
 typedef struct {
     const workload *wl;         /* as given (whole run) */
@@ -35,6 +37,7 @@ typedef struct {
     pipeline *pl;
     bool produced[WORKER_MAX];  /* from the others' progress */
     uint64_t delivered[WORKER_MAX], distinct[WORKER_MAX];
+    uint64_t produced_bytes[WORKER_MAX], consumed_bytes[WORKER_MAX];
     /* the final state, built by the engine's collect hook */
     const threshold *ts;
     size_t nts;
@@ -97,6 +100,8 @@ static void on_coord_record(void *ud, const void *v, size_t len) {
         c->produced[m.worker] = m.produced;
         c->delivered[m.worker] = m.delivered;
         c->distinct[m.worker] = m.distinct;
+        c->produced_bytes[m.worker] = m.produced_bytes;
+        c->consumed_bytes[m.worker] = m.consumed_bytes;
     }
 }
 
@@ -106,8 +111,11 @@ static void publish_progress(worker_ctx *c, worker_msg *last) {
     m.produced = !c->wl->produce || atomic_load(&pl->producer_done);
     m.delivered = m.produced && c->wl->produce ? atomic_load(&pl->delivered) : 0;
     m.distinct = atomic_load(&pl->distinct);
+    m.produced_bytes = atomic_load(&pl->produced_bytes);
+    m.consumed_bytes = atomic_load(&pl->consumed_bytes);
     if (last->type && m.produced == last->produced && m.delivered == last->delivered &&
-        m.distinct == last->distinct)
+        m.distinct == last->distinct && m.produced_bytes == last->produced_bytes &&
+        m.consumed_bytes == last->consumed_bytes)
         return;
     char err[256];
     if (send_msg(c, &m, err, sizeof err) == 0) *last = m;
@@ -119,12 +127,22 @@ static void *coordinator(void *arg) {
     const int me = c->wl->worker, n = c->wl->workers;
     worker_msg last = {0};
     double next_publish = 0;
+    const double interval = pl->window_bytes ? PROGRESS_INTERVAL_WINDOW : PROGRESS_INTERVAL;
     while (!atomic_load(&c->coord_stop)) {
-        kafka_results_poll(c->res, 100, on_coord_record, c, NULL);
+        kafka_results_poll(c->res, pl->window_bytes ? 5 : 100, on_coord_record, c, NULL);
         double now = stats_now();
         if (now >= next_publish) {
             publish_progress(c, &last);
-            next_publish = now + PROGRESS_INTERVAL;
+            next_publish = now + interval;
+        }
+        if (pl->window_bytes) {
+            uint64_t p = 0, q = 0;
+            for (int i = 0; i < n; i++) {
+                p += c->produced_bytes[i];
+                q += c->consumed_bytes[i];
+            }
+            atomic_store(&pl->others_produced_bytes, p);
+            atomic_store(&pl->others_consumed_bytes, q);
         }
         /* everything every worker delivered has been seen by the group */
         bool all = true;
@@ -146,10 +164,26 @@ static void *coordinator(void *arg) {
     return NULL;
 }
 
-/* The engine's gate: announce, wait for all, start together. */
+/* Waits (until `deadline`, stats_now()) for this worker's consumers to
+ * hold a partition, so that the group has formed before anyone sends. */
+static void wait_for_partitions(const worker_ctx *c, pipeline *pl, double deadline) {
+    if (!c->wl->consume || pl->partitions < c->wl->workers) return;
+    while (!atomic_load(&pl->stop) && stats_now() < deadline) {
+        int held = 0;
+        for (int i = 0; i < c->wl->consumers && i < PIPELINE_MAX_CONSUMERS; i++)
+            held += atomic_load(&pl->assigned[i]);
+        if (held > 0) return;
+        struct timespec ts = {0, 20 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* The engine's gate: join the group, announce, wait for all, start
+ * together. */
 static int gate(void *ud, pipeline *pl, char *err, size_t errlen) {
     worker_ctx *c = ud;
     const workload *wl = c->wl;
+    wait_for_partitions(c, pl, stats_now() + wl->start_timeout);
     worker_msg m = my_msg(c, WORKER_ANNOUNCE);
     m.wall_us = stats_wall_us();
     if (send_msg(c, &m, err, errlen) || kafka_results_flush(c->res, 10000, err, errlen))
@@ -184,7 +218,11 @@ static int gate(void *ud, pipeline *pl, char *err, size_t errlen) {
         return 1;
     }
     c->coord_running = true;
-    /* all start together */
+    /* the last to join made the group rebalance: hold on to a partition
+     * again (bounded), then all start together */
+    struct timespec settle = {0, 200 * 1000 * 1000};
+    nanosleep(&settle, NULL);
+    wait_for_partitions(c, pl, stats_now() + 10);
     int64_t wait_us = worker_barrier_start_us(&c->barrier) - stats_wall_us();
     while (wait_us > 0 && !atomic_load(&pl->stop)) {
         int64_t step = wait_us > 100000 ? 100000 : wait_us;
