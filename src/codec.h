@@ -1,6 +1,6 @@
 /*
  * codec: the byte layout of what workers send each other through Kafka
- * (worker.c, merge.c, stats.c). A growable output buffer and a bounds-
+ * (dist.c, merge.c, stats.c). A growable output buffer and a bounds-
  * checked reader of unsigned LEB128 varints, fixed 64-bit integers
  * (big-endian) and byte strings. Readers never trust lengths: a short or
  * malformed input sets `bad` and yields zeros, it never reads past the end.

@@ -142,7 +142,7 @@ int engine_run_worker(const workload *wl, const engine_worker *w, engine_batch_f
     }
     pl.mock = emb || mock;
     /* workers on another process's embedded broker: the window bounds
-     * the group's bytes in flight (worker_run.c shares the figures) */
+     * the group's bytes in flight (dist_run.c shares the figures) */
     if (w && mock && wl->produce && wl->consume) pl.window_bytes = EMBEDDED_WINDOW_BYTES;
 
     pj.pl = &pl;

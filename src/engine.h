@@ -38,7 +38,7 @@ typedef struct {
     double started;                      /* stats_now() at the run's start */
 } engine_outcome;
 
-/* One worker of a run shared by several processes (worker_run.c). */
+/* One worker of a run shared by several processes (dist_run.c). */
 typedef struct {
     const pipeline_share *share;
     /* Once the consumers run and before the producer starts: the start

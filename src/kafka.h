@@ -94,7 +94,7 @@ typedef struct {
 } kafka_consumer_job;
 void *kafka_consumer_thread(void *job);
 
-/* ---- results topic (worker.h) ---- */
+/* ---- results topic (dist.h) ---- */
 typedef struct kafka_results kafka_results;
 typedef void (*kafka_results_fn)(void *ud, const void *value, size_t len);
 /* Opens wl->results on `brokers` (created with 1 partition when absent,

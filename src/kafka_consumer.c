@@ -296,7 +296,7 @@ void *kafka_consumer_thread(void *arg) {
         bool prod_done = !producing || atomic_load(&pl->producer_done);
         if (pl->share) {
             /* a worker: when the whole group has seen all that every
-             * worker delivered (worker_run.c's coordinator says so) */
+             * worker delivered (dist_run.c's coordinator says so) */
             if (atomic_load(&pl->group_done)) break;
         } else {
             if (records && seen + atomic_load(&pl->unsequenced) >= records) break;

@@ -166,7 +166,7 @@ static size_t plan_phases(const workload *wl, phase_plan *plan) {
 }
 
 /* Value bytes produced and not yet consumed: this run's, or with workers
- * of a shared run the whole group's as last heard (worker_run.c). */
+ * of a shared run the whole group's as last heard (dist_run.c). */
 static int64_t window_ahead(pipeline *pl) {
     int64_t ahead = (int64_t)atomic_load(&pl->produced_bytes) -
                     (int64_t)atomic_load(&pl->consumed_bytes);

@@ -1,6 +1,6 @@
 /*
  * kafka_results: the results topic, the one channel between the workers of
- * a shared run and `kengine report` (worker.h). Records are keyed by the
+ * a shared run and `kengine report` (dist.h). Records are keyed by the
  * run id, so one run's records stay in one partition in the order they were
  * written (which decides, e.g., who claimed a worker index first), and a
  * reader skips every other run's. A handle holds a producer (records sent

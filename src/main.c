@@ -23,7 +23,7 @@
 #include "suite.h"
 #include "threshold.h"
 #include "words.h"
-#include "worker_run.h"
+#include "dist_run.h"
 
 #ifdef KENGINE_WITH_JEMALLOC
 /* jemalloc's start-up options (read by jemalloc itself): one arena, since
@@ -154,7 +154,7 @@ static int run_script(script *sc, report *rep) {
         report_summary sum;
         /* a worker of a shared run: its thresholds apply to the merged run */
         const bool worker = wl->workers > 1;
-        int r = worker ? worker_run(wl, on_batch, &ctx, ctx.ts, ctx.nts, &sum, err, sizeof err)
+        int r = worker ? dist_run(wl, on_batch, &ctx, ctx.ts, ctx.nts, &sum, err, sizeof err)
                        : engine_run(wl, on_batch, &ctx, &sum, err, sizeof err);
         if (ctx.hook_err[0]) snprintf(sum.error, sizeof sum.error, "%s", ctx.hook_err);
         int failed = worker ? 0 : threshold_finish(ctx.ts, ctx.nts, &sum);

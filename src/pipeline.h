@@ -45,7 +45,7 @@ static inline int pipeline_bits_get(const pipeline_bits *b, uint64_t i) {
 }
 void pipeline_bits_free(pipeline_bits *b);
 
-/* A worker's part in a run shared by several processes (worker.h). */
+/* A worker's part in a run shared by several processes (dist.h). */
 typedef struct pipeline_share {
     uint64_t run_tag;                         /* header run id shared by every worker */
     uint64_t total;                           /* records of the whole run: the bitmaps' range */
@@ -86,7 +86,7 @@ typedef struct pipeline {
     atomic_int assigned[PIPELINE_MAX_CONSUMERS]; /* partitions each group member holds */
 
     /* A worker of a shared run (NULL otherwise): its consumers stop when
-     * the coordinator (worker_run.c) sets group_done, i.e. the whole
+     * the coordinator (dist_run.c) sets group_done, i.e. the whole
      * group has seen everything every worker's producer delivered. */
     const pipeline_share *share;
     atomic_bool group_done;

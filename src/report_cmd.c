@@ -1,6 +1,6 @@
 /*
  * report_cmd: `kengine report`, the merge of a shared run. See
- * report_cmd.h; the records are worker.h's, the state merge.h's.
+ * report_cmd.h; the records are dist.h's, the state merge.h's.
  *
  * Which records count: per worker index, the first announcement decides
  * who holds it (its nonce); only that process's final state or failure
@@ -16,7 +16,7 @@
 #include "report.h"
 #include "stats.h"
 #include "threshold.h"
-#include "worker.h"
+#include "dist.h"
 
 #define EXIT_RUNTIME 1
 #define EXIT_USAGE 2
@@ -33,7 +33,7 @@ typedef struct {
 
 typedef struct {
     int workers;                /* from the records, 0 = none seen yet */
-    worker_slot *slot;          /* WORKER_MAX */
+    worker_slot *slot;          /* DIST_MAX */
     int records;
 } run_records;
 
@@ -53,8 +53,8 @@ static void assemble(worker_slot *w) {
 
 static void on_record(void *ud, const void *v, size_t len) {
     run_records *rr = ud;
-    worker_msg m;
-    if (worker_msg_decode(&m, v, len)) return;
+    dist_msg m;
+    if (dist_msg_decode(&m, v, len)) return;
     rr->records++;
     if (!rr->workers) rr->workers = m.workers;
     if (m.workers != rr->workers) return;
@@ -62,12 +62,12 @@ static void on_record(void *ud, const void *v, size_t len) {
     /* the first record of an index names its holder (normally its
      * announcement; an embedded broker may have dropped that by now) */
     if (!w->nonce) w->nonce = m.nonce;
-    if (m.type == WORKER_ANNOUNCE) return;
+    if (m.type == DIST_ANNOUNCE) return;
     /* a process that never held the index (a duplicate) does not count */
     if (w->nonce != m.nonce || resolved(w)) return;
-    if (m.type == WORKER_FAILED) {
+    if (m.type == DIST_FAILED) {
         w->failed = strndup(m.data, m.len);
-    } else if (m.type == WORKER_FINAL) {
+    } else if (m.type == DIST_FINAL) {
         if (!w->chunk) {
             w->parts = m.parts;
             w->chunk = calloc(m.parts, sizeof *w->chunk);
@@ -116,7 +116,7 @@ int report_cmd_run(const workload *wl, const char *run_id, double wait, FILE *te
                    const char *json_path) {
     char err[2048];
     run_records rr = {0};
-    rr.slot = calloc(WORKER_MAX, sizeof *rr.slot);
+    rr.slot = calloc(DIST_MAX, sizeof *rr.slot);
     if (!rr.slot) {
         fprintf(stderr, "kengine: out of memory\n");
         return EXIT_RUNTIME;
@@ -226,7 +226,7 @@ out:
     report_close(rep);
     merge_state_free(all);
     kafka_results_close(res);
-    for (int i = 0; i < WORKER_MAX; i++) {
+    for (int i = 0; i < DIST_MAX; i++) {
         worker_slot *w = &rr.slot[i];
         free(w->failed);
         for (uint32_t k = 0; w->chunk && k < w->parts; k++) codec_buf_free(&w->chunk[k]);

@@ -65,7 +65,7 @@ typedef struct workload {
     size_t nphases;
     threshold *thresholds;   /* pass/fail conditions */
     size_t nthresholds;
-    int workers;             /* worker processes sharing the run (worker.c) */
+    int workers;             /* worker processes sharing the run (dist.c) */
     int worker;              /* this process's index, -1 = not given */
     char *run_id;            /* name shared by the run's workers, NULL = none */
     char *results;           /* results topic (coordination and final states) */

@@ -1,5 +1,5 @@
 /*
- * worker: one run shared by many kengine processes ("workers"), possibly on
+ * dist: one run distributed over many kengine processes ("workers"), possibly on
  * many machines, coordinated through Kafka alone. This header holds the
  * plain logic, unit-tested without a broker:
  *
@@ -11,11 +11,11 @@
  *   - the start barrier: who announced, who is missing, a duplicate index,
  *     one common start time.
  *
- * worker_run.c runs a worker (results I/O in kafka_results.c, the run in
+ * dist_run.c runs a worker (results I/O in kafka_results.c, the run in
  * engine.c, the state in merge.c); report_cmd.c merges the final states.
  */
-#ifndef KENGINE_WORKER_H
-#define KENGINE_WORKER_H
+#ifndef KENGINE_DIST_H
+#define KENGINE_DIST_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -25,39 +25,39 @@
 #include "pipeline.h"
 #include "workload.h"
 
-/* Largest worker count (worker indexes are 0..WORKER_MAX-1). */
-#define WORKER_MAX 1024
+/* Largest worker count (worker indexes are 0..DIST_MAX-1). */
+#define DIST_MAX 1024
 /* Workers start together this long after the last one announced itself,
  * so every one has seen the announcement by then. */
-#define WORKER_START_DELAY_US 1000000
+#define DIST_START_DELAY_US 1000000
 /* A final state travels in chunks of at most this many bytes (Kafka's
  * default message.max.bytes is 1 MB, with headroom). */
-#define WORKER_CHUNK_BYTES (512u << 10)
+#define DIST_CHUNK_BYTES (512u << 10)
 
 /* [*lo, *hi): worker i's share of n items among `workers`. */
-void worker_share(uint64_t n, int workers, int i, uint64_t *lo, uint64_t *hi);
+void dist_share(uint64_t n, int workers, int i, uint64_t *lo, uint64_t *hi);
 
 /* The run id as the tag carried in every message's header (FNV-1a 64,
  * never 0). Runs with different ids do not see each other's messages. */
-uint64_t worker_run_tag(const char *run_id);
+uint64_t dist_run_tag(const char *run_id);
 
 /* Worker i's share of `wl` (records, phases' records, rates divided), its
  * run's consumer group ("GROUP.RUN_ID") and the first sequence number of
  * each phase of its share in *share. 0, or -1 with err (OOM). `out` is a
  * deep copy the caller frees with workload_free. */
-int worker_workload(const workload *wl, workload *out, pipeline_share *share, char *err,
+int dist_workload(const workload *wl, workload *out, pipeline_share *share, char *err,
                     size_t errlen);
 
 /* ---- records on the results topic ---- */
 typedef enum {
-    WORKER_ANNOUNCE = 1,  /* a worker is here and ready: wall time of the announcement */
-    WORKER_PROGRESS = 2,  /* its producer's outcome and what its consumers have seen */
-    WORKER_FINAL = 3,     /* one chunk of its final state (merge.c) */
-    WORKER_FAILED = 4,    /* it stopped without a final state: why */
-} worker_msg_type;
+    DIST_ANNOUNCE = 1,  /* a worker is here and ready: wall time of the announcement */
+    DIST_PROGRESS = 2,  /* its producer's outcome and what its consumers have seen */
+    DIST_FINAL = 3,     /* one chunk of its final state (merge.c) */
+    DIST_FAILED = 4,    /* it stopped without a final state: why */
+} dist_msg_type;
 
 typedef struct {
-    worker_msg_type type;
+    dist_msg_type type;
     int worker, workers;
     uint64_t nonce;            /* random per process: tells two claimants of one index apart */
     int64_t wall_us;           /* ANNOUNCE: when */
@@ -69,31 +69,31 @@ typedef struct {
     uint32_t part, parts;      /* FINAL: chunk part of parts (0-based) */
     const void *data;          /* FINAL chunk bytes / FAILED message (points into the input) */
     size_t len;
-} worker_msg;
+} dist_msg;
 
-void worker_msg_encode(const worker_msg *m, codec_buf *out);
+void dist_msg_encode(const dist_msg *m, codec_buf *out);
 /* 0, or -1 when `buf` is not a well-formed worker record. */
-int worker_msg_decode(worker_msg *m, const void *buf, size_t len);
+int dist_msg_decode(dist_msg *m, const void *buf, size_t len);
 
 /* ---- the start barrier ---- */
-typedef enum { WORKER_WAIT, WORKER_READY, WORKER_DUPLICATE } worker_barrier_state;
+typedef enum { DIST_WAIT, DIST_READY, DIST_DUPLICATE } dist_barrier_state;
 
 typedef struct {
     int workers, me;
     uint64_t nonce;            /* this process's */
-    uint64_t owner[WORKER_MAX]; /* nonce of the first claimant of each index, 0 = none */
+    uint64_t owner[DIST_MAX]; /* nonce of the first claimant of each index, 0 = none */
     int announced;             /* distinct indexes claimed */
     int64_t last_us;           /* wall time of the announcement that completed the set */
     bool dup;                  /* another process claimed our index first */
-} worker_barrier;
+} dist_barrier;
 
-void worker_barrier_init(worker_barrier *b, int workers, int me, uint64_t nonce);
+void dist_barrier_init(dist_barrier *b, int workers, int me, uint64_t nonce);
 /* Feeds an announcement, in the results topic's order. */
-worker_barrier_state worker_barrier_add(worker_barrier *b, int worker, uint64_t nonce,
+dist_barrier_state dist_barrier_add(dist_barrier *b, int worker, uint64_t nonce,
                                         int64_t wall_us);
 /* When all start (wall clock, us): the completing announcement + delay. */
-int64_t worker_barrier_start_us(const worker_barrier *b);
+int64_t dist_barrier_start_us(const dist_barrier *b);
 /* Writes "0, 2" (the indexes not announced yet, at most a few named). */
-void worker_barrier_missing(const worker_barrier *b, char *out, size_t outlen);
+void dist_barrier_missing(const dist_barrier *b, char *out, size_t outlen);
 
 #endif

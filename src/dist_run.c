@@ -1,8 +1,8 @@
 /*
- * worker_run: one worker of a shared run, from announcement to final state.
- * See worker_run.h; the records and the barrier's logic are in worker.c.
+ * dist_run: one worker of a shared run, from announcement to final state.
+ * See dist_run.h; the records and the barrier's logic are in dist.c.
  */
-#include "worker_run.h"
+#include "dist_run.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -15,7 +15,7 @@
 #include "kafka.h"
 #include "merge.h"
 #include "stats.h"
-#include "worker.h"
+#include "dist.h"
 
 /* How often a worker tells the others its progress (when it changed);
  * on an embedded broker often, as the group's window depends on it. */
@@ -29,21 +29,21 @@ typedef struct {
     const char *brokers;
     kafka_results *res;
     uint64_t nonce;
-    worker_barrier barrier;
+    dist_barrier barrier;
     /* the coordinator thread (after the barrier) */
     pthread_t coord;
     bool coord_running;
     atomic_bool coord_stop;
     pipeline *pl;
-    bool produced[WORKER_MAX];  /* from the others' progress */
-    uint64_t delivered[WORKER_MAX], distinct[WORKER_MAX];
-    uint64_t produced_bytes[WORKER_MAX], consumed_bytes[WORKER_MAX];
+    bool produced[DIST_MAX];  /* from the others' progress */
+    uint64_t delivered[DIST_MAX], distinct[DIST_MAX];
+    uint64_t produced_bytes[DIST_MAX], consumed_bytes[DIST_MAX];
     /* the final state, built by the engine's collect hook */
     const threshold *ts;
     size_t nts;
     merge_state *state;
     char err[512];
-} worker_ctx;
+} dist_ctx;
 
 static uint64_t random_nonce(void) {
     uint64_t v = (uint64_t)stats_wall_us() ^ ((uint64_t)getpid() << 32);
@@ -56,47 +56,47 @@ static uint64_t random_nonce(void) {
     return v ? v : 1;
 }
 
-static int send_msg(worker_ctx *c, const worker_msg *m, char *err, size_t errlen) {
+static int send_msg(dist_ctx *c, const dist_msg *m, char *err, size_t errlen) {
     codec_buf b = {0};
-    worker_msg_encode(m, &b);
+    dist_msg_encode(m, &b);
     int rc = b.oom ? -1 : kafka_results_send(c->res, b.p, b.len, err, errlen);
     if (b.oom) snprintf(err, errlen, "out of memory");
     codec_buf_free(&b);
     return rc;
 }
 
-static worker_msg my_msg(const worker_ctx *c, worker_msg_type type) {
-    return (worker_msg){.type = type, .worker = c->wl->worker, .workers = c->wl->workers,
+static dist_msg my_msg(const dist_ctx *c, dist_msg_type type) {
+    return (dist_msg){.type = type, .worker = c->wl->worker, .workers = c->wl->workers,
                         .nonce = c->nonce};
 }
 
 /* ---- the start barrier ---- */
 
 typedef struct {
-    worker_ctx *c;
-    worker_barrier_state state;
+    dist_ctx *c;
+    dist_barrier_state state;
 } barrier_feed;
 
 static void on_barrier_record(void *ud, const void *v, size_t len) {
     barrier_feed *bf = ud;
-    worker_msg m;
-    if (worker_msg_decode(&m, v, len) || m.type != WORKER_ANNOUNCE) return;
+    dist_msg m;
+    if (dist_msg_decode(&m, v, len) || m.type != DIST_ANNOUNCE) return;
     if (m.workers != bf->c->wl->workers) {
         fprintf(stderr, "kengine: note: worker %d of run '%s' says workers = %d, we say %d\n",
                 m.worker, bf->c->wl->run_id, m.workers, bf->c->wl->workers);
         return;
     }
-    bf->state = worker_barrier_add(&bf->c->barrier, m.worker, m.nonce, m.wall_us);
+    bf->state = dist_barrier_add(&bf->c->barrier, m.worker, m.nonce, m.wall_us);
 }
 
 /* ---- the coordinator: progress in, progress out, group_done ---- */
 
 static void on_coord_record(void *ud, const void *v, size_t len) {
-    worker_ctx *c = ud;
-    worker_msg m;
-    if (worker_msg_decode(&m, v, len) || m.workers != c->wl->workers) return;
+    dist_ctx *c = ud;
+    dist_msg m;
+    if (dist_msg_decode(&m, v, len) || m.workers != c->wl->workers) return;
     if (m.worker == c->wl->worker || c->barrier.owner[m.worker] != m.nonce) return;
-    if (m.type == WORKER_PROGRESS) {
+    if (m.type == DIST_PROGRESS) {
         c->produced[m.worker] = m.produced;
         c->delivered[m.worker] = m.delivered;
         c->distinct[m.worker] = m.distinct;
@@ -105,9 +105,9 @@ static void on_coord_record(void *ud, const void *v, size_t len) {
     }
 }
 
-static void publish_progress(worker_ctx *c, worker_msg *last) {
+static void publish_progress(dist_ctx *c, dist_msg *last) {
     pipeline *pl = c->pl;
-    worker_msg m = my_msg(c, WORKER_PROGRESS);
+    dist_msg m = my_msg(c, DIST_PROGRESS);
     m.produced = !c->wl->produce || atomic_load(&pl->producer_done);
     m.delivered = m.produced && c->wl->produce ? atomic_load(&pl->delivered) : 0;
     m.distinct = atomic_load(&pl->distinct);
@@ -122,10 +122,10 @@ static void publish_progress(worker_ctx *c, worker_msg *last) {
 }
 
 static void *coordinator(void *arg) {
-    worker_ctx *c = arg;
+    dist_ctx *c = arg;
     pipeline *pl = c->pl;
     const int me = c->wl->worker, n = c->wl->workers;
-    worker_msg last = {0};
+    dist_msg last = {0};
     double next_publish = 0;
     const double interval = pl->window_bytes ? PROGRESS_INTERVAL_WINDOW : PROGRESS_INTERVAL;
     while (!atomic_load(&c->coord_stop)) {
@@ -166,7 +166,7 @@ static void *coordinator(void *arg) {
 
 /* Waits (until `deadline`, stats_now()) for this worker's consumers to
  * hold a partition, so that the group has formed before anyone sends. */
-static void wait_for_partitions(const worker_ctx *c, pipeline *pl, double deadline) {
+static void wait_for_partitions(const dist_ctx *c, pipeline *pl, double deadline) {
     if (!c->wl->consume || pl->partitions < c->wl->workers) return;
     while (!atomic_load(&pl->stop) && stats_now() < deadline) {
         int held = 0;
@@ -181,32 +181,32 @@ static void wait_for_partitions(const worker_ctx *c, pipeline *pl, double deadli
 /* The engine's gate: join the group, announce, wait for all, start
  * together. */
 static int gate(void *ud, pipeline *pl, char *err, size_t errlen) {
-    worker_ctx *c = ud;
+    dist_ctx *c = ud;
     const workload *wl = c->wl;
     wait_for_partitions(c, pl, stats_now() + wl->start_timeout);
-    worker_msg m = my_msg(c, WORKER_ANNOUNCE);
+    dist_msg m = my_msg(c, DIST_ANNOUNCE);
     m.wall_us = stats_wall_us();
     if (send_msg(c, &m, err, errlen) || kafka_results_flush(c->res, 10000, err, errlen))
         return 1;
     fprintf(stderr, "kengine: worker %d of %d in run '%s': waiting for the others on '%s'\n",
             wl->worker, wl->workers, wl->run_id, wl->results);
-    barrier_feed bf = {.c = c, .state = WORKER_WAIT};
+    barrier_feed bf = {.c = c, .state = DIST_WAIT};
     double deadline = stats_now() + wl->start_timeout;
-    while (bf.state == WORKER_WAIT && stats_now() < deadline && !atomic_load(&pl->stop))
+    while (bf.state == DIST_WAIT && stats_now() < deadline && !atomic_load(&pl->stop))
         kafka_results_poll(c->res, 100, on_barrier_record, &bf, NULL);
-    if (bf.state == WORKER_DUPLICATE) {
+    if (bf.state == DIST_DUPLICATE) {
         snprintf(err, errlen, "worker index %d is already taken in run '%s' (another process "
                               "announced it first on '%s')",
                  wl->worker, wl->run_id, wl->results);
         return 1;
     }
-    if (bf.state != WORKER_READY) {
+    if (bf.state != DIST_READY) {
         if (atomic_load(&pl->stop)) {
             snprintf(err, errlen, "stopped while waiting for the other workers");
             return 1;
         }
         char missing[256];
-        worker_barrier_missing(&c->barrier, missing, sizeof missing);
+        dist_barrier_missing(&c->barrier, missing, sizeof missing);
         snprintf(err, errlen, "run '%s': worker %s did not announce itself on '%s' within %g s",
                  wl->run_id, missing, wl->results, wl->start_timeout);
         return 1;
@@ -223,12 +223,12 @@ static int gate(void *ud, pipeline *pl, char *err, size_t errlen) {
     struct timespec settle = {0, 200 * 1000 * 1000};
     nanosleep(&settle, NULL);
     wait_for_partitions(c, pl, stats_now() + 10);
-    int64_t wait_us = worker_barrier_start_us(&c->barrier) - stats_wall_us();
+    int64_t wait_us = dist_barrier_start_us(&c->barrier) - stats_wall_us();
     while (wait_us > 0 && !atomic_load(&pl->stop)) {
         int64_t step = wait_us > 100000 ? 100000 : wait_us;
         struct timespec ts = {step / 1000000, (long)(step % 1000000) * 1000};
         nanosleep(&ts, NULL);
-        wait_us = worker_barrier_start_us(&c->barrier) - stats_wall_us();
+        wait_us = dist_barrier_start_us(&c->barrier) - stats_wall_us();
     }
     return 0;
 }
@@ -240,7 +240,7 @@ static int64_t wall_of(double mono, double now, int64_t now_us) {
 }
 
 static void collect(void *ud, const engine_outcome *o) {
-    worker_ctx *c = ud;
+    dist_ctx *c = ud;
     /* the coordinator's last word first: others may still wait for it */
     if (c->coord_running) {
         atomic_store(&c->coord_stop, true);
@@ -314,7 +314,7 @@ static void collect(void *ud, const engine_outcome *o) {
 }
 
 /* Writes the final state in chunks, or a failure record. */
-static int publish_final(worker_ctx *c, const char *failure, char *err, size_t errlen) {
+static int publish_final(dist_ctx *c, const char *failure, char *err, size_t errlen) {
     int rc = 0;
     if (c->state && !failure) {
         codec_buf b = {0};
@@ -323,22 +323,22 @@ static int publish_final(worker_ctx *c, const char *failure, char *err, size_t e
             codec_buf_free(&b);
             failure = "out of memory encoding the final state";
         } else {
-            uint32_t parts = (uint32_t)((b.len + WORKER_CHUNK_BYTES - 1) / WORKER_CHUNK_BYTES);
+            uint32_t parts = (uint32_t)((b.len + DIST_CHUNK_BYTES - 1) / DIST_CHUNK_BYTES);
             if (!parts) parts = 1;
             for (uint32_t k = 0; k < parts && rc == 0; k++) {
-                worker_msg m = my_msg(c, WORKER_FINAL);
+                dist_msg m = my_msg(c, DIST_FINAL);
                 m.part = k;
                 m.parts = parts;
-                m.data = b.p + (size_t)k * WORKER_CHUNK_BYTES;
-                size_t left = b.len - (size_t)k * WORKER_CHUNK_BYTES;
-                m.len = left < WORKER_CHUNK_BYTES ? left : WORKER_CHUNK_BYTES;
+                m.data = b.p + (size_t)k * DIST_CHUNK_BYTES;
+                size_t left = b.len - (size_t)k * DIST_CHUNK_BYTES;
+                m.len = left < DIST_CHUNK_BYTES ? left : DIST_CHUNK_BYTES;
                 rc = send_msg(c, &m, err, errlen);
             }
             codec_buf_free(&b);
         }
     }
     if (failure || !c->state) {
-        worker_msg m = my_msg(c, WORKER_FAILED);
+        dist_msg m = my_msg(c, DIST_FAILED);
         const char *why = failure ? failure : "no final state (out of memory?)";
         m.data = why;
         m.len = strlen(why);
@@ -348,7 +348,7 @@ static int publish_final(worker_ctx *c, const char *failure, char *err, size_t e
     return rc;
 }
 
-int worker_run(const workload *wl, engine_batch_fn on_batch, void *ud, const threshold *ts,
+int dist_run(const workload *wl, engine_batch_fn on_batch, void *ud, const threshold *ts,
                size_t nts, report_summary *s, char *err, size_t errlen) {
     memset(s, 0, sizeof *s);
     err[0] = '\0';
@@ -364,13 +364,13 @@ int worker_run(const workload *wl, engine_batch_fn on_batch, void *ud, const thr
                  wl->workers);
         return 2;
     }
-    worker_ctx *c = calloc(1, sizeof *c);
+    dist_ctx *c = calloc(1, sizeof *c);
     if (!c) {
         snprintf(err, errlen, "out of memory");
         return 1;
     }
     workload share_wl;
-    if (worker_workload(wl, &share_wl, &c->share, err, errlen)) {
+    if (dist_workload(wl, &share_wl, &c->share, err, errlen)) {
         free(c);
         return 1;
     }
@@ -379,7 +379,7 @@ int worker_run(const workload *wl, engine_batch_fn on_batch, void *ud, const thr
     c->ts = ts;
     c->nts = nts;
     c->nonce = random_nonce();
-    worker_barrier_init(&c->barrier, wl->workers, wl->worker, c->nonce);
+    dist_barrier_init(&c->barrier, wl->workers, wl->worker, c->nonce);
     int rc;
     /* read from a little before the earliest a peer could have announced */
     int64_t since_ms = stats_wall_us() / 1000 - (int64_t)(wl->start_timeout * 1000) - 60000;

@@ -1,21 +1,21 @@
 /*
- * worker: shares, run tags, results records and the start barrier of a run
- * shared by several processes. Plain functions; see worker.h.
+ * dist: shares, run tags, results records and the start barrier of a run
+ * shared by several processes. Plain functions; see dist.h.
  */
-#include "worker.h"
+#include "dist.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-void worker_share(uint64_t n, int workers, int i, uint64_t *lo, uint64_t *hi) {
-    /* i*n/N without overflow for any n < 2^64 and N <= WORKER_MAX */
+void dist_share(uint64_t n, int workers, int i, uint64_t *lo, uint64_t *hi) {
+    /* i*n/N without overflow for any n < 2^64 and N <= DIST_MAX */
     uint64_t q = n / (uint64_t)workers, r = n % (uint64_t)workers;
     *lo = q * (uint64_t)i + r * (uint64_t)i / (uint64_t)workers;
     *hi = q * (uint64_t)(i + 1) + r * (uint64_t)(i + 1) / (uint64_t)workers;
 }
 
-uint64_t worker_run_tag(const char *run_id) {
+uint64_t dist_run_tag(const char *run_id) {
     uint64_t h = 0xcbf29ce484222325ull;
     for (const unsigned char *p = (const unsigned char *)run_id; *p; p++) {
         h ^= *p;
@@ -24,21 +24,21 @@ uint64_t worker_run_tag(const char *run_id) {
     return h ? h : 1;
 }
 
-int worker_workload(const workload *wl, workload *out, pipeline_share *share, char *err,
+int dist_workload(const workload *wl, workload *out, pipeline_share *share, char *err,
                     size_t errlen) {
     if (workload_copy(out, wl)) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
     memset(share, 0, sizeof *share);
-    share->run_tag = worker_run_tag(wl->run_id ? wl->run_id : "");
+    share->run_tag = dist_run_tag(wl->run_id ? wl->run_id : "");
     share->total = workload_records(wl);
     const int n = wl->workers, i = wl->worker;
     uint64_t lo, hi;
     if (wl->nphases) {
         uint64_t base = 0;
         for (size_t p = 0; p < wl->nphases && p < PIPELINE_MAX_PHASES; p++) {
-            worker_share(wl->phases[p].records, n, i, &lo, &hi);
+            dist_share(wl->phases[p].records, n, i, &lo, &hi);
             share->seq_base[p] = base + lo;
             base += wl->phases[p].records;
             out->phases[p].records = hi - lo;
@@ -47,7 +47,7 @@ int worker_workload(const workload *wl, workload *out, pipeline_share *share, ch
         /* a phase whose share is empty (fewer records than workers) has
          * records 0 here: the producer skips it (pipeline share) */
     } else {
-        worker_share(wl->records, n, i, &lo, &hi);
+        dist_share(wl->records, n, i, &lo, &hi);
         share->seq_base[0] = lo;
         out->records = hi - lo;
     }
@@ -69,35 +69,35 @@ int worker_workload(const workload *wl, workload *out, pipeline_share *share, ch
 
 #define MAGIC "KGR1"
 
-void worker_msg_encode(const worker_msg *m, codec_buf *out) {
+void dist_msg_encode(const dist_msg *m, codec_buf *out) {
     codec_put_bytes(out, MAGIC, 4);
     codec_put_varint(out, (uint64_t)m->type);
     codec_put_varint(out, (uint64_t)m->worker);
     codec_put_varint(out, (uint64_t)m->workers);
     codec_put_u64(out, m->nonce);
     switch (m->type) {
-    case WORKER_ANNOUNCE:
+    case DIST_ANNOUNCE:
         codec_put_u64(out, (uint64_t)m->wall_us);
         break;
-    case WORKER_PROGRESS:
+    case DIST_PROGRESS:
         codec_put_varint(out, m->produced);
         codec_put_varint(out, m->delivered);
         codec_put_varint(out, m->distinct);
         codec_put_varint(out, m->produced_bytes);
         codec_put_varint(out, m->consumed_bytes);
         break;
-    case WORKER_FINAL:
+    case DIST_FINAL:
         codec_put_varint(out, m->part);
         codec_put_varint(out, m->parts);
         codec_put_str(out, m->data, m->len);
         break;
-    case WORKER_FAILED:
+    case DIST_FAILED:
         codec_put_str(out, m->data, m->len);
         break;
     }
 }
 
-int worker_msg_decode(worker_msg *m, const void *buf, size_t len) {
+int dist_msg_decode(dist_msg *m, const void *buf, size_t len) {
     memset(m, 0, sizeof *m);
     codec_rd r = {.p = buf, .len = len};
     const void *magic = codec_get_bytes(&r, 4);
@@ -105,22 +105,22 @@ int worker_msg_decode(worker_msg *m, const void *buf, size_t len) {
     uint64_t type = codec_get_varint(&r), w = codec_get_varint(&r),
              n = codec_get_varint(&r);
     m->nonce = codec_get_u64(&r);
-    if (r.bad || n < 1 || n > WORKER_MAX || w >= n) return -1;
-    m->type = (worker_msg_type)type;
+    if (r.bad || n < 1 || n > DIST_MAX || w >= n) return -1;
+    m->type = (dist_msg_type)type;
     m->worker = (int)w;
     m->workers = (int)n;
     switch (type) {
-    case WORKER_ANNOUNCE:
+    case DIST_ANNOUNCE:
         m->wall_us = (int64_t)codec_get_u64(&r);
         break;
-    case WORKER_PROGRESS:
+    case DIST_PROGRESS:
         m->produced = codec_get_varint(&r) != 0;
         m->delivered = codec_get_varint(&r);
         m->distinct = codec_get_varint(&r);
         m->produced_bytes = codec_get_varint(&r);
         m->consumed_bytes = codec_get_varint(&r);
         break;
-    case WORKER_FINAL: {
+    case DIST_FINAL: {
         uint64_t part = codec_get_varint(&r), parts = codec_get_varint(&r);
         if (parts == 0 || part >= parts || parts > UINT32_MAX) return -1;
         m->part = (uint32_t)part;
@@ -128,7 +128,7 @@ int worker_msg_decode(worker_msg *m, const void *buf, size_t len) {
         m->data = codec_get_str(&r, &m->len);
         break;
     }
-    case WORKER_FAILED:
+    case DIST_FAILED:
         m->data = codec_get_str(&r, &m->len);
         break;
     default:
@@ -139,14 +139,14 @@ int worker_msg_decode(worker_msg *m, const void *buf, size_t len) {
 
 /* ---- barrier ---- */
 
-void worker_barrier_init(worker_barrier *b, int workers, int me, uint64_t nonce) {
+void dist_barrier_init(dist_barrier *b, int workers, int me, uint64_t nonce) {
     memset(b, 0, sizeof *b);
     b->workers = workers;
     b->me = me;
     b->nonce = nonce;
 }
 
-worker_barrier_state worker_barrier_add(worker_barrier *b, int worker, uint64_t nonce,
+dist_barrier_state dist_barrier_add(dist_barrier *b, int worker, uint64_t nonce,
                                         int64_t wall_us) {
     if (worker >= 0 && worker < b->workers && nonce) {
         if (!b->owner[worker]) {
@@ -156,17 +156,17 @@ worker_barrier_state worker_barrier_add(worker_barrier *b, int worker, uint64_t 
             b->dup = true; /* our own announcement came second */
         }
     }
-    if (b->dup) return WORKER_DUPLICATE;
+    if (b->dup) return DIST_DUPLICATE;
     /* ready only once our own claim is among the first */
-    return b->announced == b->workers && b->owner[b->me] == b->nonce ? WORKER_READY
-                                                                     : WORKER_WAIT;
+    return b->announced == b->workers && b->owner[b->me] == b->nonce ? DIST_READY
+                                                                     : DIST_WAIT;
 }
 
-int64_t worker_barrier_start_us(const worker_barrier *b) {
-    return b->last_us + WORKER_START_DELAY_US;
+int64_t dist_barrier_start_us(const dist_barrier *b) {
+    return b->last_us + DIST_START_DELAY_US;
 }
 
-void worker_barrier_missing(const worker_barrier *b, char *out, size_t outlen) {
+void dist_barrier_missing(const dist_barrier *b, char *out, size_t outlen) {
     size_t used = 0;
     int named = 0, more = 0;
     out[0] = '\0';
