@@ -22,12 +22,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "engine.h"
+#include "exitcode.h"
 #include "kafka.h"
+#include "signals.h"
 #include "stats.h"
 
-#define EXIT_RUNTIME 1
-#define EXIT_USAGE 2
 #define MAX_BROKERS 64
 
 typedef enum { F_DOWN, F_RTT, F_PRODUCE_ERRORS, F_FETCH_ERRORS } fault_kind;
@@ -211,7 +210,7 @@ int broker_cli_main(int argc, char **argv) {
     char err[512];
     if (!topics || !faults || !events || !fault_specs) {
         fprintf(stderr, "kengine broker: out of memory\n");
-        rc = EXIT_RUNTIME;
+        rc = EXITCODE_RUNTIME;
         goto out;
     }
     size_t nspecs = 0;
@@ -224,12 +223,12 @@ int broker_cli_main(int argc, char **argv) {
         if (strcmp(a, "--topic") && strcmp(a, "--fault") && strcmp(a, "--brokers")) {
             fprintf(stderr, "kengine broker: unexpected argument '%s' (expected --brokers N, "
                             "--topic NAME:PARTITIONS or --fault SPEC; see --help)\n", a);
-            rc = EXIT_USAGE;
+            rc = EXITCODE_USAGE;
             goto out;
         }
         if (i + 1 >= argc) {
             fprintf(stderr, "kengine broker: %s needs a value\n", a);
-            rc = EXIT_USAGE;
+            rc = EXITCODE_USAGE;
             goto out;
         }
         const char *v = argv[++i];
@@ -243,7 +242,7 @@ int broker_cli_main(int argc, char **argv) {
             if (end == v || *end || n < 1 || n > MAX_BROKERS) {
                 fprintf(stderr, "kengine broker: --brokers %s: must be 1..%d\n", v,
                         MAX_BROKERS);
-                rc = EXIT_USAGE;
+                rc = EXITCODE_USAGE;
                 goto out;
             }
             brokers = (int)n;
@@ -254,7 +253,7 @@ int broker_cli_main(int argc, char **argv) {
         fault *f = &faults[nfaults++];
         if (parse_fault(fault_specs[i], brokers, f, err, sizeof err)) {
             fprintf(stderr, "kengine broker: %s\n", err);
-            rc = EXIT_USAGE;
+            rc = EXITCODE_USAGE;
             goto out;
         }
         events[nevents++] = (fault_event){.at = f->start, .f = f};
@@ -267,7 +266,7 @@ int broker_cli_main(int argc, char **argv) {
     e = kafka_embedded_start(brokers, err, sizeof err);
     if (!e) {
         fprintf(stderr, "kengine broker: %s\n", err);
-        rc = EXIT_RUNTIME;
+        rc = EXITCODE_RUNTIME;
         goto out;
     }
     for (size_t i = 0; i < ntopics; i++) {
@@ -281,7 +280,7 @@ int broker_cli_main(int argc, char **argv) {
             if (end == colon + 1 || *end || v < 1 || v > 10000) {
                 fprintf(stderr, "kengine broker: --topic %s: partitions must be 1..10000\n",
                         topics[i]);
-                rc = EXIT_USAGE;
+                rc = EXITCODE_USAGE;
                 goto out;
             }
             parts = (int)v;
@@ -289,12 +288,12 @@ int broker_cli_main(int argc, char **argv) {
         }
         if (!name[0]) {
             fprintf(stderr, "kengine broker: --topic needs a topic name\n");
-            rc = EXIT_USAGE;
+            rc = EXITCODE_USAGE;
             goto out;
         }
         if (kafka_embedded_topic(e, name, parts, err, sizeof err)) {
             fprintf(stderr, "kengine broker: %s\n", err);
-            rc = EXIT_RUNTIME;
+            rc = EXITCODE_RUNTIME;
             goto out;
         }
     }
@@ -312,10 +311,10 @@ int broker_cli_main(int argc, char **argv) {
                 nfaults == 1 ? "" : "s");
 
     size_t next = 0;
-    while (!engine_signal) {
+    while (!signals_caught) {
         double t = stats_now() - t0;
         while (next < nevents && events[next].at <= t) {
-            if (fire(e, &events[next], stats_now() - t0) && !rc) rc = EXIT_RUNTIME;
+            if (fire(e, &events[next], stats_now() - t0) && !rc) rc = EXITCODE_RUNTIME;
             next++;
             t = stats_now() - t0;
         }

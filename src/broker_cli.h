@@ -5,8 +5,8 @@
 #ifndef KENGINE_BROKER_CLI_H
 #define KENGINE_BROKER_CLI_H
 
-/* argv[0] is "broker". Runs until SIGINT/SIGTERM (engine_signal, set by
- * main's handlers). Returns the exit code: 0, 1 runtime, 2 usage. */
+/* argv[0] is "broker". Runs until SIGINT/SIGTERM (signals_caught, set by
+ * main's handlers). Returns the exit code: EXITCODE_OK, _RUNTIME or _USAGE. */
 int broker_cli_main(int argc, char **argv);
 
 #endif

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "exitcode.h"
 #include "kafka.h"
 #include "merge.h"
 #include "stats.h"
@@ -187,7 +188,7 @@ static int gate(void *ud, pipeline *pl, char *err, size_t errlen) {
     dist_msg m = my_msg(c, DIST_ANNOUNCE);
     m.wall_us = stats_wall_us();
     if (send_msg(c, &m, err, errlen) || kafka_results_flush(c->res, 10000, err, errlen))
-        return 1;
+        return EXITCODE_RUNTIME;
     fprintf(stderr, "kengine: worker %d of %d in run '%s': waiting for the others on '%s'\n",
             wl->worker, wl->workers, wl->run_id, wl->results);
     barrier_feed bf = {.c = c, .state = DIST_WAIT};
@@ -198,24 +199,24 @@ static int gate(void *ud, pipeline *pl, char *err, size_t errlen) {
         snprintf(err, errlen, "worker index %d is already taken in run '%s' (another process "
                               "announced it first on '%s')",
                  wl->worker, wl->run_id, wl->results);
-        return 1;
+        return EXITCODE_RUNTIME;
     }
     if (bf.state != DIST_READY) {
         if (atomic_load(&pl->stop)) {
             snprintf(err, errlen, "stopped while waiting for the other workers");
-            return 1;
+            return EXITCODE_RUNTIME;
         }
         char missing[256];
         dist_barrier_missing(&c->barrier, missing, sizeof missing);
         snprintf(err, errlen, "run '%s': worker %s did not announce itself on '%s' within %g s",
                  wl->run_id, missing, wl->results, wl->start_timeout);
-        return 1;
+        return EXITCODE_RUNTIME;
     }
     c->pl = pl;
     atomic_store(&c->coord_stop, false);
     if (pthread_create(&c->coord, NULL, coordinator, c)) {
         snprintf(err, errlen, "cannot start the coordinator thread");
-        return 1;
+        return EXITCODE_RUNTIME;
     }
     c->coord_running = true;
     /* the last to join made the group rebalance: hold on to a partition
@@ -235,10 +236,6 @@ static int gate(void *ud, pipeline *pl, char *err, size_t errlen) {
 
 /* ---- the final state ---- */
 
-static int64_t wall_of(double mono, double now, int64_t now_us) {
-    return mono ? now_us - (int64_t)((now - mono) * 1e6) : 0;
-}
-
 static void collect(void *ud, const engine_outcome *o) {
     dist_ctx *c = ud;
     /* the coordinator's last word first: others may still wait for it */
@@ -250,37 +247,20 @@ static void collect(void *ud, const engine_outcome *o) {
     merge_state *m = merge_state_new();
     if (!m) return;
     const workload *wl = c->wl;
-    const report_summary *s = o->summary;
     const pipeline *pl = o->pl;
-    double now = stats_now();
-    int64_t now_us = stats_wall_us();
-    merge_figures *f = merge_figures_of(m);
-    bool ok = merge_set_strings(m, s->name, s->mode, s->error) == 0;
-    f->worker = wl->worker;
-    f->workers = wl->workers;
-    f->records = c->share.total;
-    f->produced = wl->produce;
-    f->consumed_run = wl->consume;
-    f->consumed = s->consumed;
-    f->unsequenced = atomic_load(&((pipeline *)pl)->unsequenced);
-    f->words = s->words;
-    f->bytes = s->bytes;
-    f->csv_skipped = s->csv_skipped;
-    f->csv_padded = s->csv_padded;
-    f->start_us = wall_of(o->started, now, now_us);
-    f->end_us = now_us;
-    f->cpu_seconds = s->cpu_percent / 100.0 * (now - o->started);
-    f->peak_rss_mb = s->peak_rss_mb;
-    f->exit_code = pl->exit_code;
-    f->stopped = atomic_load(&((pipeline *)pl)->stop);
+    /* the worker's figures as the engine summarized them (its share) */
+    bool ok = merge_set_summary(m, o->summary) == 0;
+    merge_meta *mm = merge_meta_of(m);
+    mm->worker = wl->worker;
+    mm->workers = wl->workers;
+    mm->produced = wl->produce;
+    mm->consumed_run = wl->consume;
+    mm->unsequenced = atomic_load(&((pipeline *)pl)->unsequenced);
+    mm->exit_code = pl->exit_code;
+    mm->stopped = atomic_load(&((pipeline *)pl)->stop);
+    /* what the merge recomputes: the sequence numbers sent, failed, seen */
     const kafka_producer_job *pj = o->producer;
     if (pj) {
-        f->sent = pj->sent;
-        f->delivered = pj->delivered;
-        f->delivery_errors = pj->errors;
-        f->produce_first_us = wall_of(pj->first_send, now, now_us);
-        if (pj->first_send)
-            f->produce_last_us = f->produce_first_us + (int64_t)(pj->produce_seconds * 1e6);
         size_t nph = wl->nphases ? wl->nphases : 1;
         for (size_t p = 0; p < nph && p < PIPELINE_MAX_PHASES; p++)
             merge_mark_range(m, MERGE_SENT, c->share.seq_base[p],
@@ -288,23 +268,11 @@ static void collect(void *ud, const engine_outcome *o) {
         for (size_t i = 0; i < pj->failed.nwords; i++)
             merge_mark_word(m, MERGE_FAILED, (uint64_t)i * 64, pj->failed.w[i]);
     }
-    for (int i = 0; i < o->ncons; i++) {
-        const kafka_consumer_job *cj = &o->consumers[i];
-        int64_t first = wall_of(cj->first, now, now_us), last = wall_of(cj->last, now, now_us);
-        if (first && (!f->consume_first_us || first < f->consume_first_us))
-            f->consume_first_us = first;
-        if (last > f->consume_last_us) f->consume_last_us = last;
-    }
-    if (o->ncons && o->consumers[0].run_words)
-        ok &= merge_add_words(m, o->consumers[0].run_words) == 0;
     for (uint64_t i = 0; pl->seen && i < pl->seen_limit / 64 + 1; i++)
         merge_mark_word(m, MERGE_SEEN, i * 64, atomic_load(&pl->seen[i]));
-    merge_add_latency(m, s->latency);
-    for (size_t p = 0; p < s->nphases; p++) {
-        const report_phase *ph = &s->phases[p];
-        ok &= merge_add_phase(m, ph->name, p < wl->nphases ? wl->phases[p].rate : 0, ph->sent,
-                              ph->consumed, ph->seconds, ph->latency) == 0;
-    }
+    /* and the words (the consumers' sets gather in the first) */
+    if (o->ncons && o->consumers[0].acc.run_words)
+        ok &= merge_add_words(m, o->consumers[0].acc.run_words) == 0;
     for (size_t i = 0; i < c->nts; i++) ok &= merge_add_threshold(m, &c->ts[i]) == 0;
     if (!ok) {
         merge_state_free(m);
@@ -355,24 +323,24 @@ int dist_run(const workload *wl, engine_batch_fn on_batch, void *ud, const thres
     if (!wl->run_id) {
         snprintf(err, errlen, "field 'run_id': a run of %d workers needs a run id shared by "
                               "all of them (run_id=NAME or KENGINE_RUN_ID)", wl->workers);
-        return 2;
+        return EXITCODE_USAGE;
     }
     if (!wl->brokers) {
         snprintf(err, errlen, "workers of a shared run need a shared broker (brokers=, -b or "
                               "KENGINE_BROKERS); without a worker index, `workers=%d` "
                               "launches them here with an embedded broker",
                  wl->workers);
-        return 2;
+        return EXITCODE_USAGE;
     }
     dist_ctx *c = calloc(1, sizeof *c);
     if (!c) {
         snprintf(err, errlen, "out of memory");
-        return 1;
+        return EXITCODE_RUNTIME;
     }
     workload share_wl;
     if (dist_workload(wl, &share_wl, &c->share, err, errlen)) {
         free(c);
-        return 1;
+        return EXITCODE_RUNTIME;
     }
     c->wl = wl;
     c->share_wl = &share_wl;
@@ -385,7 +353,7 @@ int dist_run(const workload *wl, engine_batch_fn on_batch, void *ud, const thres
     int64_t since_ms = stats_wall_us() / 1000 - (int64_t)(wl->start_timeout * 1000) - 60000;
     c->res = kafka_results_open(wl->brokers, wl, wl->run_id, since_ms, err, errlen);
     if (!c->res) {
-        rc = 1;
+        rc = EXITCODE_RUNTIME;
         goto out;
     }
     engine_worker ew = {.share = &c->share, .gate = gate, .collect = collect, .ud = c};
@@ -404,7 +372,7 @@ int dist_run(const workload *wl, engine_batch_fn on_batch, void *ud, const thres
                 perr);
         if (!rc) {
             snprintf(err, errlen, "%s", perr);
-            rc = 1;
+            rc = EXITCODE_RUNTIME;
         }
     } else if (s->started) {
         fprintf(stderr, "kengine: worker %d of run '%s': final state on '%s'; `kengine report "

@@ -18,9 +18,11 @@
 
 #include <stddef.h>
 
-#include "csv_source.h"
+#include "csvsrc.h"
 
 typedef enum { ENCODE_JSON, ENCODE_CSV, ENCODE_DICT } encode_format;
+/* The formats' names, indexed by encode_format, NULL-ended. */
+extern const char *const encode_format_names[];
 
 /* "json", "csv", "dict" -> *out; 0 ok, -1 unknown name. */
 int encode_format_parse(const char *name, encode_format *out);

@@ -9,12 +9,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "csv_source.h"
+#include "csvsrc.h"
 #include "kafka.h"
 #include "pipeline.h"
+#include "signals.h"
+#include "worker.h"
 #include "stats.h"
-
-volatile sig_atomic_t engine_signal = 0;
 
 /* How far (value bytes) the producer may run ahead of the consumer on the
  * embedded broker. Its mock partitions keep ~5 MiB each before dropping
@@ -51,31 +51,206 @@ static uint64_t count_lost(const workload *wl, const pipeline *pl,
     return lost;
 }
 
-/* Adds the consumers' figures into the summary. */
+/* Adds the consumers' figures into the summary; the run's and phases'
+ * histograms gather in cj[0] and move to the summary. */
 static void merge_consumers(report_summary *s, kafka_consumer_job *cj, int n) {
     double first = 0, last = 0;
+    worker_consumer *c0 = &cj[0].acc;
     for (int i = 0; i < n; i++) {
-        s->consumed += cj[i].consumed;
-        s->duplicates += cj[i].duplicates;
-        s->words += cj[i].words;
-        s->bytes += cj[i].bytes;
-        if (cj[i].first && (!first || cj[i].first < first)) first = cj[i].first;
-        if (cj[i].last > last) last = cj[i].last;
+        worker_consumer *c = &cj[i].acc;
+        s->consumed += c->consumed;
+        s->duplicates += c->duplicates;
+        s->words += c->words;
+        s->bytes += c->bytes;
+        if (c->first && (!first || c->first < first)) first = c->first;
+        if (c->last > last) last = c->last;
         if (i > 0) {
-            if (cj[0].run_words && cj[i].run_words)
-                words_set_merge(cj[0].run_words, cj[i].run_words);
-            if (cj[0].latency && cj[i].latency) stats_hist_merge(cj[0].latency, cj[i].latency);
+            /* without memory the set stays short; counts stay exact */
+            (void)words_set_merge(c0->run_words, c->run_words);
+            stats_hist_merge(c0->latency, c->latency);
             for (int p = 0; p < PIPELINE_MAX_PHASES; p++) {
-                cj[0].phase_consumed[p] += cj[i].phase_consumed[p];
-                if (cj[0].phase_latency[p] && cj[i].phase_latency[p])
-                    stats_hist_merge(cj[0].phase_latency[p], cj[i].phase_latency[p]);
+                c0->phase_consumed[p] += c->phase_consumed[p];
+                if (c0->phase_latency[p] && c->phase_latency[p])
+                    stats_hist_merge(c0->phase_latency[p], c->phase_latency[p]);
             }
         }
     }
     s->consume_seconds = last > first ? last - first : 0;
-    s->unique_words_total = cj[0].run_words ? words_set_size(cj[0].run_words) : 0;
-    s->latency = cj[0].latency;
-    cj[0].latency = NULL;
+    s->unique_words_total = words_set_size(c0->run_words);
+    s->latency = c0->latency;
+    c0->latency = NULL;
+}
+
+void engine_summarize(const workload *wl, pipeline *pl, kafka_producer_job *pj,
+                      kafka_consumer_job *cj, int ncons, report_summary *s) {
+    s->sent = pj->sent;
+    s->delivered = pj->delivered;
+    s->delivery_errors = pj->errors;
+    s->produce_seconds = pj->produce_seconds;
+    if (wl->nphases) s->records = wl->produce ? pj->sent : workload_phase_records(wl);
+    if (ncons) {
+        merge_consumers(s, cj, ncons);
+        /* a run stopped early did not give the consumers their chance: what
+         * they missed is unconsumed, not lost; a worker's share: loss is
+         * counted by the merge (kengine report) */
+        if (pl->share) {
+        } else if (atomic_load(&pl->stop)) {
+            s->unconsumed = count_lost(wl, pl, pj);
+        } else {
+            s->lost = count_lost(wl, pl, pj);
+        }
+    }
+    if (wl->nphases && (s->phases = calloc(wl->nphases, sizeof *s->phases))) {
+        for (size_t i = 0; i < wl->nphases && i < PIPELINE_MAX_PHASES; i++) {
+            report_phase *ph = &s->phases[s->nphases++];
+            ph->name = wl->phases[i].name;
+            ph->sent = pj->phase_sent[i];
+            ph->seconds = pj->phase_seconds[i];
+            ph->target_rate = wl->phases[i].rate;
+            if (ncons) {
+                ph->consumed = cj[0].acc.phase_consumed[i];
+                ph->latency = cj[0].acc.phase_latency[i];
+                cj[0].acc.phase_latency[i] = NULL;
+            }
+        }
+    }
+}
+
+int engine_verdict(const pipeline *pl, const report_summary *s, int ncons, int hook_rc,
+                   int sig, char *err, size_t errlen) {
+    int rc = pl->exit_code;
+    if (pl->error[0]) snprintf(err, errlen, "%s", pl->error);
+    if (hook_rc) return hook_rc;
+    if (sig) return EXITCODE_SIGNAL(sig);
+    if (rc == EXITCODE_OK && ncons && !pl->share && (s->lost || s->duplicates)) {
+        snprintf(err, errlen, "%llu messages lost, %llu duplicated",
+                 (unsigned long long)s->lost, (unsigned long long)s->duplicates);
+        rc = EXITCODE_RUNTIME;
+    }
+    return rc;
+}
+
+/* One run's state, from set-up to tear-down. */
+typedef struct {
+    const workload *wl;
+    const engine_worker *w;   /* a worker of a shared run, or NULL */
+    pipeline pl;
+    kafka_embedded *emb;
+    csvsrc *csv;
+    kafka_producer_job pj;
+    kafka_consumer_job cj[MAX_CONSUMERS];
+    int ncons;
+    pthread_t pt, ct[MAX_CONSUMERS];
+    bool have_p, have_c[MAX_CONSUMERS];
+} run;
+
+/* Set-up: the input (a bad CSV is reported before any broker work), the
+ * broker (the embedded one when none is given), the topic, the workers'
+ * state. Returns 0, or an exit code with err set. */
+static int run_setup(run *r, char *err, size_t errlen) {
+    const workload *wl = r->wl;
+    if (wl->produce) {
+        csvsrc_opts copts = {.ragged = wl->ragged};
+        r->csv = csvsrc_open(wl->csv, &copts, err, errlen);
+        if (!r->csv) return EXITCODE_USAGE;
+    }
+    const char *brokers = wl->brokers;
+    if (!brokers) {
+        r->emb = kafka_embedded_start(1, err, errlen);
+        if (!r->emb || kafka_embedded_topic(r->emb, wl->topic, wl->partitions, err, errlen))
+            return EXITCODE_RUNTIME;
+        brokers = kafka_embedded_bootstraps(r->emb);
+        fprintf(stderr, "kengine: no brokers given: using the embedded broker at %s\n",
+                brokers);
+        if (wl->produce && wl->consume) r->pl.window_bytes = EMBEDDED_WINDOW_BYTES;
+    }
+    r->pl.brokers = brokers;
+    bool mock = false;
+    if (kafka_topic_prepare(brokers, wl, wl->produce, &r->pl.partitions,
+                            wl->produce && wl->consume ? &r->pl.start_offsets : NULL, &mock,
+                            err, errlen))
+        return EXITCODE_RUNTIME;
+    r->pl.mock = r->emb || mock;
+    /* workers on another process's embedded broker: the window bounds
+     * the group's bytes in flight (dist_run.c shares the figures) */
+    if (r->w && mock && wl->produce && wl->consume) r->pl.window_bytes = EMBEDDED_WINDOW_BYTES;
+    r->pj.pl = &r->pl;
+    r->pj.csv = r->csv;
+    for (int c = 0; c < r->ncons; c++) {
+        r->cj[c].pl = &r->pl;
+        r->cj[c].index = c;
+        if (worker_consumer_init(&r->cj[c].acc, wl)) {
+            snprintf(err, errlen, "out of memory");
+            return EXITCODE_RUNTIME;
+        }
+    }
+    return EXITCODE_OK;
+}
+
+/* Starts the consumers, then (a worker: once through its gate, the start
+ * barrier) the producer. Returns 0, or the gate's exit code with err set:
+ * then the run stops before it started. */
+static int run_start_threads(run *r, char *err, size_t errlen) {
+    r->pl.workers_running = r->ncons + (r->wl->produce ? 1 : 0);
+    for (int c = 0; c < r->ncons; c++) {
+        if (pthread_create(&r->ct[c], NULL, kafka_consumer_thread, &r->cj[c]) == 0)
+            r->have_c[c] = true;
+        else
+            pipeline_worker_exit(&r->pl);
+    }
+    int gate_rc = r->w && r->w->gate ? r->w->gate(r->w->ud, &r->pl, err, errlen) : 0;
+    if (gate_rc) {
+        pipeline_fail(&r->pl, gate_rc, "%s", err);
+        if (r->wl->produce) pipeline_worker_exit(&r->pl);
+        return gate_rc;
+    }
+    if (r->wl->produce) {
+        if (pthread_create(&r->pt, NULL, kafka_producer_thread, &r->pj) == 0) r->have_p = true;
+        else pipeline_worker_exit(&r->pl);
+    }
+    return 0;
+}
+
+/* The loop, on the main thread: reports batches and runs hooks until the
+ * workers end; a signal or a hook's stop asks them to wind down. Joins the
+ * threads. Returns the hook's exit code (0 if none); *sig the signal. */
+static int run_loop(run *r, engine_batch_fn on_batch, void *ud, int *sig) {
+    int hook_rc = 0;
+    *sig = 0;
+    for (;;) {
+        report_batch b;
+        int got = pipeline_next(&r->pl, &b, 0.1);
+        if (signals_caught && !*sig) {
+            *sig = signals_caught;
+            fprintf(stderr, "kengine: %s: stopping, flushing what is in flight\n",
+                    *sig == SIGINT ? "interrupted" : "terminated");
+            atomic_store(&r->pl.stop, true);
+        }
+        if (got < 0) break;
+        if (got == 0) continue;
+        int h = on_batch ? on_batch(ud, &b) : 0;
+        report_batch_free(&b);
+        if (h && !hook_rc) {
+            hook_rc = h;
+            atomic_store(&r->pl.stop, true);
+        }
+    }
+    if (r->have_p) pthread_join(r->pt, NULL);
+    for (int c = 0; c < r->ncons; c++)
+        if (r->have_c[c]) pthread_join(r->ct[c], NULL);
+    return hook_rc;
+}
+
+static void run_teardown(run *r, report_summary *s) {
+    for (int c = 0; c < r->ncons; c++) worker_consumer_free(&r->cj[c].acc);
+    pipeline_bits_free(&r->pj.failed);
+    if (r->csv) {
+        s->csv_skipped = csvsrc_skipped(r->csv);
+        s->csv_padded = csvsrc_padded(r->csv);
+        csvsrc_close(r->csv);
+    }
+    kafka_embedded_stop(r->emb);
+    pipeline_destroy(&r->pl);
 }
 
 int engine_run(const workload *wl, engine_batch_fn on_batch, void *ud,
@@ -94,182 +269,48 @@ int engine_run_worker(const workload *wl, const engine_worker *w, engine_batch_f
     err[0] = '\0';
 
     double t0 = stats_now(), cpu0 = stats_cpu_seconds();
-    int rc = 0;
-    kafka_embedded *emb = NULL;
-    csvsrc *csv = NULL;
-    csvsrc_opts copts = {.ragged = wl->ragged};
-    pipeline pl;
-    kafka_producer_job pj = {0};
-    kafka_consumer_job cj[MAX_CONSUMERS];
-    const int ncons = wl->consume ? (wl->consumers < MAX_CONSUMERS ? wl->consumers : MAX_CONSUMERS) : 0;
-    memset(cj, 0, sizeof cj);
-    uint64_t expected = w ? w->share->total : workload_records(wl);
-    if (pipeline_init(&pl, wl, expected)) {
-        snprintf(err, errlen, "cannot initialise the run (out of memory?)");
-        return 1;
-    }
-    pl.run_id = w ? w->share->run_tag : new_run_id();
-    pl.share = w ? w->share : NULL;
-
-    /* Input first: a bad CSV is reported before any broker work. */
-    if (wl->produce) {
-        csv = csvsrc_open(wl->csv, &copts, err, errlen);
-        if (!csv) {
-            rc = 2;
-            goto done;
-        }
-    }
-
-    const char *brokers = wl->brokers;
-    if (!brokers) {
-        emb = kafka_embedded_start(1, err, errlen);
-        if (!emb || kafka_embedded_topic(emb, wl->topic, wl->partitions, err, errlen)) {
-            rc = 1;
-            goto done;
-        }
-        brokers = kafka_embedded_bootstraps(emb);
-        fprintf(stderr, "kengine: no brokers given: using the embedded broker at %s\n",
-                brokers);
-        if (wl->produce && wl->consume) pl.window_bytes = EMBEDDED_WINDOW_BYTES;
-    }
-    pl.brokers = brokers;
-    bool mock = false;
-    if (kafka_topic_prepare(brokers, wl, wl->produce, &pl.partitions,
-                            wl->produce && wl->consume ? &pl.start_offsets : NULL, &mock,
-                            err, errlen)) {
-        rc = 1;
-        goto done;
-    }
-    pl.mock = emb || mock;
-    /* workers on another process's embedded broker: the window bounds
-     * the group's bytes in flight (dist_run.c shares the figures) */
-    if (w && mock && wl->produce && wl->consume) pl.window_bytes = EMBEDDED_WINDOW_BYTES;
-
-    pj.pl = &pl;
-    pj.csv = csv;
-    bool oom = false;
-    for (int c = 0; c < ncons; c++) {
-        cj[c].pl = &pl;
-        cj[c].index = c;
-        oom |= !(cj[c].latency = stats_hist_new());
-        for (size_t i = 0; i < wl->nphases && i < PIPELINE_MAX_PHASES; i++)
-            oom |= !(cj[c].phase_latency[i] = stats_hist_new());
-    }
-    if (oom) {
+    run *r = calloc(1, sizeof *r);
+    if (!r) {
         snprintf(err, errlen, "out of memory");
-        rc = 1;
-        goto done;
+        return EXITCODE_RUNTIME;
     }
-    s->started = true;
-    pthread_t pt, ct[MAX_CONSUMERS];
-    bool have_p = false, have_c[MAX_CONSUMERS] = {false};
-    pl.workers_running = ncons + (wl->produce ? 1 : 0);
-    for (int c = 0; c < ncons; c++) {
-        if (pthread_create(&ct[c], NULL, kafka_consumer_thread, &cj[c]) == 0) have_c[c] = true;
-        else pipeline_worker_exit(&pl);
+    r->wl = wl;
+    r->w = w;
+    r->ncons = wl->consume ? (wl->consumers < MAX_CONSUMERS ? wl->consumers : MAX_CONSUMERS) : 0;
+    if (pipeline_init(&r->pl, wl, w ? w->share->total : workload_records(wl))) {
+        snprintf(err, errlen, "cannot initialise the run (out of memory?)");
+        free(r);
+        return EXITCODE_RUNTIME;
     }
-    int gate_rc = w && w->gate ? w->gate(w->ud, &pl, err, errlen) : 0;
-    if (gate_rc) {
+    r->pl.run_id = w ? w->share->run_tag : new_run_id();
+    r->pl.share = w ? w->share : NULL;
+
+    int rc = run_setup(r, err, errlen);
+    if (rc == EXITCODE_OK) {
+        s->started = true;
+        int gate_rc = run_start_threads(r, err, errlen);
+        int sig;
+        int hook_rc = run_loop(r, on_batch, ud, &sig);
+        engine_summarize(wl, &r->pl, &r->pj, r->cj, r->ncons, s);
+        rc = engine_verdict(&r->pl, s, r->ncons, hook_rc, sig, err, errlen);
         /* the run never started: no summary, the gate's error alone */
-        s->started = false;
-        pipeline_fail(&pl, gate_rc, "%s", err);
-        if (wl->produce) pipeline_worker_exit(&pl);
-    } else if (wl->produce) {
-        if (pthread_create(&pt, NULL, kafka_producer_thread, &pj) == 0) have_p = true;
-        else pipeline_worker_exit(&pl);
+        if (gate_rc) s->started = false;
     }
-
-    /* Main thread: report batches and run hooks until the workers end. */
-    int hook_rc = 0, sig = 0;
-    for (;;) {
-        report_batch b;
-        int r = pipeline_next(&pl, &b, 0.1);
-        if (engine_signal && !sig) {
-            sig = engine_signal;
-            fprintf(stderr, "kengine: %s: stopping, flushing what is in flight\n",
-                    sig == SIGINT ? "interrupted" : "terminated");
-            atomic_store(&pl.stop, true);
-        }
-        if (r < 0) break;
-        if (r == 0) continue;
-        int h = on_batch ? on_batch(ud, &b) : 0;
-        report_batch_free(&b);
-        if (h && !hook_rc) {
-            hook_rc = h;
-            atomic_store(&pl.stop, true);
-        }
-    }
-    if (have_p) pthread_join(pt, NULL);
-    for (int c = 0; c < ncons; c++)
-        if (have_c[c]) pthread_join(ct[c], NULL);
-
-    s->sent = pj.sent;
-    s->delivered = pj.delivered;
-    s->delivery_errors = pj.errors;
-    s->produce_seconds = pj.produce_seconds;
-    if (wl->nphases) s->records = wl->produce ? pj.sent : workload_phase_records(wl);
-    if (ncons) {
-        merge_consumers(s, cj, ncons);
-        /* a run stopped early did not give the consumers their chance: what
-         * they missed is unconsumed, not lost */
-        if (!w) { /* a worker's share: loss is counted by the merge */
-            if (atomic_load(&pl.stop)) s->unconsumed = count_lost(wl, &pl, &pj);
-            else s->lost = count_lost(wl, &pl, &pj);
-        }
-    }
-    if (wl->nphases && (s->phases = calloc(wl->nphases, sizeof *s->phases))) {
-        for (size_t i = 0; i < wl->nphases && i < PIPELINE_MAX_PHASES; i++) {
-            report_phase *ph = &s->phases[s->nphases++];
-            ph->name = wl->phases[i].name;
-            ph->sent = pj.phase_sent[i];
-            ph->seconds = pj.phase_seconds[i];
-            ph->target_rate = wl->phases[i].rate;
-            if (ncons) {
-                ph->consumed = cj[0].phase_consumed[i];
-                ph->latency = cj[0].phase_latency[i];
-                cj[0].phase_latency[i] = NULL;
-            }
-        }
-    }
-
-    rc = pl.exit_code;
-    if (pl.error[0]) snprintf(err, errlen, "%s", pl.error);
-    if (hook_rc) rc = hook_rc;
-    else if (sig) rc = 128 + sig;
-    else if (rc == 0 && ncons && !w && (s->lost || s->duplicates)) {
-        snprintf(err, errlen, "%llu messages lost, %llu duplicated",
-                 (unsigned long long)s->lost, (unsigned long long)s->duplicates);
-        rc = 1;
-    }
-
-done:
-    {
-        double wall = stats_now() - t0;
-        s->cpu_percent = wall > 0 ? 100.0 * (stats_cpu_seconds() - cpu0) / wall : 0;
-        s->peak_rss_mb = stats_peak_rss_mb();
-        snprintf(s->error, sizeof s->error, "%s", err);
-    }
+    double wall = stats_now() - t0;
+    s->cpu_percent = wall > 0 ? 100.0 * (stats_cpu_seconds() - cpu0) / wall : 0;
+    s->peak_rss_mb = stats_peak_rss_mb();
+    snprintf(s->error, sizeof s->error, "%s", err);
     if (w && w->collect && s->started) {
-        if (csv) {
-            s->csv_skipped = csvsrc_skipped(csv);
-            s->csv_padded = csvsrc_padded(csv);
+        if (r->csv) {
+            s->csv_skipped = csvsrc_skipped(r->csv);
+            s->csv_padded = csvsrc_padded(r->csv);
         }
-        engine_outcome o = {.pl = &pl, .producer = wl->produce ? &pj : NULL,
-                            .consumers = cj, .ncons = ncons, .summary = s, .started = t0};
+        engine_outcome o = {.pl = &r->pl, .producer = wl->produce ? &r->pj : NULL,
+                            .consumers = r->cj, .ncons = r->ncons, .summary = s,
+                            .started = t0};
         w->collect(w->ud, &o);
     }
-    for (int c = 0; c < ncons; c++) {
-        stats_hist_free(cj[c].latency);
-        words_set_free(cj[c].run_words);
-        for (size_t i = 0; i < PIPELINE_MAX_PHASES; i++) stats_hist_free(cj[c].phase_latency[i]);
-    }
-    pipeline_bits_free(&pj.failed);
-    if (csv) {
-        s->csv_skipped = csvsrc_skipped(csv);
-        s->csv_padded = csvsrc_padded(csv);
-        csvsrc_close(csv);
-    }
-    kafka_embedded_stop(emb);
-    pipeline_destroy(&pl);
+    run_teardown(r, s);
+    free(r);
     return rc;
 }

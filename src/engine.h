@@ -7,9 +7,9 @@
 #ifndef KENGINE_ENGINE_H
 #define KENGINE_ENGINE_H
 
-#include <signal.h>
 #include <stddef.h>
 
+#include "exitcode.h"
 #include "kafka.h"
 #include "pipeline.h"
 #include "report.h"
@@ -19,14 +19,26 @@
  * or an exit code (non-zero) to stop the run, e.g. a hook's script error. */
 typedef int (*engine_batch_fn)(void *ud, const report_batch *b);
 
-/* Set (from a signal handler) to SIGINT/SIGTERM's number to stop the run. */
-extern volatile sig_atomic_t engine_signal;
-
 /* Runs `wl`. Fills *summary (always, also on failure). Returns the exit
- * code: 0 ok, 1 runtime failure (incl. lost or failed messages), 2 bad
- * input, 128+signal when interrupted; err holds the first failure. */
+ * code (exitcode.h): EXITCODE_OK, EXITCODE_RUNTIME (incl. lost or failed
+ * messages), EXITCODE_USAGE (bad input), EXITCODE_SIGNAL(sig) when
+ * interrupted; err holds the first failure. */
 int engine_run(const workload *wl, engine_batch_fn on_batch, void *ud,
                report_summary *summary, char *err, size_t errlen);
+
+/* The parts of engine_run that are plain functions (unit-tested): */
+
+/* Fills the summary of a finished run from its workers' figures: the
+ * producer's counts, the consumers' merged (histograms and distinct words
+ * gather in cj[0]; the run's and phases' histograms move to *s), lost (or
+ * unconsumed when the run was stopped) from the sequence bitmaps, phases. */
+void engine_summarize(const workload *wl, pipeline *pl, kafka_producer_job *pj,
+                      kafka_consumer_job *cj, int ncons, report_summary *s);
+/* The run's exit code: a hook's stop, else a signal's, else the workers'
+ * worst failure, else EXITCODE_RUNTIME for lost or duplicated messages;
+ * err gets the message. */
+int engine_verdict(const pipeline *pl, const report_summary *s, int ncons, int hook_rc,
+                   int sig, char *err, size_t errlen);
 
 /* What a run's threads leave behind, for a worker's final state. */
 typedef struct {

@@ -15,10 +15,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "csv_source.h"
+#include "csvsrc.h"
 #include "pipeline.h"
 #include "stats.h"
 #include "words.h"
+#include "worker.h"
 #include "workload.h"
 
 /* ---- embedded broker ---- */
@@ -70,7 +71,6 @@ typedef struct {
     uint64_t delivered;         /* successful delivery reports */
     uint64_t errors;            /* failed deliveries (reports, or refused locally) */
     double produce_seconds;     /* first send to last delivery report */
-    double first_send;          /* stats_now() of the first send, 0 if none */
     pipeline_bits failed;       /* sequence numbers whose delivery failed */
     uint64_t phase_sent[PIPELINE_MAX_PHASES];     /* per phase: messages sent */
     double phase_seconds[PIPELINE_MAX_PHASES];    /* per phase: first to last send */
@@ -82,15 +82,7 @@ void *kafka_producer_thread(void *job);
 typedef struct {
     pipeline *pl;
     int index;                  /* 0-based consumer number within the run */
-    uint64_t consumed;          /* messages of this run (incl. duplicates) */
-    uint64_t foreign;           /* messages of other runs, skipped */
-    uint64_t duplicates;
-    uint64_t words, bytes;
-    double first, last;         /* stats_now() of the first and last message, 0 if none */
-    words_set *run_words;       /* distinct words this consumer saw; the caller frees */
-    stats_hist *latency;        /* end-to-end latency (us); set by the caller */
-    uint64_t phase_consumed[PIPELINE_MAX_PHASES];
-    stats_hist *phase_latency[PIPELINE_MAX_PHASES]; /* set by the caller, per phase */
+    worker_consumer acc;        /* its figures (worker.h); the caller inits and frees it */
 } kafka_consumer_job;
 void *kafka_consumer_thread(void *job);
 

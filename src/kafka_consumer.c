@@ -10,7 +10,9 @@
  * skips messages of other runs by the run id in the "kengine" header, so
  * old data in a reused topic never counts. Sequence numbers are tracked in
  * a bitmap (one bit per record): the engine derives the loss from it,
- * duplicates are counted here.
+ * duplicates are counted per consumer. That accounting, the words and the
+ * batches are worker.c's plain functions; this file holds the librdkafka
+ * side: the client, the fetch loop, the end conditions.
  */
 #include "kafka.h"
 #include "kafka_conf.h"
@@ -19,61 +21,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct {
-    words_set *batch_words;  /* distinct words of the current batch */
-    words_memo *memo;        /* values already scanned this batch; NULL with top_words */
-    words_set *run_words;    /* distinct words of the whole run */
-    stats_hist *batch_lat;   /* latency of the current batch, microseconds */
-    uint64_t msgs, bytes, words;
-    double start, cpu_start; /* the current batch's interval start */
-} batch_state;
-
-/* The batch's N most frequent words, copied for the event. */
-static void top_words(const words_set *set, size_t n, report_batch *b) {
-    words_top_entry tmp[64];
-    words_top_entry *e = n <= 64 ? tmp : malloc(n * sizeof *e);
-    if (!e) return;
-    size_t got = words_set_top(set, e, n);
-    b->top = calloc(got ? got : 1, sizeof *b->top);
-    if (b->top) {
-        for (size_t i = 0; i < got; i++) {
-            b->top[i].word = malloc(e[i].len + 1);
-            if (!b->top[i].word) break;
-            memcpy(b->top[i].word, e[i].word, e[i].len);
-            b->top[i].word[e[i].len] = '\0';
-            b->top[i].len = e[i].len;
-            b->top[i].count = e[i].count;
-            b->ntop++;
-        }
-    }
-    if (e != tmp) free(e);
-}
-
-static void batch_flush(pipeline *pl, kafka_consumer_job *job, batch_state *bs) {
-    if (bs->msgs == 0) return;
-    double now = stats_now(), cpu = stats_cpu_seconds(), secs = now - bs->start;
-    report_batch b = {
-        .role = REPORT_CONSUME, .batch = atomic_fetch_add(&pl->consume_batches, 1) + 1,
-        .consumer = job->index + 1, .messages = bs->msgs,
-        .bytes = bs->bytes, .words = bs->words,
-        .unique_words = words_set_size(bs->batch_words), .seconds = secs,
-        .msgs_per_sec = secs > 0 ? (double)bs->msgs / secs : 0,
-        .mb_per_sec = secs > 0 ? (double)bs->bytes / secs / 1048576.0 : 0,
-        .cpu_percent = secs > 0 ? 100.0 * (cpu - bs->cpu_start) / secs : 0,
-        .rss_mb = stats_rss_mb(), .latency = stats_hist_dup(bs->batch_lat)};
-    if (pl->wl->top_words) top_words(bs->batch_words, pl->wl->top_words, &b);
-    pipeline_post(pl, &b);
-    job->words += bs->words;
-    job->bytes += bs->bytes;
-    if (words_set_merge(bs->run_words, bs->batch_words))
-        pipeline_fail(pl, 1, "out of memory counting distinct words");
-    words_set_clear(bs->batch_words);
-    if (bs->memo) words_memo_clear(bs->memo);
-    stats_hist_merge(job->latency, bs->batch_lat);
-    stats_hist_reset(bs->batch_lat);
-    bs->msgs = bs->bytes = bs->words = 0;
-    bs->start = now;
-    bs->cpu_start = cpu;
+/* Posts the batch being filled (if any) to the main thread. */
+static void batch_flush(pipeline *pl, kafka_consumer_job *job) {
+    report_batch b;
+    if (worker_consumer_flush(&job->acc, pl, job->index + 1, stats_now(), stats_cpu_seconds(),
+                              stats_rss_mb(), &b))
+        pipeline_post(pl, &b);
 }
 
 /* Group rebalances when several consumers share the run: partitions are
@@ -170,54 +123,18 @@ static rd_kafka_t *consumer_new(kafka_consumer_job *job, char *err, size_t errle
 
 #define FETCH_MAX 1024
 
-/* One message of the run: sequence, latency, words; flushes full batches. */
-static void consume_one(pipeline *pl, kafka_consumer_job *job, batch_state *bs,
-                        const rd_kafka_message_t *m, double now, int64_t now_us) {
-    const workload *wl = pl->wl;
-    const unsigned char *h = NULL;
-    rd_kafka_headers_t *hdrs;
+/* One message: its kengine header, then worker_consume's accounting;
+ * flushes a full batch. */
+static void consume_one(pipeline *pl, kafka_consumer_job *job, const rd_kafka_message_t *m,
+                        double now, int64_t now_us) {
+    const void *h = NULL;
     size_t hsize = 0;
-    if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        const void *v;
-        if (rd_kafka_header_get_last(hdrs, PIPELINE_HEADER, &v, &hsize) ==
-                RD_KAFKA_RESP_ERR_NO_ERROR &&
-            hsize >= PIPELINE_HEADER_MIN)
-            h = v;
-    }
-    if (wl->produce && (!h || pipeline_get_u64(h + 16) != pl->run_id)) {
-        job->foreign++; /* another run's message in a reused topic */
-        return;
-    }
-    if (!job->first) {
-        job->first = now;
-        bs->start = now;
-        bs->cpu_start = stats_cpu_seconds();
-    }
-    job->last = now;
-    job->consumed++;
-    atomic_store(&pl->last_message_us, now_us);
-    if (h) {
-        int was = pipeline_seen_set(pl, pipeline_get_u64(h));
-        if (was < 0) pipeline_fail(pl, 1, "consumer: out of memory tracking sequence numbers");
-        else if (was) job->duplicates++; /* seen before, or outside this run's range */
-        else atomic_fetch_add(&pl->distinct, 1);
-        int64_t lat = now_us - (int64_t)pipeline_get_u64(h + 8);
-        uint64_t lat_us = lat > 0 ? (uint64_t)lat : 0;
-        stats_hist_record(bs->batch_lat, lat_us);
-        uint32_t ph = hsize >= PIPELINE_HEADER_LEN ? pipeline_get_u32(h + 24) : 0;
-        if (ph < PIPELINE_MAX_PHASES && job->phase_latency[ph]) {
-            job->phase_consumed[ph]++;
-            stats_hist_record(job->phase_latency[ph], lat_us);
-        }
-    } else {
-        atomic_fetch_add(&pl->unsequenced, 1);
-    }
-    bs->words += bs->memo ? words_scan_memo(bs->memo, bs->batch_words, m->payload, m->len)
-                          : words_scan(bs->batch_words, m->payload, m->len);
-    bs->bytes += m->len;
-    bs->msgs++;
-    atomic_fetch_add(&pl->consumed_bytes, m->len);
-    if (bs->msgs == wl->batch_size) batch_flush(pl, job, bs);
+    rd_kafka_headers_t *hdrs;
+    if (rd_kafka_message_headers(m, &hdrs) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+        rd_kafka_header_get_last(hdrs, PIPELINE_HEADER, &h, &hsize) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        h = NULL;
+    if (worker_consume(&job->acc, pl, h, hsize, m->payload, m->len, now, now_us) == WORKER_FULL)
+        batch_flush(pl, job);
 }
 
 void *kafka_consumer_thread(void *arg) {
@@ -228,22 +145,11 @@ void *kafka_consumer_thread(void *arg) {
     const uint64_t records = workload_records(wl);
     const bool producing = wl->produce;
     char err[512];
-    batch_state bs = {0};
     rd_kafka_t *rk = NULL;
 
-    bs.batch_words = words_set_new();
-    bs.run_words = words_set_new();
-    bs.batch_lat = stats_hist_new();
-    /* the memo leaves per-word counts behind, which top_words needs */
-    bs.memo = wl->top_words ? NULL : words_memo_new();
-    job->run_words = bs.run_words;
-    if (!bs.batch_words || !bs.run_words || !bs.batch_lat || (!wl->top_words && !bs.memo)) {
-        pipeline_fail(pl, 1, "consumer: out of memory");
-        goto out;
-    }
     rk = consumer_new(job, err, sizeof err);
     if (!rk) {
-        pipeline_fail(pl, 2, "%s", err);
+        pipeline_fail(pl, EXITCODE_USAGE, "%s", err);
         goto out;
     }
 
@@ -282,11 +188,11 @@ void *kafka_consumer_thread(void *arg) {
                     last_warn = now;
                 }
                 if (m->err == RD_KAFKA_RESP_ERR__FATAL && !fatal) {
-                    pipeline_fail(pl, 1, "consumer fatal error: %s", rd_kafka_message_errstr(m));
+                    pipeline_fail(pl, EXITCODE_RUNTIME, "consumer fatal error: %s", rd_kafka_message_errstr(m));
                     fatal = true;
                 }
             } else {
-                consume_one(pl, job, &bs, m, now, now_us);
+                consume_one(pl, job, m, now, now_us);
             }
             rd_kafka_message_destroy(m);
         }
@@ -315,16 +221,13 @@ void *kafka_consumer_thread(void *arg) {
             break;
         }
     }
-    batch_flush(pl, job, &bs);
+    batch_flush(pl, job);
     if (queue) rd_kafka_queue_destroy(queue);
 out:
     if (rk) {
         rd_kafka_consumer_close(rk);
         rd_kafka_destroy(rk);
     }
-    words_set_free(bs.batch_words);
-    words_memo_free(bs.memo);
-    stats_hist_free(bs.batch_lat);
     pipeline_worker_exit(pl);
     return NULL;
 }

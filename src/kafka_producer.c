@@ -54,80 +54,17 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
     if ((reported & 255) == 0 || reported >= st->job->sent) st->last_dr = stats_now();
 }
 
-/* Rows repeat, so each row's encoded value and word count are kept after
- * its first encoding, up to PAYLOAD_CACHE_LIMIT bytes of values; the hot
- * loop then only copies bytes into librdkafka. */
-#define PAYLOAD_CACHE_LIMIT (64u << 20)
-
-typedef struct {
-    size_t nrows;       /* data rows of the CSV (0: not cacheable) */
-    size_t *off;        /* per row: offset of its value in data */
-    uint32_t *len;      /* per row: value length, UINT32_MAX = not cached */
-    uint32_t *words;    /* per row: words in the value */
-    char *data;         /* the values, back to back */
-    size_t used, cap;
-} payload_cache;
-
-static void cache_init(payload_cache *c, size_t nrows) {
-    memset(c, 0, sizeof *c);
-    if (!nrows) return;
-    c->off = malloc(nrows * sizeof *c->off);
-    c->len = malloc(nrows * sizeof *c->len);
-    c->words = malloc(nrows * sizeof *c->words);
-    if (!c->off || !c->len || !c->words) return; /* no cache: encode every time */
-    memset(c->len, 0xff, nrows * sizeof *c->len);
-    c->nrows = nrows;
-}
-
-static void cache_free(payload_cache *c) {
-    free(c->off);
-    free(c->len);
-    free(c->words);
-    free(c->data);
-}
-
-/* Keeps row r's value (best effort: a full or failed cache just skips). */
-static void cache_put(payload_cache *c, size_t r, const char *v, size_t n, uint32_t words) {
-    if (r >= c->nrows || n >= UINT32_MAX || c->used + n > PAYLOAD_CACHE_LIMIT) return;
-    if (c->used + n > c->cap) {
-        size_t cap = c->cap ? c->cap : 1 << 20;
-        while (cap < c->used + n) cap *= 2;
-        char *d = realloc(c->data, cap);
-        if (!d) return;
-        c->data = d;
-        c->cap = cap;
-    }
-    memcpy(c->data + c->used, v, n);
-    c->off[r] = c->used;
-    c->len[r] = (uint32_t)n;
-    c->words[r] = words;
-    c->used += n;
-}
-
-/* The produce batch being filled. */
-typedef struct {
-    uint64_t no, batches;          /* last posted batch number; expected total */
-    uint64_t msgs, bytes, words;   /* the current batch's figures */
-    double start, cpu_start;       /* its interval's start */
-} produce_batch;
-
-/* Posts the current batch (if any) to the main thread and starts the next. */
-static void batch_post(pipeline *pl, produce_batch *pb, uint64_t delivered,
+/* Posts the batch being filled (if any) to the main thread. */
+static void batch_post(pipeline *pl, worker_batch *pb, uint64_t batches, uint64_t delivered,
                        const char *phase) {
-    if (!pb->msgs) return;
-    double now = stats_now(), cpu = stats_cpu_seconds(), secs = now - pb->start;
-    report_batch b = {
-        .role = REPORT_PRODUCE, .batch = ++pb->no, .batches = pb->batches,
-        .messages = pb->msgs, .bytes = pb->bytes, .words = pb->words,
-        .delivered = delivered, .seconds = secs,
-        .msgs_per_sec = secs > 0 ? (double)pb->msgs / secs : 0,
-        .mb_per_sec = secs > 0 ? (double)pb->bytes / secs / 1048576.0 : 0,
-        .cpu_percent = secs > 0 ? 100.0 * (cpu - pb->cpu_start) / secs : 0,
-        .rss_mb = stats_rss_mb(), .phase = phase};
+    report_batch b;
+    if (!worker_batch_take(pb, REPORT_PRODUCE, stats_now(), stats_cpu_seconds(),
+                           stats_rss_mb(), &b))
+        return;
+    b.batches = batches;
+    b.delivered = delivered;
+    b.phase = phase;
     pipeline_post(pl, &b);
-    pb->start = now;
-    pb->cpu_start = cpu;
-    pb->msgs = pb->bytes = pb->words = 0;
 }
 
 /* Index of the key column in the header, or -1 if absent. */
@@ -143,26 +80,6 @@ static int key_column(const csvsrc_row *hdr, const char *key) {
 static int drain(rd_kafka_t *rk, double deadline) {
     while (rd_kafka_outq_len(rk) > 0 && stats_now() < deadline) rd_kafka_poll(rk, 50);
     return rd_kafka_outq_len(rk);
-}
-
-/* The phase plan: the workload's phases, or one phase for the whole run. */
-typedef struct {
-    uint64_t records;   /* 0 = until duration */
-    double duration;    /* 0 = until records */
-    double rate;
-    const char *name;   /* NULL for the implicit single phase */
-} phase_plan;
-
-static size_t plan_phases(const workload *wl, phase_plan *plan) {
-    if (!wl->nphases) {
-        plan[0] = (phase_plan){wl->records, 0, wl->rate, NULL};
-        return 1;
-    }
-    size_t n = wl->nphases < PIPELINE_MAX_PHASES ? wl->nphases : PIPELINE_MAX_PHASES;
-    for (size_t i = 0; i < n; i++)
-        plan[i] = (phase_plan){wl->phases[i].records, wl->phases[i].duration,
-                               wl->phases[i].rate, wl->phases[i].name};
-    return n;
 }
 
 /* Value bytes produced and not yet consumed: this run's, or with workers
@@ -205,7 +122,7 @@ void *kafka_producer_thread(void *arg) {
     const workload *wl = pl->wl;
     producer_state st = {.job = job};
     encode_buf buf = {0};
-    payload_cache cache = {0};
+    worker_cache cache = {0};
     rd_kafka_t *rk = NULL;
     char err[512];
 
@@ -222,7 +139,7 @@ void *kafka_producer_thread(void *arg) {
     rd_kafka_conf_t *conf =
         kafka_conf_build(pl->brokers, defaults, &wl->producer, "producer", err, sizeof err);
     if (!conf) {
-        pipeline_fail(pl, 2, "%s", err);
+        pipeline_fail(pl, EXITCODE_USAGE, "%s", err);
         goto out;
     }
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
@@ -231,7 +148,7 @@ void *kafka_producer_thread(void *arg) {
     rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
     if (!rk) {
         rd_kafka_conf_destroy(conf);
-        pipeline_fail(pl, 2, "producer: %s", errstr);
+        pipeline_fail(pl, EXITCODE_USAGE, "producer: %s", errstr);
         goto out;
     }
 
@@ -240,29 +157,29 @@ void *kafka_producer_thread(void *arg) {
     if (wl->key) {
         keycol = key_column(hdr, wl->key);
         if (keycol < 0) {
-            pipeline_fail(pl, 2, "field 'key': column '%s' is not in the CSV header of %s",
+            pipeline_fail(pl, EXITCODE_USAGE, "field 'key': column '%s' is not in the CSV header of %s",
                           wl->key, wl->csv);
             goto out;
         }
     }
-    cache_init(&cache, csvsrc_rows(job->csv));
+    worker_cache_init(&cache, csvsrc_rows(job->csv), WORKER_CACHE_LIMIT);
 
     wait_for_group(pl);
-    phase_plan plan[PIPELINE_MAX_PHASES];
-    const size_t nphases = plan_phases(wl, plan);
-    const uint64_t total = workload_records(wl);
+    worker_phase plan[PIPELINE_MAX_PHASES];
+    const size_t nphases = worker_plan(wl, plan);
     const uint64_t bsize = wl->batch_size;
-    produce_batch pb = {.batches = total ? (total + bsize - 1) / bsize : 0,
-                        .start = stats_now(), .cpu_start = stats_cpu_seconds()};
+    const uint64_t batches = worker_batches(workload_records(wl), bsize);
+    worker_batch pb = {0};
+    worker_batch_start(&pb, stats_now(), stats_cpu_seconds());
     double first_send = 0;
     unsigned char hdrval[PIPELINE_HEADER_LEN];
-    pipeline_put_u64(hdrval + 16, pl->run_id);
+    worker_header hv = {.run_id = pl->run_id};
     uint64_t seq = 0;
     bool stopped = false;
 
     uint64_t rows_taken = 0; /* csvsrc_next calls so far */
     for (size_t ph = 0; ph < nphases && !stopped; ph++) {
-        const phase_plan *pp = &plan[ph];
+        const worker_phase *pp = &plan[ph];
         if (pl->share) {
             /* a worker of a shared run sends its share of the phase: its
              * sequence numbers, with the rows a single run would send them
@@ -273,7 +190,7 @@ void *kafka_producer_thread(void *arg) {
             while (nrows && rows_taken % nrows != seq % nrows) {
                 csvsrc_row skip;
                 if (csvsrc_next(job->csv, &skip, err, sizeof err) < 0) {
-                    pipeline_fail(pl, 2, "%s", err);
+                    pipeline_fail(pl, EXITCODE_USAGE, "%s", err);
                     stopped = true;
                     break;
                 }
@@ -284,19 +201,16 @@ void *kafka_producer_thread(void *arg) {
         const int64_t start_us = stats_wall_us();
         const double start = stats_now();
         int64_t last_send_us = start_us;
-        pipeline_put_u32(hdrval + 24, (uint32_t)ph);
+        hv.phase = (uint32_t)ph;
         for (uint64_t i = 0;; i++, seq++) {
-            if (pp->records && i >= pp->records) break;
-            if (pp->duration > 0 && (pp->rate > 0 || (i & 63) == 0) &&
-                stats_now() - start >= pp->duration)
-                break;
+            if (worker_phase_ends(pp, i, start, stats_now)) break;
             if (atomic_load(&pl->stop)) {
                 stopped = true;
                 break;
             }
             csvsrc_row row;
             if (csvsrc_next(job->csv, &row, err, sizeof err) < 0) {
-                pipeline_fail(pl, 2, "%s", err);
+                pipeline_fail(pl, EXITCODE_USAGE, "%s", err);
                 stopped = true;
                 break;
             }
@@ -304,25 +218,21 @@ void *kafka_producer_thread(void *arg) {
             const char *value;
             size_t vlen;
             uint64_t w;
-            if (row.index < cache.nrows && cache.len[row.index] != UINT32_MAX) {
-                value = cache.data + cache.off[row.index];
-                vlen = cache.len[row.index];
-                w = cache.words[row.index];
-            } else {
+            if (!worker_cache_get(&cache, row.index, &value, &vlen, &w)) {
                 if (encode_row(&buf, wl->format, hdr, &row)) {
-                    pipeline_fail(pl, 1, "out of memory encoding a message");
+                    pipeline_fail(pl, EXITCODE_RUNTIME, "out of memory encoding a message");
                     stopped = true;
                     break;
                 }
                 value = buf.data;
                 vlen = buf.len;
                 w = words_count(buf.data, buf.len);
-                cache_put(&cache, row.index, buf.data, buf.len, (uint32_t)w);
+                worker_cache_put(&cache, row.index, buf.data, buf.len, (uint32_t)w);
             }
 
             int64_t now_us = stats_wall_us(), send_us = now_us;
             if (pp->rate > 0) {
-                send_us = start_us + (int64_t)((double)i * 1e6 / pp->rate);
+                send_us = worker_send_time(start_us, i, pp->rate);
                 while (now_us < send_us && !atomic_load(&pl->stop)) {
                     int64_t ms = (send_us - now_us) / 1000;
                     rd_kafka_poll(rk, ms > 100 ? 100 : (int)ms);
@@ -334,8 +244,9 @@ void *kafka_producer_thread(void *arg) {
                    window_ahead(pl) > (int64_t)pl->window_bytes)
                 rd_kafka_poll(rk, 1);
 
-            pipeline_put_u64(hdrval, seq);
-            pipeline_put_u64(hdrval + 8, (uint64_t)send_us);
+            hv.seq = seq;
+            hv.send_us = send_us;
+            worker_header_put(hdrval, &hv);
             const void *kptr = keycol >= 0 ? row.fields[keycol] : NULL;
             size_t klen = keycol >= 0 ? row.lens[keycol] : 0;
             if (!first_send) first_send = stats_now();
@@ -361,13 +272,13 @@ void *kafka_producer_thread(void *arg) {
                 job->sent++;
                 note_failure(&st, seq, what);
                 if (wl->oversize == WORKLOAD_OVERSIZE_STOP) {
-                    pipeline_fail(pl, 1, "%s", what);
+                    pipeline_fail(pl, EXITCODE_RUNTIME, "%s", what);
                     stopped = true;
                     break;
                 }
             } else if (e) {
                 if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL)
-                    pipeline_fail(pl, 1, "produce to '%s' failed: %s", wl->topic,
+                    pipeline_fail(pl, EXITCODE_RUNTIME, "produce to '%s' failed: %s", wl->topic,
                                   rd_kafka_err2str(e));
                 stopped = true;
                 break;
@@ -383,12 +294,10 @@ void *kafka_producer_thread(void *arg) {
             } else if ((job->sent & 1023) == 0) {
                 rd_kafka_poll(rk, 0);
             }
-            pb.msgs++;
-            pb.bytes += vlen;
-            pb.words += w;
-            if (pb.msgs == bsize) batch_post(pl, &pb, job->delivered, pp->name);
+            if (worker_batch_add(&pb, vlen, w, bsize))
+                batch_post(pl, &pb, batches, job->delivered, pp->name);
             if (rd_kafka_fatal_error(rk, errstr, sizeof errstr)) {
-                pipeline_fail(pl, 1, "producer fatal error: %s", errstr);
+                pipeline_fail(pl, EXITCODE_RUNTIME, "producer fatal error: %s", errstr);
                 stopped = true;
                 break;
             }
@@ -396,7 +305,7 @@ void *kafka_producer_thread(void *arg) {
         job->phase_seconds[ph] =
             job->phase_sent[ph] ? (double)(last_send_us - start_us) / 1e6 : 0;
     }
-    batch_post(pl, &pb, job->delivered, plan[nphases - 1].name); /* the final partial batch */
+    batch_post(pl, &pb, batches, job->delivered, plan[nphases - 1].name); /* the final partial batch */
 
     /* Flush: wait for every delivery report. The message timeout
      * (delivery.timeout.ms) bounds this; a stop request bounds it to 10 s. */
@@ -407,17 +316,16 @@ void *kafka_producer_thread(void *arg) {
         drain(rk, stats_now() + 5.0);
     }
     if (first_send && st.last_dr) job->produce_seconds = st.last_dr - first_send;
-    job->first_send = first_send;
-    if (st.oom) pipeline_error(pl, 1, "out of memory tracking failed deliveries");
+    if (st.oom) pipeline_error(pl, EXITCODE_RUNTIME, "out of memory tracking failed deliveries");
     if (job->errors)
-        pipeline_error(pl, 1, "%llu of %llu messages failed delivery (first: %s)",
+        pipeline_error(pl, EXITCODE_RUNTIME, "%llu of %llu messages failed delivery (first: %s)",
                        (unsigned long long)job->errors, (unsigned long long)job->sent,
                        st.first_error);
 out:
     atomic_store(&pl->delivered, job->delivered);
     atomic_store(&pl->producer_done, true);
     if (rk) rd_kafka_destroy(rk);
-    cache_free(&cache);
+    worker_cache_free(&cache);
     encode_buf_free(&buf);
     pipeline_worker_exit(pl);
     return NULL;

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "exitcode.h"
 #include "kafka.h"
 #include "report_cmd.h"
 #include "stats.h"
@@ -35,7 +36,7 @@ int launch_workers(const workload *wl, int argc, char **argv, const char *json, 
             kafka_embedded_topic(emb, wl->results, 1, err, sizeof err)) {
             fprintf(stderr, "kengine: %s\n", err);
             kafka_embedded_stop(emb);
-            return 1;
+            return EXITCODE_RUNTIME;
         }
         brokers = kafka_embedded_bootstraps(emb);
         fprintf(stderr, "kengine: no brokers given: %d workers share the embedded broker at %s "
@@ -48,7 +49,7 @@ int launch_workers(const workload *wl, int argc, char **argv, const char *json, 
     char **args = calloc((size_t)argc + 2, sizeof *args);
     if (!args) {
         kafka_embedded_stop(emb);
-        return 1;
+        return EXITCODE_RUNTIME;
     }
     int n = 0;
     for (int i = 0; i < argc; i++) {
@@ -68,7 +69,7 @@ int launch_workers(const workload *wl, int argc, char **argv, const char *json, 
         pid_t pid = fork();
         if (pid < 0) {
             fprintf(stderr, "kengine: cannot start worker %d: %s\n", i, strerror(errno));
-            rc = 1;
+            rc = EXITCODE_RUNTIME;
             break;
         }
         if (pid == 0) {

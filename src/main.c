@@ -3,9 +3,7 @@
  * wires the script's hooks and the reporters to the engine, and turns
  * outcomes into exit codes. The only place that exits.
  *
- * Exit codes: 0 success; 1 runtime failure (broker unreachable, delivery
- * failures, lost or duplicated messages); 2 bad usage, script or input;
- * 3 a threshold failed; 130/143 interrupted by SIGINT/SIGTERM.
+ * Exit codes: exitcode.h.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -15,11 +13,14 @@
 
 #include "broker_cli.h"
 #include "engine.h"
+#include "exitcode.h"
+#include "figures.h"
 #include "kafka.h"
 #include "launch.h"
 #include "report.h"
 #include "report_cmd.h"
 #include "script.h"
+#include "signals.h"
 #include "suite.h"
 #include "threshold.h"
 #include "words.h"
@@ -33,15 +34,11 @@
 const char *malloc_conf = "narenas:1,dirty_decay_ms:500,muzzy_decay_ms:0";
 #endif
 
-#define EXIT_RUNTIME 1
-#define EXIT_USAGE 2
-#define EXIT_THRESHOLD 3
-
 static void usage(FILE *out) {
     fprintf(out,
         "usage: kengine [options] WORKLOAD.lua [name=value ...]\n"
         "       kengine test [--junit FILE] [name=value ...] PATH...\n"
-        "       kengine help WORKLOAD.lua\n"
+        "       kengine help WORKLOAD.lua | figures\n"
         "       kengine broker [--topic NAME:PARTITIONS ...] [--fault SPEC ...]\n"
         "       kengine words [--batch N] [--json] [FILE|-]\n"
         "       kengine report RUN_ID [-b LIST] [--wait SECONDS] [--json FILE] [-q]\n"
@@ -66,8 +63,8 @@ static void usage(FILE *out) {
 }
 
 static void on_signal(int sig) {
-    if (engine_signal) _exit(128 + sig); /* second signal: abort at once */
-    engine_signal = sig;
+    if (signals_caught) _exit(EXITCODE_SIGNAL(sig)); /* second signal: abort at once */
+    signals_caught = sig;
 }
 
 static void install_signals(void) {
@@ -97,14 +94,14 @@ static int on_batch(void *ud, const report_batch *b) {
     run_ctx *ctx = ud;
     if (script_has_reporter(ctx->sc)) {
         if (script_report(ctx->sc, b, NULL, ctx->hook_err, sizeof ctx->hook_err))
-            return ctx->hook_rc = EXIT_USAGE;
+            return ctx->hook_rc = EXITCODE_USAGE;
         report_emit_json_batch(ctx->rep, b);
     } else {
         report_emit_batch(ctx->rep, b);
     }
     if (script_on_batch(ctx->sc, b, ctx->hook_err, sizeof ctx->hook_err))
         /* a hook stopped by SIGINT/SIGTERM counts as the signal's stop */
-        return ctx->hook_rc = engine_signal ? 128 + engine_signal : EXIT_USAGE;
+        return ctx->hook_rc = signals_caught ? EXITCODE_SIGNAL(signals_caught) : EXITCODE_USAGE;
     if (threshold_check_batch(ctx->ts, ctx->nts, b)) {
         for (size_t i = 0; i < ctx->nts; i++)
             if (ctx->ts[i].aborted)
@@ -113,7 +110,7 @@ static int on_batch(void *ud, const report_batch *b) {
                          ctx->ts[i].metric, ctx->ts[i].condition,
                          b->role == REPORT_PRODUCE ? "produce batch" : "consume batch",
                          (unsigned long long)b->batch, ctx->ts[i].actual);
-        return ctx->hook_rc = EXIT_THRESHOLD;
+        return ctx->hook_rc = EXITCODE_THRESHOLD;
     }
     return 0;
 }
@@ -141,12 +138,12 @@ static int run_script(script *sc, report *rep) {
             if (threshold_copy(&ctx.ts[ctx.nts], &wl->thresholds[k]) == 0) ctx.nts++;
         if (ctx.nts != wl->nthresholds) {
             fprintf(stderr, "kengine: out of memory\n");
-            rc = EXIT_RUNTIME;
+            rc = EXITCODE_RUNTIME;
             break;
         }
         if (script_on_start(sc, wl, err, sizeof err)) {
             fprintf(stderr, "kengine: %s\n", err);
-            rc = EXIT_USAGE;
+            rc = EXITCODE_USAGE;
             for (size_t k = 0; k < ctx.nts; k++) threshold_free(&ctx.ts[k]);
             free(ctx.ts);
             break;
@@ -158,7 +155,7 @@ static int run_script(script *sc, report *rep) {
                        : engine_run(wl, on_batch, &ctx, &sum, err, sizeof err);
         if (ctx.hook_err[0]) snprintf(sum.error, sizeof sum.error, "%s", ctx.hook_err);
         int failed = worker ? 0 : threshold_finish(ctx.ts, ctx.nts, &sum);
-        if (failed > 0 && r == 0) r = EXIT_THRESHOLD;
+        if (failed > 0 && r == 0) r = EXITCODE_THRESHOLD;
         /* a failure before anything ran (bad input, no broker) gets its one
          * line, no summary */
         bool ran = sum.started || ctx.hook_err[0];
@@ -167,7 +164,7 @@ static int run_script(script *sc, report *rep) {
             if (script_has_reporter(sc)) {
                 if (script_report(sc, NULL, &sum, rerr, sizeof rerr)) {
                     fprintf(stderr, "kengine: %s\n", rerr);
-                    if (r == 0) r = EXIT_USAGE;
+                    if (r == 0) r = EXITCODE_USAGE;
                 }
                 report_emit_json_summary(rep, &sum);
             } else {
@@ -177,16 +174,16 @@ static int run_script(script *sc, report *rep) {
         char herr[2048];
         if (ran && !ctx.hook_err[0] && script_on_done(sc, &sum, herr, sizeof herr)) {
             fprintf(stderr, "kengine: %s\n", herr);
-            if (r == 0 || r == EXIT_RUNTIME || r == EXIT_THRESHOLD) r = EXIT_USAGE;
+            if (r == 0 || r == EXITCODE_RUNTIME || r == EXITCODE_THRESHOLD) r = EXITCODE_USAGE;
         }
         if (ctx.hook_err[0]) fprintf(stderr, "kengine: %s\n", ctx.hook_err);
-        else if (r && r != EXIT_THRESHOLD && err[0]) fprintf(stderr, "kengine: %s\n", err);
+        else if (r && r != EXITCODE_THRESHOLD && err[0]) fprintf(stderr, "kengine: %s\n", err);
         print_failed_thresholds(&sum);
         report_summary_free(&sum);
         for (size_t k = 0; k < ctx.nts; k++) threshold_free(&ctx.ts[k]);
         free(ctx.ts);
         if (r && !rc) rc = r;
-        if (r == EXIT_USAGE || r >= 128) break;
+        if (r == EXITCODE_USAGE || r >= EXITCODE_SIGNAL(0)) break;
     }
     return rc;
 }
@@ -204,7 +201,7 @@ typedef struct {
 static int parse_cli(int argc, char **argv, cli *c) {
     const char *brokers_opt = NULL;
     c->ov = calloc((size_t)argc + 4, sizeof *c->ov);
-    if (!c->ov) return EXIT_RUNTIME;
+    if (!c->ov) return EXITCODE_RUNTIME;
     const char *env = getenv("KENGINE_BROKERS");
     if (env && env[0]) {
         snprintf(c->env_ov, sizeof c->env_ov, "brokers=%s", env);
@@ -237,13 +234,13 @@ static int parse_cli(int argc, char **argv, cli *c) {
         } else if (!strcmp(a, "--json") || !strcmp(a, "-b") || !strcmp(a, "--brokers")) {
             if (i + 1 >= argc) {
                 fprintf(stderr, "kengine: %s needs a value\n", a);
-                return EXIT_USAGE;
+                return EXITCODE_USAGE;
             }
             if (!strcmp(a, "--json")) c->json = argv[++i];
             else brokers_opt = argv[++i];
         } else if (a[0] == '-' && a[1] != '\0') {
             fprintf(stderr, "kengine: unknown option '%s' (try kengine --help)\n", a);
-            return EXIT_USAGE;
+            return EXITCODE_USAGE;
         } else if (!c->script && !strchr(a, '=')) {
             c->script = a;
         } else if (strchr(a, '=')) {
@@ -251,7 +248,7 @@ static int parse_cli(int argc, char **argv, cli *c) {
         } else {
             fprintf(stderr, "kengine: unexpected argument '%s' (one script per run; "
                             "overrides are name=value)\n", a);
-            return EXIT_USAGE;
+            return EXITCODE_USAGE;
         }
     }
     if (brokers_opt) {
@@ -260,21 +257,25 @@ static int parse_cli(int argc, char **argv, cli *c) {
     }
     if (!c->script) {
         usage(stderr);
-        return EXIT_USAGE;
+        return EXITCODE_USAGE;
     }
     return -1;
 }
 
-/* kengine help WORKLOAD.lua [name=value ...] */
+/* kengine help WORKLOAD.lua [name=value ...] | kengine help figures */
 static int cmd_help(int argc, char **argv) {
     if (argc < 2) {
         usage(stdout);
         return 0;
     }
+    if (!strcmp(argv[1], "figures")) {
+        figures_help(stdout);
+        return 0;
+    }
     char err[2048];
     if (script_help(argv[1], argv + 2, (size_t)(argc - 2), stdout, err, sizeof err)) {
         fprintf(stderr, "kengine: %s\n", err);
-        return EXIT_USAGE;
+        return EXITCODE_USAGE;
     }
     return 0;
 }
@@ -294,18 +295,21 @@ int main(int argc, char **argv) {
         return rc;
     }
     char err[2048];
+    /* NDJSON on stdout: scripts' output goes to stderr, like kengine's text */
+    bool json_stdout = c.json && !strcmp(c.json, "-");
+    script_set_output(json_stdout ? stderr : stdout);
     script *sc = script_load(c.script, c.ov, c.nov, err, sizeof err);
     free(c.ov);
     if (!sc) {
         fprintf(stderr, "kengine: %s\n", err);
-        return EXIT_USAGE;
+        return EXITCODE_USAGE;
     }
-    FILE *text = c.quiet ? NULL : (c.json && !strcmp(c.json, "-") ? stderr : stdout);
+    FILE *text = c.quiet ? NULL : (json_stdout ? stderr : stdout);
     report *rep = report_open(text, c.json, err, sizeof err);
     if (!rep) {
         fprintf(stderr, "kengine: %s\n", err);
         script_close(sc);
-        return EXIT_USAGE;
+        return EXITCODE_USAGE;
     }
     const workload *wl0 = script_leg(sc, 0);
     if (wl0->workers > 1 && wl0->worker < 0) {
@@ -314,7 +318,7 @@ int main(int argc, char **argv) {
         if (script_legs(sc) > 1) {
             fprintf(stderr, "kengine: %s: workers = %d with legs: launch each leg's workers "
                             "separately\n", c.script, wl0->workers);
-            rc = EXIT_USAGE;
+            rc = EXITCODE_USAGE;
         } else {
             rc = launch_workers(wl0, argc, argv, c.json, c.quiet);
         }

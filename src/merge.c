@@ -10,13 +10,16 @@
 
 #include <roaring/roaring.h>
 
+#include "figures.h"
+
 #define STATE_VERSION 1
 
 struct merge_state {
-    merge_figures f;
-    stats_hist *latency;
-    merge_phase *phases;
-    size_t nphases;
+    merge_meta meta;
+    report_summary sum;         /* stored figures; name, mode, phases' names owned below */
+    char *name, *mode;
+    char **phase_names;         /* sum.nphases of them */
+    int merged;                 /* workers merged into this state (merge_into) */
     roaring_bitmap_t *sets[3];  /* MERGE_SEEN, MERGE_SENT, MERGE_FAILED */
     words_set *words;           /* exact distinct words, or NULL once sketched */
     words_hll *hll;             /* the sketch, or NULL while exact */
@@ -26,15 +29,55 @@ struct merge_state {
 
 static char *dup_str(const char *s) { return strdup(s ? s : ""); }
 
+/* Copies every stored figure of one object of `scope` (histograms dup'd;
+ * a histogram already in dst is freed). 0 or -1 OOM. */
+static int copy_figures(figure_scope scope, void *dst, const void *src) {
+    size_t n;
+    const figure *f = figures_list(scope, &n);
+    int rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!f[i].set) continue;
+        figure_value v = f[i].get(src);
+        if (f[i].type == FIGURE_LATENCY) {
+            stats_hist_free((stats_hist *)f[i].get(dst).h);
+            v.h = v.h ? stats_hist_dup(v.h) : NULL;
+            if (f[i].get(src).h && !v.h) rc = -1;
+        }
+        f[i].set(dst, v);
+    }
+    return rc;
+}
+
+/* Frees the histograms of one object's LATENCY figures. */
+static void free_figures(figure_scope scope, void *obj) {
+    size_t n;
+    const figure *f = figures_list(scope, &n);
+    for (size_t i = 0; i < n; i++)
+        if (f[i].set && f[i].type == FIGURE_LATENCY) {
+            stats_hist_free((stats_hist *)f[i].get(obj).h);
+            f[i].set(obj, (figure_value){0});
+        }
+}
+
+static void free_sum(merge_state *m) {
+    free_figures(FIGURES_IN_SUMMARY, &m->sum);
+    for (size_t i = 0; i < m->sum.nphases; i++) {
+        free_figures(FIGURES_IN_PHASE, &m->sum.phases[i]);
+        free(m->phase_names[i]);
+    }
+    free(m->sum.phases);
+    free(m->phase_names);
+    m->phase_names = NULL;
+    memset(&m->sum, 0, sizeof m->sum);
+}
+
 merge_state *merge_state_new(void) {
     merge_state *m = calloc(1, sizeof *m);
     if (!m) return NULL;
-    m->latency = stats_hist_new();
     m->words = words_set_new();
-    m->f.name = dup_str(NULL);
-    m->f.mode = dup_str("async");
-    m->f.error = dup_str(NULL);
-    bool ok = m->latency && m->words && m->f.name && m->f.mode && m->f.error;
+    m->name = dup_str(NULL);
+    m->mode = dup_str("async");
+    bool ok = m->words && m->name && m->mode;
     for (int i = 0; i < 3; i++) ok &= (m->sets[i] = roaring_bitmap_create()) != NULL;
     if (!ok) {
         merge_state_free(m);
@@ -45,12 +88,7 @@ merge_state *merge_state_new(void) {
 
 void merge_state_free(merge_state *m) {
     if (!m) return;
-    stats_hist_free(m->latency);
-    for (size_t i = 0; i < m->nphases; i++) {
-        free(m->phases[i].name);
-        stats_hist_free(m->phases[i].latency);
-    }
-    free(m->phases);
+    free_sum(m);
     for (int i = 0; i < 3; i++)
         if (m->sets[i]) roaring_bitmap_free(m->sets[i]);
     words_set_free(m->words);
@@ -60,53 +98,48 @@ void merge_state_free(merge_state *m) {
         free(m->ts[i].condition);
     }
     free(m->ts);
-    free(m->f.name);
-    free(m->f.mode);
-    free(m->f.error);
+    free(m->name);
+    free(m->mode);
     free(m);
 }
 
-merge_figures *merge_figures_of(merge_state *m) { return &m->f; }
-const merge_figures *merge_figures_get(const merge_state *m) { return &m->f; }
+merge_meta *merge_meta_of(merge_state *m) { return &m->meta; }
+const merge_meta *merge_meta_get(const merge_state *m) { return &m->meta; }
+const report_summary *merge_figures(const merge_state *m) { return &m->sum; }
 
-int merge_set_strings(merge_state *m, const char *name, const char *mode, const char *error) {
-    char *n = dup_str(name), *md = dup_str(mode), *e = dup_str(error);
-    if (!n || !md || !e) {
-        free(n);
-        free(md);
-        free(e);
-        return -1;
-    }
-    free(m->f.name);
-    free(m->f.mode);
-    free(m->f.error);
-    m->f.name = n;
-    m->f.mode = md;
-    m->f.error = e;
-    return 0;
+/* Appends a phase named `name` with the figures of `src` (NULL: none). */
+static int add_phase(merge_state *m, const char *name, const report_phase *src) {
+    size_t n = m->sum.nphases;
+    report_phase *ph = realloc(m->sum.phases, (n + 1) * sizeof *ph);
+    if (ph) m->sum.phases = ph;
+    char **names = realloc(m->phase_names, (n + 1) * sizeof *names);
+    if (names) m->phase_names = names;
+    if (!ph || !names || !(names[n] = dup_str(name))) return -1;
+    memset(&ph[n], 0, sizeof ph[n]);
+    ph[n].name = names[n];
+    m->sum.nphases++;
+    return src ? copy_figures(FIGURES_IN_PHASE, &ph[n], src) : 0;
 }
 
-void merge_add_latency(merge_state *m, const stats_hist *h) {
-    if (h) stats_hist_merge(m->latency, h);
-}
-
-int merge_add_phase(merge_state *m, const char *name, double target_rate, uint64_t sent,
-                    uint64_t consumed, double seconds, const stats_hist *h) {
-    merge_phase *p = realloc(m->phases, (m->nphases + 1) * sizeof *p);
-    if (!p) return -1;
-    m->phases = p;
-    merge_phase *ph = &p[m->nphases];
-    *ph = (merge_phase){.name = dup_str(name), .target_rate = target_rate, .sent = sent,
-                        .consumed = consumed, .seconds = seconds,
-                        .latency = stats_hist_new()};
-    if (!ph->name || !ph->latency) {
-        free(ph->name);
-        stats_hist_free(ph->latency);
+int merge_set_summary(merge_state *m, const report_summary *s) {
+    free_sum(m);
+    char *name = dup_str(s->name), *mode = dup_str(s->mode ? s->mode : "async");
+    if (!name || !mode) {
+        free(name);
+        free(mode);
         return -1;
     }
-    if (h) stats_hist_merge(ph->latency, h);
-    m->nphases++;
-    return 0;
+    free(m->name);
+    free(m->mode);
+    m->name = name;
+    m->mode = mode;
+    int rc = copy_figures(FIGURES_IN_SUMMARY, &m->sum, s);
+    m->sum.name = m->name;
+    m->sum.mode = m->mode;
+    snprintf(m->sum.error, sizeof m->sum.error, "%s", s->error);
+    for (size_t i = 0; rc == 0 && i < s->nphases; i++)
+        rc = add_phase(m, s->phases[i].name, &s->phases[i]);
+    return rc;
 }
 
 void merge_mark_word(merge_state *m, merge_set which, uint64_t first, uint64_t word) {
@@ -216,37 +249,76 @@ static void put_word(const char *w, size_t len, uint64_t count, void *ud) {
     codec_put_str(((words_out *)ud)->b, w, len);
 }
 
+/* One object's stored figures, by name: a reader with another table skips
+ * what it does not know. */
+static void put_figures(codec_buf *b, figure_scope scope, const void *obj) {
+    size_t n, stored = 0;
+    const figure *f = figures_list(scope, &n);
+    for (size_t i = 0; i < n; i++) stored += f[i].set != NULL;
+    codec_put_varint(b, stored);
+    for (size_t i = 0; i < n; i++) {
+        if (!f[i].set) continue;
+        figure_value v = f[i].get(obj);
+        put_s(b, f[i].name);
+        codec_put_varint(b, (uint64_t)f[i].type);
+        if (f[i].type == FIGURE_COUNT) {
+            codec_put_varint(b, (uint64_t)v.v);
+        } else if (f[i].type == FIGURE_REAL) {
+            codec_put_double(b, v.v);
+        } else {
+            codec_put_varint(b, v.h != NULL);
+            if (v.h) stats_hist_encode(v.h, b);
+        }
+    }
+}
+
+static void get_figures(codec_rd *r, figure_scope scope, void *obj) {
+    uint64_t n = codec_get_varint(r);
+    if (n > 1000) r->bad = true;
+    for (uint64_t i = 0; i < n && !r->bad; i++) {
+        char *name = get_s(r);
+        uint64_t type = codec_get_varint(r);
+        figure_value v = {0};
+        stats_hist *h = NULL;
+        if (type == FIGURE_COUNT) {
+            v.v = (double)codec_get_varint(r);
+        } else if (type == FIGURE_REAL) {
+            v.v = codec_get_double(r);
+        } else if (type == FIGURE_LATENCY) {
+            if (codec_get_varint(r) && (!(h = stats_hist_new()) || stats_hist_decode(h, r)))
+                r->bad = true;
+            v.h = h;
+        } else {
+            r->bad = true;
+        }
+        const figure *f = name && !r->bad ? figures_find(scope, FIGURE_ANY, name) : NULL;
+        if (f && f->set && f->type == (figure_type)type) {
+            if (f->type == FIGURE_LATENCY) stats_hist_free((stats_hist *)f->get(obj).h);
+            f->set(obj, v);
+            h = NULL; /* handed over */
+        }
+        stats_hist_free(h);
+        free(name);
+    }
+}
+
 void merge_encode(const merge_state *m, codec_buf *b) {
-    const merge_figures *f = &m->f;
+    const merge_meta *mm = &m->meta;
     codec_put_varint(b, STATE_VERSION);
-    codec_put_varint(b, (uint64_t)f->worker);
-    codec_put_varint(b, (uint64_t)f->workers);
-    put_s(b, f->name);
-    put_s(b, f->mode);
-    codec_put_varint(b, (uint64_t)f->produced | (uint64_t)f->consumed_run << 1 |
-                            (uint64_t)f->stopped << 2);
-    uint64_t counters[] = {f->records, f->sent, f->delivered, f->delivery_errors,
-                           f->consumed, f->unsequenced, f->words, f->bytes,
-                           f->csv_skipped, f->csv_padded};
-    for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++)
-        codec_put_varint(b, counters[i]);
-    int64_t times[] = {f->produce_first_us, f->produce_last_us, f->consume_first_us,
-                       f->consume_last_us, f->start_us, f->end_us};
-    for (size_t i = 0; i < sizeof times / sizeof times[0]; i++) put_int(b, times[i]);
-    codec_put_double(b, f->cpu_seconds);
-    codec_put_double(b, f->peak_rss_mb);
-    put_int(b, f->exit_code);
-    put_s(b, f->error);
-    stats_hist_encode(m->latency, b);
-    codec_put_varint(b, m->nphases);
-    for (size_t i = 0; i < m->nphases; i++) {
-        const merge_phase *p = &m->phases[i];
-        put_s(b, p->name);
-        codec_put_double(b, p->target_rate);
-        codec_put_varint(b, p->sent);
-        codec_put_varint(b, p->consumed);
-        codec_put_double(b, p->seconds);
-        stats_hist_encode(p->latency, b);
+    codec_put_varint(b, (uint64_t)mm->worker);
+    codec_put_varint(b, (uint64_t)mm->workers);
+    codec_put_varint(b, (uint64_t)mm->produced | (uint64_t)mm->consumed_run << 1 |
+                            (uint64_t)mm->stopped << 2);
+    codec_put_varint(b, mm->unsequenced);
+    put_int(b, mm->exit_code);
+    put_s(b, m->name);
+    put_s(b, m->mode);
+    put_s(b, m->sum.error);
+    put_figures(b, FIGURES_IN_SUMMARY, &m->sum);
+    codec_put_varint(b, m->sum.nphases);
+    for (size_t i = 0; i < m->sum.nphases; i++) {
+        put_s(b, m->sum.phases[i].name);
+        put_figures(b, FIGURES_IN_PHASE, &m->sum.phases[i]);
     }
     for (int i = 0; i < 3; i++) put_bitmap(b, m->sets[i]);
     if (m->hll) {
@@ -277,50 +349,44 @@ merge_state *merge_decode(const void *buf, size_t len, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    merge_figures *f = &m->f;
+    merge_meta *mm = &m->meta;
     if (codec_get_varint(&r) != STATE_VERSION) {
         snprintf(err, errlen, "final state of an unknown version");
         merge_state_free(m);
         return NULL;
     }
-    f->worker = (int)codec_get_varint(&r);
-    f->workers = (int)codec_get_varint(&r);
-    free(f->name);
-    free(f->mode);
-    free(f->error);
-    f->name = get_s(&r);
-    f->mode = get_s(&r);
-    f->error = NULL;
+    mm->worker = (int)codec_get_varint(&r);
+    mm->workers = (int)codec_get_varint(&r);
     uint64_t flags = codec_get_varint(&r);
-    f->produced = flags & 1;
-    f->consumed_run = flags & 2;
-    f->stopped = flags & 4;
-    uint64_t *counters[] = {&f->records, &f->sent, &f->delivered, &f->delivery_errors,
-                            &f->consumed, &f->unsequenced, &f->words, &f->bytes,
-                            &f->csv_skipped, &f->csv_padded};
-    for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++)
-        *counters[i] = codec_get_varint(&r);
-    int64_t *times[] = {&f->produce_first_us, &f->produce_last_us, &f->consume_first_us,
-                        &f->consume_last_us, &f->start_us, &f->end_us};
-    for (size_t i = 0; i < sizeof times / sizeof times[0]; i++) *times[i] = get_int(&r);
-    f->cpu_seconds = codec_get_double(&r);
-    f->peak_rss_mb = codec_get_double(&r);
-    f->exit_code = (int)get_int(&r);
-    f->error = get_s(&r);
-    if (!r.bad && stats_hist_decode(m->latency, &r)) r.bad = true;
+    mm->produced = flags & 1;
+    mm->consumed_run = flags & 2;
+    mm->stopped = flags & 4;
+    mm->unsequenced = codec_get_varint(&r);
+    mm->exit_code = (int)get_int(&r);
+    char *name = get_s(&r), *mode = get_s(&r), *error = get_s(&r);
+    if (name && mode && error) {
+        free(m->name);
+        free(m->mode);
+        m->name = name;
+        m->mode = mode;
+        name = mode = NULL;
+        m->sum.name = m->name;
+        m->sum.mode = m->mode;
+        snprintf(m->sum.error, sizeof m->sum.error, "%s", error);
+    } else {
+        r.bad = true;
+    }
+    free(name);
+    free(mode);
+    free(error);
+    if (!r.bad) get_figures(&r, FIGURES_IN_SUMMARY, &m->sum);
     uint64_t nph = codec_get_varint(&r);
     if (nph > 64) r.bad = true;
     for (uint64_t i = 0; i < nph && !r.bad; i++) {
-        char *name = get_s(&r);
-        double rate = codec_get_double(&r);
-        uint64_t sent = codec_get_varint(&r), consumed = codec_get_varint(&r);
-        double secs = codec_get_double(&r);
-        stats_hist *h = stats_hist_new();
-        if (!h || !name || stats_hist_decode(h, &r) ||
-            merge_add_phase(m, name, rate, sent, consumed, secs, h))
-            r.bad = true;
-        free(name);
-        stats_hist_free(h);
+        char *pname = get_s(&r);
+        if (!pname || add_phase(m, pname, NULL)) r.bad = true;
+        else get_figures(&r, FIGURES_IN_PHASE, &m->sum.phases[m->sum.nphases - 1]);
+        free(pname);
     }
     for (int i = 0; i < 3 && !r.bad; i++) {
         size_t n;
@@ -364,7 +430,7 @@ merge_state *merge_decode(const void *buf, size_t len, char *err, size_t errlen)
         free(t.metric);
         free(t.condition);
     }
-    if (r.bad || !f->name || !f->mode || !f->error || r.pos != r.len) {
+    if (r.bad || r.pos != r.len) {
         snprintf(err, errlen, "malformed final state (%zu of %zu bytes read)", r.pos, len);
         merge_state_free(m);
         return NULL;
@@ -374,9 +440,6 @@ merge_state *merge_decode(const void *buf, size_t len, char *err, size_t errlen)
 
 /* ---- merging ---- */
 
-static int64_t min_set(int64_t a, int64_t b) { return !a ? b : !b ? a : a < b ? a : b; }
-static int64_t max_of(int64_t a, int64_t b) { return a > b ? a : b; }
-
 /* Is a further from passing than b under op? */
 static bool worse(int op, double a, double b) {
     if (op == THRESHOLD_LT || op == THRESHOLD_LE) return a > b;
@@ -385,52 +448,32 @@ static bool worse(int op, double a, double b) {
 }
 
 int merge_into(merge_state *dst, const merge_state *src) {
-    merge_figures *d = &dst->f;
-    const merge_figures *s = &src->f;
-    if (!d->name[0] && s->name[0]) {
-        if (merge_set_strings(dst, s->name, s->mode, d->error)) return -1;
+    merge_meta *d = &dst->meta;
+    const merge_meta *s = &src->meta;
+    if (!dst->merged++) {
+        /* the first worker's figures as they are */
+        if (merge_set_summary(dst, &src->sum)) return -1;
         d->produced = s->produced;
         d->consumed_run = s->consumed_run;
-        d->records = s->records;
         d->workers = s->workers;
+    } else {
+        /* every figure by its rule (figures.h) */
+        if (figures_merge(FIGURES_IN_SUMMARY, &dst->sum, &src->sum)) return -1;
+        for (size_t i = 0; i < src->sum.nphases; i++) {
+            if (i >= dst->sum.nphases) {
+                if (add_phase(dst, src->sum.phases[i].name, &src->sum.phases[i])) return -1;
+            } else if (figures_merge(FIGURES_IN_PHASE, &dst->sum.phases[i],
+                                     &src->sum.phases[i])) {
+                return -1;
+            }
+        }
+        if (!dst->sum.error[0])
+            snprintf(dst->sum.error, sizeof dst->sum.error, "%s", src->sum.error);
     }
-    d->sent += s->sent;
-    d->delivered += s->delivered;
-    d->delivery_errors += s->delivery_errors;
-    d->consumed += s->consumed;
     d->unsequenced += s->unsequenced;
-    d->words += s->words;
-    d->bytes += s->bytes;
-    d->csv_skipped += s->csv_skipped;
-    d->csv_padded += s->csv_padded;
-    d->produce_first_us = min_set(d->produce_first_us, s->produce_first_us);
-    d->produce_last_us = max_of(d->produce_last_us, s->produce_last_us);
-    d->consume_first_us = min_set(d->consume_first_us, s->consume_first_us);
-    d->consume_last_us = max_of(d->consume_last_us, s->consume_last_us);
-    d->start_us = min_set(d->start_us, s->start_us);
-    d->end_us = max_of(d->end_us, s->end_us);
-    d->cpu_seconds += s->cpu_seconds;
-    if (s->peak_rss_mb > d->peak_rss_mb) d->peak_rss_mb = s->peak_rss_mb;
+    d->stopped |= s->stopped;
     if (s->exit_code && (!d->exit_code || (d->exit_code != 2 && s->exit_code == 2)))
         d->exit_code = s->exit_code;
-    d->stopped |= s->stopped;
-    if (!d->error[0] && s->error[0] && merge_set_strings(dst, d->name, d->mode, s->error))
-        return -1;
-    stats_hist_merge(dst->latency, src->latency);
-    for (size_t i = 0; i < src->nphases; i++) {
-        const merge_phase *sp = &src->phases[i];
-        if (i >= dst->nphases) {
-            if (merge_add_phase(dst, sp->name, sp->target_rate, sp->sent, sp->consumed,
-                                sp->seconds, sp->latency))
-                return -1;
-            continue;
-        }
-        merge_phase *dp = &dst->phases[i];
-        dp->sent += sp->sent;
-        dp->consumed += sp->consumed;
-        if (sp->seconds > dp->seconds) dp->seconds = sp->seconds;
-        stats_hist_merge(dp->latency, sp->latency);
-    }
     for (int i = 0; i < 3; i++) roaring_bitmap_or_inplace(dst->sets[i], src->sets[i]);
     if (src->hll) {
         if (to_sketch(dst)) return -1;
@@ -462,66 +505,44 @@ int merge_into(merge_state *dst, const merge_state *src) {
 }
 
 int merge_summary(const merge_state *m, report_summary *s) {
-    const merge_figures *f = &m->f;
+    const merge_meta *mm = &m->meta;
     memset(s, 0, sizeof *s);
-    s->name = f->name;
-    s->mode = f->mode;
-    s->produced = f->produced;
-    s->consumed_run = f->consumed_run;
+    s->name = m->name;
+    s->mode = m->mode;
+    s->produced = mm->produced;
+    s->consumed_run = mm->consumed_run;
     s->started = true;
-    s->records = f->records;
-    s->sent = f->sent;
-    s->delivered = f->delivered;
-    s->delivery_errors = f->delivery_errors;
-    s->produce_seconds =
-        f->produce_last_us > f->produce_first_us && f->produce_first_us
-            ? (double)(f->produce_last_us - f->produce_first_us) / 1e6
-            : 0;
-    s->consumed = f->consumed;
-    uint64_t distinct = roaring_bitmap_get_cardinality(m->sets[MERGE_SEEN]);
-    if (f->produced) {
-        /* sent, delivery not failed, never seen by any worker */
-        roaring_bitmap_t *missing = roaring_bitmap_andnot(m->sets[MERGE_SENT], m->sets[MERGE_SEEN]);
-        if (!missing) return -1;
-        roaring_bitmap_andnot_inplace(missing, m->sets[MERGE_FAILED]);
-        uint64_t lost = roaring_bitmap_get_cardinality(missing);
-        roaring_bitmap_free(missing);
-        if (f->stopped) s->unconsumed = lost;
-        else s->lost = lost;
-    } else {
-        uint64_t got = distinct + f->unsequenced;
-        uint64_t lost = f->records > got ? f->records - got : 0;
-        if (f->stopped) s->unconsumed = lost;
-        else s->lost = lost;
-    }
-    uint64_t unique = distinct + f->unsequenced;
-    s->duplicates = f->consumed > unique ? f->consumed - unique : 0;
-    s->words = f->words;
-    s->unique_words_total = m->hll ? words_hll_estimate(m->hll) : words_set_size(m->words);
-    s->unique_words_estimated = m->hll != NULL;
-    s->bytes = f->bytes;
-    s->csv_skipped = f->csv_skipped;
-    s->csv_padded = f->csv_padded;
-    s->consume_seconds =
-        f->consume_last_us > f->consume_first_us && f->consume_first_us
-            ? (double)(f->consume_last_us - f->consume_first_us) / 1e6
-            : 0;
-    double wall = f->end_us > f->start_us ? (double)(f->end_us - f->start_us) / 1e6 : 0;
-    s->cpu_percent = wall > 0 ? 100.0 * f->cpu_seconds / wall : 0;
-    s->peak_rss_mb = f->peak_rss_mb;
-    snprintf(s->error, sizeof s->error, "%s", f->error);
-    if (!(s->latency = stats_hist_dup(m->latency))) return -1;
-    if (m->nphases) {
-        if (!(s->phases = calloc(m->nphases, sizeof *s->phases))) return -1;
-        for (size_t i = 0; i < m->nphases; i++) {
-            const merge_phase *p = &m->phases[i];
-            s->phases[i] = (report_phase){.name = p->name, .sent = p->sent,
-                                          .seconds = p->seconds, .target_rate = p->target_rate,
-                                          .consumed = p->consumed,
-                                          .latency = stats_hist_dup(p->latency)};
+    snprintf(s->error, sizeof s->error, "%s", m->sum.error);
+    if (copy_figures(FIGURES_IN_SUMMARY, s, &m->sum)) return -1;
+    if (m->sum.nphases) {
+        if (!(s->phases = calloc(m->sum.nphases, sizeof *s->phases))) return -1;
+        for (size_t i = 0; i < m->sum.nphases; i++) {
+            s->phases[i].name = m->sum.phases[i].name;
             s->nphases++;
-            if (!s->phases[i].latency) return -1;
+            if (copy_figures(FIGURES_IN_PHASE, &s->phases[i], &m->sum.phases[i])) return -1;
         }
     }
+    /* the BITMAP figures, from the OR of the workers' bitmaps */
+    uint64_t distinct = roaring_bitmap_get_cardinality(m->sets[MERGE_SEEN]);
+    uint64_t lost;
+    if (mm->produced) {
+        /* sent, delivery not failed, never seen by any worker */
+        roaring_bitmap_t *missing =
+            roaring_bitmap_andnot(m->sets[MERGE_SENT], m->sets[MERGE_SEEN]);
+        if (!missing) return -1;
+        roaring_bitmap_andnot_inplace(missing, m->sets[MERGE_FAILED]);
+        lost = roaring_bitmap_get_cardinality(missing);
+        roaring_bitmap_free(missing);
+    } else {
+        uint64_t got = distinct + mm->unsequenced;
+        lost = s->records > got ? s->records - got : 0;
+    }
+    s->lost = mm->stopped ? 0 : lost;
+    s->unconsumed = mm->stopped ? lost : 0;
+    uint64_t unique = distinct + mm->unsequenced;
+    s->duplicates = s->consumed > unique ? s->consumed - unique : 0;
+    /* the UNION figure, from the union of the workers' words */
+    s->unique_words_total = m->hll ? words_hll_estimate(m->hll) : words_set_size(m->words);
+    s->unique_words_estimated = m->hll != NULL;
     return 0;
 }

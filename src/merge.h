@@ -13,6 +13,10 @@
  * state of its batch thresholds. The workload's summary and phase
  * thresholds are applied to the merged figures by the report.
  *
+ * The summary's figures merge by the rule figures.h gives each (sums,
+ * extremes, histograms); a state carries them by name, so a report built
+ * with more or fewer figures still reads it.
+ *
  * Sequence numbers are 32-bit here: a shared run holds at most 2^32 - 1
  * records (workload_validate says so).
  */
@@ -34,15 +38,6 @@
 
 typedef struct merge_state merge_state;
 
-/* One phase's figures of one worker. */
-typedef struct {
-    char *name;
-    double target_rate;     /* the whole run's rate of the phase */
-    uint64_t sent, consumed;
-    double seconds;         /* first to last send of the phase (longest worker) */
-    stats_hist *latency;
-} merge_phase;
-
 /* A batch threshold's state after a worker's batches. */
 typedef struct {
     char *metric, *condition;
@@ -52,38 +47,26 @@ typedef struct {
     double actual;
 } merge_threshold;
 
-/* The plain figures of a worker; sums, extremes and times merge by rule. */
+/* What a worker's summary does not say: who it is and how it ended. */
 typedef struct {
     int worker, workers;
-    char *name;                 /* workload name */
-    char *mode;                 /* "async" / "sync" */
-    bool produced, consumed_run;
-    uint64_t records;           /* of the whole run */
-    uint64_t sent, delivered, delivery_errors;
-    uint64_t consumed, unsequenced, words, bytes;
-    uint64_t csv_skipped, csv_padded;
-    int64_t produce_first_us, produce_last_us; /* wall clock, 0 = none */
-    int64_t consume_first_us, consume_last_us;
-    int64_t start_us, end_us;   /* the worker's run */
-    double cpu_seconds, peak_rss_mb;
-    int exit_code;              /* the worker's own (0, 1, 2, 128+signal) */
+    bool produced, consumed_run; /* the workload's roles */
     bool stopped;               /* stopped early (signal, hook, abort) */
-    char *error;                /* "" if none */
-} merge_figures;
+    uint64_t unsequenced;       /* messages without a kengine header */
+    int exit_code;              /* the worker's own (0, 1, 2, 128+signal) */
+} merge_meta;
 
 merge_state *merge_state_new(void);   /* NULL on OOM */
 void merge_state_free(merge_state *m);
 
-merge_figures *merge_figures_of(merge_state *m);
-const merge_figures *merge_figures_get(const merge_state *m);
-/* The state's copies of strings: set with these (NULL = ""). 0 or -1 OOM. */
-int merge_set_strings(merge_state *m, const char *name, const char *mode, const char *error);
-
-/* Latency of the run (merged in). */
-void merge_add_latency(merge_state *m, const stats_hist *h);
-/* Appends a phase (its latency merged in, h may be NULL). 0 or -1 OOM. */
-int merge_add_phase(merge_state *m, const char *name, double target_rate, uint64_t sent,
-                    uint64_t consumed, double seconds, const stats_hist *h);
+merge_meta *merge_meta_of(merge_state *m);
+const merge_meta *merge_meta_get(const merge_state *m);
+/* The worker's own summary: its stored figures (figures.h; histograms and
+ * phases copied), name, mode and error. 0 or -1 OOM. */
+int merge_set_summary(merge_state *m, const report_summary *s);
+/* That summary as kept (merged, for a merged state): the SUM, MAX, MIN and
+ * HIST figures; the BITMAP and UNION ones are merge_summary's. */
+const report_summary *merge_figures(const merge_state *m);
 
 typedef enum { MERGE_SEEN, MERGE_SENT, MERGE_FAILED } merge_set;
 /* Adds the set bits of `word` (bit k = sequence number first + k). */
@@ -100,14 +83,16 @@ void merge_encode(const merge_state *m, codec_buf *out);
 /* A new state from merge_encode's bytes; NULL with err when malformed. */
 merge_state *merge_decode(const void *buf, size_t len, char *err, size_t errlen);
 
-/* Merges src into dst (counters added, times and extremes widened,
- * histograms and bitmaps unioned, words unioned). 0 or -1 OOM. */
+/* Merges src into dst: each figure by its rule in figures.h (summary and
+ * phases), bitmaps OR'd, words unioned, batch thresholds' worst kept.
+ * 0 or -1 OOM. */
 int merge_into(merge_state *dst, const merge_state *src);
 
-/* The run's summary from a (merged) state: lost = sent, not failed, never
- * seen; duplicates = consumed - distinct seen - unsequenced. Strings point
- * into m (keep it alive while s is used); s->latency and phases are owned
- * by s. 0 or -1 OOM. */
+/* The run's summary from a (merged) state: its figures, and the BITMAP and
+ * UNION ones computed: lost = sent, not failed, never seen; duplicates =
+ * consumed - distinct seen - unsequenced; distinct words of the union.
+ * Strings point into m (keep it alive while s is used); histograms and
+ * phases are owned by s. 0 or -1 OOM. */
 int merge_summary(const merge_state *m, report_summary *s);
 /* The batch thresholds' merged states (first failure's value, else worst). */
 size_t merge_thresholds(const merge_state *m, const merge_threshold **out);

@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "exitcode.h"
 #include "report.h"
 #include "workload.h"
 
@@ -98,7 +99,7 @@ typedef struct pipeline {
     pthread_cond_t cv;
     pipeline_event *head, *tail;  /* FIFO of finished batches */
     int workers_running;          /* threads that have not exited yet */
-    int exit_code;                /* 0, or the worst failure (1 runtime, 2 input) */
+    int exit_code;                /* EXITCODE_OK, or the worst failure (_RUNTIME, _USAGE) */
     char error[512];              /* first failure message */
 } pipeline;
 

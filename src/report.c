@@ -6,6 +6,7 @@
 #include "report.h"
 
 #include "encode.h"
+#include "figures.h"
 
 #include <errno.h>
 #include <math.h>
@@ -43,11 +44,6 @@ void report_summary_free(report_summary *s) {
     s->nthresholds = 0;
 }
 
-double report_latency_ms(const stats_hist *h, double p) {
-    if (!h) return 0.0;
-    return (double)(p >= 100 ? stats_hist_max(h) : stats_hist_percentile(h, p)) / 1000.0;
-}
-
 report *report_open(FILE *text, const char *json_path, char *err, size_t errlen) {
     report *r = calloc(1, sizeof *r);
     if (!r) {
@@ -81,8 +77,8 @@ void report_close(report *r) {
 }
 
 static void text_latency(FILE *out, const stats_hist *h) {
-    fprintf(out, "latency p50 %.1f ms p99 %.1f ms max %.1f ms", report_latency_ms(h, 50),
-            report_latency_ms(h, 99), report_latency_ms(h, 100));
+    fprintf(out, "latency p50 %.1f ms p99 %.1f ms max %.1f ms", figures_latency(h, 50),
+            figures_latency(h, 99), figures_latency(h, 100));
 }
 
 void report_batch_text(FILE *out, const report_batch *b) {
@@ -94,8 +90,9 @@ void report_batch_text(FILE *out, const report_batch *b) {
                 ": %llu messages, %llu words, delivered %llu, %.3f s, %.0f msgs/s, "
                 "%.1f MB/s\n",
                 (unsigned long long)b->messages, (unsigned long long)b->words,
-                (unsigned long long)b->delivered, b->seconds, b->msgs_per_sec,
-                b->mb_per_sec);
+                (unsigned long long)b->delivered, b->seconds,
+                figures_batch(b, FIGURE_BATCH_msgs_per_sec),
+                figures_batch(b, FIGURE_BATCH_mb_per_sec));
         return;
     }
     fprintf(out,
@@ -103,7 +100,8 @@ void report_batch_text(FILE *out, const report_batch *b) {
             "%.3f s, %.0f msgs/s, %.1f MB/s, cpu %.1f%%, rss %.1f MB, ",
             (unsigned long long)b->batch, (unsigned long long)b->messages,
             (unsigned long long)b->words, (unsigned long long)b->unique_words,
-            b->seconds, b->msgs_per_sec, b->mb_per_sec, b->cpu_percent, b->rss_mb);
+            b->seconds, figures_batch(b, FIGURE_BATCH_msgs_per_sec),
+            figures_batch(b, FIGURE_BATCH_mb_per_sec), b->cpu_percent, b->rss_mb);
     text_latency(out, b->latency);
     fputc('\n', out);
     if (b->ntop) {
@@ -143,13 +141,13 @@ void report_summary_text(FILE *out, const report_summary *s) {
         fprintf(out, "  produced %llu of %llu records (%s) in %.3f s: %.0f msgs/s\n",
                 (unsigned long long)s->delivered, (unsigned long long)s->records,
                 s->mode ? s->mode : "async", s->produce_seconds,
-                s->produce_seconds > 0 ? (double)s->delivered / s->produce_seconds : 0.0);
+                figures_summary(s, FIGURE_SUMMARY_produce_msgs_per_sec));
     if (s->consumed_run) {
         fprintf(out,
                 "  consumed %llu in %.3f s: %.0f msgs/s, %llu words, %llu distinct "
                 "words, ",
                 (unsigned long long)s->consumed, s->consume_seconds,
-                s->consume_seconds > 0 ? (double)s->consumed / s->consume_seconds : 0.0,
+                figures_summary(s, FIGURE_SUMMARY_consume_msgs_per_sec),
                 (unsigned long long)s->words, (unsigned long long)s->unique_words_total);
         text_latency(out, s->latency);
         fputc('\n', out);
@@ -162,7 +160,7 @@ void report_summary_text(FILE *out, const report_summary *s) {
         const report_phase *p = &s->phases[i];
         fprintf(out, "  phase %s: sent %llu in %.3f s (%.0f msgs/s", p->name,
                 (unsigned long long)p->sent, p->seconds,
-                p->seconds > 0 ? (double)p->sent / p->seconds : 0.0);
+                figures_phase(p, FIGURE_PHASE_msgs_per_sec));
         if (p->target_rate > 0) fprintf(out, ", target %.0f", p->target_rate);
         fprintf(out, "), consumed %llu, ", (unsigned long long)p->consumed);
         text_latency(out, p->latency);
@@ -192,50 +190,52 @@ static void json_str(FILE *out, const char *s, size_t len) {
 }
 
 static void json_latency(FILE *out, const stats_hist *h) {
-    fprintf(out,
-            "\"latency_ms\":{\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f,\"p999\":%.3f,"
-            "\"max\":%.3f,\"mean\":%.3f,\"count\":%llu}",
-            report_latency_ms(h, 50), report_latency_ms(h, 90), report_latency_ms(h, 99),
-            report_latency_ms(h, 99.9), report_latency_ms(h, 100),
-            h ? stats_hist_mean(h) / 1000.0 : 0.0,
-            (unsigned long long)(h ? stats_hist_count(h) : 0));
+    size_t n;
+    const figure_stat *st = figures_latency_stats(&n);
+    fputc('{', out);
+    for (size_t i = 0; i < n; i++) {
+        fprintf(out, "%s\"%s\":", i ? "," : "", st[i].name);
+        if (st[i].p == FIGURES_STAT_COUNT)
+            fprintf(out, "%llu", (unsigned long long)(h ? stats_hist_count(h) : 0));
+        else
+            fprintf(out, "%.3f", jnum(figures_latency(h, st[i].p)));
+    }
+    fputc('}', out);
+}
+
+/* Every figure of `scope` that `role` has, as ,"name":value pairs, in the
+ * table's order (figures.h). */
+static void json_figures(FILE *out, figure_scope scope, unsigned role, const void *obj) {
+    size_t n;
+    const figure *f = figures_list(scope, &n);
+    for (size_t i = 0; i < n; i++) {
+        if (!(f[i].roles & role)) continue;
+        figure_value v = f[i].get(obj);
+        fprintf(out, ",\"%s\":", f[i].name);
+        switch (f[i].type) {
+        case FIGURE_COUNT: fprintf(out, "%llu", (unsigned long long)v.v); break;
+        case FIGURE_REAL: fprintf(out, f[i].json_fmt, jnum(v.v)); break;
+        case FIGURE_LATENCY: json_latency(out, v.h); break;
+        }
+    }
 }
 
 static void batch_json(FILE *out, const report_batch *b) {
-    fprintf(out,
-            "{\"type\":\"%s\",\"batch\":%llu,\"messages\":%llu,\"bytes\":%llu,"
-            "\"words\":%llu,",
-            b->role == REPORT_PRODUCE ? "produce_batch" : "consume_batch",
-            (unsigned long long)b->batch, (unsigned long long)b->messages,
-            (unsigned long long)b->bytes, (unsigned long long)b->words);
-    if (b->role == REPORT_PRODUCE) {
-        fprintf(out, "\"delivered\":%llu,", (unsigned long long)b->delivered);
-        if (b->phase) {
-            fputs("\"phase\":", out);
-            json_str(out, b->phase, strlen(b->phase));
-            fputc(',', out);
-        }
-    } else {
-        fprintf(out, "\"unique_words\":%llu,\"consumer\":%d,", (unsigned long long)b->unique_words,
-                b->consumer);
+    bool produce = b->role == REPORT_PRODUCE;
+    fprintf(out, "{\"type\":\"%s\"", produce ? "produce_batch" : "consume_batch");
+    if (b->phase) {
+        fputs(",\"phase\":", out);
+        json_str(out, b->phase, strlen(b->phase));
     }
-    fprintf(out,
-            "\"seconds\":%.6f,\"msgs_per_sec\":%.1f,\"mb_per_sec\":%.3f,"
-            "\"cpu_percent\":%.1f,\"rss_mb\":%.2f",
-            jnum(b->seconds), jnum(b->msgs_per_sec), jnum(b->mb_per_sec),
-            jnum(b->cpu_percent), jnum(b->rss_mb));
-    if (b->role == REPORT_CONSUME) {
-        fputc(',', out);
-        json_latency(out, b->latency);
-        if (b->ntop) {
-            fputs(",\"top_words\":[", out);
-            for (size_t i = 0; i < b->ntop; i++) {
-                fprintf(out, "%s[", i ? "," : "");
-                json_str(out, b->top[i].word, b->top[i].len);
-                fprintf(out, ",%llu]", (unsigned long long)b->top[i].count);
-            }
-            fputc(']', out);
+    json_figures(out, FIGURES_IN_BATCH, produce ? FIGURE_PRODUCE : FIGURE_CONSUME, b);
+    if (b->ntop) {
+        fputs(",\"top_words\":[", out);
+        for (size_t i = 0; i < b->ntop; i++) {
+            fprintf(out, "%s[", i ? "," : "");
+            json_str(out, b->top[i].word, b->top[i].len);
+            fprintf(out, ",%llu]", (unsigned long long)b->top[i].count);
         }
+        fputc(']', out);
     }
     fputc('}', out);
 }
@@ -243,23 +243,8 @@ static void batch_json(FILE *out, const report_batch *b) {
 static void summary_json(FILE *out, const report_summary *s) {
     fputs("{\"type\":\"summary\",\"name\":", out);
     json_str(out, s->name ? s->name : "", s->name ? strlen(s->name) : 0);
-    fprintf(out,
-            ",\"mode\":\"%s\",\"records\":%llu,\"sent\":%llu,\"delivered\":%llu,"
-            "\"delivery_errors\":%llu,\"produce_seconds\":%.6f,\"consumed\":%llu,"
-            "\"lost\":%llu,\"unconsumed\":%llu,\"duplicates\":%llu,\"words\":%llu,"
-            "\"unique_words_total\":%llu,\"consume_seconds\":%.6f,"
-            "\"cpu_percent\":%.1f,\"peak_rss_mb\":%.2f,\"csv_skipped\":%llu,"
-            "\"csv_padded\":%llu,",
-            s->mode ? s->mode : "async", (unsigned long long)s->records,
-            (unsigned long long)s->sent, (unsigned long long)s->delivered,
-            (unsigned long long)s->delivery_errors, jnum(s->produce_seconds),
-            (unsigned long long)s->consumed, (unsigned long long)s->lost,
-            (unsigned long long)s->unconsumed, (unsigned long long)s->duplicates,
-            (unsigned long long)s->words,
-            (unsigned long long)s->unique_words_total, jnum(s->consume_seconds),
-            jnum(s->cpu_percent), jnum(s->peak_rss_mb), (unsigned long long)s->csv_skipped,
-            (unsigned long long)s->csv_padded);
-    json_latency(out, s->latency);
+    fprintf(out, ",\"mode\":\"%s\"", s->mode ? s->mode : "async");
+    json_figures(out, FIGURES_IN_SUMMARY, FIGURE_ANY, s);
     if (s->workers)
         fprintf(out, ",\"workers\":%d,\"workers_reported\":%d,\"unique_words_estimated\":%s",
                 s->workers, s->workers_reported, s->unique_words_estimated ? "true" : "false");
@@ -269,13 +254,7 @@ static void summary_json(FILE *out, const report_summary *s) {
             const report_phase *p = &s->phases[i];
             fprintf(out, "%s{\"name\":", i ? "," : "");
             json_str(out, p->name, strlen(p->name));
-            fprintf(out,
-                    ",\"sent\":%llu,\"seconds\":%.6f,\"msgs_per_sec\":%.1f,"
-                    "\"target_rate\":%.1f,\"consumed\":%llu,",
-                    (unsigned long long)p->sent, jnum(p->seconds),
-                    p->seconds > 0 ? (double)p->sent / p->seconds : 0.0,
-                    jnum(p->target_rate), (unsigned long long)p->consumed);
-            json_latency(out, p->latency);
+            json_figures(out, FIGURES_IN_PHASE, FIGURE_ANY, p);
             fputc('}', out);
         }
         fputc(']', out);
@@ -346,10 +325,10 @@ static void worker_text(FILE *out, const report_worker *w) {
     fprintf(out, "worker %d: %s", w->worker, w->status);
     if (!strcmp(w->status, "finished"))
         fprintf(out, ", sent %llu, delivered %llu, delivery errors %llu, consumed %llu, "
-                     "words %llu, cpu %.2f s, peak rss %.1f MB, exit %d",
+                     "words %llu, cpu %.1f%%, peak rss %.1f MB, exit %d",
                 (unsigned long long)w->sent, (unsigned long long)w->delivered,
                 (unsigned long long)w->delivery_errors, (unsigned long long)w->consumed,
-                (unsigned long long)w->words, w->cpu_seconds, w->peak_rss_mb, w->exit_code);
+                (unsigned long long)w->words, w->cpu_percent, w->peak_rss_mb, w->exit_code);
     if (w->error[0]) fprintf(out, ": %s", w->error);
     fputc('\n', out);
 }
@@ -361,11 +340,11 @@ void report_emit_worker(report *r, const report_worker *w) {
     json_str(r->json, w->status, strlen(w->status));
     fprintf(r->json,
             ",\"exit_code\":%d,\"sent\":%llu,\"delivered\":%llu,\"delivery_errors\":%llu,"
-            "\"consumed\":%llu,\"words\":%llu,\"cpu_seconds\":%.3f,\"peak_rss_mb\":%.2f,"
+            "\"consumed\":%llu,\"words\":%llu,\"cpu_percent\":%.1f,\"peak_rss_mb\":%.2f,"
             "\"error\":",
             w->exit_code, (unsigned long long)w->sent, (unsigned long long)w->delivered,
             (unsigned long long)w->delivery_errors, (unsigned long long)w->consumed,
-            (unsigned long long)w->words, jnum(w->cpu_seconds), jnum(w->peak_rss_mb));
+            (unsigned long long)w->words, jnum(w->cpu_percent), jnum(w->peak_rss_mb));
     json_str(r->json, w->error, strlen(w->error));
     fputs("}\n", r->json);
     fflush(r->json);

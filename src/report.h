@@ -2,7 +2,9 @@
  * report: the figures of a run and the built-in reporters. A batch or a
  * summary is plain data (filled by the producer, the consumer and the
  * engine); the text reporter writes the human lines, the NDJSON reporter
- * one JSON object per event.
+ * one JSON object per event. Which figures there are, their names, units,
+ * derivations (rates) and merges are declared once, in figures.h; the
+ * structs below hold the stored ones.
  */
 #ifndef KENGINE_REPORT_H
 #define KENGINE_REPORT_H
@@ -34,8 +36,6 @@ typedef struct {
     uint64_t unique_words;   /* distinct words in the batch (consumer) */
     uint64_t delivered;      /* producer: delivery reports so far (successes) */
     double seconds;          /* this batch's own interval */
-    double msgs_per_sec;     /* messages / seconds */
-    double mb_per_sec;       /* bytes / seconds / 2^20 */
     double cpu_percent;      /* process CPU time / wall time over the interval */
     double rss_mb;           /* resident set size at the batch's end */
     const char *phase;       /* producer: the phase this batch was sent in, or NULL */
@@ -112,10 +112,8 @@ typedef struct {
     const char *error;        /* why it failed, or "" */
     int exit_code;            /* its own exit code (finished or failed) */
     uint64_t sent, delivered, delivery_errors, consumed, words;
-    double cpu_seconds, peak_rss_mb;
+    double cpu_percent, peak_rss_mb;
 } report_worker;
-/* Latency percentile in milliseconds from an optional histogram of us. */
-double report_latency_ms(const stats_hist *h, double p);
 
 typedef struct report report;
 

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "exitcode.h"
 #include "kafka.h"
 #include "merge.h"
 #include "report.h"
@@ -18,9 +19,6 @@
 #include "threshold.h"
 #include "dist.h"
 
-#define EXIT_RUNTIME 1
-#define EXIT_USAGE 2
-#define EXIT_THRESHOLD 3
 
 typedef struct {
     uint64_t nonce;             /* the index's holder, 0 = never announced */
@@ -119,9 +117,9 @@ int report_cmd_run(const workload *wl, const char *run_id, double wait, FILE *te
     rr.slot = calloc(DIST_MAX, sizeof *rr.slot);
     if (!rr.slot) {
         fprintf(stderr, "kengine: out of memory\n");
-        return EXIT_RUNTIME;
+        return EXITCODE_RUNTIME;
     }
-    int rc = EXIT_RUNTIME;
+    int rc = EXITCODE_RUNTIME;
     merge_state *all = NULL;
     report *rep = NULL;
     kafka_results *res = kafka_results_open(wl->brokers, wl, run_id, 0, err, sizeof err);
@@ -154,7 +152,7 @@ int report_cmd_run(const workload *wl, const char *run_id, double wait, FILE *te
     rep = report_open(text, json_path, err, sizeof err);
     if (!rep) {
         fprintf(stderr, "kengine: %s\n", err);
-        rc = EXIT_USAGE;
+        rc = EXITCODE_USAGE;
         goto out;
     }
     all = merge_state_new();
@@ -165,21 +163,22 @@ int report_cmd_run(const workload *wl, const char *run_id, double wait, FILE *te
         worker_slot *w = &rr.slot[i];
         report_worker line = {.worker = i, .error = ""};
         if (w->state) {
-            const merge_figures *f = merge_figures_get(w->state);
+            const merge_meta *mm = merge_meta_get(w->state);
+            const report_summary *f = merge_figures(w->state);
             line = (report_worker){.worker = i, .status = "finished", .error = f->error,
-                                   .exit_code = f->exit_code, .sent = f->sent,
+                                   .exit_code = mm->exit_code, .sent = f->sent,
                                    .delivered = f->delivered,
                                    .delivery_errors = f->delivery_errors,
                                    .consumed = f->consumed, .words = f->words,
-                                   .cpu_seconds = f->cpu_seconds,
+                                   .cpu_percent = f->cpu_percent,
                                    .peak_rss_mb = f->peak_rss_mb};
             if (merge_into(all, w->state)) goto out;
             reported++;
-            if (f->exit_code && f->exit_code != EXIT_THRESHOLD) {
+            if (mm->exit_code && mm->exit_code != EXITCODE_THRESHOLD) {
                 bad_workers++;
                 if (!first_bad[0])
-                    snprintf(first_bad, sizeof first_bad, "worker %d ended with exit code %d%s%s",
-                             i, f->exit_code, f->error[0] ? ": " : "", f->error);
+                    snprintf(first_bad, sizeof first_bad, "worker %d ended with exit code %d%s%.300s",
+                             i, mm->exit_code, f->error[0] ? ": " : "", f->error);
             }
         } else {
             line.status = w->failed || w->bad[0] ? "failed" : w->nonce ? "unfinished" : "missing";
@@ -189,7 +188,7 @@ int report_cmd_run(const workload *wl, const char *run_id, double wait, FILE *te
             line.exit_code = -1;
             bad_workers++;
             if (!first_bad[0])
-                snprintf(first_bad, sizeof first_bad, "worker %d %s: %s", i, line.status,
+                snprintf(first_bad, sizeof first_bad, "worker %d %s: %.300s", i, line.status,
                          line.error);
         }
         report_emit_worker(rep, &line);
@@ -202,14 +201,14 @@ int report_cmd_run(const workload *wl, const char *run_id, double wait, FILE *te
     if (bad_workers) {
         snprintf(s.error, sizeof s.error, "%d of %d workers did not finish cleanly (first: %s)",
                  bad_workers, rr.workers, first_bad);
-        rc = EXIT_RUNTIME;
+        rc = EXITCODE_RUNTIME;
     } else if (s.lost || s.duplicates || s.delivery_errors) {
         snprintf(s.error, sizeof s.error, "%llu messages lost, %llu duplicated, %llu failed delivery",
                  (unsigned long long)s.lost, (unsigned long long)s.duplicates,
                  (unsigned long long)s.delivery_errors);
-        rc = EXIT_RUNTIME;
+        rc = EXITCODE_RUNTIME;
     } else {
-        rc = failed > 0 ? EXIT_THRESHOLD : failed < 0 ? EXIT_RUNTIME : 0;
+        rc = failed > 0 ? EXITCODE_THRESHOLD : failed < 0 ? EXITCODE_RUNTIME : EXITCODE_OK;
     }
     report_emit_summary(rep, &s);
     if (s.error[0]) fprintf(stderr, "kengine: report: run '%s': %s\n", run_id, s.error);
@@ -262,7 +261,7 @@ int report_cmd_main(int argc, char **argv) {
                    !strcmp(a, "--wait") || !strcmp(a, "--results")) {
             if (i + 1 >= argc) {
                 fprintf(stderr, "kengine: report: %s needs a value\n", a);
-                return EXIT_USAGE;
+                return EXITCODE_USAGE;
             }
             const char *v = argv[++i];
             if (!strcmp(a, "--json")) json = v;
@@ -273,26 +272,26 @@ int report_cmd_main(int argc, char **argv) {
                 if (end == v || *end || !(wait >= 0) || wait > 86400) {
                     fprintf(stderr, "kengine: report: --wait must be seconds (0..86400), "
                                     "got '%s'\n", v);
-                    return EXIT_USAGE;
+                    return EXITCODE_USAGE;
                 }
             } else brokers = v;
         } else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "kengine: report: unknown option '%s'\n", a);
-            return EXIT_USAGE;
+            return EXITCODE_USAGE;
         } else if (!run_id) {
             run_id = a;
         } else {
             fprintf(stderr, "kengine: report: unexpected argument '%s' (one run id)\n", a);
-            return EXIT_USAGE;
+            return EXITCODE_USAGE;
         }
     }
     if (!run_id || !run_id[0]) {
         usage(stderr);
-        return EXIT_USAGE;
+        return EXITCODE_USAGE;
     }
     if (!brokers || !brokers[0]) {
         fprintf(stderr, "kengine: report: no brokers: give -b LIST or KENGINE_BROKERS\n");
-        return EXIT_USAGE;
+        return EXITCODE_USAGE;
     }
     workload wl;
     char err[256];
@@ -300,7 +299,7 @@ int report_cmd_main(int argc, char **argv) {
         (results && workload_set(&wl, "results", results, err, sizeof err))) {
         fprintf(stderr, "kengine: report: %s\n", err);
         workload_free(&wl);
-        return EXIT_USAGE;
+        return EXITCODE_USAGE;
     }
     FILE *text = quiet ? NULL : (json && !strcmp(json, "-") ? stderr : stdout);
     int rc = report_cmd_run(&wl, run_id, wait, text, json);

@@ -12,7 +12,9 @@
  * them go to the script instead of the fields.
  */
 #include "script_internal.h"
+#include "suggest.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -138,9 +140,13 @@ static int read_phases(lua_State *L, int idx, workload *wl, const char *where, c
             } else if (!strcmp(k, "rate")) {
                 ok = lua_type(L, -1) == LUA_TNUMBER && (rate = lua_tonumber(L, -1)) >= 0;
             } else {
+                static const char *const PHASE_FIELDS[] = {"name", "records", "duration",
+                                                           "rate", NULL};
+                char hint[128];
                 snprintf(err, errlen,
-                         "%s: phases[%lld]: unknown field '%s' (a phase has name, records, "
-                         "duration and rate)", where, (long long)i, k);
+                         "%s: phases[%lld]: unknown field '%s'%s; a phase has name, records, "
+                         "duration and rate", where, (long long)i, k,
+                         suggest_hint(hint, sizeof hint, k, PHASE_FIELDS, SIZE_MAX));
                 lua_pop(L, 3);
                 return -1;
             }
@@ -411,6 +417,7 @@ static script *script_start(const char *path, char **ov, size_t nov, bool help, 
     }
     lua_State *L = sc->L;
     luaL_openlibs(L);
+    script_sandbox_open(L);
     script_api_open(sc);
 
     if (luaL_loadfilex(L, path, "t") != LUA_OK) {
@@ -594,6 +601,7 @@ int script_help(const char *path, char **ov, size_t nov, FILE *out, char *err,
         lua_pop(L, 1);
     }
     fprintf(out, "%s\n", any ? "" : " none");
+    fprintf(out, "\nthe figures a run reports (for thresholds): kengine help figures\n");
     workload_free(&wl);
     script_close(sc);
     return 0;

@@ -45,6 +45,11 @@ int script_report(script *sc, const report_batch *b, const report_summary *s, ch
 int script_help(const char *path, char **overrides, size_t noverrides, FILE *out, char *err,
                 size_t errlen);
 
+/* Where scripts' print, io.write and io.stdout go, for scripts loaded from
+ * now on: stdout by default; main passes stderr when NDJSON takes stdout.
+ * See script_sandbox.c for what else a script's Lua library lacks. */
+void script_set_output(FILE *out);
+
 /* Lua's version string, for --version. */
 const char *script_lua_version(void);
 

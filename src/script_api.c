@@ -19,7 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine.h"
+#include "figures.h"
+#include "signals.h"
 #include "stats.h"
 
 #define LATENCY_MT "kengine.latency"
@@ -75,7 +76,7 @@ static int l_lat_percentile(lua_State *L) {
     stats_hist *h = check_latency(L);
     double p = luaL_checknumber(L, 2);
     luaL_argcheck(L, p >= 0 && p <= 100, 2, "percentile must be within 0..100");
-    lua_pushnumber(L, p == 0 ? (double)stats_hist_min(h) / 1000.0 : report_latency_ms(h, p));
+    lua_pushnumber(L, figures_latency(h, p));
     return 1;
 }
 static int l_lat_min(lua_State *L) {
@@ -97,8 +98,8 @@ static int l_lat_count(lua_State *L) {
 static int l_lat_tostring(lua_State *L) {
     stats_hist *h = check_latency(L);
     lua_pushfstring(L, "latency(count %I, p50 %f ms, p99 %f ms, max %f ms)",
-                    (lua_Integer)stats_hist_count(h), report_latency_ms(h, 50),
-                    report_latency_ms(h, 99), report_latency_ms(h, 100));
+                    (lua_Integer)stats_hist_count(h), figures_latency(h, 50),
+                    figures_latency(h, 99), figures_latency(h, 100));
     return 1;
 }
 
@@ -278,7 +279,7 @@ static int l_options(lua_State *L) {
  * SIGINT/SIGTERM, with an error naming where it was. */
 static void on_count(lua_State *L, lua_Debug *ar) {
     (void)ar;
-    if (engine_signal) luaL_error(L, "interrupted by signal %d", (int)engine_signal);
+    if (signals_caught) luaL_error(L, "interrupted by signal %d", (int)signals_caught);
 }
 
 void script_api_open(script *sc) {
@@ -339,15 +340,29 @@ static void set_str(lua_State *L, const char *k, const char *v) {
 static void set_latency(lua_State *L, const stats_hist *h) {
     push_latency(L, h);
     lua_setfield(L, -2, "latency");
-    lua_createtable(L, 0, 7);
-    set_num(L, "p50", report_latency_ms(h, 50));
-    set_num(L, "p90", report_latency_ms(h, 90));
-    set_num(L, "p99", report_latency_ms(h, 99));
-    set_num(L, "p999", report_latency_ms(h, 99.9));
-    set_num(L, "max", report_latency_ms(h, 100));
-    set_num(L, "mean", h ? stats_hist_mean(h) / 1000.0 : 0);
-    set_int(L, "count", h ? stats_hist_count(h) : 0);
+    size_t n;
+    const figure_stat *st = figures_latency_stats(&n);
+    lua_createtable(L, 0, (int)n);
+    for (size_t i = 0; i < n; i++) {
+        if (st[i].p == FIGURES_STAT_COUNT) set_int(L, st[i].name, h ? stats_hist_count(h) : 0);
+        else set_num(L, st[i].name, figures_latency(h, st[i].p));
+    }
     lua_setfield(L, -2, "latency_ms");
+}
+
+/* Every figure of `scope` that `role` has, on the table at top (figures.h). */
+static void set_figures(lua_State *L, figure_scope scope, unsigned role, const void *obj) {
+    size_t n;
+    const figure *f = figures_list(scope, &n);
+    for (size_t i = 0; i < n; i++) {
+        if (!(f[i].roles & role)) continue;
+        figure_value v = f[i].get(obj);
+        switch (f[i].type) {
+        case FIGURE_COUNT: set_int(L, f[i].name, (uint64_t)v.v); break;
+        case FIGURE_REAL: set_num(L, f[i].name, v.v); break;
+        case FIGURE_LATENCY: set_latency(L, v.h); break;
+        }
+    }
 }
 
 /* Remembers the event table at top with its text and JSON. */
@@ -366,25 +381,12 @@ static void remember(lua_State *L, char *text, char *json) {
 }
 
 static void push_batch(lua_State *L, const report_batch *b) {
+    bool produce = b->role == REPORT_PRODUCE;
     lua_createtable(L, 0, 20);
-    set_str(L, "type", b->role == REPORT_PRODUCE ? "produce_batch" : "consume_batch");
-    set_int(L, "batch", b->batch);
-    set_int(L, "messages", b->messages);
-    set_int(L, "bytes", b->bytes);
-    set_int(L, "words", b->words);
-    set_num(L, "seconds", b->seconds);
-    set_num(L, "msgs_per_sec", b->msgs_per_sec);
-    set_num(L, "mb_per_sec", b->mb_per_sec);
-    set_num(L, "cpu_percent", b->cpu_percent);
-    set_num(L, "rss_mb", b->rss_mb);
-    if (b->role == REPORT_PRODUCE) {
-        set_int(L, "delivered", b->delivered);
-        set_int(L, "batches", b->batches);
-        if (b->phase) set_str(L, "phase", b->phase);
-    } else {
-        set_int(L, "unique_words", b->unique_words);
-        set_int(L, "consumer", (uint64_t)b->consumer);
-        set_latency(L, b->latency);
+    set_str(L, "type", produce ? "produce_batch" : "consume_batch");
+    if (b->phase) set_str(L, "phase", b->phase);
+    set_figures(L, FIGURES_IN_BATCH, produce ? FIGURE_PRODUCE : FIGURE_CONSUME, b);
+    if (!produce) {
         lua_createtable(L, (int)b->ntop, 0);
         for (size_t i = 0; i < b->ntop; i++) {
             lua_createtable(L, 0, 2);
@@ -399,40 +401,18 @@ static void push_batch(lua_State *L, const report_batch *b) {
 }
 
 static void push_summary(lua_State *L, const report_summary *s) {
-    lua_createtable(L, 0, 24);
+    lua_createtable(L, 0, 32);
     set_str(L, "type", "summary");
     set_str(L, "name", s->name ? s->name : "");
     set_str(L, "mode", s->mode ? s->mode : "async");
-    set_int(L, "records", s->records);
-    set_int(L, "sent", s->sent);
-    set_int(L, "delivered", s->delivered);
-    set_int(L, "delivery_errors", s->delivery_errors);
-    set_num(L, "produce_seconds", s->produce_seconds);
-    set_int(L, "consumed", s->consumed);
-    set_int(L, "lost", s->lost);
-    set_int(L, "unconsumed", s->unconsumed);
-    set_int(L, "duplicates", s->duplicates);
-    set_int(L, "words", s->words);
-    set_int(L, "bytes", s->bytes);
-    set_int(L, "unique_words_total", s->unique_words_total);
-    set_num(L, "consume_seconds", s->consume_seconds);
-    set_num(L, "cpu_percent", s->cpu_percent);
-    set_num(L, "peak_rss_mb", s->peak_rss_mb);
-    set_int(L, "csv_skipped", s->csv_skipped);
-    set_int(L, "csv_padded", s->csv_padded);
     set_str(L, "error", s->error);
-    set_latency(L, s->latency);
+    set_figures(L, FIGURES_IN_SUMMARY, FIGURE_ANY, s);
     lua_createtable(L, (int)s->nphases, 0);
     for (size_t i = 0; i < s->nphases; i++) {
         const report_phase *p = &s->phases[i];
         lua_createtable(L, 0, 8);
         set_str(L, "name", p->name);
-        set_int(L, "sent", p->sent);
-        set_num(L, "seconds", p->seconds);
-        set_num(L, "msgs_per_sec", p->seconds > 0 ? (double)p->sent / p->seconds : 0);
-        set_num(L, "target_rate", p->target_rate);
-        set_int(L, "consumed", p->consumed);
-        set_latency(L, p->latency);
+        set_figures(L, FIGURES_IN_PHASE, FIGURE_ANY, p);
         lua_rawseti(L, -2, (lua_Integer)i + 1);
     }
     lua_setfield(L, -2, "phases");

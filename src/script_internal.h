@@ -37,6 +37,8 @@ struct script {
 
 /* Registers the kengine library and metatables. */
 void script_api_open(script *sc);
+/* Narrows the standard library opened in L to what scripts may use. */
+void script_sandbox_open(lua_State *L);
 /* lua_pcall with a traceback handler. */
 int script_pcall(lua_State *L, int nargs, int nres);
 

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,12 +19,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "engine.h"
+#include "exitcode.h"
+#include "signals.h"
 #include "stats.h"
 
 typedef struct {
     char *path;
-    int status;          /* exit code, or 128+signal */
+    int status;          /* exit code, or EXITCODE_SIGNAL(signal) */
     double seconds;
     char *message;       /* why it failed (malloc'd), NULL if passed */
     char *output;        /* the scenario's stdout+stderr, for JUnit */
@@ -143,7 +145,7 @@ static void run_one(scenario *sc, char **ov, size_t nov, double timeout) {
     char jsonpath[] = "/tmp/kengine-json-XXXXXX";
     int outfd = mkstemp(outpath), jfd = mkstemp(jsonpath);
     double t0 = stats_now();
-    sc->status = 1;
+    sc->status = EXITCODE_RUNTIME;
     if (outfd < 0 || jfd < 0) {
         sc->message = strdup("cannot create a temporary file");
         goto out;
@@ -179,7 +181,7 @@ static void run_one(scenario *sc, char **ov, size_t nov, double timeout) {
         pid_t w = waitpid(pid, &st, WNOHANG);
         if (w == pid) break;
         if (w < 0 && errno != EINTR) break;
-        if (engine_signal) kill(pid, engine_signal);
+        if (signals_caught) kill(pid, signals_caught);
         if (!killed && stats_now() - t0 > timeout) {
             kill(pid, SIGTERM);
             killed = true;
@@ -188,7 +190,7 @@ static void run_one(scenario *sc, char **ov, size_t nov, double timeout) {
         }
         usleep(20 * 1000);
     }
-    sc->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    sc->status = WIFEXITED(st) ? WEXITSTATUS(st) : EXITCODE_SIGNAL(WTERMSIG(st));
     sc->output = slurp(outfd);
     if (killed) {
         char m[128];
@@ -256,13 +258,13 @@ int suite_main(int argc, char **argv) {
     const char *junit = NULL;
     double timeout = 600;
     strvec ov = {0}, files = {0};
-    int rc = 2;
+    int rc = EXITCODE_USAGE;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             printf("usage: kengine test [--junit FILE] [--timeout SECONDS] [name=value ...] "
                    "PATH...\nRuns every *.lua scenario under PATH as its own run; exits 0 "
                    "only if all pass.\n");
-            rc = 0;
+            rc = EXITCODE_OK;
             goto done;
         } else if (!strcmp(argv[i], "--junit") || !strcmp(argv[i], "--timeout")) {
             if (i + 1 >= argc) {
@@ -291,7 +293,7 @@ int suite_main(int argc, char **argv) {
     if (!s) goto done;
     size_t passed = 0, failed = 0;
     double t0 = stats_now();
-    for (size_t i = 0; i < files.n && !engine_signal; i++) {
+    for (size_t i = 0; i < files.n && !signals_caught; i++) {
         s[i].path = files.v[i];
         run_one(&s[i], ov.v, ov.n, timeout);
         if (s[i].message) {
@@ -312,8 +314,9 @@ int suite_main(int argc, char **argv) {
         }
     }
     printf("%zu passed, %zu failed\n", passed, failed);
-    rc = failed ? 1 : 0;
-    if (junit && write_junit(junit, s, files.n, failed, stats_now() - t0)) rc = 1;
+    rc = failed ? EXITCODE_RUNTIME : EXITCODE_OK;
+    if (junit && write_junit(junit, s, files.n, failed, stats_now() - t0))
+        rc = EXITCODE_RUNTIME;
     for (size_t i = 0; i < files.n; i++) {
         free(s[i].message);
         free(s[i].output);

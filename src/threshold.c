@@ -4,102 +4,13 @@
  */
 #include "threshold.h"
 
+#include "figures.h"
+#include "suggest.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* "latency_ms.p99", "latency_ms.p(99.9)", "latency_ms.max" ... */
-static int latency_value(const stats_hist *h, const char *f, double *v) {
-    if (strncmp(f, "latency_ms.", 11)) return -1;
-    f += 11;
-    double p;
-    char *end;
-    if (!strcmp(f, "max")) p = 100;
-    else if (!strcmp(f, "min")) p = 0;
-    else if (!strcmp(f, "mean")) {
-        *v = h ? stats_hist_mean(h) / 1000.0 : 0;
-        return 0;
-    } else if (!strcmp(f, "count")) {
-        *v = h ? (double)stats_hist_count(h) : 0;
-        return 0;
-    } else if (!strcmp(f, "p999")) p = 99.9;
-    else if (!strncmp(f, "p(", 2)) {
-        p = strtod(f + 2, &end);
-        if (end == f + 2 || strcmp(end, ")") || p < 0 || p > 100) return -1;
-    } else if (f[0] == 'p' && f[1] >= '0' && f[1] <= '9') {
-        p = strtod(f + 1, &end);
-        if (*end || p > 100) return -1;
-    } else {
-        return -1;
-    }
-    *v = !h ? 0 : p == 0 ? (double)stats_hist_min(h) / 1000.0 : report_latency_ms(h, p);
-    return 0;
-}
-
-static double rate(double n, double secs) { return secs > 0 ? n / secs : 0; }
-
-int threshold_summary_value(const report_summary *s, const char *f, double *v) {
-    struct { const char *name; double value; } t[] = {
-        {"records", (double)s->records},
-        {"sent", (double)s->sent},
-        {"delivered", (double)s->delivered},
-        {"delivery_errors", (double)s->delivery_errors},
-        {"produce_seconds", s->produce_seconds},
-        {"produce_msgs_per_sec", rate((double)s->delivered, s->produce_seconds)},
-        {"consumed", (double)s->consumed},
-        {"lost", (double)s->lost},
-        {"unconsumed", (double)s->unconsumed},
-        {"duplicates", (double)s->duplicates},
-        {"words", (double)s->words},
-        {"unique_words_total", (double)s->unique_words_total},
-        {"bytes", (double)s->bytes},
-        {"consume_seconds", s->consume_seconds},
-        {"consume_msgs_per_sec", rate((double)s->consumed, s->consume_seconds)},
-        {"consume_mb_per_sec", rate((double)s->bytes / 1048576.0, s->consume_seconds)},
-        {"cpu_percent", s->cpu_percent},
-        {"peak_rss_mb", s->peak_rss_mb},
-        {"csv_skipped", (double)s->csv_skipped},
-        {"csv_padded", (double)s->csv_padded},
-    };
-    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
-        if (!strcmp(f, t[i].name)) {
-            *v = t[i].value;
-            return 0;
-        }
-    return latency_value(s->latency, f, v);
-}
-
-int threshold_batch_value(const report_batch *b, const char *f, double *v) {
-    struct { const char *name; double value; } t[] = {
-        {"batch", (double)b->batch},
-        {"messages", (double)b->messages},
-        {"bytes", (double)b->bytes},
-        {"words", (double)b->words},
-        {"unique_words", (double)b->unique_words},
-        {"delivered", (double)b->delivered},
-        {"seconds", b->seconds},
-        {"msgs_per_sec", b->msgs_per_sec},
-        {"mb_per_sec", b->mb_per_sec},
-        {"cpu_percent", b->cpu_percent},
-        {"rss_mb", b->rss_mb},
-    };
-    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
-        if (!strcmp(f, t[i].name)) {
-            *v = t[i].value;
-            return 0;
-        }
-    return latency_value(b->latency, f, v);
-}
-
-int threshold_phase_value(const report_phase *p, const char *f, double *v) {
-    if (!strcmp(f, "sent")) *v = (double)p->sent;
-    else if (!strcmp(f, "seconds")) *v = p->seconds;
-    else if (!strcmp(f, "msgs_per_sec")) *v = rate((double)p->sent, p->seconds);
-    else if (!strcmp(f, "consumed")) *v = (double)p->consumed;
-    else return latency_value(p->latency, f, v);
-    return 0;
-}
 
 static int parse_condition(const char *c, threshold_op *op, double *limit) {
     while (*c == ' ') c++;
@@ -121,6 +32,39 @@ static int parse_condition(const char *c, threshold_op *op, double *limit) {
     return -1;
 }
 
+/* ", did you mean 'X'?" for an unknown metric: the nearest figure (or
+ * latency statistic) of the scope it was parsed in; "" if none is near. */
+static void metric_hint(char *buf, size_t len, const threshold *t) {
+    static const figure_scope SCOPE[] = {[THRESHOLD_SUMMARY] = FIGURES_IN_SUMMARY,
+                                         [THRESHOLD_PHASE] = FIGURES_IN_PHASE,
+                                         [THRESHOLD_PRODUCE_BATCH] = FIGURES_IN_BATCH,
+                                         [THRESHOLD_CONSUME_BATCH] = FIGURES_IN_BATCH};
+    unsigned role = t->scope == THRESHOLD_PRODUCE_BATCH   ? FIGURE_PRODUCE
+                    : t->scope == THRESHOLD_CONSUME_BATCH ? FIGURE_CONSUME
+                                                          : FIGURE_ANY;
+    size_t n, ns, k = 0;
+    const figure *f = figures_list(SCOPE[t->scope], &n);
+    const figure_stat *st = figures_latency_stats(&ns);
+    const char *names[64];
+    char lat[16][32];
+    bool has_latency = false;
+    for (size_t i = 0; i < n && k < 64; i++) {
+        if (!(f[i].roles & role)) continue;
+        if (f[i].type == FIGURE_LATENCY) has_latency = true;
+        else names[k++] = f[i].name;
+    }
+    for (size_t i = 0; has_latency && i < ns && i < 16 && k < 64; i++) {
+        snprintf(lat[i], sizeof lat[i], "latency_ms.%s", st[i].name);
+        names[k++] = lat[i];
+    }
+    const char *near = suggest_nearest(t->field, names, k);
+    if (near)
+        snprintf(buf, len, ", did you mean '%.*s%s'?", (int)(t->field - t->metric), t->metric,
+                 near);
+    else
+        buf[0] = '\0';
+}
+
 int threshold_parse(threshold *t, const char *metric, const char *condition, bool abort,
                     const char *const *phases, size_t nphases, char *err, size_t errlen) {
     memset(t, 0, sizeof *t);
@@ -140,9 +84,12 @@ int threshold_parse(threshold *t, const char *metric, const char *condition, boo
     report_phase p0 = {0};
     double v;
     if (!strncmp(metric, "consume_batch.", 14) || !strncmp(metric, "produce_batch.", 14)) {
-        t->scope = metric[0] == 'c' ? THRESHOLD_CONSUME_BATCH : THRESHOLD_PRODUCE_BATCH;
+        bool consume = metric[0] == 'c';
+        t->scope = consume ? THRESHOLD_CONSUME_BATCH : THRESHOLD_PRODUCE_BATCH;
         t->field = t->metric + 14;
-        if (threshold_batch_value(&b0, t->field, &v) == 0) return 0;
+        if (figures_value(FIGURES_IN_BATCH, consume ? FIGURE_CONSUME : FIGURE_PRODUCE, &b0,
+                          t->field, &v) == 0)
+            return 0;
     } else {
         for (size_t i = 0; dot && i < nphases; i++) {
             if (strlen(phases[i]) == (size_t)(dot - metric) &&
@@ -151,13 +98,13 @@ int threshold_parse(threshold *t, const char *metric, const char *condition, boo
                 t->phase = strndup(metric, (size_t)(dot - metric));
                 if (!t->phase) goto oom;
                 t->field = t->metric + (dot - metric) + 1;
-                if (threshold_phase_value(&p0, t->field, &v) == 0) return 0;
+                if (figures_value(FIGURES_IN_PHASE, FIGURE_ANY, &p0, t->field, &v) == 0) return 0;
                 goto unknown;
             }
         }
         t->scope = THRESHOLD_SUMMARY;
         t->field = t->metric;
-        if (threshold_summary_value(&s0, t->field, &v) == 0) {
+        if (figures_value(FIGURES_IN_SUMMARY, FIGURE_ANY, &s0, t->field, &v) == 0) {
             if (abort) {
                 snprintf(err, errlen, "threshold '%s': abort applies only to "
                                       "consume_batch.* and produce_batch.* metrics", metric);
@@ -167,11 +114,14 @@ int threshold_parse(threshold *t, const char *metric, const char *condition, boo
             return 0;
         }
     }
-unknown:
+unknown:;
+    char hint[256];
+    metric_hint(hint, sizeof hint, t);
     snprintf(err, errlen,
-             "threshold '%s': no such metric (summary figures such as lost, "
+             "threshold '%s': no such metric%s (summary figures such as lost, "
              "consume_msgs_per_sec, latency_ms.p99; PHASE.<figure>; "
-             "consume_batch.<figure>; produce_batch.<figure>)", metric);
+             "consume_batch.<figure>; produce_batch.<figure>; kengine help figures)",
+             metric, hint);
     threshold_free(t);
     return -1;
 oom:
@@ -233,7 +183,10 @@ bool threshold_check_batch(threshold *ts, size_t n, const report_batch *b) {
             b->role == REPORT_PRODUCE ? THRESHOLD_PRODUCE_BATCH : THRESHOLD_CONSUME_BATCH;
         if (t->scope != want) continue;
         double v;
-        if (threshold_batch_value(b, t->field, &v)) continue;
+        if (figures_value(FIGURES_IN_BATCH,
+                          b->role == REPORT_PRODUCE ? FIGURE_PRODUCE : FIGURE_CONSUME, b,
+                          t->field, &v))
+            continue;
         bool ok = holds(t->op, v, t->limit);
         /* report the first failing value, else the worst one */
         if (!t->evaluated || (!t->failed && (!ok || worse(t->op, v, t->actual))))
@@ -258,7 +211,7 @@ int threshold_finish(threshold *ts, size_t n, report_summary *s) {
         threshold *t = &ts[i];
         double v = 0;
         if (t->scope == THRESHOLD_SUMMARY) {
-            threshold_summary_value(s, t->field, &v);
+            figures_value(FIGURES_IN_SUMMARY, FIGURE_ANY, s, t->field, &v);
             t->actual = v;
             t->failed = !holds(t->op, v, t->limit);
         } else if (t->scope == THRESHOLD_PHASE) {
@@ -266,7 +219,7 @@ int threshold_finish(threshold *ts, size_t n, report_summary *s) {
             for (size_t k = 0; k < s->nphases; k++)
                 if (!strcmp(s->phases[k].name, t->phase)) p = &s->phases[k];
             report_phase empty = {.name = t->phase};
-            threshold_phase_value(p ? p : &empty, t->field, &v);
+            figures_value(FIGURES_IN_PHASE, FIGURE_ANY, p ? p : &empty, t->field, &v);
             t->actual = v;
             t->failed = !holds(t->op, v, t->limit);
         } else if (!t->evaluated) {

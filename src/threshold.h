@@ -12,7 +12,8 @@
  *                                  stops the run
  *
  * Metric names are checked when the workload loads, so a typo is an error
- * rather than a silent pass.
+ * rather than a silent pass. The figures and their names are figures.h's
+ * tables: a metric is a figure of that scope (and, for batches, role).
  */
 #ifndef KENGINE_THRESHOLD_H
 #define KENGINE_THRESHOLD_H
@@ -57,11 +58,5 @@ bool threshold_check_batch(threshold *ts, size_t n, const report_batch *b);
 /* Evaluate summary and phase thresholds; fill s->thresholds with every
  * verdict. Returns the number of failed thresholds (-1 on OOM). */
 int threshold_finish(threshold *ts, size_t n, report_summary *s);
-
-/* The value of `field` in a summary / batch / phase; 0 if known, -1 if no
- * such figure. Used by threshold and by scripts' stats objects. */
-int threshold_summary_value(const report_summary *s, const char *field, double *v);
-int threshold_batch_value(const report_batch *b, const char *field, double *v);
-int threshold_phase_value(const report_phase *p, const char *field, double *v);
 
 #endif

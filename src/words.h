@@ -100,5 +100,12 @@ void words_memo_free(words_memo *memo);      /* NULL is a no-op */
 void words_memo_clear(words_memo *memo);
 /* words_scan(set, buf, len), answered from the memo when it can be. */
 uint64_t words_scan_memo(words_memo *memo, words_set *set, const void *buf, size_t len);
+/* What the memo did this batch: values looked up and answered from it, and
+ * whether it stood aside (too few repeats). For tests and diagnostics. */
+typedef struct {
+    uint64_t lookups, hits;
+    bool off;
+} words_memo_stats;
+words_memo_stats words_memo_get_stats(const words_memo *memo);
 
 #endif

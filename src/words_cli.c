@@ -15,6 +15,7 @@
  * This is the only words file doing stdio; it never calls exit().
  */
 #include "words.h"
+#include "exitcode.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -49,7 +50,7 @@ static int bad_usage(const char *fmt, const char *arg)
     fprintf(stderr, fmt, arg);
     fputs("\nusage: kengine words [--batch N] [--json] [FILE|-] "
           "(see --help)\n", stderr);
-    return 2;
+    return EXITCODE_USAGE;
 }
 
 /* Parse a positive decimal integer; 0 on success. */
@@ -217,7 +218,7 @@ int words_cli_main(int argc, char **argv)
                 opts_done = 1;
             } else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
                 usage(stdout);
-                return fflush(stdout) ? 1 : 0;
+                return fflush(stdout) ? EXITCODE_RUNTIME : EXITCODE_OK;
             } else if (!strcmp(a, "--json")) {
                 st.json = 1;
             } else if (!strcmp(a, "--batch")) {
@@ -247,7 +248,7 @@ int words_cli_main(int argc, char **argv)
         if (!f) {
             fprintf(stderr, "kengine words: cannot open '%s': %s\n", path,
                     strerror(errno));
-            return 2;
+            return EXITCODE_USAGE;
         }
         name = path;
     }
@@ -255,17 +256,17 @@ int words_cli_main(int argc, char **argv)
     st.batch = words_set_new();
     st.total = words_set_new();
     st.memo = words_memo_new();
-    int rc = 0;
+    int rc = EXITCODE_OK;
     double t0 = now_seconds();
     int prc = (st.batch && st.total && st.memo) ? process(&st, f) : -2;
     double secs = now_seconds() - t0;
     if (prc == -1) {
         fprintf(stderr, "kengine words: error reading '%s': %s\n", name,
                 strerror(errno));
-        rc = 1;
+        rc = EXITCODE_RUNTIME;
     } else if (prc == -2) {
         fputs("kengine words: out of memory\n", stderr);
-        rc = 1;
+        rc = EXITCODE_RUNTIME;
     } else {
         double wps = secs > 0 ? (double)st.words / secs : 0.0;
         size_t uniq = words_set_size(st.total);
@@ -286,7 +287,7 @@ int words_cli_main(int argc, char **argv)
     words_memo_free(st.memo);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, "kengine words: write error: %s\n", strerror(errno));
-        rc = 1;
+        rc = EXITCODE_RUNTIME;
     }
     return rc;
 }

@@ -125,3 +125,7 @@ uint64_t words_scan_memo(words_memo *m, words_set *set, const void *buf, size_t 
     if (!m->off && !words_set_oom(set)) memo_put(m, h, i, buf, len, w);
     return w;
 }
+
+words_memo_stats words_memo_get_stats(const words_memo *m) {
+    return (words_memo_stats){m->lookups, m->hits, m->off};
+}

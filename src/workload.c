@@ -4,51 +4,76 @@
  */
 #include "workload.h"
 
+#include "suggest.h"
+
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#define AT(member) .offset = offsetof(workload, member), .size = sizeof(((workload *)0)->member)
+
+static const char *const MODES[] = {[WORKLOAD_ASYNC] = "async", [WORKLOAD_SYNC] = "sync", NULL};
+static const char *const RAGGED[] = {[CSVSRC_RAGGED_ERROR] = "error",
+                                     [CSVSRC_RAGGED_SKIP] = "skip",
+                                     [CSVSRC_RAGGED_PAD] = "pad", NULL};
+static const char *const OVERSIZE[] = {[WORKLOAD_OVERSIZE_SKIP] = "skip",
+                                       [WORKLOAD_OVERSIZE_STOP] = "stop", NULL};
+
 static const workload_field FIELDS[] = {
-    {"brokers", WORKLOAD_STRING,
-     "bootstrap servers host:port[,...]; empty = embedded broker"},
-    {"topic", WORKLOAD_STRING, "topic to produce to and consume from"},
-    {"partitions", WORKLOAD_INT, "partitions when kengine creates the topic"},
-    {"replication", WORKLOAD_INT,
-     "replication factor when kengine creates the topic"},
-    {"csv", WORKLOAD_STRING, "CSV file whose rows are replicated"},
-    {"records", WORKLOAD_INT, "messages to produce (and to expect)"},
-    {"batch_size", WORKLOAD_INT, "messages per reported batch"},
-    {"rate", WORKLOAD_NUMBER, "messages per second, 0 = unlimited"},
-    {"mode", WORKLOAD_ENUM,
-     "async (pipelined) or sync (each message waits for its delivery)"},
-    {"format", WORKLOAD_ENUM, "message value format: json, csv or dict"},
-    {"key", WORKLOAD_STRING, "CSV column used as the message key"},
-    {"produce", WORKLOAD_BOOL, "run the producer"},
-    {"consume", WORKLOAD_BOOL, "run the consumer"},
-    {"group", WORKLOAD_STRING, "consumer group id"},
-    {"consumers", WORKLOAD_INT, "consumers in the run (a consumer group when more than 1)"},
-    {"idle_timeout", WORKLOAD_NUMBER,
-     "seconds without a message before the consumer gives up"},
-    {"producer", WORKLOAD_PROPS, "table of librdkafka producer properties"},
-    {"consumer", WORKLOAD_PROPS, "table of librdkafka consumer properties"},
-    {"top_words", WORKLOAD_INT, "report the N most frequent words of each batch (0 = off)"},
-    {"ragged", WORKLOAD_ENUM,
-     "CSV rows with a wrong field count: error (default), skip or pad"},
+    {"brokers", WORKLOAD_STRING, "bootstrap servers host:port[,...]; empty = embedded broker",
+     AT(brokers), .empty_is_none = true},
+    {"topic", WORKLOAD_STRING, "topic to produce to and consume from", AT(topic)},
+    {"partitions", WORKLOAD_INT, "partitions when kengine creates the topic", AT(partitions),
+     .imin = 1, .imax = 100000, .expect = "a positive integer"},
+    {"replication", WORKLOAD_INT, "replication factor when kengine creates the topic",
+     AT(replication), .imin = -1, .imax = 100000, .nonzero = true,
+     .expect = "a positive integer"},
+    {"csv", WORKLOAD_STRING, "CSV file whose rows are replicated", AT(csv)},
+    {"records", WORKLOAD_INT, "messages to produce (and to expect)", AT(records), .imin = 1,
+     .imax = INT64_MAX, .expect = "a positive integer"},
+    {"batch_size", WORKLOAD_INT, "messages per reported batch", AT(batch_size), .imin = 1,
+     .imax = INT64_MAX, .expect = "a positive integer"},
+    {"rate", WORKLOAD_NUMBER, "messages per second, 0 = unlimited", AT(rate), .dmin = 0,
+     .expect = "a non-negative number"},
+    {"mode", WORKLOAD_ENUM, "async (pipelined) or sync (each message waits for its delivery)",
+     AT(mode), .choices = MODES},
+    {"format", WORKLOAD_ENUM, "message value format: json, csv or dict", AT(format),
+     .choices = encode_format_names},
+    {"key", WORKLOAD_STRING, "CSV column used as the message key", AT(key),
+     .empty_is_none = true},
+    {"produce", WORKLOAD_BOOL, "run the producer", AT(produce)},
+    {"consume", WORKLOAD_BOOL, "run the consumer", AT(consume)},
+    {"group", WORKLOAD_STRING, "consumer group id", AT(group)},
+    {"consumers", WORKLOAD_INT, "consumers in the run (a consumer group when more than 1)",
+     AT(consumers), .imin = 1, .imax = 64, .expect = "an integer 1..64"},
+    {"idle_timeout", WORKLOAD_NUMBER, "seconds without a message before the consumer gives up",
+     AT(idle_timeout), .dmin = 0, .dmin_excluded = true, .expect = "a positive number"},
+    {"producer", WORKLOAD_PROPS, "table of librdkafka producer properties", AT(producer)},
+    {"consumer", WORKLOAD_PROPS, "table of librdkafka consumer properties", AT(consumer)},
+    {"top_words", WORKLOAD_INT, "report the N most frequent words of each batch (0 = off)",
+     AT(top_words), .imin = 0, .imax = 1000, .expect = "an integer 0..1000"},
+    {"ragged", WORKLOAD_ENUM, "CSV rows with a wrong field count: error (default), skip or pad",
+     AT(ragged), .choices = RAGGED},
     {"oversize", WORKLOAD_ENUM,
-     "a record over the broker's size limit: skip (count it as failed) or stop"},
+     "a record over the broker's size limit: skip (count it as failed) or stop", AT(oversize),
+     .choices = OVERSIZE},
     {"phases", WORKLOAD_TABLE,
-     "list of {name=, records= or duration=, rate=} run one after another"},
+     "list of {name=, records= or duration=, rate=} run one after another", AT(phases)},
     {"thresholds", WORKLOAD_TABLE,
-     "metric = \"< 50\" conditions checked at the end; exit 3 if one fails"},
-    {"workers", WORKLOAD_INT, "worker processes sharing the run (README: Running on many machines)"},
+     "metric = \"< 50\" conditions checked at the end; exit 3 if one fails", AT(thresholds)},
+    {"workers", WORKLOAD_INT, "worker processes sharing the run (README: Running on many machines)",
+     AT(workers), .imin = 1, .imax = 1024, .expect = "an integer 1..1024"},
     {"worker", WORKLOAD_INT,
-     "this process's worker index 0..workers-1 (default: $KENGINE_WORKER, $JOB_COMPLETION_INDEX)"},
-    {"run_id", WORKLOAD_STRING,
-     "name shared by all workers of one run (default: $KENGINE_RUN_ID)"},
-    {"results", WORKLOAD_STRING, "topic the workers coordinate and report on"},
-    {"start_timeout", WORKLOAD_NUMBER, "seconds to wait for all workers to announce themselves"},
+     "this process's worker index 0..workers-1 (default: $KENGINE_WORKER, $JOB_COMPLETION_INDEX)",
+     AT(worker), .imin = 0, .imax = 1023, .expect = "an integer 0..1023"},
+    {"run_id", WORKLOAD_STRING, "name shared by all workers of one run (default: $KENGINE_RUN_ID)",
+     AT(run_id)},
+    {"results", WORKLOAD_STRING, "topic the workers coordinate and report on", AT(results)},
+    {"start_timeout", WORKLOAD_NUMBER, "seconds to wait for all workers to announce themselves",
+     AT(start_timeout), .dmin = 0, .dmin_excluded = true, .expect = "a positive number"},
 };
 #define NFIELDS (sizeof FIELDS / sizeof FIELDS[0])
 
@@ -63,37 +88,10 @@ const workload_field *workload_field_find(const char *name) {
     return NULL;
 }
 
-/* Levenshtein distance, capped inputs (field names are short). */
-static size_t edit_distance(const char *a, const char *b) {
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 63 || lb > 63) return 99;
-    size_t prev[64], cur[64];
-    for (size_t j = 0; j <= lb; j++) prev[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        cur[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-            size_t v = prev[j - 1] + cost;
-            if (prev[j] + 1 < v) v = prev[j] + 1;
-            if (cur[j - 1] + 1 < v) v = cur[j - 1] + 1;
-            cur[j] = v;
-        }
-        memcpy(prev, cur, (lb + 1) * sizeof prev[0]);
-    }
-    return prev[lb];
-}
-
 const char *workload_suggest(const char *name) {
-    const char *best = NULL;
-    size_t bestd = 4;
-    for (size_t i = 0; i < NFIELDS; i++) {
-        size_t d = edit_distance(name, FIELDS[i].name);
-        if (d < bestd) {
-            bestd = d;
-            best = FIELDS[i].name;
-        }
-    }
-    return best;
+    const char *names[NFIELDS];
+    for (size_t i = 0; i < NFIELDS; i++) names[i] = FIELDS[i].name;
+    return suggest_nearest(name, names, NFIELDS);
 }
 
 static int set_str(char **slot, const char *text) {
@@ -245,6 +243,16 @@ static int parse_int(const char *text, long long lo, long long hi, long long *ou
     return 0;
 }
 
+/* "a, b or c" from a NULL-ended list of names. */
+static void join_choices(char *buf, size_t len, const char *const *c) {
+    size_t n = 0, used = 0;
+    while (c[n]) n++;
+    buf[0] = '\0';
+    for (size_t i = 0; i < n && used < len; i++)
+        used += (size_t)snprintf(buf + used, len - used, "%s%s",
+                                 i == 0 ? "" : i + 1 == n ? " or " : ", ", c[i]);
+}
+
 int workload_set(workload *wl, const char *name, const char *text, char *err,
                  size_t errlen) {
     const workload_field *f = workload_field_find(name);
@@ -256,22 +264,12 @@ int workload_set(workload *wl, const char *name, const char *text, char *err,
             snprintf(err, errlen, "unknown field '%s'", name);
         return -1;
     }
-    long long iv;
-    char *end;
+    void *slot = (char *)wl + f->offset;
     switch (f->kind) {
-    case WORKLOAD_STRING: {
-        char **slot = NULL;
-        if (!strcmp(name, "brokers")) slot = &wl->brokers;
-        else if (!strcmp(name, "topic")) slot = &wl->topic;
-        else if (!strcmp(name, "csv")) slot = &wl->csv;
-        else if (!strcmp(name, "key")) slot = &wl->key;
-        else if (!strcmp(name, "group")) slot = &wl->group;
-        else if (!strcmp(name, "run_id")) slot = &wl->run_id;
-        else if (!strcmp(name, "results")) slot = &wl->results;
-        if (!slot) break;
-        if (text[0] == '\0' && (slot == &wl->brokers || slot == &wl->key)) {
-            free(*slot); /* empty brokers = embedded; empty key = none */
-            *slot = NULL;
+    case WORKLOAD_STRING:
+        if (text[0] == '\0' && f->empty_is_none) {
+            free(*(char **)slot); /* empty brokers = embedded; empty key = none */
+            *(char **)slot = NULL;
             return 0;
         }
         if (text[0] == '\0') {
@@ -280,117 +278,46 @@ int workload_set(workload *wl, const char *name, const char *text, char *err,
         }
         if (set_str(slot, text)) goto oom;
         return 0;
-    }
-    case WORKLOAD_INT:
-        if (!strcmp(name, "records") || !strcmp(name, "batch_size")) {
-            if (parse_int(text, 1, INT64_MAX, &iv)) {
-                snprintf(err, errlen,
-                         "field '%s' must be a positive integer, got '%s'", name, text);
-                return -1;
-            }
-            if (!strcmp(name, "records")) wl->records = (uint64_t)iv;
-            else wl->batch_size = (uint64_t)iv;
-            return 0;
-        }
-        if (!strcmp(name, "top_words")) {
-            if (parse_int(text, 0, 1000, &iv)) {
-                snprintf(err, errlen, "field 'top_words' must be an integer 0..1000, got '%s'",
-                         text);
-                return -1;
-            }
-            wl->top_words = (uint64_t)iv;
-            return 0;
-        }
-        if (!strcmp(name, "workers") || !strcmp(name, "worker")) {
-            bool idx = !strcmp(name, "worker");
-            if (parse_int(text, idx ? 0 : 1, 100000, &iv)) {
-                snprintf(err, errlen, "field '%s' must be an integer %s..100000, got '%s'",
-                         name, idx ? "0" : "1", text);
-                return -1;
-            }
-            if (idx) wl->worker = (int)iv;
-            else wl->workers = (int)iv;
-            return 0;
-        }
-        if (!strcmp(name, "consumers")) {
-            if (parse_int(text, 1, 64, &iv)) {
-                snprintf(err, errlen, "field 'consumers' must be an integer 1..64, got '%s'",
-                         text);
-                return -1;
-            }
-            wl->consumers = (int)iv;
-            return 0;
-        }
-        if (parse_int(text, !strcmp(name, "replication") ? -1 : 1, 100000, &iv) ||
-            iv == 0) {
-            snprintf(err, errlen,
-                     "field '%s' must be a positive integer, got '%s'", name, text);
+    case WORKLOAD_INT: {
+        long long iv;
+        if (parse_int(text, f->imin, f->imax, &iv) || (f->nonzero && iv == 0)) {
+            snprintf(err, errlen, "field '%s' must be %s, got '%s'", name, f->expect, text);
             return -1;
         }
-        if (!strcmp(name, "partitions")) wl->partitions = (int)iv;
-        else wl->replication = (int)iv;
+        if (f->size == sizeof(int)) *(int *)slot = (int)iv;
+        else *(uint64_t *)slot = (uint64_t)iv;
         return 0;
+    }
     case WORKLOAD_NUMBER: {
+        char *end;
         errno = 0;
         double d = strtod(text, &end);
-        if (errno || end == text || *end != '\0' || !isfinite(d) || d < 0 ||
-            ((!strcmp(name, "idle_timeout") || !strcmp(name, "start_timeout")) && d <= 0)) {
-            snprintf(err, errlen, "field '%s' must be a %s number, got '%s'", name,
-                     !strcmp(name, "rate") ? "non-negative" : "positive", text);
+        if (errno || end == text || *end != '\0' || !isfinite(d) || d < f->dmin ||
+            (f->dmin_excluded && d == f->dmin)) {
+            snprintf(err, errlen, "field '%s' must be %s, got '%s'", name, f->expect, text);
             return -1;
         }
-        if (!strcmp(name, "rate")) wl->rate = d;
-        else if (!strcmp(name, "start_timeout")) wl->start_timeout = d;
-        else wl->idle_timeout = d;
+        *(double *)slot = d;
         return 0;
     }
-    case WORKLOAD_BOOL: {
-        bool b;
-        if (!strcmp(text, "true") || !strcmp(text, "1")) b = true;
-        else if (!strcmp(text, "false") || !strcmp(text, "0")) b = false;
+    case WORKLOAD_BOOL:
+        if (!strcmp(text, "true") || !strcmp(text, "1")) *(bool *)slot = true;
+        else if (!strcmp(text, "false") || !strcmp(text, "0")) *(bool *)slot = false;
         else {
             snprintf(err, errlen, "field '%s' must be true or false, got '%s'", name, text);
             return -1;
         }
-        if (!strcmp(name, "produce")) wl->produce = b;
-        else wl->consume = b;
         return 0;
-    }
     case WORKLOAD_ENUM:
-        if (!strcmp(name, "mode")) {
-            if (!strcmp(text, "async")) wl->mode = WORKLOAD_ASYNC;
-            else if (!strcmp(text, "sync")) wl->mode = WORKLOAD_SYNC;
-            else {
-                snprintf(err, errlen, "field 'mode' must be async or sync, got '%s'", text);
-                return -1;
+        for (int i = 0; f->choices[i]; i++)
+            if (!strcmp(text, f->choices[i])) {
+                *(int *)slot = i;
+                return 0;
             }
-            return 0;
-        }
-        if (!strcmp(name, "ragged")) {
-            if (!strcmp(text, "error")) wl->ragged = CSVSRC_RAGGED_ERROR;
-            else if (!strcmp(text, "skip")) wl->ragged = CSVSRC_RAGGED_SKIP;
-            else if (!strcmp(text, "pad")) wl->ragged = CSVSRC_RAGGED_PAD;
-            else {
-                snprintf(err, errlen, "field 'ragged' must be error, skip or pad, got '%s'",
-                         text);
-                return -1;
-            }
-            return 0;
-        }
-        if (!strcmp(name, "oversize")) {
-            if (!strcmp(text, "skip")) wl->oversize = WORKLOAD_OVERSIZE_SKIP;
-            else if (!strcmp(text, "stop")) wl->oversize = WORKLOAD_OVERSIZE_STOP;
-            else {
-                snprintf(err, errlen, "field 'oversize' must be skip or stop, got '%s'", text);
-                return -1;
-            }
-            return 0;
-        }
-        if (encode_format_parse(text, &wl->format)) {
-            snprintf(err, errlen, "field 'format' must be json, csv or dict, got '%s'", text);
-            return -1;
-        }
-        return 0;
+        char names[128];
+        join_choices(names, sizeof names, f->choices);
+        snprintf(err, errlen, "field '%s' must be %s, got '%s'", name, names, text);
+        return -1;
     case WORKLOAD_PROPS:
         snprintf(err, errlen, "field '%s' must be a table of librdkafka properties", name);
         return -1;
@@ -404,6 +331,12 @@ oom:
     snprintf(err, errlen, "out of memory setting '%s'", name);
     return -1;
 }
+
+/* Enum fields are written as int (workload_set): their types must be. */
+_Static_assert(sizeof(workload_mode) == sizeof(int) && sizeof(encode_format) == sizeof(int) &&
+                   sizeof(csvsrc_ragged) == sizeof(int) &&
+                   sizeof(workload_oversize) == sizeof(int),
+               "enum fields are int-sized");
 
 int workload_set_prop(workload *wl, const char *table, const char *prop,
                       const char *value, char *err, size_t errlen) {

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "csv_source.h"
+#include "csvsrc.h"
 #include "encode.h"
 #include "threshold.h"
 
@@ -77,10 +77,21 @@ typedef enum {
     WORKLOAD_ENUM, WORKLOAD_PROPS, WORKLOAD_TABLE
 } workload_kind;
 
+/* A built-in field: its name, kind and help, where it lives in struct
+ * workload and what values it takes. workload_set, the script module's
+ * type checks, `kengine help` and "did you mean" all read this one table. */
 typedef struct {
     const char *name;
     workload_kind kind;
     const char *help;
+    size_t offset, size;         /* the struct workload member it sets */
+    long long imin, imax;        /* INT: accepted range */
+    bool nonzero;                /* INT: 0 excluded from the range */
+    double dmin;                 /* NUMBER: the least value ... */
+    bool dmin_excluded;          /* ... or a bound above it (a positive number) */
+    const char *expect;          /* INT, NUMBER: "a positive integer" ... for errors */
+    const char *const *choices;  /* ENUM: the names, NULL-ended; index = enum value */
+    bool empty_is_none;          /* STRING: "" sets no value (NULL), else an error */
 } workload_field;
 
 /* Defaults (the seed's job on sample.csv). 0 ok, -1 OOM. */
@@ -92,7 +103,7 @@ int workload_copy(workload *dst, const workload *src);
 /* The table of built-in fields, for help and validation. */
 const workload_field *workload_fields(size_t *n);
 const workload_field *workload_field_find(const char *name);
-/* Nearest known field name to `name` (edit distance <= 3), or NULL. */
+/* Nearest known field name to `name` (suggest_nearest), or NULL. */
 const char *workload_suggest(const char *name);
 
 /* Set field `name` from its text form ("10000", "true", "json", ...).

@@ -1,11 +1,11 @@
 /*
- * fuzz_csv_encode.c - libFuzzer target for src/csv_source.c and src/encode.c.
+ * fuzz_csv_encode.c - libFuzzer target for src/csvsrc.c and src/encode.c.
  *
  * The input is a CSV file. It is written to a memfd and opened twice with
  * csvsrc_open: once cached (the default) and once with cache_limit = 1,
  * which forces the uncached path that re-parses the file on every cycle.
  * The ragged-row policy (error / skip / pad) is picked from the input size.
- * The fuzz build compiles csv_source.c with a 16-byte read chunk
+ * The fuzz build compiles csvsrc.c with a 16-byte read chunk
  * (CSVSRC_CHUNK_SIZE), so records, quotes and CR/LF pairs straddle reads.
  *
  * Checked, aborting on any difference:
@@ -38,7 +38,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "csv_source.h"
+#include "csvsrc.h"
 #include "encode.h"
 
 #define CHECK(cond, ...)                                                    \

@@ -7,6 +7,14 @@ source "$(dirname "$0")/lib.sh"
 "$KENGINE" --help | grep -q "usage: kengine" || fail "--help"
 "$KENGINE" --version | grep -q "^kengine [0-9]" || fail "--version"
 ok "help and version"
+# kengine help figures: the table of figures, every threshold metric in it
+"$KENGINE" help figures >"$TMP/figures" || fail "help figures"
+for m in bytes produce_msgs_per_sec consume_msgs_per_sec consume_mb_per_sec lost latency_ms; do
+  grep -Eq "^  $m +" "$TMP/figures" || fail "help figures lacks $m"
+done
+grep -Eq "^  consume_mb_per_sec +MB/s +derived +bytes / 2\^20 / consume_seconds" "$TMP/figures" ||
+  fail "help figures: consume_mb_per_sec's unit, merge or derivation"
+ok "help figures lists the figures with units and merges"
 
 # run CMD... ; expects exit $1 and stderr matching $2
 expect_fail() {

@@ -8,37 +8,19 @@
 # Dockerfile COPYs and the script it runs (lua/seed.lua, and the CSV that
 # script reads) exist in the repo and are not excluded by .dockerignore.
 # Runs `docker compose config -q` too when the compose plugin is present.
-set -euo pipefail
-ROOT=${KENGINE_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
-cd "$ROOT"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 echo "checking docker-compose.yaml and Dockerfile in $ROOT"
 
-# A python3 that has PyYAML: the one on PATH, Debian's, or Debian's after
-# installing python3-yaml.
-PY=""
-for cand in python3 /usr/bin/python3; do
-  if command -v "$cand" >/dev/null 2>&1 && "$cand" -c 'import yaml' 2>/dev/null; then
-    PY=$cand
-    break
-  fi
-done
-if [ -z "$PY" ] && [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
-  echo "PyYAML missing: installing python3-yaml"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get install -y -qq python3-yaml >/dev/null 2>&1 ||
-    { apt-get update -qq && apt-get install -y -qq python3-yaml; } >/dev/null 2>&1 || true
-  if /usr/bin/python3 -c 'import yaml' 2>/dev/null; then PY=/usr/bin/python3; fi
-fi
-if [ -z "$PY" ]; then
-  echo "FAIL: no python3 with PyYAML (and could not install python3-yaml)" >&2
-  exit 1
-fi
+# PyYAML comes with the test packages (scripts/deps.sh test: python3-yaml).
+PY=python3
+"$PY" -c 'import yaml' 2>/dev/null ||
+  fail "python3 has no PyYAML (scripts/deps.sh test installs python3-yaml)"
 
 if command -v docker >/dev/null 2>&1 && docker compose version >/dev/null 2>&1; then
   echo "checking: docker compose config -q"
-  docker compose -f docker-compose.yaml config -q || { echo "FAIL: docker compose config" >&2; exit 1; }
-  echo "ok: docker compose config accepts the file"
+  docker compose -f docker-compose.yaml config -q || fail "docker compose config"
+  ok "docker compose config accepts the file"
 fi
 
 "$PY" - <<'PY'

@@ -4,7 +4,7 @@
 # beyond what the mock keeps per partition (~5 MiB).
 source "$(dirname "$0")/lib.sh"
 env -u KENGINE_BROKERS "$KENGINE" lua/seed.lua -q --json "$TMP/out.json" \
-  records=100000 batch_size=10000 2>"$TMP/err" || { cat "$TMP/err"; fail "exit $?"; }
+  records=100000 batch_size=10000 2>"$TMP/err" || { rc=$?; cat "$TMP/err"; fail "exit $rc"; }
 grep -q "embedded broker" "$TMP/err" || fail "no note about the embedded broker on stderr"
 ok "stderr names the embedded broker"
 expect_whole "$TMP/out.json" 100000 embedded

@@ -48,3 +48,35 @@ expect_eq "$rc" 2 "exit code of a failing hook"
 grep -q "bad_hook.lua:6:" "$TMP/err" || { cat "$TMP/err"; fail "no file:line"; }
 grep -q '"type":"summary"' "$TMP/bad.json" || fail "no summary after a hook error"
 ok "hook error reported with file and line, summary still written"
+
+# The sandbox: a hook calling os.exit(0) neither ends the process nor the
+# run as a success: exit 2 naming os.exit, the summary still written. And
+# with NDJSON on stdout (--json -) a script's print/io.write go to stderr:
+# every stdout line stays JSON.
+cat >"$TMP/exits.lua" <<'L'
+return {
+  csv = "sample.csv", records = 3000, batch_size = 1000,
+  on_batch = function(b)
+    print("PRINTED " .. b.type)
+    io.write("WRITTEN\n")
+    if b.type == "consume_batch" then os.exit(0) end
+  end,
+}
+L
+set +e
+timeout 120 "$KENGINE" "$TMP/exits.lua" -q --json - -b "$BROKERS" \
+  topic="$(fresh_topic exits)" >"$TMP/exits.out" 2>"$TMP/exits.err"
+rc=$?
+set -e
+expect_eq "$rc" 2 "exit code of a hook calling os.exit(0)"
+grep -q "os.exit is not available to workload scripts" "$TMP/exits.err" ||
+  { cat "$TMP/exits.err"; fail "os.exit not named"; }
+grep -q "PRINTED produce_batch" "$TMP/exits.err" || fail "print did not reach stderr"
+grep -q "WRITTEN" "$TMP/exits.err" || fail "io.write did not reach stderr"
+python3 - "$TMP/exits.out" <<'PY' || fail "stdout is not pure NDJSON"
+import json, sys
+evs = [json.loads(l) for l in open(sys.argv[1])]
+s = [e for e in evs if e["type"] == "summary"]
+assert len(s) == 1 and "os.exit" in s[0]["error"], s
+PY
+ok "os.exit refused, summary written, script output kept out of the NDJSON"

@@ -22,3 +22,7 @@ while IFS= read -r pat; do
     fail ".gitignore's '$pat' is not in .dockerignore"
 done <"$ROOT/.gitignore"
 ok ".dockerignore keeps out what .gitignore does"
+
+# Generated tables agree with their generators.
+python3 "$ROOT/scripts/gen_nonprint.py" --check || fail "encode.c's nonprint table"
+ok "encode.c's nonprint table is what scripts/gen_nonprint.py makes"

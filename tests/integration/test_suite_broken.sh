@@ -11,7 +11,7 @@ set +e
 rc=$?
 set -e
 cat "$TMP/out"
-[ "$rc" -ne 0 ] || fail "exit code 0 for a red suite"
+expect_eq "$rc" 1 "exit code of a red suite"
 tail -n 1 "$TMP/out" | grep -qx "0 passed, 2 failed" || fail "last line"
 grep -q "FAIL .*a_syntax.lua.*a_syntax.lua:3:" "$TMP/out" || fail "no file:line for the syntax error"
 grep -q "FAIL .*b_throws.lua.*b_throws.lua:2: refusing to load" "$TMP/out" ||

@@ -24,6 +24,18 @@ s = [json.loads(l) for l in open(sys.argv[1]) if '"summary"' in l][-1]
 t = {x["metric"]: x for x in s["thresholds"]}
 assert t["lost"]["pass"] is True and t["lost"]["actual"] == 0
 assert t["consume_msgs_per_sec"]["pass"] is False and t["consume_msgs_per_sec"]["actual"] > 0
+# the summary carries the figure the threshold judged, derived from the
+# others (seconds are printed to 1 us, rates to 0.1 msgs/s or 0.001 MB/s)
+def near(a, b, secs, unit):
+    return abs(a - b) <= unit + b * 2e-6 / secs
+cs, ps = s["consume_seconds"], s["produce_seconds"]
+r = s["consume_msgs_per_sec"]
+assert near(r, t["consume_msgs_per_sec"]["actual"], cs, 0.05), (r, t)
+assert near(r, s["consumed"] / cs, cs, 0.05), s
+b = [json.loads(l) for l in open(sys.argv[1]) if '"consume_batch"' in l]
+assert s["bytes"] == sum(x["bytes"] for x in b) > 0, s
+assert near(s["consume_mb_per_sec"], s["bytes"] / 1048576 / cs, cs, 0.0005), s
+assert near(s["produce_msgs_per_sec"], s["delivered"] / ps, ps, 0.05), s
 PY
 ok "failed threshold: exit 3, named, with its actual value"
 

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "csv_source.h"
+#include "csvsrc.h"
 #include "encode.h"
 
 #define MAXF 4

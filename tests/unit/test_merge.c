@@ -34,26 +34,31 @@ static merge_state *through_kafka(merge_state *m) {
     return back;
 }
 
-static merge_state *worker_a(void) {
+/* A worker's state from its summary, as dist_run.c builds it. */
+static merge_state *state_of(report_summary *s, int worker) {
     merge_state *m = merge_state_new();
-    merge_figures *f = merge_figures_of(m);
-    assert_int_equal(merge_set_strings(m, "run", "async", ""), 0);
-    *f = (merge_figures){.worker = 0, .workers = 2, .name = f->name, .mode = f->mode,
-                         .error = f->error, .produced = true, .consumed_run = true,
-                         .records = 100, .sent = 50, .delivered = 50, .consumed = 60,
-                         .words = 300, .bytes = 6000, .produce_first_us = 1000000,
-                         .produce_last_us = 3000000, .consume_first_us = 1100000,
-                         .consume_last_us = 3100000, .start_us = 1000000, .end_us = 5000000,
-                         .cpu_seconds = 2, .peak_rss_mb = 30};
-    merge_mark_range(m, MERGE_SENT, 0, 50);
-    for (uint64_t s = 0; s < 60; s++)
-        if (s != 10) see(m, s);
-    /* 20 consumed twice: counted in consumed, seen once */
+    assert_int_equal(merge_set_summary(m, s), 0);
+    *merge_meta_of(m) = (merge_meta){.worker = worker, .workers = 2, .produced = true,
+                                     .consumed_run = true};
+    return m;
+}
+
+static merge_state *worker_a(void) {
     stats_hist *h = stats_hist_new();
     for (int i = 0; i < 1000; i++) stats_hist_record(h, 10);
-    merge_add_latency(m, h);
-    assert_int_equal(merge_add_phase(m, "p", 100, 50, 60, 2.0, h), 0);
+    report_phase ph = {.name = "p", .sent = 50, .seconds = 2.0, .target_rate = 50,
+                       .consumed = 60, .latency = h};
+    report_summary s = {.name = "run", .mode = "async", .records = 50, .sent = 50,
+                        .delivered = 50, .consumed = 60, .duplicates = 1, .words = 300,
+                        .bytes = 6000, .produce_seconds = 2.0, .consume_seconds = 2.0,
+                        .cpu_percent = 40, .peak_rss_mb = 30, .latency = h, .phases = &ph,
+                        .nphases = 1};
+    merge_state *m = state_of(&s, 0);
     stats_hist_free(h);
+    merge_mark_range(m, MERGE_SENT, 0, 50);
+    for (uint64_t q = 0; q < 60; q++)
+        if (q != 10) see(m, q);
+    /* 20 consumed twice: counted in consumed, seen once */
     words_set *w = words_set_new();
     words_scan(w, "a b c", 5);
     assert_int_equal(merge_add_words(m, w), 0);
@@ -65,27 +70,22 @@ static merge_state *worker_a(void) {
 }
 
 static merge_state *worker_b(void) {
-    merge_state *m = merge_state_new();
-    merge_figures *f = merge_figures_of(m);
-    assert_int_equal(merge_set_strings(m, "run", "async", ""), 0);
-    *f = (merge_figures){.worker = 1, .workers = 2, .name = f->name, .mode = f->mode,
-                         .error = f->error, .produced = true, .consumed_run = true,
-                         .records = 100, .sent = 50, .delivered = 49, .delivery_errors = 1,
-                         .consumed = 40, .words = 200, .bytes = 4000,
-                         .produce_first_us = 1500000, .produce_last_us = 4000000,
-                         .consume_first_us = 1600000, .consume_last_us = 4500000,
-                         .start_us = 1200000, .end_us = 6000000, .cpu_seconds = 3,
-                         .peak_rss_mb = 40};
-    merge_mark_range(m, MERGE_SENT, 50, 100);
-    merge_mark_word(m, MERGE_FAILED, 64, 1ull << 6); /* seq 70 failed */
-    for (uint64_t s = 60; s < 100; s++)
-        if (s != 70) see(m, s);
-    see(m, 55); /* also seen by A: a duplicate across workers */
     stats_hist *h = stats_hist_new();
     for (int i = 0; i < 10; i++) stats_hist_record(h, 1000);
-    merge_add_latency(m, h);
-    assert_int_equal(merge_add_phase(m, "p", 100, 50, 40, 3.0, h), 0);
+    report_phase ph = {.name = "p", .sent = 50, .seconds = 3.0, .target_rate = 50,
+                       .consumed = 40, .latency = h};
+    report_summary s = {.name = "run", .mode = "async", .records = 50, .sent = 50,
+                        .delivered = 49, .delivery_errors = 1, .consumed = 40, .words = 200,
+                        .bytes = 4000, .produce_seconds = 2.5, .consume_seconds = 2.9,
+                        .cpu_percent = 60, .peak_rss_mb = 40, .latency = h, .phases = &ph,
+                        .nphases = 1};
+    merge_state *m = state_of(&s, 1);
     stats_hist_free(h);
+    merge_mark_range(m, MERGE_SENT, 50, 100);
+    merge_mark_word(m, MERGE_FAILED, 64, 1ull << 6); /* seq 70 failed */
+    for (uint64_t q = 60; q < 100; q++)
+        if (q != 70) see(m, q);
+    see(m, 55); /* also seen by A: a duplicate across workers */
     words_set *w = words_set_new();
     words_scan(w, "c d", 3);
     assert_int_equal(merge_add_words(m, w), 0);
@@ -105,7 +105,7 @@ static void test_exact_merge(void **state) {
     report_summary s;
     assert_int_equal(merge_summary(all, &s), 0);
     assert_string_equal(s.name, "run");
-    assert_int_equal(s.records, 100);
+    assert_int_equal(s.records, 100); /* the shares' records add up */
     assert_int_equal(s.sent, 100);
     assert_int_equal(s.delivered, 99);
     assert_int_equal(s.delivery_errors, 1);
@@ -115,9 +115,10 @@ static void test_exact_merge(void **state) {
     assert_int_equal(s.words, 500);
     assert_int_equal(s.unique_words_total, 4); /* a b c d */
     assert_false(s.unique_words_estimated);
-    assert_true(s.produce_seconds == 3.0);     /* 1.0 s .. 4.0 s */
-    assert_true(s.consume_seconds == 3.4);     /* 1.1 s .. 4.5 s */
-    assert_true(s.cpu_percent == 100.0);       /* 5 s of CPU over 5 s */
+    /* the rules of figures.h: spans and peaks MAX, CPU SUM */
+    assert_true(s.produce_seconds == 2.5);
+    assert_true(s.consume_seconds == 2.9);
+    assert_true(s.cpu_percent == 100.0);
     assert_true(s.peak_rss_mb == 40);
     /* percentiles of the merged histogram, not averages of percentiles */
     assert_int_equal(stats_hist_count(s.latency), 1010);
@@ -127,6 +128,8 @@ static void test_exact_merge(void **state) {
     assert_int_equal(s.phases[0].sent, 100);
     assert_int_equal(s.phases[0].consumed, 100);
     assert_true(s.phases[0].seconds == 3.0);
+    assert_true(s.phases[0].target_rate == 100);
+    assert_string_equal(s.phases[0].name, "p");
     const merge_threshold *t;
     assert_int_equal(merge_thresholds(all, &t), 1);
     assert_true(t[0].failed && t[0].actual == 12);

@@ -3,57 +3,81 @@
  * error each must give, or the values it must produce; overrides; legs;
  * hooks called with batch figures, and a hook error with file and line.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "helpers.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "figures.h"
 #include "script.h"
 
 static char path[64];
 
 static void write_script(const char *src) {
-    snprintf(path, sizeof path, "/tmp/kengine_test_%d.lua", (int)getpid());
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(src, f);
-    fclose(f);
+    helper_write_tmp(path, src, strlen(src));
 }
 
 typedef struct {
     const char *src;
-    const char *err_has; /* NULL = loads fine */
+    const char *err_has;                /* NULL = loads fine */
+    void (*check)(const workload *wl);  /* loads fine: the values it must produce */
 } load_case;
 
+static void check_defaults(const workload *wl) {
+    assert_int_equal(wl->records, 1000000);
+    assert_int_equal(wl->batch_size, 10000);
+    assert_string_equal(wl->topic, "test_topic");
+    assert_non_null(strstr(wl->name, "kengine_test_")); /* the script's file name */
+}
+static void check_fields(const workload *wl) {
+    assert_int_equal(wl->records, 10);
+    assert_int_equal(wl->batch_size, 5);
+    assert_true(wl->rate == 100.5);
+    assert_int_equal(wl->mode, WORKLOAD_SYNC);
+}
+static void check_props(const workload *wl) {
+    assert_int_equal(wl->producer.n, 2);
+    for (size_t i = 0; i < 2; i++) {
+        const workload_prop *p = &wl->producer.items[i];
+        if (!strcmp(p->name, "linger.ms")) assert_string_equal(p->value, "5");
+        else if (!strcmp(p->name, "enable.idempotence")) assert_string_equal(p->value, "true");
+        else fail_msg("unexpected property %s", p->name);
+    }
+    assert_int_equal(wl->consumer.n, 0);
+}
+static void check_float_integer(const workload *wl) {
+    assert_int_equal(wl->records, 1000000); /* 1e6 is a float in Lua */
+    assert_int_equal(wl->format, ENCODE_DICT);
+    assert_false(wl->consume);
+}
+
 static const load_case LOAD_CASES[] = {
-    {"return {}", NULL},
-    {"return { records = 10, batch_size = 5, rate = 100.5, mode = 'sync' }", NULL},
-    {"return { producer = { ['linger.ms'] = 5, ['enable.idempotence'] = true } }", NULL},
-    {"return 1", "must return a table of workload fields (it returned number)"},
-    {"return nil", "must return a table of workload fields (it returned nil)"},
-    {"return {", "expected"},
-    {"error('nope')", ":1: nope"},
-    {"return { records = '10' }", "field 'records' must be an integer, got string"},
-    {"return { records = 10.5 }", "field 'records' must be a positive integer"},
-    {"return { records = -1 }", "field 'records' must be a positive integer"},
-    {"return { produce = 'yes' }", "field 'produce' must be a boolean, got string"},
-    {"return { topic = 5 }", "field 'topic' must be a string, got number"},
-    {"return { rate = -5 }", "field 'rate' must be a non-negative number"},
-    {"return { format = 'xml' }", "field 'format' must be json, csv or dict"},
-    {"return { toppic = 'x' }", "unknown field 'toppic' (did you mean 'topic'?)"},
-    {"return { on_batch = 5 }", "field 'on_batch' must be a function, got number"},
-    {"return { producer = 5 }", "field 'producer' must be a table, got number"},
-    {"return { producer = { x = {} } }", "field 'producer.x' must be a string, number or boolean"},
-    {"return { [1] = 'x' }", "field names must be strings"},
-    {"return { legs = 5 }", "field 'legs' must be a list of tables"},
-    {"return { legs = { 5 } }", "legs[1] must be a table"},
-    {"return { legs = { { recordz = 1 } } }", "legs[1]: unknown field 'recordz'"},
-    {"return { produce = false, consume = false }", "nothing to do"},
+    {"return {}", NULL, check_defaults},
+    {"return { records = 10, batch_size = 5, rate = 100.5, mode = 'sync' }", NULL, check_fields},
+    {"return { producer = { ['linger.ms'] = 5, ['enable.idempotence'] = true } }", NULL,
+     check_props},
+    {"return { records = 1e6, format = 'dict', consume = false }", NULL, check_float_integer},
+    {"return 1", "must return a table of workload fields (it returned number)", NULL},
+    {"return nil", "must return a table of workload fields (it returned nil)", NULL},
+    {"return {", "expected", NULL},
+    {"error('nope')", ":1: nope", NULL},
+    {"return { records = '10' }", "field 'records' must be an integer, got string", NULL},
+    {"return { records = 10.5 }", "field 'records' must be a positive integer", NULL},
+    {"return { records = -1 }", "field 'records' must be a positive integer", NULL},
+    {"return { produce = 'yes' }", "field 'produce' must be a boolean, got string", NULL},
+    {"return { topic = 5 }", "field 'topic' must be a string, got number", NULL},
+    {"return { rate = -5 }", "field 'rate' must be a non-negative number", NULL},
+    {"return { format = 'xml' }", "field 'format' must be json, csv or dict", NULL},
+    {"return { toppic = 'x' }", "unknown field 'toppic' (did you mean 'topic'?)", NULL},
+    {"return { on_batch = 5 }", "field 'on_batch' must be a function, got number", NULL},
+    {"return { producer = 5 }", "field 'producer' must be a table, got number", NULL},
+    {"return { producer = { x = {} } }", "field 'producer.x' must be a string, number or boolean", NULL},
+    {"return { [1] = 'x' }", "field names must be strings", NULL},
+    {"return { legs = 5 }", "field 'legs' must be a list of tables", NULL},
+    {"return { legs = { 5 } }", "legs[1] must be a table", NULL},
+    {"return { legs = { { recordz = 1 } } }", "legs[1]: unknown field 'recordz'", NULL},
+    {"return { produce = false, consume = false }", "nothing to do", NULL},
 };
 
 static void test_load_table(void **state) {
@@ -65,6 +89,8 @@ static void test_load_table(void **state) {
         script *sc = script_load(path, NULL, 0, err, sizeof err);
         if (!c->err_has) {
             if (!sc) fail_msg("'%s' failed: %s", c->src, err);
+            assert_int_equal(script_legs(sc), 1);
+            c->check(script_leg(sc, 0));
         } else {
             if (sc) fail_msg("'%s' loaded", c->src);
             if (!strstr(err, c->err_has))
@@ -130,11 +156,109 @@ static void test_hooks(void **state) {
     unlink(path);
 }
 
+/* The Lua batch and summary objects carry every figure of the table
+ * (figures.h), with the values the reporters print: the script asserts a
+ * key per figure (generated from the table) and the derived values. */
+static void test_objects_have_every_figure(void **state) {
+    (void)state;
+    char src[8192];
+    size_t len = 0, n;
+    len += (size_t)snprintf(src + len, sizeof src - len, "local function has(o, k) assert(o[k] ~= nil, 'no ' .. k) end\n"
+                                                           "return { on_done = function(s)\n");
+    const figure *f = figures_list(FIGURES_IN_SUMMARY, &n);
+    for (size_t i = 0; i < n; i++)
+        len += (size_t)snprintf(src + len, sizeof src - len, "  has(s, '%s')\n", f[i].name);
+    f = figures_list(FIGURES_IN_PHASE, &n);
+    for (size_t i = 0; i < n; i++)
+        len += (size_t)snprintf(src + len, sizeof src - len, "  has(s.phases[1], '%s')\n",
+                                f[i].name);
+    size_t ns;
+    const figure_stat *st = figures_latency_stats(&ns);
+    for (size_t i = 0; i < ns; i++)
+        len += (size_t)snprintf(src + len, sizeof src - len, "  has(s.latency_ms, '%s')\n",
+                                st[i].name);
+    len += (size_t)snprintf(src + len, sizeof src - len,
+        "  assert(s.consume_msgs_per_sec == 400, s.consume_msgs_per_sec)\n"
+        "  assert(s.consume_mb_per_sec == 4, s.consume_mb_per_sec)\n"
+        "  assert(s.produce_msgs_per_sec == 200 and s.bytes == 1048576)\n"
+        "  assert(math.type(s.bytes) == 'integer' and math.type(s.cpu_percent) == 'float')\n"
+        "  assert(s.phases[1].msgs_per_sec == 50 and s.phases[1].name == 'p')\n"
+        "  assert(s.latency_ms.min == 2 and s.latency_ms.count == 1)\n"
+        "end,\n"
+        "on_batch = function(b)\n"
+        "  assert(b.msgs_per_sec == 10 and b.mb_per_sec == 0.5 and b.batches == 4)\n"
+        "  assert(b.latency_ms == nil and b.unique_words == nil) -- a produce batch's\n"
+        "end }\n");
+    write_script(src);
+    char err[2048];
+    script *sc = script_load(path, NULL, 0, err, sizeof err);
+    if (!sc) fail_msg("%s", err);
+    stats_hist *h = stats_hist_new();
+    stats_hist_record(h, 2000);
+    report_phase ph = {.name = "p", .sent = 100, .seconds = 2};
+    report_summary s = {.delivered = 100, .produce_seconds = 0.5, .consumed = 100,
+                        .consume_seconds = 0.25, .bytes = 1048576, .latency = h,
+                        .phases = &ph, .nphases = 1};
+    if (script_on_done(sc, &s, err, sizeof err)) fail_msg("%s", err);
+    report_batch b = {.role = REPORT_PRODUCE, .batch = 1, .batches = 4, .messages = 20,
+                      .bytes = 1048576, .seconds = 2};
+    if (script_on_batch(sc, &b, err, sizeof err)) fail_msg("%s", err);
+    s.consumed = 99; /* the hook sees the figures it is given */
+    assert_int_not_equal(script_on_done(sc, &s, err, sizeof err), 0);
+    stats_hist_free(h);
+    script_close(sc);
+    unlink(path);
+}
+
+/* The sandbox (script_sandbox.c): nothing ends the process, print and
+ * io.write go to the script's output stream, kengine's stdout cannot be
+ * opened again. */
+static void test_sandbox(void **state) {
+    (void)state;
+    write_script(
+        "local ok, e = pcall(os.exit, 97) -- were it Lua's: the test fails with 97\n"
+        "assert(not ok and e:find('os.exit is not available to workload scripts'), e)\n"
+        "assert(not pcall(os.execute, 'true') and not pcall(io.popen, 'true'))\n"
+        "assert(not pcall(package.loadlib, 'libc.so.6', 'exit'))\n"
+        "assert(#package.searchers == 2 and package.cpath == '')\n"
+        "assert(debug.sethook == nil and debug.getregistry == nil and debug.setlocal == nil)\n"
+        "assert(debug.traceback and debug.getinfo and require('debug') == debug)\n"
+        "print('hello', 1, nil)\n"
+        "io.write('written\\n')\n"
+        "io.stdout:write('direct\\n')\n"
+        "assert(io.stdout:close() == nil)\n"
+        "local ok2, e2 = pcall(io.open, '/dev/stdout', 'w')\n"
+        "assert(not ok2 and e2:find(\"kengine's standard output is not for scripts\"), e2)\n"
+        "assert(not pcall(io.output, '/proc/self/fd/1'))\n"
+        "local f = assert(io.open('/dev/null', 'w')); f:write('x'); f:close()\n"
+        "return {}\n");
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    /* stdout on a file, as kengine's NDJSON would be */
+    helper_stdout captured = helper_stdout_begin();
+    script_set_output(out);
+    char err[2048];
+    script *sc = script_load(path, NULL, 0, err, sizeof err);
+    script_set_output(NULL);
+    char *std = helper_stdout_end(captured);
+    if (!sc) fail_msg("%s", err);
+    script_close(sc);
+    fclose(out);
+    assert_string_equal(buf, "hello\t1\tnil\nwritten\ndirect\n");
+    assert_string_equal(std, ""); /* nothing reached kengine's stdout */
+    free(buf);
+    free(std);
+    unlink(path);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_load_table),
         cmocka_unit_test(test_overrides_and_legs),
         cmocka_unit_test(test_hooks),
+        cmocka_unit_test(test_objects_have_every_figure),
+        cmocka_unit_test(test_sandbox),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

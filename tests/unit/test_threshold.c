@@ -18,29 +18,53 @@ typedef struct {
     const char *metric, *condition;
     int ok;
     const char *err_has;
+    /* accepted: what it parsed to */
+    threshold_scope scope;
+    const char *phase, *field;
+    threshold_op op;
+    double limit;
 } parse_case;
 
+#define SUM(f, op, lim) THRESHOLD_SUMMARY, NULL, f, THRESHOLD_##op, lim
+#define PH(p, f, op, lim) THRESHOLD_PHASE, p, f, THRESHOLD_##op, lim
+#define CB(f, op, lim) THRESHOLD_CONSUME_BATCH, NULL, f, THRESHOLD_##op, lim
+#define PB(f, op, lim) THRESHOLD_PRODUCE_BATCH, NULL, f, THRESHOLD_##op, lim
+
 static const parse_case PARSE[] = {
-    {"lost", "== 0", 1, NULL},
-    {"consume_msgs_per_sec", ">= 100000", 1, NULL},
-    {"latency_ms.p99", "< 50", 1, NULL},
-    {"latency_ms.p(99.9)", "<= 100", 1, NULL},
-    {"latency_ms.p50", " <  1e3 ", 1, NULL},
-    {"latency_ms.max", "!= 0", 1, NULL},
-    {"steady.latency_ms.p99", "< 10", 1, NULL},
-    {"warmup.sent", "== 5000", 1, NULL},
-    {"consume_batch.msgs_per_sec", "> 10", 1, NULL},
-    {"produce_batch.cpu_percent", "< 300", 1, NULL},
-    {"lostt", "== 0", 0, "no such metric"},
-    {"latency_ms.p(101)", "< 1", 0, "no such metric"},
-    {"latency_ms.median", "< 1", 0, "no such metric"},
-    {"burst.sent", "== 1", 0, "no such metric"},
-    {"steady.lost", "== 0", 0, "no such metric"},
-    {"consume_batch.lost", "== 0", 0, "no such metric"},
-    {"lost", "0", 0, "must be an operator"},
-    {"lost", "== zero", 0, "must be an operator"},
-    {"lost", "=< 1", 0, "must be an operator"},
-    {"lost", "< 1 2", 0, "must be an operator"},
+    {"lost", "== 0", 1, NULL, SUM("lost", EQ, 0)},
+    {"consume_msgs_per_sec", ">= 100000", 1, NULL, SUM("consume_msgs_per_sec", GE, 100000)},
+    {"latency_ms.p99", "< 50", 1, NULL, SUM("latency_ms.p99", LT, 50)},
+    {"latency_ms.p(99.9)", "<= 100", 1, NULL, SUM("latency_ms.p(99.9)", LE, 100)},
+    {"latency_ms.p50", " <  1e3 ", 1, NULL, SUM("latency_ms.p50", LT, 1000)},
+    {"latency_ms.max", "!= 0", 1, NULL, SUM("latency_ms.max", NE, 0)},
+    {"steady.latency_ms.p99", "< 10", 1, NULL, PH("steady", "latency_ms.p99", LT, 10)},
+    {"warmup.sent", "== 5000", 1, NULL, PH("warmup", "sent", EQ, 5000)},
+    {"consume_batch.msgs_per_sec", "> 10", 1, NULL, CB("msgs_per_sec", GT, 10)},
+    {"produce_batch.cpu_percent", "< 300", 1, NULL, PB("cpu_percent", LT, 300)},
+    {"lostt", "== 0", 0, "no such metric, did you mean 'lost'?", .scope = THRESHOLD_SUMMARY},
+    {"consume_batch.msg_per_sec", "> 1", 0, "did you mean 'consume_batch.msgs_per_sec'?", .scope = THRESHOLD_SUMMARY},
+    {"steady.sentt", "> 1", 0, "did you mean 'steady.sent'?", .scope = THRESHOLD_SUMMARY},
+    {"latency_ms.p99x", "< 1", 0, "did you mean 'latency_ms.p99'?", .scope = THRESHOLD_SUMMARY},
+    {"latency_ms.p(101)", "< 1", 0, "no such metric", .scope = THRESHOLD_SUMMARY},
+    {"latency_ms.median", "< 1", 0, "no such metric", .scope = THRESHOLD_SUMMARY},
+    {"burst.sent", "== 1", 0, "no such metric", .scope = THRESHOLD_SUMMARY},
+    {"steady.lost", "== 0", 0, "no such metric", .scope = THRESHOLD_SUMMARY},
+    {"consume_batch.lost", "== 0", 0, "no such metric", .scope = THRESHOLD_SUMMARY},
+    /* figures of the other role (figures.h) are not a batch's */
+    {"produce_batch.unique_words", "> 0", 0, "no such metric", .scope = THRESHOLD_SUMMARY},
+    {"consume_batch.delivered", "> 0", 0, "no such metric", .scope = THRESHOLD_SUMMARY},
+    {"produce_batch.latency_ms.p99", "< 1", 0, "no such metric", .scope = THRESHOLD_SUMMARY},
+    {"consume_batch.latency_ms.p99", "< 1", 1, NULL, CB("latency_ms.p99", LT, 1)},
+    {"produce_batch.delivered", "> 0", 1, NULL, PB("delivered", GT, 0)},
+    /* the summary figures the NDJSON summary once lacked */
+    {"bytes", "> 0", 1, NULL, SUM("bytes", GT, 0)},
+    {"produce_msgs_per_sec", "> 0", 1, NULL, SUM("produce_msgs_per_sec", GT, 0)},
+    {"consume_mb_per_sec", "> 0", 1, NULL, SUM("consume_mb_per_sec", GT, 0)},
+    {"latency_ms.min", "> 0.5", 1, NULL, SUM("latency_ms.min", GT, 0.5)},
+    {"lost", "0", 0, "must be an operator", .scope = THRESHOLD_SUMMARY},
+    {"lost", "== zero", 0, "must be an operator", .scope = THRESHOLD_SUMMARY},
+    {"lost", "=< 1", 0, "must be an operator", .scope = THRESHOLD_SUMMARY},
+    {"lost", "< 1 2", 0, "must be an operator", .scope = THRESHOLD_SUMMARY},
 };
 
 static void test_parse_table(void **state) {
@@ -51,7 +75,16 @@ static void test_parse_table(void **state) {
         int rc = threshold_parse(&t, PARSE[i].metric, PARSE[i].condition, false, PHASES, 2,
                                  err, sizeof err);
         if (PARSE[i].ok) {
-            if (rc) fail_msg("%s %s rejected: %s", PARSE[i].metric, PARSE[i].condition, err);
+            const parse_case *c = &PARSE[i];
+            if (rc) fail_msg("%s %s rejected: %s", c->metric, c->condition, err);
+            if (t.scope != c->scope || strcmp(t.field, c->field) || t.op != c->op ||
+                t.limit != c->limit || (c->phase ? !t.phase || strcmp(t.phase, c->phase)
+                                                 : t.phase != NULL))
+                fail_msg("%s %s: parsed to scope %d phase %s field %s op %d limit %g",
+                         c->metric, c->condition, t.scope, t.phase ? t.phase : "-", t.field,
+                         t.op, t.limit);
+            assert_string_equal(t.metric, c->metric);
+            assert_string_equal(t.condition, c->condition);
             threshold_free(&t);
         } else {
             if (!rc) fail_msg("%s %s accepted", PARSE[i].metric, PARSE[i].condition);
@@ -98,20 +131,21 @@ static void test_batches(void **state) {
     char err[512];
     assert_int_equal(threshold_parse(&ts[0], "consume_batch.msgs_per_sec", "> 100", false, NULL, 0, err, sizeof err), 0);
     assert_int_equal(threshold_parse(&ts[1], "consume_batch.cpu_percent", "< 50", true, NULL, 0, err, sizeof err), 0);
-    report_batch b = {.role = REPORT_CONSUME, .msgs_per_sec = 500, .cpu_percent = 10};
+    /* msgs_per_sec is messages / seconds (figures.h): one second per batch */
+    report_batch b = {.role = REPORT_CONSUME, .messages = 500, .seconds = 1, .cpu_percent = 10};
     assert_false(threshold_check_batch(ts, 2, &b));
-    b.msgs_per_sec = 300;
+    b.messages = 300;
     assert_false(threshold_check_batch(ts, 2, &b));
     assert_true(ts[0].actual == 300); /* the worst so far */
-    b.msgs_per_sec = 50;
+    b.messages = 50;
     assert_false(threshold_check_batch(ts, 2, &b));
-    b.msgs_per_sec = 20;
+    b.messages = 20;
     assert_false(threshold_check_batch(ts, 2, &b));
     assert_true(ts[0].failed && ts[0].actual == 50); /* the first failing value */
     b.cpu_percent = 70;
     assert_true(threshold_check_batch(ts, 2, &b)); /* abort */
     assert_true(ts[1].aborted);
-    report_batch p = {.role = REPORT_PRODUCE, .msgs_per_sec = 1};
+    report_batch p = {.role = REPORT_PRODUCE, .messages = 1, .seconds = 1};
     assert_false(threshold_check_batch(ts, 2, &p)); /* other role: ignored */
     report_summary s = {0};
     assert_int_equal(threshold_finish(ts, 2, &s), 2);

@@ -7,17 +7,13 @@
  * deliberately naive byte-at-a-time reference below (Python bytes.split()
  * semantics), including a fixed-seed randomized differential test.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
+#include "helpers.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <fcntl.h>
-
-#include <cmocka.h>
 
 #include "words.h"
 
@@ -566,24 +562,9 @@ static void test_growth_million(void **state)
 /* Run words_cli_main with stdout captured into a malloc'ed string. */
 static int run_cli(char **out, int argc, char **argv)
 {
-    char tmpl[] = "/tmp/test_words_outXXXXXX";
-    int fd = mkstemp(tmpl);
-    assert_true(fd >= 0);
-    unlink(tmpl);
-    fflush(stdout);
-    int saved = dup(1);
-    assert_true(saved >= 0);
-    assert_true(dup2(fd, 1) >= 0);
+    helper_stdout c = helper_stdout_begin();
     int rc = words_cli_main(argc, argv);
-    fflush(stdout);
-    assert_true(dup2(saved, 1) >= 0);
-    close(saved);
-    off_t size = lseek(fd, 0, SEEK_END);
-    assert_true(size >= 0);
-    *out = calloc(1, (size_t)size + 1);
-    assert_non_null(*out);
-    assert_int_equal(pread(fd, *out, (size_t)size, 0), size);
-    close(fd);
+    *out = helper_stdout_end(c);
     return rc;
 }
 

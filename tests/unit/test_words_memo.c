@@ -33,7 +33,9 @@ static size_t make_value(char *buf, unsigned seed) {
     return n;
 }
 
-static void compare(unsigned distinct_values, unsigned messages, unsigned batches) {
+/* Compares memo and plain scans; returns the memo's stats of the last batch
+ * (before it is cleared). */
+static words_memo_stats compare(unsigned distinct_values, unsigned messages, unsigned batches) {
     words_set *a = words_set_new(), *b = words_set_new();
     words_memo *m = words_memo_new();
     assert_non_null(a);
@@ -41,6 +43,7 @@ static void compare(unsigned distinct_values, unsigned messages, unsigned batche
     assert_non_null(m);
     char buf[4096];
     unsigned seed = 1;
+    words_memo_stats st = {0};
     for (unsigned batch = 0; batch < batches; batch++) {
         uint64_t wa = 0, wb = 0;
         for (unsigned i = 0; i < messages; i++) {
@@ -51,28 +54,43 @@ static void compare(unsigned distinct_values, unsigned messages, unsigned batche
         }
         assert_int_equal(wa, wb);
         assert_int_equal(words_set_size(a), words_set_size(b));
+        st = words_memo_get_stats(m);
         words_set_clear(a);
         words_set_clear(b);
         words_memo_clear(m);
+        words_memo_stats cleared = words_memo_get_stats(m);
+        assert_true(cleared.lookups == 0 && cleared.hits == 0 && !cleared.off);
     }
     words_memo_free(m);
     words_set_free(a);
     words_set_free(b);
+    return st;
 }
 
 static void test_repeated_values(void **state) {
     (void)state;
-    compare(100, 10000, 3);
+    words_memo_stats st = compare(100, 10000, 3);
+    /* at most 100 distinct values: every other lookup is answered */
+    assert_false(st.off);
+    assert_int_equal(st.lookups, 10000);
+    assert_true(st.hits >= 10000 - 100);
 }
 
 static void test_distinct_values(void **state) {
     (void)state;
-    compare(1000000, 10000, 2); /* hardly any repeats: the memo stands aside */
+    words_memo_stats st = compare(1000000, 10000, 2);
+    /* hardly any repeats: the memo stands aside after its probe (4096
+     * lookups) and is not even consulted after that */
+    assert_true(st.off);
+    assert_int_equal(st.lookups, 4096);
+    assert_true(st.hits * 8 < st.lookups);
 }
 
 static void test_mixed(void **state) {
     (void)state;
-    compare(5000, 20000, 2);
+    words_memo_stats st = compare(5000, 20000, 2);
+    assert_false(st.off); /* repeats enough to keep going */
+    assert_true(st.hits > 0 && st.lookups == 20000);
 }
 
 static void test_near_identical(void **state) {
@@ -88,6 +106,10 @@ static void test_near_identical(void **state) {
     assert_int_equal(words_scan_memo(m, s, "", 0), 0);
     assert_int_equal(words_scan_memo(m, s, "", 0), 0);
     assert_int_equal(words_set_size(s), 4);
+    /* v1 and "" came back once each; v2 and v3 differ by a byte: no hit */
+    words_memo_stats st = words_memo_get_stats(m);
+    assert_int_equal(st.lookups, 6);
+    assert_int_equal(st.hits, 2);
     words_memo_free(m);
     words_set_free(s);
 }

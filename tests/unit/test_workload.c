@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "workload.h"
@@ -16,38 +18,110 @@ typedef struct {
     const char *field, *text;
     int ok;               /* 1: accepted, 0: rejected */
     const char *err_has;  /* substring of the error when rejected */
+    /* accepted: the struct workload member that must now hold the value
+     * (written here apart from the field table, so a table entry pointing
+     * at the wrong member fails) */
+    size_t off;
+    char type;            /* 'u' uint64_t, 'i' int, 'd' double, 'b' bool, 'e' enum, 's' string */
+    double num;
+    const char *str;      /* 's': the string, or NULL for none */
 } set_case;
 
+#define AT(m) .off = offsetof(workload, m)
+#define U64(m, v) AT(m), .type = 'u', .num = (v)
+#define INT(m, v) AT(m), .type = 'i', .num = (v)
+#define DBL(m, v) AT(m), .type = 'd', .num = (v)
+#define BOOLV(m, v) AT(m), .type = 'b', .num = (v)
+#define ENUMV(m, v) AT(m), .type = 'e', .num = (v)
+#define STR(m, v) AT(m), .type = 's', .str = (v)
+
 static const set_case SET_CASES[] = {
-    {"records", "1000", 1, NULL},
-    {"records", "1e6", 1, NULL},
-    {"records", "0", 0, "must be a positive integer"},
-    {"records", "-3", 0, "must be a positive integer"},
-    {"records", "12abc", 0, "got '12abc'"},
-    {"records", "1.5", 0, "positive integer"},
-    {"batch_size", "1", 1, NULL},
-    {"batch_size", "", 0, "positive integer"},
-    {"partitions", "0", 0, "positive integer"},
-    {"replication", "-1", 1, NULL},
-    {"rate", "0", 1, NULL},
-    {"rate", "2500.5", 1, NULL},
-    {"rate", "-1", 0, "non-negative"},
-    {"rate", "inf", 0, "non-negative"},
-    {"idle_timeout", "0", 0, "positive"},
-    {"mode", "sync", 1, NULL},
-    {"mode", "fast", 0, "async or sync"},
-    {"format", "dict", 1, NULL},
-    {"format", "xml", 0, "json, csv or dict"},
-    {"produce", "false", 1, NULL},
-    {"consume", "yes", 0, "true or false"},
-    {"topic", "", 0, "must not be empty"},
-    {"brokers", "", 1, NULL},
-    {"key", "user", 1, NULL},
-    {"recods", "5", 0, "did you mean 'records'"},
-    {"batchsize", "5", 0, "did you mean 'batch_size'"},
-    {"zzzzzzzzzz", "5", 0, "unknown field 'zzzzzzzzzz'"},
-    {"producer", "x", 0, "table of librdkafka properties"},
+    {"records", "1000", 1, NULL, U64(records, 1000)},
+    {"records", "1e6", 1, NULL, U64(records, 1000000)},
+    {"records", "0", 0, "must be a positive integer", .type = 0},
+    {"records", "-3", 0, "must be a positive integer", .type = 0},
+    {"records", "12abc", 0, "got '12abc'", .type = 0},
+    {"records", "1.5", 0, "positive integer", .type = 0},
+    {"batch_size", "1", 1, NULL, U64(batch_size, 1)},
+    {"batch_size", "", 0, "positive integer", .type = 0},
+    {"partitions", "12", 1, NULL, INT(partitions, 12)},
+    {"partitions", "0", 0, "positive integer", .type = 0},
+    {"partitions", "100001", 0, "positive integer", .type = 0},
+    {"replication", "-1", 1, NULL, INT(replication, -1)},
+    {"replication", "3", 1, NULL, INT(replication, 3)},
+    {"replication", "0", 0, "positive integer", .type = 0},
+    {"consumers", "64", 1, NULL, INT(consumers, 64)},
+    {"consumers", "65", 0, "an integer 1..64", .type = 0},
+    {"top_words", "0", 1, NULL, U64(top_words, 0)},
+    {"top_words", "1000", 1, NULL, U64(top_words, 1000)},
+    {"top_words", "1001", 0, "an integer 0..1000", .type = 0},
+    {"rate", "0", 1, NULL, DBL(rate, 0)},
+    {"rate", "2500.5", 1, NULL, DBL(rate, 2500.5)},
+    {"rate", "-1", 0, "non-negative", .type = 0},
+    {"rate", "inf", 0, "non-negative", .type = 0},
+    {"idle_timeout", "0.5", 1, NULL, DBL(idle_timeout, 0.5)},
+    {"idle_timeout", "0", 0, "positive", .type = 0},
+    {"mode", "sync", 1, NULL, ENUMV(mode, WORKLOAD_SYNC)},
+    {"mode", "async", 1, NULL, ENUMV(mode, WORKLOAD_ASYNC)},
+    {"mode", "fast", 0, "async or sync", .type = 0},
+    {"format", "dict", 1, NULL, ENUMV(format, ENCODE_DICT)},
+    {"format", "csv", 1, NULL, ENUMV(format, ENCODE_CSV)},
+    {"format", "xml", 0, "json, csv or dict", .type = 0},
+    {"ragged", "pad", 1, NULL, ENUMV(ragged, CSVSRC_RAGGED_PAD)},
+    {"ragged", "skip", 1, NULL, ENUMV(ragged, CSVSRC_RAGGED_SKIP)},
+    {"ragged", "x", 0, "error, skip or pad", .type = 0},
+    {"oversize", "stop", 1, NULL, ENUMV(oversize, WORKLOAD_OVERSIZE_STOP)},
+    {"oversize", "y", 0, "skip or stop", .type = 0},
+    {"produce", "false", 1, NULL, BOOLV(produce, 0)},
+    {"consume", "0", 1, NULL, BOOLV(consume, 0)},
+    {"consume", "yes", 0, "true or false", .type = 0},
+    {"topic", "t1", 1, NULL, STR(topic, "t1")},
+    {"topic", "", 0, "must not be empty", .type = 0},
+    {"csv", "x.csv", 1, NULL, STR(csv, "x.csv")},
+    {"group", "g", 1, NULL, STR(group, "g")},
+    {"group", "", 0, "must not be empty", .type = 0},
+    {"brokers", "h:1", 1, NULL, STR(brokers, "h:1")},
+    {"brokers", "", 1, NULL, STR(brokers, NULL)},
+    {"key", "user", 1, NULL, STR(key, "user")},
+    {"key", "", 1, NULL, STR(key, NULL)},
+    {"recods", "5", 0, "did you mean 'records'", .type = 0},
+    {"batchsize", "5", 0, "did you mean 'batch_size'", .type = 0},
+    {"zzzzzzzzzz", "5", 0, "unknown field 'zzzzzzzzzz'", .type = 0},
+    {"producer", "x", 0, "table of librdkafka properties", .type = 0},
+    {"phases", "x", 0, "must be a table", .type = 0},
+    {"workers", "3", 1, NULL, INT(workers, 3)},
+    {"workers", "0", 0, "an integer 1..1024", .type = 0},
+    {"workers", "1025", 0, "an integer 1..1024", .type = 0},
+    {"worker", "0", 1, NULL, INT(worker, 0)},
+    {"worker", "1023", 1, NULL, INT(worker, 1023)},
+    {"worker", "-1", 0, "an integer 0..1023", .type = 0},
+    {"run_id", "nightly-1", 1, NULL, STR(run_id, "nightly-1")},
+    {"run_id", "", 0, "must not be empty", .type = 0},
+    {"results", "res", 1, NULL, STR(results, "res")},
+    {"start_timeout", "2.5", 1, NULL, DBL(start_timeout, 2.5)},
+    {"start_timeout", "0", 0, "positive", .type = 0},
 };
+
+/* Does the member at c->off hold what c says? */
+static void check_value(const workload *wl, const set_case *c) {
+    const char *at = (const char *)wl + c->off;
+    double got = 0;
+    switch (c->type) {
+    case 'u': got = (double)*(const uint64_t *)at; break;
+    case 'i': got = *(const int *)at; break;
+    case 'd': got = *(const double *)at; break;
+    case 'b': got = *(const bool *)at; break;
+    case 'e': got = *(const int *)at; break;
+    case 's': {
+        const char *v = *(char *const *)at;
+        if (c->str ? !v || strcmp(v, c->str) : v != NULL)
+            fail_msg("%s=%s: holds '%s'", c->field, c->text, v ? v : "(none)");
+        return;
+    }
+    default: fail_msg("%s=%s: row states no value", c->field, c->text);
+    }
+    if (got != c->num) fail_msg("%s=%s: holds %g, want %g", c->field, c->text, got, c->num);
+}
 
 static void test_set_table(void **state) {
     (void)state;
@@ -55,10 +129,22 @@ static void test_set_table(void **state) {
         const set_case *c = &SET_CASES[i];
         workload wl;
         assert_int_equal(workload_init(&wl), 0);
+        /* start from values no row expects, so a row cannot pass on a default */
+        wl.records = wl.batch_size = wl.top_words = 7;
+        wl.partitions = wl.replication = wl.consumers = 7;
+        wl.rate = wl.idle_timeout = wl.start_timeout = 7;
+        wl.workers = wl.worker = 7;
+        wl.mode = (workload_mode)7;
+        wl.format = (encode_format)7;
+        wl.ragged = (csvsrc_ragged)7;
+        wl.oversize = (workload_oversize)7;
+        wl.brokers = strdup("before");
+        wl.key = strdup("before");
         char err[256] = "";
         int rc = workload_set(&wl, c->field, c->text, err, sizeof err);
         if (c->ok) {
             if (rc != 0) fail_msg("%s=%s rejected: %s", c->field, c->text, err);
+            check_value(&wl, c);
         } else {
             if (rc == 0) fail_msg("%s=%s accepted", c->field, c->text);
             if (!strstr(err, c->err_has))
@@ -68,6 +154,20 @@ static void test_set_table(void **state) {
                 assert_non_null(strstr(err, c->field)); /* names the field */
         }
         workload_free(&wl);
+    }
+}
+
+/* Every field that takes a value from text has an accepting row above. */
+static void test_every_field_covered(void **state) {
+    (void)state;
+    size_t n;
+    const workload_field *f = workload_fields(&n);
+    for (size_t i = 0; i < n; i++) {
+        if (f[i].kind == WORKLOAD_PROPS || f[i].kind == WORKLOAD_TABLE) continue;
+        bool found = false;
+        for (size_t k = 0; k < sizeof SET_CASES / sizeof SET_CASES[0]; k++)
+            found |= SET_CASES[k].ok && !strcmp(SET_CASES[k].field, f[i].name);
+        if (!found) fail_msg("field '%s' has no accepting row", f[i].name);
     }
 }
 
@@ -116,6 +216,7 @@ static void test_values_land(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_set_table),
+        cmocka_unit_test(test_every_field_covered),
         cmocka_unit_test(test_defaults_are_the_seed),
         cmocka_unit_test(test_values_land),
     };

@@ -1,5 +1,5 @@
 /*
- * csv_source.c - csvsrc: CSV rows through libcsv, cached or re-parsed per cycle.
+ * csvsrc.c - csvsrc: CSV rows through libcsv, cached or re-parsed per cycle.
  *
  * Parsing. The file is read in 64 KiB chunks and fed to libcsv (the only use
  * of libcsv in kengine). libcsv is configured to behave like Python's csv
@@ -40,7 +40,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
-#include "csv_source.h"
+#include "csvsrc.h"
 
 #include <csv.h>
 #include <errno.h>

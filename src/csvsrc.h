@@ -1,5 +1,5 @@
 /*
- * csv_source.h - csvsrc: an endless, replicating stream of CSV data rows.
+ * csvsrc.h - csvsrc: an endless, replicating stream of CSV data rows.
  *
  * A csvsrc reads one CSV file (header row + data rows) and hands out the data
  * rows in file order, cycling back to the first data row after the last one.
@@ -15,13 +15,13 @@
  * Files whose parsed rows fit in opts->cache_limit are parsed (and fully
  * validated) once at open time and then served from one in-memory arena;
  * bigger files are re-parsed from disk on every cycle with memory bounded by
- * the largest row. See csv_source.c for details. This module is the only
+ * the largest row. See csvsrc.c for details. This module is the only
  * user of libcsv in the project.
  *
  * Not thread-safe: one csvsrc per thread.
  */
-#ifndef KENGINE_CSV_SOURCE_H
-#define KENGINE_CSV_SOURCE_H
+#ifndef KENGINE_CSVSRC_H
+#define KENGINE_CSVSRC_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -79,4 +79,4 @@ int csvsrc_cached(const csvsrc *s);
 
 void csvsrc_close(csvsrc *s);
 
-#endif /* KENGINE_CSV_SOURCE_H */
+#endif /* KENGINE_CSVSRC_H */

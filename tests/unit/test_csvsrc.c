@@ -1,5 +1,5 @@
 /*
- * test_csv_source.c - csvsrc: parsing semantics (Python csv.DictReader
+ * test_csvsrc.c - csvsrc: parsing semantics (Python csv.DictReader
  * parity), errors with line numbers, ragged-row policies, cycling, and the
  * cached vs re-parse paths.
  *
@@ -7,18 +7,14 @@
  * twice, once cached (default cache_limit) and once with cache_limit = 1 so
  * the re-parse path runs; both must give the same rows over two cycles.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "helpers.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "csv_source.h"
+#include "csvsrc.h"
 
 #define MAXF 4
 #define MAXR 6
@@ -147,20 +143,6 @@ static const csv_case cases[] = {
 
 /* ---- helpers ---- */
 
-static void write_tmp(char *path, size_t pathlen, const char *data, size_t len)
-{
-    snprintf(path, pathlen, "/tmp/kengine_csvsrc_XXXXXX");
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    size_t off = 0;
-    while (off < len) {
-        ssize_t n = write(fd, data + off, len - off);
-        assert_true(n > 0);
-        off += (size_t)n;
-    }
-    close(fd);
-}
-
 static void expect_field(const char *cname, size_t r, size_t i, const char *got, size_t glen,
                          const fld *want)
 {
@@ -175,7 +157,7 @@ static void expect_field(const char *cname, size_t r, size_t i, const char *got,
 static void run_case(const csv_case *c, size_t cache_limit)
 {
     char path[64], err[256], want[512];
-    write_tmp(path, sizeof path, c->in, c->in_len);
+    helper_write_tmp(path, c->in, c->in_len);
     csvsrc_opts o = {c->ragged, cache_limit};
     csvsrc *s = csvsrc_open(path, &o, err, sizeof err);
     if (c->err) {
@@ -260,7 +242,7 @@ static void test_cycling(void **state)
     (void)state;
     char path[64], err[256];
     static const char data[] = "k,v\n0,zero\n1,\"one\n1\"\n2,two\n";
-    write_tmp(path, sizeof path, data, sizeof data - 1);
+    helper_write_tmp(path, data, sizeof data - 1);
     const char *vals[] = {"zero", "one\n1", "two"};
     const uint64_t lines[] = {2, 3, 5};
     for (int pass = 0; pass < 2; pass++) {
@@ -312,7 +294,7 @@ static void test_large_reparse(void **state)
         }
     }
     char path[64], err[256];
-    write_tmp(path, sizeof path, data, len);
+    helper_write_tmp(path, data, len);
     free(data);
 
     csvsrc_opts big = {CSVSRC_RAGGED_ERROR, 0}, tiny = {CSVSRC_RAGGED_ERROR, 4096};
@@ -355,7 +337,7 @@ static void test_late_error_uncached(void **state)
     for (int i = 0; i < 5000; i++)
         len += (size_t)snprintf(data + len, cap - len, "%d,x\n", i);
     len += (size_t)snprintf(data + len, cap - len, "1,2,3\n");
-    write_tmp(path, sizeof path, data, len);
+    helper_write_tmp(path, data, len);
     free(data);
     snprintf(want, sizeof want, "%s: line 5002: 3 fields, header has 2", path);
 

@@ -1,0 +1,239 @@
+/*
+ * worker: the producer's and consumers' logic without librdkafka (see
+ * worker.h). Nothing here blocks or talks to a broker; the clock is read
+ * by the caller and passed in, except where noted.
+ */
+#include "worker.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- phase plan and pacing ---- */
+
+size_t worker_plan(const workload *wl, worker_phase *plan) {
+    if (!wl->nphases) {
+        plan[0] = (worker_phase){wl->records, 0, wl->rate, NULL};
+        return 1;
+    }
+    size_t n = wl->nphases < PIPELINE_MAX_PHASES ? wl->nphases : PIPELINE_MAX_PHASES;
+    for (size_t i = 0; i < n; i++)
+        plan[i] = (worker_phase){wl->phases[i].records, wl->phases[i].duration,
+                                 wl->phases[i].rate, wl->phases[i].name};
+    return n;
+}
+
+int64_t worker_send_time(int64_t start_us, uint64_t i, double rate) {
+    return rate > 0 ? start_us + (int64_t)((double)i * 1e6 / rate) : start_us;
+}
+
+bool worker_phase_ends(const worker_phase *p, uint64_t i, double start, double (*clock)(void)) {
+    if (p->records && i >= p->records) return true;
+    /* unpaced, a clock read per message would cost more than the message */
+    return p->duration > 0 && (p->rate > 0 || (i & 63) == 0) && clock() - start >= p->duration;
+}
+
+uint64_t worker_batches(uint64_t records, uint64_t batch_size) {
+    return records && batch_size ? (records + batch_size - 1) / batch_size : 0;
+}
+
+/* ---- payload cache ---- */
+
+void worker_cache_init(worker_cache *c, size_t nrows, size_t limit) {
+    memset(c, 0, sizeof *c);
+    c->limit = limit;
+    if (!nrows) return;
+    c->off = malloc(nrows * sizeof *c->off);
+    c->len = malloc(nrows * sizeof *c->len);
+    c->words = malloc(nrows * sizeof *c->words);
+    if (!c->off || !c->len || !c->words) return; /* no cache: encode every time */
+    memset(c->len, 0xff, nrows * sizeof *c->len);
+    c->nrows = nrows;
+}
+
+void worker_cache_free(worker_cache *c) {
+    free(c->off);
+    free(c->len);
+    free(c->words);
+    free(c->data);
+    memset(c, 0, sizeof *c);
+}
+
+void worker_cache_put(worker_cache *c, size_t r, const char *v, size_t n, uint32_t words) {
+    if (r >= c->nrows || n >= UINT32_MAX || c->used + n > c->limit) return;
+    if (c->used + n > c->cap) {
+        size_t cap = c->cap ? c->cap : 1 << 20;
+        while (cap < c->used + n) cap *= 2;
+        char *d = realloc(c->data, cap);
+        if (!d) return;
+        c->data = d;
+        c->cap = cap;
+    }
+    memcpy(c->data + c->used, v, n);
+    c->off[r] = c->used;
+    c->len[r] = (uint32_t)n;
+    c->words[r] = words;
+    c->used += n;
+}
+
+bool worker_cache_get(const worker_cache *c, size_t r, const char **v, size_t *n,
+                      uint64_t *words) {
+    if (r >= c->nrows || c->len[r] == UINT32_MAX) return false;
+    *v = c->data + c->off[r];
+    *n = c->len[r];
+    *words = c->words[r];
+    return true;
+}
+
+/* ---- the message header ---- */
+
+void worker_header_put(unsigned char h[PIPELINE_HEADER_LEN], const worker_header *v) {
+    pipeline_put_u64(h, v->seq);
+    pipeline_put_u64(h + 8, (uint64_t)v->send_us);
+    pipeline_put_u64(h + 16, v->run_id);
+    pipeline_put_u32(h + 24, v->phase);
+}
+
+bool worker_header_get(const unsigned char *h, size_t len, worker_header *out) {
+    if (!h || len < PIPELINE_HEADER_MIN) return false;
+    out->seq = pipeline_get_u64(h);
+    out->send_us = (int64_t)pipeline_get_u64(h + 8);
+    out->run_id = pipeline_get_u64(h + 16);
+    out->phase = len >= PIPELINE_HEADER_LEN ? pipeline_get_u32(h + 24) : 0;
+    return true;
+}
+
+/* ---- batches ---- */
+
+void worker_batch_start(worker_batch *b, double now, double cpu) {
+    b->start = now;
+    b->cpu_start = cpu;
+}
+
+bool worker_batch_add(worker_batch *b, size_t bytes, uint64_t words, uint64_t batch_size) {
+    b->msgs++;
+    b->bytes += bytes;
+    b->words += words;
+    return b->msgs == batch_size;
+}
+
+bool worker_batch_take(worker_batch *b, report_role role, double now, double cpu, double rss,
+                       report_batch *out) {
+    if (!b->msgs) return false;
+    double secs = now - b->start;
+    *out = (report_batch){.role = role, .batch = ++b->no, .messages = b->msgs,
+                          .bytes = b->bytes, .words = b->words, .seconds = secs,
+                          .cpu_percent = secs > 0 ? 100.0 * (cpu - b->cpu_start) / secs : 0,
+                          .rss_mb = rss};
+    b->msgs = b->bytes = b->words = 0;
+    worker_batch_start(b, now, cpu);
+    return true;
+}
+
+/* ---- per-message accounting ---- */
+
+int worker_consumer_init(worker_consumer *c, const workload *wl) {
+    memset(c, 0, sizeof *c);
+    c->top_words = wl->top_words;
+    c->run_words = words_set_new();
+    c->batch_words = words_set_new();
+    c->latency = stats_hist_new();
+    c->batch_latency = stats_hist_new();
+    /* the memo leaves per-word counts behind, which top_words needs */
+    c->memo = wl->top_words ? NULL : words_memo_new();
+    bool oom = !c->run_words || !c->batch_words || !c->latency || !c->batch_latency ||
+               (!wl->top_words && !c->memo);
+    for (size_t i = 0; i < wl->nphases && i < PIPELINE_MAX_PHASES; i++)
+        oom |= !(c->phase_latency[i] = stats_hist_new());
+    return oom ? -1 : 0;
+}
+
+void worker_consumer_free(worker_consumer *c) {
+    words_set_free(c->run_words);
+    words_set_free(c->batch_words);
+    words_memo_free(c->memo);
+    stats_hist_free(c->latency);
+    stats_hist_free(c->batch_latency);
+    for (size_t i = 0; i < PIPELINE_MAX_PHASES; i++) stats_hist_free(c->phase_latency[i]);
+    memset(c, 0, sizeof *c);
+}
+
+worker_verdict worker_consume(worker_consumer *c, pipeline *pl, const unsigned char *hdr,
+                              size_t hlen, const void *value, size_t len, double now,
+                              int64_t now_us) {
+    worker_header h;
+    bool has = worker_header_get(hdr, hlen, &h);
+    if (pl->wl->produce && (!has || h.run_id != pl->run_id)) {
+        c->foreign++; /* another run's message in a reused topic */
+        return WORKER_SKIPPED;
+    }
+    if (!c->first) {
+        c->first = now;
+        worker_batch_start(&c->batch, now, stats_cpu_seconds());
+    }
+    c->last = now;
+    c->consumed++;
+    atomic_store(&pl->last_message_us, now_us);
+    if (has) {
+        int was = pipeline_seen_set(pl, h.seq);
+        if (was < 0)
+            pipeline_fail(pl, EXITCODE_RUNTIME, "consumer: out of memory tracking sequence "
+                                                "numbers");
+        else if (was) c->duplicates++; /* seen before, or outside this run's range */
+        else atomic_fetch_add(&pl->distinct, 1);
+        int64_t lat = now_us - h.send_us;
+        uint64_t lat_us = lat > 0 ? (uint64_t)lat : 0;
+        stats_hist_record(c->batch_latency, lat_us);
+        if (h.phase < PIPELINE_MAX_PHASES && c->phase_latency[h.phase]) {
+            c->phase_consumed[h.phase]++;
+            stats_hist_record(c->phase_latency[h.phase], lat_us);
+        }
+    } else {
+        atomic_fetch_add(&pl->unsequenced, 1);
+    }
+    uint64_t w = c->memo ? words_scan_memo(c->memo, c->batch_words, value, len)
+                         : words_scan(c->batch_words, value, len);
+    atomic_fetch_add(&pl->consumed_bytes, len);
+    return worker_batch_add(&c->batch, len, w, pl->wl->batch_size) ? WORKER_FULL
+                                                                    : WORKER_COUNTED;
+}
+
+/* The batch's N most frequent words, copied for the event. */
+static void top_words(const words_set *set, size_t n, report_batch *b) {
+    words_top_entry tmp[64];
+    words_top_entry *e = n <= 64 ? tmp : malloc(n * sizeof *e);
+    if (!e) return;
+    size_t got = words_set_top(set, e, n);
+    b->top = calloc(got ? got : 1, sizeof *b->top);
+    if (b->top) {
+        for (size_t i = 0; i < got; i++) {
+            b->top[i].word = malloc(e[i].len + 1);
+            if (!b->top[i].word) break;
+            memcpy(b->top[i].word, e[i].word, e[i].len);
+            b->top[i].word[e[i].len] = '\0';
+            b->top[i].len = e[i].len;
+            b->top[i].count = e[i].count;
+            b->ntop++;
+        }
+    }
+    if (e != tmp) free(e);
+}
+
+bool worker_consumer_flush(worker_consumer *c, pipeline *pl, int consumer, double now,
+                           double cpu, double rss, report_batch *out) {
+    uint64_t words = c->batch.words, bytes = c->batch.bytes;
+    if (!worker_batch_take(&c->batch, REPORT_CONSUME, now, cpu, rss, out)) return false;
+    out->batch = atomic_fetch_add(&pl->consume_batches, 1) + 1; /* numbered across consumers */
+    out->consumer = consumer;
+    out->unique_words = words_set_size(c->batch_words);
+    out->latency = stats_hist_dup(c->batch_latency);
+    if (c->top_words) top_words(c->batch_words, c->top_words, out);
+    c->words += words;
+    c->bytes += bytes;
+    if (words_set_merge(c->run_words, c->batch_words))
+        pipeline_fail(pl, EXITCODE_RUNTIME, "out of memory counting distinct words");
+    words_set_clear(c->batch_words);
+    if (c->memo) words_memo_clear(c->memo);
+    stats_hist_merge(c->latency, c->batch_latency);
+    stats_hist_reset(c->batch_latency);
+    return true;
+}

@@ -1,0 +1,160 @@
+/*
+ * worker: what the producer and consumer threads compute, as plain
+ * functions the threads call and unit tests drive without a broker. The
+ * threads (kafka_producer.c, kafka_consumer.c) keep only the librdkafka
+ * calls: creating clients, sending, polling, delivery reports.
+ *
+ *   phase plan and pacing   which phases run, when message i of a phase is
+ *                           due (its intended send time), when a phase ends
+ *   payload cache           each CSV row's encoded value and word count, kept
+ *                           after its first encoding (rows repeat)
+ *   the message header      kengine's 28 bytes: sequence, intended send time,
+ *                           run id, phase
+ *   batches                 messages, bytes and words of the batch being
+ *                           filled and its interval; the report_batch it becomes
+ *   per-message accounting  (consumer) the run-id filter, the sequence bitmap,
+ *                           duplicates, latency per batch, run and phase,
+ *                           words and distinct words
+ */
+#ifndef KENGINE_WORKER_H
+#define KENGINE_WORKER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pipeline.h"
+#include "report.h"
+#include "stats.h"
+#include "words.h"
+#include "workload.h"
+
+/* ---- phase plan and pacing ---- */
+
+/* One phase as the producer runs it. */
+typedef struct {
+    uint64_t records;   /* 0 = until duration */
+    double duration;    /* seconds, 0 = until records */
+    double rate;        /* messages/s, 0 = unlimited */
+    const char *name;   /* NULL for the implicit single phase */
+} worker_phase;
+
+/* The workload's phases (at most PIPELINE_MAX_PHASES), or one phase of
+ * `records` at `rate` when it has none. Returns how many. */
+size_t worker_plan(const workload *wl, worker_phase *plan);
+/* Intended send time (us) of message i of a phase started at start_us:
+ * start + i/rate, or start when the rate is unlimited. */
+int64_t worker_send_time(int64_t start_us, uint64_t i, double rate);
+/* Does the phase end before its message i? `clock` (seconds, the same
+ * clock as `start`) is read only when the duration matters: for every
+ * message when paced, every 64th when not. */
+bool worker_phase_ends(const worker_phase *p, uint64_t i, double start, double (*clock)(void));
+/* Batches of batch_size that `records` messages make (0 if unknown). */
+uint64_t worker_batches(uint64_t records, uint64_t batch_size);
+
+/* ---- payload cache ---- */
+
+/* Rows repeat, so each row's encoded value and word count are kept after
+ * its first encoding, up to WORKER_CACHE_LIMIT bytes of values. */
+#define WORKER_CACHE_LIMIT (64u << 20)
+
+typedef struct {
+    size_t nrows;       /* data rows of the CSV (0: nothing cached) */
+    size_t *off;        /* per row: offset of its value in data */
+    uint32_t *len;      /* per row: value length, UINT32_MAX = not cached */
+    uint32_t *words;    /* per row: words in the value */
+    char *data;         /* the values, back to back */
+    size_t used, cap;
+    size_t limit;       /* bytes of values kept at most */
+} worker_cache;
+
+/* A cache for `nrows` rows (without memory it caches nothing). */
+void worker_cache_init(worker_cache *c, size_t nrows, size_t limit);
+void worker_cache_free(worker_cache *c);
+/* Keeps row r's value (best effort: past the limit or without memory,
+ * nothing is kept). */
+void worker_cache_put(worker_cache *c, size_t r, const char *v, size_t n, uint32_t words);
+/* Row r's value and words if cached: true and the out parameters set. */
+bool worker_cache_get(const worker_cache *c, size_t r, const char **v, size_t *n,
+                      uint64_t *words);
+
+/* ---- the message header (pipeline.h: PIPELINE_HEADER) ---- */
+
+typedef struct {
+    uint64_t seq;       /* sequence number within the run */
+    int64_t send_us;    /* intended send time, us since the epoch */
+    uint64_t run_id;
+    uint32_t phase;     /* 0 when the header has only the first 24 bytes */
+} worker_header;
+
+/* Writes the 28-byte header. */
+void worker_header_put(unsigned char h[PIPELINE_HEADER_LEN], const worker_header *v);
+/* Reads a header of `len` bytes; false if too short to be one. */
+bool worker_header_get(const unsigned char *h, size_t len, worker_header *out);
+
+/* ---- batches ---- */
+
+/* The batch being filled, of either role. */
+typedef struct {
+    uint64_t no;                 /* batches taken so far */
+    uint64_t msgs, bytes, words; /* the current batch's figures */
+    double start, cpu_start;     /* its interval's start (stats_now, stats_cpu_seconds) */
+} worker_batch;
+
+void worker_batch_start(worker_batch *b, double now, double cpu);
+/* Counts a message; true when the batch holds batch_size messages. */
+bool worker_batch_add(worker_batch *b, size_t bytes, uint64_t words, uint64_t batch_size);
+/* Makes the batch (if it has messages) into *out: its number, figures,
+ * interval (start to now), CPU over it, rss; starts the next at now.
+ * Returns false, *out untouched, when it is empty. */
+bool worker_batch_take(worker_batch *b, report_role role, double now, double cpu, double rss,
+                       report_batch *out);
+
+/* ---- per-message accounting (consumer) ---- */
+
+/* One consumer's figures: its run totals and the batch being filled. */
+typedef struct {
+    /* run totals */
+    uint64_t consumed;          /* messages of this run (incl. duplicates) */
+    uint64_t foreign;           /* messages of other runs, skipped */
+    uint64_t duplicates;
+    uint64_t words, bytes;      /* over the batches taken */
+    double first, last;         /* stats_now() of the first and last message, 0 if none */
+    words_set *run_words;       /* distinct words over the batches taken */
+    stats_hist *latency;        /* end-to-end latency (us) over the run */
+    uint64_t phase_consumed[PIPELINE_MAX_PHASES];
+    stats_hist *phase_latency[PIPELINE_MAX_PHASES]; /* the workload's phases only */
+    /* the batch being filled */
+    worker_batch batch;
+    words_set *batch_words;     /* distinct words of the batch */
+    words_memo *memo;           /* values already scanned this batch; NULL with top_words */
+    stats_hist *batch_latency;
+    size_t top_words;           /* the workload's top_words */
+} worker_consumer;
+
+/* Allocates what a consumer of `wl` needs. 0, or -1 on OOM (then free). */
+int worker_consumer_init(worker_consumer *c, const workload *wl);
+void worker_consumer_free(worker_consumer *c);
+
+typedef enum {
+    WORKER_SKIPPED,     /* another run's message (or no header while producing) */
+    WORKER_COUNTED,     /* counted; the batch is not full yet */
+    WORKER_FULL,        /* counted; the batch holds batch_size messages: flush it */
+} worker_verdict;
+
+/* Accounts one message of `pl`'s run: the run-id filter (when this run
+ * produces, only its own messages count), the shared sequence bitmap
+ * (distinct / duplicate / unsequenced), latency from the intended send
+ * time to now_us (negative clamped to 0) per batch and phase, words,
+ * bytes. `hdr` is the message's kengine header or NULL. */
+worker_verdict worker_consume(worker_consumer *c, pipeline *pl, const unsigned char *hdr,
+                              size_t hlen, const void *value, size_t len, double now,
+                              int64_t now_us);
+/* Makes the batch being filled (if any) into *out (number from the run's
+ * shared counter, `consumer` 1-based, distinct words, a copy of its
+ * latency, top words), adds it to the run totals and clears it for the
+ * next. false, *out untouched, when it is empty. */
+bool worker_consumer_flush(worker_consumer *c, pipeline *pl, int consumer, double now,
+                           double cpu, double rss, report_batch *out);
+
+#endif
