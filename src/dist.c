@@ -92,6 +92,7 @@ void dist_msg_encode(const dist_msg *m, codec_buf *out) {
         codec_put_str(out, m->data, m->len);
         break;
     case DIST_FAILED:
+    case DIST_EVENT:
         codec_put_str(out, m->data, m->len);
         break;
     }
@@ -129,6 +130,7 @@ int dist_msg_decode(dist_msg *m, const void *buf, size_t len) {
         break;
     }
     case DIST_FAILED:
+    case DIST_EVENT:
         m->data = codec_get_str(&r, &m->len);
         break;
     default:

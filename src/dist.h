@@ -7,7 +7,7 @@
  *     of every phase, at rate/N;
  *   - the run id as the 64-bit tag of the run's messages;
  *   - the records workers write to the results topic (keyed by run id):
- *     announce, progress, final state (chunked), failure;
+ *     announce, progress, events, final state (chunked), failure;
  *   - the start barrier: who announced, who is missing, a duplicate index,
  *     one common start time.
  *
@@ -54,6 +54,7 @@ typedef enum {
     DIST_PROGRESS = 2,  /* its producer's outcome and what its consumers have seen */
     DIST_FINAL = 3,     /* one chunk of its final state (merge.c) */
     DIST_FAILED = 4,    /* it stopped without a final state: why */
+    DIST_EVENT = 5,     /* one of its events, the NDJSON object --json writes */
 } dist_msg_type;
 
 typedef struct {
@@ -67,7 +68,8 @@ typedef struct {
     uint64_t produced_bytes;   /* PROGRESS: value bytes handed to its producer */
     uint64_t consumed_bytes;   /* PROGRESS: value bytes its consumers processed */
     uint32_t part, parts;      /* FINAL: chunk part of parts (0-based) */
-    const void *data;          /* FINAL chunk bytes / FAILED message (points into the input) */
+    const void *data;          /* FINAL chunk bytes / FAILED message / EVENT JSON (points
+                                  into the input) */
     size_t len;
 } dist_msg;
 

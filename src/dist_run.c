@@ -316,6 +316,28 @@ static int publish_final(dist_ctx *c, const char *failure, char *err, size_t err
     return rc;
 }
 
+/* Every batch goes to the caller's reporters and hooks, and as an event
+ * record (the NDJSON object) to the results topic, for anyone watching. */
+typedef struct {
+    dist_ctx *c;
+    engine_batch_fn on_batch;
+    void *ud;
+} batch_relay;
+
+static int relay_batch(void *ud, const report_batch *b) {
+    batch_relay *br = ud;
+    char *json = report_batch_json(b);
+    if (json && br->c->res) {
+        dist_msg m = my_msg(br->c, DIST_EVENT);
+        m.data = json;
+        m.len = strlen(json);
+        char err[256];
+        send_msg(br->c, &m, err, sizeof err); /* best effort: the final state is what counts */
+    }
+    free(json);
+    return br->on_batch ? br->on_batch(br->ud, b) : 0;
+}
+
 int dist_run(const workload *wl, engine_batch_fn on_batch, void *ud, const threshold *ts,
                size_t nts, report_summary *s, char *err, size_t errlen) {
     memset(s, 0, sizeof *s);
@@ -357,7 +379,8 @@ int dist_run(const workload *wl, engine_batch_fn on_batch, void *ud, const thres
         goto out;
     }
     engine_worker ew = {.share = &c->share, .gate = gate, .collect = collect, .ud = c};
-    rc = engine_run_worker(&share_wl, &ew, on_batch, ud, s, err, errlen);
+    batch_relay br = {.c = c, .on_batch = on_batch, .ud = ud};
+    rc = engine_run_worker(&share_wl, &ew, relay_batch, &br, s, err, errlen);
     /* the summary outlives share_wl: point its names at the caller's */
     s->name = wl->name;
     for (size_t p = 0; p < s->nphases && p < wl->nphases; p++) s->phases[p].name = wl->phases[p].name;

@@ -10,6 +10,7 @@
 #include "kafka.h"
 #include "kafka_conf.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,18 +21,15 @@ struct kafka_results {
     size_t keylen;
     int partitions;
     bool *eof;                 /* per partition: reached its end, nothing newer */
-    uint64_t failed;           /* records whose delivery failed */
+    atomic_uint_fast64_t failed; /* records whose delivery failed (two threads send) */
     char first_error[256];
 };
 
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
     (void)rk;
     kafka_results *r = opaque;
-    if (m->err) {
-        if (!r->failed)
-            snprintf(r->first_error, sizeof r->first_error, "%s", rd_kafka_err2str(m->err));
-        r->failed++;
-    }
+    if (m->err && atomic_fetch_add(&r->failed, 1) == 0)
+        snprintf(r->first_error, sizeof r->first_error, "%s", rd_kafka_err2str(m->err));
 }
 
 void kafka_results_close(kafka_results *r) {
@@ -140,13 +138,14 @@ int kafka_results_send(kafka_results *r, const void *value, size_t len, char *er
 int kafka_results_flush(kafka_results *r, int timeout_ms, char *err, size_t errlen) {
     rd_kafka_flush(r->producer, timeout_ms);
     int left = rd_kafka_outq_len(r->producer);
-    if (left > 0 || r->failed) {
+    uint64_t failed = atomic_load(&r->failed);
+    if (left > 0 || failed) {
         if (left > 0)
             snprintf(err, errlen, "results topic '%s': %d records not delivered within %d s",
                      r->topic, left, timeout_ms / 1000);
         else
             snprintf(err, errlen, "results topic '%s': %llu records failed delivery (%s)",
-                     r->topic, (unsigned long long)r->failed, r->first_error);
+                     r->topic, (unsigned long long)failed, r->first_error);
         return -1;
     }
     return 0;

@@ -62,6 +62,11 @@ sys.exit(1)
 PY
 done
 ok "each worker sent its 10000"
+# each worker's events (the --json objects) are on the results topic too:
+# 2 produce batches of 5000 per worker
+events=$(kcat -C -b "$BROKERS" -t "$results" -e -q -f '%k %s\n' | grep -a "^r3_$$ " |
+  grep -ac '"type":"produce_batch"' || true)
+expect_eq "$events" 6 "produce_batch events of run r3 on the results topic"
 
 # 2. a worker killed with SIGKILL mid-run: the report names it, exit 1
 topic=$(fresh_topic kill)

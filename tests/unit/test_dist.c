@@ -130,6 +130,16 @@ static void test_msg_round_trip(void **state) {
     assert_memory_equal(out.data, chunk, sizeof chunk);
     codec_buf_free(&b);
 
+    const char ev[] = "{\"type\":\"consume_batch\",\"batch\":1}";
+    in = (dist_msg){.type = DIST_EVENT, .worker = 1, .workers = 2, .nonce = 9, .data = ev,
+                    .len = sizeof ev - 1};
+    dist_msg_encode(&in, &b);
+    assert_int_equal(dist_msg_decode(&out, b.p, b.len), 0);
+    assert_int_equal(out.type, DIST_EVENT);
+    assert_int_equal(out.len, sizeof ev - 1);
+    assert_memory_equal(out.data, ev, sizeof ev - 1);
+    codec_buf_free(&b);
+
     /* an index outside the run, a part outside its parts, foreign bytes */
     in = (dist_msg){.type = DIST_ANNOUNCE, .worker = 3, .workers = 3, .nonce = 1};
     dist_msg_encode(&in, &b);
