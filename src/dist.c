@@ -77,6 +77,7 @@ void dist_msg_encode(const dist_msg *m, codec_buf *out) {
     codec_put_u64(out, m->nonce);
     switch (m->type) {
     case DIST_ANNOUNCE:
+    case DIST_JOINED:
         codec_put_u64(out, (uint64_t)m->wall_us);
         break;
     case DIST_PROGRESS:
@@ -112,6 +113,7 @@ int dist_msg_decode(dist_msg *m, const void *buf, size_t len) {
     m->workers = (int)n;
     switch (type) {
     case DIST_ANNOUNCE:
+    case DIST_JOINED:
         m->wall_us = (int64_t)codec_get_u64(&r);
         break;
     case DIST_PROGRESS:
@@ -148,20 +150,22 @@ void dist_barrier_init(dist_barrier *b, int workers, int me, uint64_t nonce) {
     b->nonce = nonce;
 }
 
-dist_barrier_state dist_barrier_add(dist_barrier *b, int worker, uint64_t nonce,
-                                        int64_t wall_us) {
+dist_barrier_state dist_barrier_add(dist_barrier *b, dist_msg_type type, int worker,
+                                    uint64_t nonce, int64_t wall_us) {
     if (worker >= 0 && worker < b->workers && nonce) {
-        if (!b->owner[worker]) {
+        if (type == DIST_ANNOUNCE && !b->owner[worker]) {
             b->owner[worker] = nonce;
-            if (++b->announced == b->workers) b->last_us = wall_us;
-        } else if (b->owner[worker] != nonce && worker == b->me && nonce == b->nonce) {
+            b->announced++;
+        } else if (type == DIST_ANNOUNCE && b->owner[worker] != nonce && worker == b->me &&
+                   nonce == b->nonce) {
             b->dup = true; /* our own announcement came second */
+        } else if (type == DIST_JOINED && b->owner[worker] == nonce && !b->joined[worker]) {
+            b->joined[worker] = true;
+            if (++b->njoined == b->workers) b->last_us = wall_us;
         }
     }
     if (b->dup) return DIST_DUPLICATE;
-    /* ready only once our own claim is among the first */
-    return b->announced == b->workers && b->owner[b->me] == b->nonce ? DIST_READY
-                                                                     : DIST_WAIT;
+    return b->njoined == b->workers && b->owner[b->me] == b->nonce ? DIST_READY : DIST_WAIT;
 }
 
 int64_t dist_barrier_start_us(const dist_barrier *b) {
@@ -173,7 +177,7 @@ void dist_barrier_missing(const dist_barrier *b, char *out, size_t outlen) {
     int named = 0, more = 0;
     out[0] = '\0';
     for (int i = 0; i < b->workers; i++) {
-        if (b->owner[i]) continue;
+        if (b->joined[i]) continue;
         if (named == 8) {
             more++;
             continue;

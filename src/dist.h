@@ -8,8 +8,8 @@
  *   - the run id as the 64-bit tag of the run's messages;
  *   - the records workers write to the results topic (keyed by run id):
  *     announce, progress, events, final state (chunked), failure;
- *   - the start barrier: who announced, who is missing, a duplicate index,
- *     one common start time.
+ *   - the start barrier: who claimed an index and joined, who is missing,
+ *     a duplicate index, one common start time.
  *
  * dist_run.c runs a worker (results I/O in kafka_results.c, the run in
  * engine.c, the state in merge.c); report_cmd.c merges the final states.
@@ -55,13 +55,14 @@ typedef enum {
     DIST_FINAL = 3,     /* one chunk of its final state (merge.c) */
     DIST_FAILED = 4,    /* it stopped without a final state: why */
     DIST_EVENT = 5,     /* one of its events, the NDJSON object --json writes */
+    DIST_JOINED = 6,    /* its consumers hold their partitions: ready to start */
 } dist_msg_type;
 
 typedef struct {
     dist_msg_type type;
     int worker, workers;
     uint64_t nonce;            /* random per process: tells two claimants of one index apart */
-    int64_t wall_us;           /* ANNOUNCE: when */
+    int64_t wall_us;           /* ANNOUNCE, JOINED: when */
     bool produced;             /* PROGRESS: the producer finished (delivered is final) */
     uint64_t delivered;        /* PROGRESS */
     uint64_t distinct;         /* PROGRESS: distinct sequence numbers its consumers saw */
@@ -83,19 +84,24 @@ typedef enum { DIST_WAIT, DIST_READY, DIST_DUPLICATE } dist_barrier_state;
 typedef struct {
     int workers, me;
     uint64_t nonce;            /* this process's */
-    uint64_t owner[DIST_MAX]; /* nonce of the first claimant of each index, 0 = none */
-    int announced;             /* distinct indexes claimed */
-    int64_t last_us;           /* wall time of the announcement that completed the set */
+    uint64_t owner[DIST_MAX];  /* nonce of the first claimant of each index, 0 = none */
+    bool joined[DIST_MAX];     /* its holder's consumers joined the run's group */
+    int announced, njoined;    /* distinct indexes claimed / joined */
+    int64_t last_us;           /* wall time of the record that completed the set */
     bool dup;                  /* another process claimed our index first */
 } dist_barrier;
 
 void dist_barrier_init(dist_barrier *b, int workers, int me, uint64_t nonce);
-/* Feeds an announcement, in the results topic's order. */
-dist_barrier_state dist_barrier_add(dist_barrier *b, int worker, uint64_t nonce,
-                                        int64_t wall_us);
-/* When all start (wall clock, us): the completing announcement + delay. */
+/* Feeds a record, in the results topic's order: an announcement (claims
+ * an index: the first claimant holds it) or a JOINED (the holder's
+ * consumers are in the run's group). READY once every index is held and
+ * joined (the group has formed: no rebalance when sending starts), ours
+ * among them; DUPLICATE when another process claimed our index first. */
+dist_barrier_state dist_barrier_add(dist_barrier *b, dist_msg_type type, int worker,
+                                    uint64_t nonce, int64_t wall_us);
+/* When all start (wall clock, us): the completing record + delay. */
 int64_t dist_barrier_start_us(const dist_barrier *b);
-/* Writes "0, 2" (the indexes not announced yet, at most a few named). */
+/* Writes "0, 2" (the indexes not yet joined, at most a few named). */
 void dist_barrier_missing(const dist_barrier *b, char *out, size_t outlen);
 
 #endif

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "exitcode.h"
+#include "signals.h"
 #include "kafka.h"
 #include "merge.h"
 #include "stats.h"
@@ -23,7 +24,15 @@
 #define PROGRESS_INTERVAL 0.25
 #define PROGRESS_INTERVAL_WINDOW 0.01
 
+typedef struct dist_ctx dist_ctx;
+
+/* The barrier's reading of the results topic. */
 typedef struct {
+    dist_ctx *c;
+    dist_barrier_state state;
+} barrier_feed;
+
+struct dist_ctx {
     const workload *wl;         /* as given (whole run) */
     const workload *share_wl;   /* this worker's share */
     pipeline_share share;
@@ -31,6 +40,7 @@ typedef struct {
     kafka_results *res;
     uint64_t nonce;
     dist_barrier barrier;
+    barrier_feed feed;          /* its state after our claim */
     /* the coordinator thread (after the barrier) */
     pthread_t coord;
     bool coord_running;
@@ -43,8 +53,7 @@ typedef struct {
     const threshold *ts;
     size_t nts;
     merge_state *state;
-    char err[512];
-} dist_ctx;
+};
 
 static uint64_t random_nonce(void) {
     uint64_t v = (uint64_t)stats_wall_us() ^ ((uint64_t)getpid() << 32);
@@ -73,21 +82,17 @@ static dist_msg my_msg(const dist_ctx *c, dist_msg_type type) {
 
 /* ---- the start barrier ---- */
 
-typedef struct {
-    dist_ctx *c;
-    dist_barrier_state state;
-} barrier_feed;
-
 static void on_barrier_record(void *ud, const void *v, size_t len) {
     barrier_feed *bf = ud;
     dist_msg m;
-    if (dist_msg_decode(&m, v, len) || m.type != DIST_ANNOUNCE) return;
+    if (dist_msg_decode(&m, v, len) || (m.type != DIST_ANNOUNCE && m.type != DIST_JOINED))
+        return;
     if (m.workers != bf->c->wl->workers) {
         fprintf(stderr, "kengine: note: worker %d of run '%s' says workers = %d, we say %d\n",
                 m.worker, bf->c->wl->run_id, m.workers, bf->c->wl->workers);
         return;
     }
-    bf->state = dist_barrier_add(&bf->c->barrier, m.worker, m.nonce, m.wall_us);
+    bf->state = dist_barrier_add(&bf->c->barrier, m.type, m.worker, m.nonce, m.wall_us);
 }
 
 /* ---- the coordinator: progress in, progress out, group_done ---- */
@@ -179,26 +184,54 @@ static void wait_for_partitions(const dist_ctx *c, pipeline *pl, double deadline
     }
 }
 
-/* The engine's gate: join the group, announce, wait for all, start
+/* Announces this worker and reads the results topic until the
+ * announcement comes back: the index is ours, or another process claimed
+ * it first. Before the engine starts, so that a duplicate never joins the
+ * run's consumer group. 0, or an exit code with err set. */
+static int claim(dist_ctx *c, char *err, size_t errlen) {
+    const workload *wl = c->wl;
+    dist_msg m = my_msg(c, DIST_ANNOUNCE);
+    m.wall_us = stats_wall_us();
+    if (send_msg(c, &m, err, errlen) || kafka_results_flush(c->res, 10000, err, errlen))
+        return EXITCODE_RUNTIME;
+    c->feed = (barrier_feed){.c = c, .state = DIST_WAIT};
+    double deadline = stats_now() + wl->start_timeout;
+    while (c->feed.state == DIST_WAIT && c->barrier.owner[wl->worker] != c->nonce &&
+           stats_now() < deadline && !signals_caught)
+        kafka_results_poll(c->res, 100, on_barrier_record, &c->feed, NULL);
+    if (c->feed.state == DIST_DUPLICATE) {
+        snprintf(err, errlen, "worker index %d is already taken in run '%s' (another process "
+                              "announced it first on '%s')",
+                 wl->worker, wl->run_id, wl->results);
+        return EXITCODE_RUNTIME;
+    }
+    if (c->barrier.owner[wl->worker] != c->nonce) {
+        snprintf(err, errlen, "run '%s': our announcement on '%s' did not come back within %g s",
+                 wl->run_id, wl->results, wl->start_timeout);
+        return EXITCODE_RUNTIME;
+    }
+    return 0;
+}
+
+/* The engine's gate: join the group, say so, wait for all, start
  * together. */
 static int gate(void *ud, pipeline *pl, char *err, size_t errlen) {
     dist_ctx *c = ud;
     const workload *wl = c->wl;
-    wait_for_partitions(c, pl, stats_now() + wl->start_timeout);
-    dist_msg m = my_msg(c, DIST_ANNOUNCE);
+    double deadline = stats_now() + wl->start_timeout;
+    wait_for_partitions(c, pl, deadline);
+    dist_msg m = my_msg(c, DIST_JOINED);
     m.wall_us = stats_wall_us();
     if (send_msg(c, &m, err, errlen) || kafka_results_flush(c->res, 10000, err, errlen))
         return EXITCODE_RUNTIME;
     fprintf(stderr, "kengine: worker %d of %d in run '%s': waiting for the others on '%s'\n",
             wl->worker, wl->workers, wl->run_id, wl->results);
-    barrier_feed bf = {.c = c, .state = DIST_WAIT};
-    double deadline = stats_now() + wl->start_timeout;
+    barrier_feed bf = c->feed;
     while (bf.state == DIST_WAIT && stats_now() < deadline && !atomic_load(&pl->stop))
         kafka_results_poll(c->res, 100, on_barrier_record, &bf, NULL);
-    if (bf.state == DIST_DUPLICATE) {
-        snprintf(err, errlen, "worker index %d is already taken in run '%s' (another process "
-                              "announced it first on '%s')",
-                 wl->worker, wl->run_id, wl->results);
+    if (bf.state == DIST_DUPLICATE) { /* cannot happen once claimed; kept for safety */
+        snprintf(err, errlen, "worker index %d is already taken in run '%s'", wl->worker,
+                 wl->run_id);
         return EXITCODE_RUNTIME;
     }
     if (bf.state != DIST_READY) {
@@ -208,8 +241,9 @@ static int gate(void *ud, pipeline *pl, char *err, size_t errlen) {
         }
         char missing[256];
         dist_barrier_missing(&c->barrier, missing, sizeof missing);
-        snprintf(err, errlen, "run '%s': worker %s did not announce itself on '%s' within %g s",
-                 wl->run_id, missing, wl->results, wl->start_timeout);
+        snprintf(err, errlen, "run '%s': worker %s did not join within %g s (announce itself on "
+                              "'%s' and hold its partitions)",
+                 wl->run_id, missing, wl->start_timeout, wl->results);
         return EXITCODE_RUNTIME;
     }
     c->pl = pl;
@@ -378,6 +412,8 @@ int dist_run(const workload *wl, engine_batch_fn on_batch, void *ud, const thres
         rc = EXITCODE_RUNTIME;
         goto out;
     }
+    rc = claim(c, err, errlen);
+    if (rc) goto out; /* no final record either: the index is not ours, or unknown */
     engine_worker ew = {.share = &c->share, .gate = gate, .collect = collect, .ud = c};
     batch_relay br = {.c = c, .on_batch = on_batch, .ud = ud};
     rc = engine_run_worker(&share_wl, &ew, relay_batch, &br, s, err, errlen);

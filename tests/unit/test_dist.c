@@ -157,26 +157,35 @@ static void test_barrier(void **state) {
     dist_barrier *b = malloc(sizeof *b);
     char missing[256];
     dist_barrier_init(b, 3, 1, 111);
-    assert_int_equal(dist_barrier_add(b, 0, 100, 1000), DIST_WAIT);
-    assert_int_equal(dist_barrier_add(b, 1, 111, 2000), DIST_WAIT);
+    assert_int_equal(dist_barrier_add(b, DIST_ANNOUNCE, 0, 100, 1000), DIST_WAIT);
+    assert_int_equal(dist_barrier_add(b, DIST_ANNOUNCE, 1, 111, 2000), DIST_WAIT);
+    assert_int_equal(dist_barrier_add(b, DIST_JOINED, 0, 100, 2100), DIST_WAIT);
+    assert_int_equal(dist_barrier_add(b, DIST_JOINED, 1, 111, 2200), DIST_WAIT);
     dist_barrier_missing(b, missing, sizeof missing);
     assert_string_equal(missing, "2");
-    /* someone else claims index 0 again: not our problem, still waiting */
-    assert_int_equal(dist_barrier_add(b, 0, 999, 2500), DIST_WAIT);
-    assert_int_equal(dist_barrier_add(b, 2, 222, 3000), DIST_READY);
-    assert_true(dist_barrier_start_us(b) == 3000 + DIST_START_DELAY_US);
-    /* a later announcement does not move the start */
-    assert_int_equal(dist_barrier_add(b, 2, 223, 9000), DIST_READY);
-    assert_true(dist_barrier_start_us(b) == 3000 + DIST_START_DELAY_US);
+    /* someone else claims index 0 again: not our problem; its JOINED does
+     * not count for the index */
+    assert_int_equal(dist_barrier_add(b, DIST_ANNOUNCE, 0, 999, 2500), DIST_WAIT);
+    assert_int_equal(dist_barrier_add(b, DIST_JOINED, 2, 222, 2600), DIST_WAIT); /* not held */
+    assert_int_equal(dist_barrier_add(b, DIST_ANNOUNCE, 2, 222, 3000), DIST_WAIT);
+    dist_barrier_missing(b, missing, sizeof missing);
+    assert_string_equal(missing, "2"); /* announced, not joined */
+    assert_int_equal(dist_barrier_add(b, DIST_JOINED, 2, 222, 3500), DIST_READY);
+    assert_true(dist_barrier_start_us(b) == 3500 + DIST_START_DELAY_US);
+    /* a later record does not move the start */
+    assert_int_equal(dist_barrier_add(b, DIST_JOINED, 2, 222, 9000), DIST_READY);
+    assert_int_equal(dist_barrier_add(b, DIST_ANNOUNCE, 2, 223, 9000), DIST_READY);
+    assert_true(dist_barrier_start_us(b) == 3500 + DIST_START_DELAY_US);
 
     /* we came second for our index: a duplicate */
     dist_barrier_init(b, 2, 0, 555);
-    assert_int_equal(dist_barrier_add(b, 0, 444, 10), DIST_WAIT);
-    assert_int_equal(dist_barrier_add(b, 0, 555, 20), DIST_DUPLICATE);
-    assert_int_equal(dist_barrier_add(b, 1, 666, 30), DIST_DUPLICATE);
+    assert_int_equal(dist_barrier_add(b, DIST_ANNOUNCE, 0, 444, 10), DIST_WAIT);
+    assert_int_equal(dist_barrier_add(b, DIST_ANNOUNCE, 0, 555, 20), DIST_DUPLICATE);
+    assert_int_equal(dist_barrier_add(b, DIST_ANNOUNCE, 1, 666, 30), DIST_DUPLICATE);
 
     dist_barrier_init(b, 12, 0, 1);
-    assert_int_equal(dist_barrier_add(b, 0, 1, 10), DIST_WAIT);
+    assert_int_equal(dist_barrier_add(b, DIST_ANNOUNCE, 0, 1, 10), DIST_WAIT);
+    assert_int_equal(dist_barrier_add(b, DIST_JOINED, 0, 1, 10), DIST_WAIT);
     dist_barrier_missing(b, missing, sizeof missing);
     assert_string_equal(missing, "1, 2, 3, 4, 5, 6, 7, 8 and 3 more");
     free(b);
