@@ -12,7 +12,7 @@ set -euo pipefail
 group=${1:-build}
 build=(build-essential cmake pkg-config librdkafka-dev liblua5.4-dev libcsv-dev
        libxxhash-dev libjemalloc-dev libroaring-dev)
-test=(libcmocka-dev python3 kcat valgrind clang python3-yaml git debootstrap)
+test=(libcmocka-dev python3 kcat valgrind clang clang-format python3-yaml git debootstrap)
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then

@@ -41,11 +41,12 @@ typedef struct {
 typedef struct {
     double at;
     const fault *f;
-    bool end;               /* the fault's end (broker up, rtt 0) */
+    bool end; /* the fault's end (broker up, rtt 0) */
 } fault_event;
 
 static void usage(FILE *out) {
-    fprintf(out,
+    fprintf(
+        out,
         "usage: kengine broker [--brokers N] [--topic NAME[:PARTITIONS]]... [--fault SPEC]...\n"
         "Runs the embedded broker until SIGINT/SIGTERM. The bootstrap address is\n"
         "the first line of stdout. Topics not named are created on first use with\n"
@@ -77,9 +78,13 @@ static int parse_num(const char **p, double *out) {
 
 /* Parses SPEC into *f; on error, a message naming the spec. */
 static int parse_fault(const char *spec, int brokers, fault *f, char *err, size_t errlen) {
-    static const struct { const char *name; fault_kind kind; } kinds[] = {
-        {"down", F_DOWN}, {"rtt", F_RTT},
-        {"produce-errors", F_PRODUCE_ERRORS}, {"fetch-errors", F_FETCH_ERRORS}};
+    static const struct {
+        const char *name;
+        fault_kind kind;
+    } kinds[] = {{"down", F_DOWN},
+                 {"rtt", F_RTT},
+                 {"produce-errors", F_PRODUCE_ERRORS},
+                 {"fetch-errors", F_FETCH_ERRORS}};
     memset(f, 0, sizeof *f);
     f->spec = spec;
     f->duration = -1;
@@ -89,8 +94,10 @@ static int parse_fault(const char *spec, int brokers, fault *f, char *err, size_
     for (k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
         if (strlen(kinds[k].name) == klen && !strncmp(spec, kinds[k].name, klen)) break;
     if (k == sizeof kinds / sizeof kinds[0]) {
-        snprintf(err, errlen, "--fault %s: unknown kind '%.*s' (down, rtt, produce-errors, "
-                 "fetch-errors)", spec, (int)klen, spec);
+        snprintf(err, errlen,
+                 "--fault %s: unknown kind '%.*s' (down, rtt, produce-errors, "
+                 "fetch-errors)",
+                 spec, (int)klen, spec);
         return -1;
     }
     f->kind = kinds[k].kind;
@@ -125,23 +132,25 @@ static int parse_fault(const char *spec, int brokers, fault *f, char *err, size_
         p = end;
     }
     if (*p) {
-        snprintf(err, errlen, "--fault %s: unexpected '%s' (KIND@START[+DURATION][:ARG])",
-                 spec, p);
+        snprintf(err, errlen, "--fault %s: unexpected '%s' (KIND@START[+DURATION][:ARG])", spec,
+                 p);
         return -1;
     }
     switch (f->kind) {
     case F_DOWN:
         if (!has_arg) f->arg = 1;
         if (f->arg < 1 || f->arg > brokers) {
-            snprintf(err, errlen, "--fault %s: no broker %ld (brokers are 1..%d)", spec,
-                     f->arg, brokers);
+            snprintf(err, errlen, "--fault %s: no broker %ld (brokers are 1..%d)", spec, f->arg,
+                     brokers);
             return -1;
         }
         break;
     case F_RTT:
         if (!has_arg || f->arg < 1 || f->arg > 600000) {
-            snprintf(err, errlen, "--fault %s: needs :MILLISECONDS (1..600000), e.g. "
-                     "rtt@0+10:50", spec);
+            snprintf(err, errlen,
+                     "--fault %s: needs :MILLISECONDS (1..600000), e.g. "
+                     "rtt@0+10:50",
+                     spec);
             return -1;
         }
         break;
@@ -153,8 +162,10 @@ static int parse_fault(const char *spec, int brokers, fault *f, char *err, size_
             return -1;
         }
         if (f->duration >= 0) {
-            snprintf(err, errlen, "--fault %s: takes no +DURATION (the errors are used up by "
-                     "the next requests)", spec);
+            snprintf(err, errlen,
+                     "--fault %s: takes no +DURATION (the errors are used up by "
+                     "the next requests)",
+                     spec);
             return -1;
         }
         break;
@@ -179,9 +190,7 @@ static int fire(kafka_embedded *e, const fault_event *ev, double t) {
         rc = ev->end ? kafka_embedded_broker_up(e, (int)f->arg, msg, sizeof msg)
                      : kafka_embedded_broker_down(e, (int)f->arg, msg, sizeof msg);
         break;
-    case F_RTT:
-        rc = kafka_embedded_rtt(e, ev->end ? 0 : (int)f->arg, msg, sizeof msg);
-        break;
+    case F_RTT: rc = kafka_embedded_rtt(e, ev->end ? 0 : (int)f->arg, msg, sizeof msg); break;
     case F_PRODUCE_ERRORS:
     case F_FETCH_ERRORS:
         rc = kafka_embedded_request_errors(
@@ -190,12 +199,16 @@ static int fire(kafka_embedded *e, const fault_event *ev, double t) {
         break;
     }
     fprintf(stderr, "kengine broker: t=%.2f s: fault %s %s: %s\n", t, f->spec,
-            rc ? "failed" : ev->end ? "ends" : "starts", msg);
+            rc        ? "failed"
+            : ev->end ? "ends"
+                      : "starts",
+            msg);
     return rc;
 }
 
 static void sleep_s(double s) {
-    struct timespec ts = {.tv_sec = (time_t)s, .tv_nsec = (long)((s - (double)(time_t)s) * 1e9)};
+    struct timespec ts = {.tv_sec = (time_t)s,
+                          .tv_nsec = (long)((s - (double)(time_t)s) * 1e9)};
     nanosleep(&ts, NULL); /* a signal cuts it short: fine */
 }
 
@@ -221,8 +234,10 @@ int broker_cli_main(int argc, char **argv) {
             goto out;
         }
         if (strcmp(a, "--topic") && strcmp(a, "--fault") && strcmp(a, "--brokers")) {
-            fprintf(stderr, "kengine broker: unexpected argument '%s' (expected --brokers N, "
-                            "--topic NAME:PARTITIONS or --fault SPEC; see --help)\n", a);
+            fprintf(stderr,
+                    "kengine broker: unexpected argument '%s' (expected --brokers N, "
+                    "--topic NAME:PARTITIONS or --fault SPEC; see --help)\n",
+                    a);
             rc = EXITCODE_USAGE;
             goto out;
         }
@@ -258,7 +273,8 @@ int broker_cli_main(int argc, char **argv) {
         }
         events[nevents++] = (fault_event){.at = f->start, .f = f};
         if (f->duration > 0 && (f->kind == F_DOWN || f->kind == F_RTT))
-            events[nevents++] = (fault_event){.at = f->start + f->duration, .f = f, .end = true};
+            events[nevents++] =
+                (fault_event){.at = f->start + f->duration, .f = f, .end = true};
     }
     qsort(events, nevents, sizeof *events, cmp_event);
 

@@ -13,9 +13,9 @@
 #include <stdint.h>
 
 typedef struct {
-    unsigned char *p;  /* malloc'd bytes, owned */
+    unsigned char *p; /* malloc'd bytes, owned */
     size_t len, cap;
-    bool oom;          /* sticky: a write could not grow the buffer */
+    bool oom; /* sticky: a write could not grow the buffer */
 } codec_buf;
 
 void codec_buf_free(codec_buf *b);
@@ -29,7 +29,7 @@ void codec_put_str(codec_buf *b, const void *s, size_t n);
 typedef struct {
     const unsigned char *p;
     size_t len, pos;
-    bool bad;          /* sticky: read past the end or a malformed varint */
+    bool bad; /* sticky: read past the end or a malformed varint */
 } codec_rd;
 
 uint64_t codec_get_varint(codec_rd *r);

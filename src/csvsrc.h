@@ -27,24 +27,25 @@
 #include <stdint.h>
 
 typedef struct {
-    size_t nfields;             /* number of fields (data rows: always the header's count) */
-    const char *const *fields;  /* field bytes, NOT necessarily NUL-terminated (may contain NULs) */
-    const size_t *lens;         /* byte length of each field */
-    size_t index;               /* 0-based index among the data rows produced from the file
+    size_t nfields; /* number of fields (data rows: always the header's count) */
+    const char *const
+        *fields;        /* field bytes, NOT necessarily NUL-terminated (may contain NULs) */
+    const size_t *lens; /* byte length of each field */
+    size_t index;       /* 0-based index among the data rows produced from the file
                                    (skipped ragged rows take no index); stable across cycles.
                                    0 for the header. */
-    uint64_t line;              /* 1-based physical line number where the record starts */
+    uint64_t line;      /* 1-based physical line number where the record starts */
 } csvsrc_row;
 
 typedef enum {
-    CSVSRC_RAGGED_ERROR = 0,    /* field count != header's: error naming the line */
-    CSVSRC_RAGGED_SKIP,         /* drop the row (counted in csvsrc_skipped) */
-    CSVSRC_RAGGED_PAD           /* pad with empty fields / truncate (counted in csvsrc_padded) */
+    CSVSRC_RAGGED_ERROR = 0, /* field count != header's: error naming the line */
+    CSVSRC_RAGGED_SKIP,      /* drop the row (counted in csvsrc_skipped) */
+    CSVSRC_RAGGED_PAD        /* pad with empty fields / truncate (counted in csvsrc_padded) */
 } csvsrc_ragged;
 
 typedef struct {
-    csvsrc_ragged ragged;       /* what to do with rows of the wrong width */
-    size_t cache_limit;         /* max bytes of parsed rows kept in memory; 0 = 64 MiB */
+    csvsrc_ragged ragged; /* what to do with rows of the wrong width */
+    size_t cache_limit;   /* max bytes of parsed rows kept in memory; 0 = 64 MiB */
 } csvsrc_opts;
 
 typedef struct csvsrc csvsrc;

@@ -25,7 +25,7 @@ uint64_t dist_run_tag(const char *run_id) {
 }
 
 int dist_workload(const workload *wl, workload *out, pipeline_share *share, char *err,
-                    size_t errlen) {
+                  size_t errlen) {
     if (workload_copy(out, wl)) {
         snprintf(err, errlen, "out of memory");
         return -1;
@@ -77,9 +77,7 @@ void dist_msg_encode(const dist_msg *m, codec_buf *out) {
     codec_put_u64(out, m->nonce);
     switch (m->type) {
     case DIST_ANNOUNCE:
-    case DIST_JOINED:
-        codec_put_u64(out, (uint64_t)m->wall_us);
-        break;
+    case DIST_JOINED: codec_put_u64(out, (uint64_t)m->wall_us); break;
     case DIST_PROGRESS:
         codec_put_varint(out, m->produced);
         codec_put_varint(out, m->delivered);
@@ -93,9 +91,7 @@ void dist_msg_encode(const dist_msg *m, codec_buf *out) {
         codec_put_str(out, m->data, m->len);
         break;
     case DIST_FAILED:
-    case DIST_EVENT:
-        codec_put_str(out, m->data, m->len);
-        break;
+    case DIST_EVENT: codec_put_str(out, m->data, m->len); break;
     }
 }
 
@@ -104,8 +100,7 @@ int dist_msg_decode(dist_msg *m, const void *buf, size_t len) {
     codec_rd r = {.p = buf, .len = len};
     const void *magic = codec_get_bytes(&r, 4);
     if (!magic || memcmp(magic, MAGIC, 4)) return -1;
-    uint64_t type = codec_get_varint(&r), w = codec_get_varint(&r),
-             n = codec_get_varint(&r);
+    uint64_t type = codec_get_varint(&r), w = codec_get_varint(&r), n = codec_get_varint(&r);
     m->nonce = codec_get_u64(&r);
     if (r.bad || n < 1 || n > DIST_MAX || w >= n) return -1;
     m->type = (dist_msg_type)type;
@@ -113,9 +108,7 @@ int dist_msg_decode(dist_msg *m, const void *buf, size_t len) {
     m->workers = (int)n;
     switch (type) {
     case DIST_ANNOUNCE:
-    case DIST_JOINED:
-        m->wall_us = (int64_t)codec_get_u64(&r);
-        break;
+    case DIST_JOINED: m->wall_us = (int64_t)codec_get_u64(&r); break;
     case DIST_PROGRESS:
         m->produced = codec_get_varint(&r) != 0;
         m->delivered = codec_get_varint(&r);
@@ -132,11 +125,8 @@ int dist_msg_decode(dist_msg *m, const void *buf, size_t len) {
         break;
     }
     case DIST_FAILED:
-    case DIST_EVENT:
-        m->data = codec_get_str(&r, &m->len);
-        break;
-    default:
-        return -1;
+    case DIST_EVENT: m->data = codec_get_str(&r, &m->len); break;
+    default: return -1;
     }
     return r.bad ? -1 : 0;
 }

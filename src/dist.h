@@ -46,30 +46,30 @@ uint64_t dist_run_tag(const char *run_id);
  * each phase of its share in *share. 0, or -1 with err (OOM). `out` is a
  * deep copy the caller frees with workload_free. */
 int dist_workload(const workload *wl, workload *out, pipeline_share *share, char *err,
-                    size_t errlen);
+                  size_t errlen);
 
 /* ---- records on the results topic ---- */
 typedef enum {
-    DIST_ANNOUNCE = 1,  /* a worker is here and ready: wall time of the announcement */
-    DIST_PROGRESS = 2,  /* its producer's outcome and what its consumers have seen */
-    DIST_FINAL = 3,     /* one chunk of its final state (merge.c) */
-    DIST_FAILED = 4,    /* it stopped without a final state: why */
-    DIST_EVENT = 5,     /* one of its events, the NDJSON object --json writes */
-    DIST_JOINED = 6,    /* its consumers hold their partitions: ready to start */
+    DIST_ANNOUNCE = 1, /* a worker is here and ready: wall time of the announcement */
+    DIST_PROGRESS = 2, /* its producer's outcome and what its consumers have seen */
+    DIST_FINAL = 3,    /* one chunk of its final state (merge.c) */
+    DIST_FAILED = 4,   /* it stopped without a final state: why */
+    DIST_EVENT = 5,    /* one of its events, the NDJSON object --json writes */
+    DIST_JOINED = 6,   /* its consumers hold their partitions: ready to start */
 } dist_msg_type;
 
 typedef struct {
     dist_msg_type type;
     int worker, workers;
-    uint64_t nonce;            /* random per process: tells two claimants of one index apart */
-    int64_t wall_us;           /* ANNOUNCE, JOINED: when */
-    bool produced;             /* PROGRESS: the producer finished (delivered is final) */
-    uint64_t delivered;        /* PROGRESS */
-    uint64_t distinct;         /* PROGRESS: distinct sequence numbers its consumers saw */
-    uint64_t produced_bytes;   /* PROGRESS: value bytes handed to its producer */
-    uint64_t consumed_bytes;   /* PROGRESS: value bytes its consumers processed */
-    uint32_t part, parts;      /* FINAL: chunk part of parts (0-based) */
-    const void *data;          /* FINAL chunk bytes / FAILED message / EVENT JSON (points
+    uint64_t nonce;          /* random per process: tells two claimants of one index apart */
+    int64_t wall_us;         /* ANNOUNCE, JOINED: when */
+    bool produced;           /* PROGRESS: the producer finished (delivered is final) */
+    uint64_t delivered;      /* PROGRESS */
+    uint64_t distinct;       /* PROGRESS: distinct sequence numbers its consumers saw */
+    uint64_t produced_bytes; /* PROGRESS: value bytes handed to its producer */
+    uint64_t consumed_bytes; /* PROGRESS: value bytes its consumers processed */
+    uint32_t part, parts;    /* FINAL: chunk part of parts (0-based) */
+    const void *data;        /* FINAL chunk bytes / FAILED message / EVENT JSON (points
                                   into the input) */
     size_t len;
 } dist_msg;
@@ -83,12 +83,12 @@ typedef enum { DIST_WAIT, DIST_READY, DIST_DUPLICATE } dist_barrier_state;
 
 typedef struct {
     int workers, me;
-    uint64_t nonce;            /* this process's */
-    uint64_t owner[DIST_MAX];  /* nonce of the first claimant of each index, 0 = none */
-    bool joined[DIST_MAX];     /* its holder's consumers joined the run's group */
-    int announced, njoined;    /* distinct indexes claimed / joined */
-    int64_t last_us;           /* wall time of the record that completed the set */
-    bool dup;                  /* another process claimed our index first */
+    uint64_t nonce;           /* this process's */
+    uint64_t owner[DIST_MAX]; /* nonce of the first claimant of each index, 0 = none */
+    bool joined[DIST_MAX];    /* its holder's consumers joined the run's group */
+    int announced, njoined;   /* distinct indexes claimed / joined */
+    int64_t last_us;          /* wall time of the record that completed the set */
+    bool dup;                 /* another process claimed our index first */
 } dist_barrier;
 
 void dist_barrier_init(dist_barrier *b, int workers, int me, uint64_t nonce);

@@ -21,7 +21,7 @@
 
 /* How often a worker tells the others its progress (when it changed);
  * on an embedded broker often, as the group's window depends on it. */
-#define PROGRESS_INTERVAL 0.25
+#define PROGRESS_INTERVAL        0.25
 #define PROGRESS_INTERVAL_WINDOW 0.01
 
 typedef struct dist_ctx dist_ctx;
@@ -33,20 +33,20 @@ typedef struct {
 } barrier_feed;
 
 struct dist_ctx {
-    const workload *wl;         /* as given (whole run) */
-    const workload *share_wl;   /* this worker's share */
+    const workload *wl;       /* as given (whole run) */
+    const workload *share_wl; /* this worker's share */
     pipeline_share share;
     const char *brokers;
     kafka_results *res;
     uint64_t nonce;
     dist_barrier barrier;
-    barrier_feed feed;          /* its state after our claim */
+    barrier_feed feed; /* its state after our claim */
     /* the coordinator thread (after the barrier) */
     pthread_t coord;
     bool coord_running;
     atomic_bool coord_stop;
     pipeline *pl;
-    bool produced[DIST_MAX];  /* from the others' progress */
+    bool produced[DIST_MAX]; /* from the others' progress */
     uint64_t delivered[DIST_MAX], distinct[DIST_MAX];
     uint64_t produced_bytes[DIST_MAX], consumed_bytes[DIST_MAX];
     /* the final state, built by the engine's collect hook */
@@ -76,8 +76,8 @@ static int send_msg(dist_ctx *c, const dist_msg *m, char *err, size_t errlen) {
 }
 
 static dist_msg my_msg(const dist_ctx *c, dist_msg_type type) {
-    return (dist_msg){.type = type, .worker = c->wl->worker, .workers = c->wl->workers,
-                        .nonce = c->nonce};
+    return (dist_msg){
+        .type = type, .worker = c->wl->worker, .workers = c->wl->workers, .nonce = c->nonce};
 }
 
 /* ---- the start barrier ---- */
@@ -200,14 +200,16 @@ static int claim(dist_ctx *c, char *err, size_t errlen) {
            stats_now() < deadline && !signals_caught)
         kafka_results_poll(c->res, 100, on_barrier_record, &c->feed, NULL);
     if (c->feed.state == DIST_DUPLICATE) {
-        snprintf(err, errlen, "worker index %d is already taken in run '%s' (another process "
-                              "announced it first on '%s')",
+        snprintf(err, errlen,
+                 "worker index %d is already taken in run '%s' (another process "
+                 "announced it first on '%s')",
                  wl->worker, wl->run_id, wl->results);
         return EXITCODE_RUNTIME;
     }
     if (c->barrier.owner[wl->worker] != c->nonce) {
-        snprintf(err, errlen, "run '%s': our announcement on '%s' did not come back within %g s",
-                 wl->run_id, wl->results, wl->start_timeout);
+        snprintf(err, errlen,
+                 "run '%s': our announcement on '%s' did not come back within %g s", wl->run_id,
+                 wl->results, wl->start_timeout);
         return EXITCODE_RUNTIME;
     }
     return 0;
@@ -241,8 +243,9 @@ static int gate(void *ud, pipeline *pl, char *err, size_t errlen) {
         }
         char missing[256];
         dist_barrier_missing(&c->barrier, missing, sizeof missing);
-        snprintf(err, errlen, "run '%s': worker %s did not join within %g s (announce itself on "
-                              "'%s' and hold its partitions)",
+        snprintf(err, errlen,
+                 "run '%s': worker %s did not join within %g s (announce itself on "
+                 "'%s' and hold its partitions)",
                  wl->run_id, missing, wl->start_timeout, wl->results);
         return EXITCODE_RUNTIME;
     }
@@ -373,18 +376,21 @@ static int relay_batch(void *ud, const report_batch *b) {
 }
 
 int dist_run(const workload *wl, engine_batch_fn on_batch, void *ud, const threshold *ts,
-               size_t nts, report_summary *s, char *err, size_t errlen) {
+             size_t nts, report_summary *s, char *err, size_t errlen) {
     memset(s, 0, sizeof *s);
     err[0] = '\0';
     if (!wl->run_id) {
-        snprintf(err, errlen, "field 'run_id': a run of %d workers needs a run id shared by "
-                              "all of them (run_id=NAME or KENGINE_RUN_ID)", wl->workers);
+        snprintf(err, errlen,
+                 "field 'run_id': a run of %d workers needs a run id shared by "
+                 "all of them (run_id=NAME or KENGINE_RUN_ID)",
+                 wl->workers);
         return EXITCODE_USAGE;
     }
     if (!wl->brokers) {
-        snprintf(err, errlen, "workers of a shared run need a shared broker (brokers=, -b or "
-                              "KENGINE_BROKERS); without a worker index, `workers=%d` "
-                              "launches them here with an embedded broker",
+        snprintf(err, errlen,
+                 "workers of a shared run need a shared broker (brokers=, -b or "
+                 "KENGINE_BROKERS); without a worker index, `workers=%d` "
+                 "launches them here with an embedded broker",
                  wl->workers);
         return EXITCODE_USAGE;
     }
@@ -419,7 +425,8 @@ int dist_run(const workload *wl, engine_batch_fn on_batch, void *ud, const thres
     rc = engine_run_worker(&share_wl, &ew, relay_batch, &br, s, err, errlen);
     /* the summary outlives share_wl: point its names at the caller's */
     s->name = wl->name;
-    for (size_t p = 0; p < s->nphases && p < wl->nphases; p++) s->phases[p].name = wl->phases[p].name;
+    for (size_t p = 0; p < s->nphases && p < wl->nphases; p++)
+        s->phases[p].name = wl->phases[p].name;
     if (c->coord_running) { /* the engine stopped before collecting */
         atomic_store(&c->coord_stop, true);
         pthread_join(c->coord, NULL);
@@ -434,8 +441,9 @@ int dist_run(const workload *wl, engine_batch_fn on_batch, void *ud, const thres
             rc = EXITCODE_RUNTIME;
         }
     } else if (s->started) {
-        fprintf(stderr, "kengine: worker %d of run '%s': final state on '%s'; `kengine report "
-                        "%s` merges the run\n",
+        fprintf(stderr,
+                "kengine: worker %d of run '%s': final state on '%s'; `kengine report "
+                "%s` merges the run\n",
                 wl->worker, wl->run_id, wl->results, wl->run_id);
     }
 out:

@@ -20,6 +20,6 @@
  * exit code: 0, 1 (runtime, incl. a missing worker at the start barrier or
  * a duplicate index), 2 (bad input or usage), 128+signal. */
 int dist_run(const workload *wl, engine_batch_fn on_batch, void *ud, const threshold *ts,
-               size_t nts, report_summary *s, char *err, size_t errlen);
+             size_t nts, report_summary *s, char *err, size_t errlen);
 
 #endif

@@ -30,10 +30,10 @@ int encode_format_parse(const char *name, encode_format *out);
 const char *encode_format_name(encode_format fmt);
 
 typedef struct {
-    char *data;   /* encoded bytes (not NUL-terminated; may contain NULs) */
-    size_t len;   /* bytes used */
-    size_t cap;   /* bytes allocated */
-} encode_buf;     /* zero-initialise; reused between calls; grows geometrically */
+    char *data; /* encoded bytes (not NUL-terminated; may contain NULs) */
+    size_t len; /* bytes used */
+    size_t cap; /* bytes allocated */
+} encode_buf;   /* zero-initialise; reused between calls; grows geometrically */
 
 void encode_buf_free(encode_buf *buf);
 

@@ -21,7 +21,7 @@
  * the oldest data; 3 MiB of values (plus per-message overhead) stays under
  * that even if every unconsumed message sits in one partition. */
 #define EMBEDDED_WINDOW_BYTES (3u << 20)
-#define MAX_CONSUMERS PIPELINE_MAX_CONSUMERS
+#define MAX_CONSUMERS         PIPELINE_MAX_CONSUMERS
 
 static uint64_t new_run_id(void) {
     uint64_t id = (uint64_t)stats_wall_us() ^ ((uint64_t)getpid() << 40);
@@ -116,8 +116,8 @@ void engine_summarize(const workload *wl, pipeline *pl, kafka_producer_job *pj,
     }
 }
 
-int engine_verdict(const pipeline *pl, const report_summary *s, int ncons, int hook_rc,
-                   int sig, char *err, size_t errlen) {
+int engine_verdict(const pipeline *pl, const report_summary *s, int ncons, int hook_rc, int sig,
+                   char *err, size_t errlen) {
     int rc = pl->exit_code;
     if (pl->error[0]) snprintf(err, errlen, "%s", pl->error);
     if (hook_rc) return hook_rc;
@@ -133,7 +133,7 @@ int engine_verdict(const pipeline *pl, const report_summary *s, int ncons, int h
 /* One run's state, from set-up to tear-down. */
 typedef struct {
     const workload *wl;
-    const engine_worker *w;   /* a worker of a shared run, or NULL */
+    const engine_worker *w; /* a worker of a shared run, or NULL */
     pipeline pl;
     kafka_embedded *emb;
     csvsrc *csv;
@@ -205,8 +205,10 @@ static int run_start_threads(run *r, char *err, size_t errlen) {
         return gate_rc;
     }
     if (r->wl->produce) {
-        if (pthread_create(&r->pt, NULL, kafka_producer_thread, &r->pj) == 0) r->have_p = true;
-        else pipeline_worker_exit(&r->pl);
+        if (pthread_create(&r->pt, NULL, kafka_producer_thread, &r->pj) == 0)
+            r->have_p = true;
+        else
+            pipeline_worker_exit(&r->pl);
     }
     return 0;
 }
@@ -253,8 +255,8 @@ static void run_teardown(run *r, report_summary *s) {
     pipeline_destroy(&r->pl);
 }
 
-int engine_run(const workload *wl, engine_batch_fn on_batch, void *ud,
-               report_summary *s, char *err, size_t errlen) {
+int engine_run(const workload *wl, engine_batch_fn on_batch, void *ud, report_summary *s,
+               char *err, size_t errlen) {
     return engine_run_worker(wl, NULL, on_batch, ud, s, err, errlen);
 }
 
@@ -276,7 +278,8 @@ int engine_run_worker(const workload *wl, const engine_worker *w, engine_batch_f
     }
     r->wl = wl;
     r->w = w;
-    r->ncons = wl->consume ? (wl->consumers < MAX_CONSUMERS ? wl->consumers : MAX_CONSUMERS) : 0;
+    r->ncons =
+        wl->consume ? (wl->consumers < MAX_CONSUMERS ? wl->consumers : MAX_CONSUMERS) : 0;
     if (pipeline_init(&r->pl, wl, w ? w->share->total : workload_records(wl))) {
         snprintf(err, errlen, "cannot initialise the run (out of memory?)");
         free(r);
@@ -305,8 +308,11 @@ int engine_run_worker(const workload *wl, const engine_worker *w, engine_batch_f
             s->csv_skipped = csvsrc_skipped(r->csv);
             s->csv_padded = csvsrc_padded(r->csv);
         }
-        engine_outcome o = {.pl = &r->pl, .producer = wl->produce ? &r->pj : NULL,
-                            .consumers = r->cj, .ncons = r->ncons, .summary = s,
+        engine_outcome o = {.pl = &r->pl,
+                            .producer = wl->produce ? &r->pj : NULL,
+                            .consumers = r->cj,
+                            .ncons = r->ncons,
+                            .summary = s,
                             .started = t0};
         w->collect(w->ud, &o);
     }

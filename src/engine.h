@@ -23,8 +23,8 @@ typedef int (*engine_batch_fn)(void *ud, const report_batch *b);
  * code (exitcode.h): EXITCODE_OK, EXITCODE_RUNTIME (incl. lost or failed
  * messages), EXITCODE_USAGE (bad input), EXITCODE_SIGNAL(sig) when
  * interrupted; err holds the first failure. */
-int engine_run(const workload *wl, engine_batch_fn on_batch, void *ud,
-               report_summary *summary, char *err, size_t errlen);
+int engine_run(const workload *wl, engine_batch_fn on_batch, void *ud, report_summary *summary,
+               char *err, size_t errlen);
 
 /* The parts of engine_run that are plain functions (unit-tested): */
 
@@ -37,8 +37,8 @@ void engine_summarize(const workload *wl, pipeline *pl, kafka_producer_job *pj,
 /* The run's exit code: a hook's stop, else a signal's, else the workers'
  * worst failure, else EXITCODE_RUNTIME for lost or duplicated messages;
  * err gets the message. */
-int engine_verdict(const pipeline *pl, const report_summary *s, int ncons, int hook_rc,
-                   int sig, char *err, size_t errlen);
+int engine_verdict(const pipeline *pl, const report_summary *s, int ncons, int hook_rc, int sig,
+                   char *err, size_t errlen);
 
 /* What a run's threads leave behind, for a worker's final state. */
 typedef struct {
@@ -47,7 +47,7 @@ typedef struct {
     const kafka_consumer_job *consumers; /* ncons of them; [0] holds the merged words */
     int ncons;
     const report_summary *summary;
-    double started;                      /* stats_now() at the run's start */
+    double started; /* stats_now() at the run's start */
 } engine_outcome;
 
 /* One worker of a run shared by several processes (dist_run.c). */

@@ -53,21 +53,21 @@ int figures_latency_parse(const char *f, double *p) {
 
 /* ---- getters and mergers, one per figure ---- */
 
-#define VAL_COUNT(e) ((figure_value){.v = (double)(e)})
-#define VAL_REAL(e) ((figure_value){.v = (double)(e)})
+#define VAL_COUNT(e)   ((figure_value){.v = (double)(e)})
+#define VAL_REAL(e)    ((figure_value){.v = (double)(e)})
 #define VAL_LATENCY(e) ((figure_value){.h = (e)})
 /* Setting a stored figure (a worker's state read back, merge.c); a
  * histogram is handed over to the object. */
-#define SET_COUNT(f, val) ((f) = (uint64_t)(val).v)
-#define SET_REAL(f, val) ((f) = (val).v)
+#define SET_COUNT(f, val)   ((f) = (uint64_t)(val).v)
+#define SET_REAL(f, val)    ((f) = (val).v)
 #define SET_LATENCY(f, val) ((f) = (stats_hist *)(val).h)
 
-#define MERGE_SUM(a, b) ((a) += (b), 0)
-#define MERGE_MAX(a, b) ((b) > (a) ? ((a) = (b), 0) : 0)
-#define MERGE_MIN(a, b) ((b) < (a) ? ((a) = (b), 0) : 0)
-#define MERGE_HIST(a, b) merge_hist(&(a), (b))
+#define MERGE_SUM(a, b)    ((a) += (b), 0)
+#define MERGE_MAX(a, b)    ((b) > (a) ? ((a) = (b), 0) : 0)
+#define MERGE_MIN(a, b)    ((b) < (a) ? ((a) = (b), 0) : 0)
+#define MERGE_HIST(a, b)   merge_hist(&(a), (b))
 #define MERGE_BITMAP(a, b) ((void)(a), (void)(b), 0) /* the caller's: bitmaps */
-#define MERGE_UNION(a, b) ((void)(a), (void)(b), 0)  /* the caller's: word sets */
+#define MERGE_UNION(a, b)  ((void)(a), (void)(b), 0) /* the caller's: word sets */
 
 static int merge_hist(stats_hist **into, const stats_hist *from) {
     if (!from) return 0;
@@ -76,33 +76,33 @@ static int merge_hist(stats_hist **into, const stats_hist *from) {
     return 0;
 }
 
-#define GET_(T, scope, name, type, expr)                                                    \
-    static figure_value get_##scope##_##name(const void *o) {                               \
-        const T *x = o;                                                                     \
-        return VAL_##type(expr);                                                            \
+#define GET_(T, scope, name, type, expr)                                                       \
+    static figure_value get_##scope##_##name(const void *o) {                                  \
+        const T *x = o;                                                                        \
+        return VAL_##type(expr);                                                               \
     }
-#define STORED_(T, scope, name, type, merge, field)                                         \
-    GET_(T, scope, name, type, x->field)                                                    \
-    static int merge_##scope##_##name(void *into, const void *from) {                       \
-        T *a = into;                                                                        \
-        const T *b = from;                                                                  \
-        return MERGE_##merge(a->field, b->field);                                           \
-    }                                                                                       \
-    static void set_##scope##_##name(void *o, figure_value v) {                             \
-        T *x = o;                                                                           \
-        SET_##type(x->field, v);                                                            \
+#define STORED_(T, scope, name, type, merge, field)                                            \
+    GET_(T, scope, name, type, x->field)                                                       \
+    static int merge_##scope##_##name(void *into, const void *from) {                          \
+        T *a = into;                                                                           \
+        const T *b = from;                                                                     \
+        return MERGE_##merge(a->field, b->field);                                              \
+    }                                                                                          \
+    static void set_##scope##_##name(void *o, figure_value v) {                                \
+        T *x = o;                                                                              \
+        SET_##type(x->field, v);                                                               \
     }
-#define GS_SUMMARY(name, type, unit, fmt, merge, roles, field, how)                        \
+#define GS_SUMMARY(name, type, unit, fmt, merge, roles, field, how)                            \
     STORED_(report_summary, summary, name, type, merge, field)
-#define GD_SUMMARY(name, type, unit, fmt, roles, expr, how)                                \
+#define GD_SUMMARY(name, type, unit, fmt, roles, expr, how)                                    \
     GET_(report_summary, summary, name, type, expr)
-#define GS_BATCH(name, type, unit, fmt, merge, roles, field, how)                          \
+#define GS_BATCH(name, type, unit, fmt, merge, roles, field, how)                              \
     STORED_(report_batch, batch, name, type, merge, field)
-#define GD_BATCH(name, type, unit, fmt, roles, expr, how)                                  \
+#define GD_BATCH(name, type, unit, fmt, roles, expr, how)                                      \
     GET_(report_batch, batch, name, type, expr)
-#define GS_PHASE(name, type, unit, fmt, merge, roles, field, how)                          \
+#define GS_PHASE(name, type, unit, fmt, merge, roles, field, how)                              \
     STORED_(report_phase, phase, name, type, merge, field)
-#define GD_PHASE(name, type, unit, fmt, roles, expr, how)                                  \
+#define GD_PHASE(name, type, unit, fmt, roles, expr, how)                                      \
     GET_(report_phase, phase, name, type, expr)
 
 FIGURES_SUMMARY(GS_SUMMARY, GD_SUMMARY)
@@ -111,23 +111,31 @@ FIGURES_PHASE(GS_PHASE, GD_PHASE)
 
 /* ---- the descriptor arrays ---- */
 
-#define ENTRY_S_(scope, name, type, unit, fmt, merge, roles, how)                           \
-    {#name, FIGURE_##type, unit, fmt, FIGURE_##merge, FIGURE_##roles, how,                  \
-     get_##scope##_##name, merge_##scope##_##name, set_##scope##_##name},
-#define ENTRY_D_(scope, name, type, unit, fmt, roles, how)                                  \
-    {#name, FIGURE_##type, unit, fmt, FIGURE_DERIVED, FIGURE_##roles, how,                  \
-     get_##scope##_##name, NULL, NULL},
-#define ES_SUMMARY(name, type, unit, fmt, merge, roles, field, how)                        \
+#define ENTRY_S_(scope, name, type, unit, fmt, merge, roles, how)                              \
+    {#name,                                                                                    \
+     FIGURE_##type,                                                                            \
+     unit,                                                                                     \
+     fmt,                                                                                      \
+     FIGURE_##merge,                                                                           \
+     FIGURE_##roles,                                                                           \
+     how,                                                                                      \
+     get_##scope##_##name,                                                                     \
+     merge_##scope##_##name,                                                                   \
+     set_##scope##_##name},
+#define ENTRY_D_(scope, name, type, unit, fmt, roles, how)                                     \
+    {#name, FIGURE_##type,        unit, fmt, FIGURE_DERIVED, FIGURE_##roles,                   \
+     how,   get_##scope##_##name, NULL, NULL},
+#define ES_SUMMARY(name, type, unit, fmt, merge, roles, field, how)                            \
     ENTRY_S_(summary, name, type, unit, fmt, merge, roles, how)
-#define ED_SUMMARY(name, type, unit, fmt, roles, expr, how)                                \
+#define ED_SUMMARY(name, type, unit, fmt, roles, expr, how)                                    \
     ENTRY_D_(summary, name, type, unit, fmt, roles, how)
-#define ES_BATCH(name, type, unit, fmt, merge, roles, field, how)                          \
+#define ES_BATCH(name, type, unit, fmt, merge, roles, field, how)                              \
     ENTRY_S_(batch, name, type, unit, fmt, merge, roles, how)
-#define ED_BATCH(name, type, unit, fmt, roles, expr, how)                                  \
+#define ED_BATCH(name, type, unit, fmt, roles, expr, how)                                      \
     ENTRY_D_(batch, name, type, unit, fmt, roles, how)
-#define ES_PHASE(name, type, unit, fmt, merge, roles, field, how)                          \
+#define ES_PHASE(name, type, unit, fmt, merge, roles, field, how)                              \
     ENTRY_S_(phase, name, type, unit, fmt, merge, roles, how)
-#define ED_PHASE(name, type, unit, fmt, roles, expr, how)                                  \
+#define ED_PHASE(name, type, unit, fmt, roles, expr, how)                                      \
     ENTRY_D_(phase, name, type, unit, fmt, roles, how)
 
 static const figure SUMMARY[] = {FIGURES_SUMMARY(ES_SUMMARY, ED_SUMMARY)};
@@ -183,9 +191,9 @@ int figures_merge(figure_scope scope, void *into, const void *from) {
 }
 
 static const char *const MERGE_NAMES[] = {
-    [FIGURE_SUM] = "sum", [FIGURE_MAX] = "max", [FIGURE_MIN] = "min",
-    [FIGURE_HIST] = "histogram", [FIGURE_BITMAP] = "bitmap-or",
-    [FIGURE_UNION] = "set-union", [FIGURE_DERIVED] = "derived"};
+    [FIGURE_SUM] = "sum",        [FIGURE_MAX] = "max",          [FIGURE_MIN] = "min",
+    [FIGURE_HIST] = "histogram", [FIGURE_BITMAP] = "bitmap-or", [FIGURE_UNION] = "set-union",
+    [FIGURE_DERIVED] = "derived"};
 
 static void help_list(FILE *out, figure_scope scope, const char *title) {
     size_t n;

@@ -39,99 +39,110 @@
 #include "stats.h"
 
 /* The summary of a run (report_summary, object x). */
-#define FIGURES_SUMMARY(S, D)                                                              \
-    S(records, COUNT, "messages", NULL, SUM, ANY, records,                                 \
-      "messages asked for (with phases: sent, or the phases' records when only consuming)") \
-    S(sent, COUNT, "messages", NULL, SUM, ANY, sent, "messages handed to the Kafka client")  \
-    S(delivered, COUNT, "messages", NULL, SUM, ANY, delivered,                             \
-      "successful delivery reports")                                                       \
-    S(delivery_errors, COUNT, "messages", NULL, SUM, ANY, delivery_errors,                 \
-      "failed delivery reports (and records refused by the client)")                       \
-    S(produce_seconds, REAL, "s", "%.6f", MAX, ANY, produce_seconds,                        \
-      "first send to last delivery report")                                                \
-    D(produce_msgs_per_sec, REAL, "msgs/s", "%.1f", ANY,                                   \
-      figures_rate((double)x->delivered, x->produce_seconds),                              \
-      "delivered / produce_seconds")                                                       \
-    S(consumed, COUNT, "messages", NULL, SUM, ANY, consumed,                               \
-      "messages of this run consumed, duplicates included")                                \
-    S(lost, COUNT, "messages", NULL, BITMAP, ANY, lost,                                    \
-      "delivered sequence numbers no consumer saw (only consuming: records not found)")    \
-    S(unconsumed, COUNT, "messages", NULL, BITMAP, ANY, unconsumed,                        \
-      "as lost, when the run was stopped early (signal, hook error, abort)")               \
-    S(duplicates, COUNT, "messages", NULL, BITMAP, ANY, duplicates,                        \
-      "sequence numbers seen more than once")                                              \
-    S(words, COUNT, "words", NULL, SUM, ANY, words, "words over all consumed values")       \
-    S(unique_words_total, COUNT, "words", NULL, UNION, ANY, unique_words_total,            \
-      "distinct words over the whole run")                                                 \
-    S(bytes, COUNT, "bytes", NULL, SUM, ANY, bytes, "value bytes consumed")                \
-    S(consume_seconds, REAL, "s", "%.6f", MAX, ANY, consume_seconds,                        \
-      "first to last consumed message")                                                    \
-    D(consume_msgs_per_sec, REAL, "msgs/s", "%.1f", ANY,                                   \
-      figures_rate((double)x->consumed, x->consume_seconds), "consumed / consume_seconds")  \
-    D(consume_mb_per_sec, REAL, "MB/s", "%.3f", ANY,                                       \
-      figures_rate((double)x->bytes / 1048576.0, x->consume_seconds),                      \
-      "bytes / 2^20 / consume_seconds")                                                    \
-    S(cpu_percent, REAL, "%", "%.1f", SUM, ANY, cpu_percent,                               \
-      "process CPU time (all threads) / wall time of the run")                             \
-    S(peak_rss_mb, REAL, "MB", "%.2f", MAX, ANY, peak_rss_mb,                              \
-      "peak resident set size (the kernel's VmHWM)")                                       \
-    S(csv_skipped, COUNT, "rows", NULL, SUM, ANY, csv_skipped,                             \
-      "CSV rows skipped for a wrong field count (ragged=skip)")                            \
-    S(csv_padded, COUNT, "rows", NULL, SUM, ANY, csv_padded,                               \
-      "CSV rows padded or truncated (ragged=pad)")                                         \
-    S(latency_ms, LATENCY, "ms", NULL, HIST, ANY, latency,                                 \
+#define FIGURES_SUMMARY(S, D)                                                                  \
+    S(records, COUNT, "messages", NULL, SUM, ANY, records,                                     \
+      "messages asked for (with phases: sent, or the phases' records when only consuming)")    \
+    S(sent, COUNT, "messages", NULL, SUM, ANY, sent, "messages handed to the Kafka client")    \
+    S(delivered, COUNT, "messages", NULL, SUM, ANY, delivered, "successful delivery reports")  \
+    S(delivery_errors, COUNT, "messages", NULL, SUM, ANY, delivery_errors,                     \
+      "failed delivery reports (and records refused by the client)")                           \
+    S(produce_seconds, REAL, "s", "%.6f", MAX, ANY, produce_seconds,                           \
+      "first send to last delivery report")                                                    \
+    D(produce_msgs_per_sec, REAL, "msgs/s", "%.1f", ANY,                                       \
+      figures_rate((double)x->delivered, x->produce_seconds), "delivered / produce_seconds")   \
+    S(consumed, COUNT, "messages", NULL, SUM, ANY, consumed,                                   \
+      "messages of this run consumed, duplicates included")                                    \
+    S(lost, COUNT, "messages", NULL, BITMAP, ANY, lost,                                        \
+      "delivered sequence numbers no consumer saw (only consuming: records not found)")        \
+    S(unconsumed, COUNT, "messages", NULL, BITMAP, ANY, unconsumed,                            \
+      "as lost, when the run was stopped early (signal, hook error, abort)")                   \
+    S(duplicates, COUNT, "messages", NULL, BITMAP, ANY, duplicates,                            \
+      "sequence numbers seen more than once")                                                  \
+    S(words, COUNT, "words", NULL, SUM, ANY, words, "words over all consumed values")          \
+    S(unique_words_total, COUNT, "words", NULL, UNION, ANY, unique_words_total,                \
+      "distinct words over the whole run")                                                     \
+    S(bytes, COUNT, "bytes", NULL, SUM, ANY, bytes, "value bytes consumed")                    \
+    S(consume_seconds, REAL, "s", "%.6f", MAX, ANY, consume_seconds,                           \
+      "first to last consumed message")                                                        \
+    D(consume_msgs_per_sec, REAL, "msgs/s", "%.1f", ANY,                                       \
+      figures_rate((double)x->consumed, x->consume_seconds), "consumed / consume_seconds")     \
+    D(consume_mb_per_sec, REAL, "MB/s", "%.3f", ANY,                                           \
+      figures_rate((double)x->bytes / 1048576.0, x->consume_seconds),                          \
+      "bytes / 2^20 / consume_seconds")                                                        \
+    S(cpu_percent, REAL, "%", "%.1f", SUM, ANY, cpu_percent,                                   \
+      "process CPU time (all threads) / wall time of the run")                                 \
+    S(peak_rss_mb, REAL, "MB", "%.2f", MAX, ANY, peak_rss_mb,                                  \
+      "peak resident set size (the kernel's VmHWM)")                                           \
+    S(csv_skipped, COUNT, "rows", NULL, SUM, ANY, csv_skipped,                                 \
+      "CSV rows skipped for a wrong field count (ragged=skip)")                                \
+    S(csv_padded, COUNT, "rows", NULL, SUM, ANY, csv_padded,                                   \
+      "CSV rows padded or truncated (ragged=pad)")                                             \
+    S(latency_ms, LATENCY, "ms", NULL, HIST, ANY, latency,                                     \
       "consume time - the message's intended send time, every message of the run")
 
 /* One batch of either role (report_batch, object x). */
-#define FIGURES_BATCH(S, D)                                                                \
-    S(batch, COUNT, "", NULL, MAX, BOTH, batch, "1-based batch number within its role")    \
-    S(batches, COUNT, "", NULL, SUM, PRODUCE, batches,                                     \
-      "batches the producer will send (0 if unknown)")                                     \
-    S(messages, COUNT, "messages", NULL, SUM, BOTH, messages, "messages in the batch")     \
-    S(bytes, COUNT, "bytes", NULL, SUM, BOTH, bytes, "value bytes in the batch")           \
-    S(words, COUNT, "words", NULL, SUM, BOTH, words, "words over the batch's values")      \
-    S(delivered, COUNT, "messages", NULL, SUM, PRODUCE, delivered,                         \
-      "successful delivery reports so far")                                                \
-    S(unique_words, COUNT, "words", NULL, UNION, CONSUME, unique_words,                    \
-      "distinct words in the batch")                                                       \
-    S(consumer, COUNT, "", NULL, MAX, CONSUME, consumer,                                   \
-      "which consumer of the run (1-based)")                                               \
-    S(seconds, REAL, "s", "%.6f", MAX, BOTH, seconds,                                      \
-      "the batch's own interval: end of the previous batch to its last message")           \
-    D(msgs_per_sec, REAL, "msgs/s", "%.1f", BOTH,                                         \
-      figures_rate((double)x->messages, x->seconds), "messages / seconds")                 \
-    D(mb_per_sec, REAL, "MB/s", "%.3f", BOTH,                                             \
-      figures_rate((double)x->bytes / 1048576.0, x->seconds), "bytes / 2^20 / seconds")    \
-    S(cpu_percent, REAL, "%", "%.1f", SUM, BOTH, cpu_percent,                              \
-      "process CPU time / wall time over the interval")                                    \
-    S(rss_mb, REAL, "MB", "%.2f", MAX, BOTH, rss_mb, "resident set size at the batch's end") \
-    S(latency_ms, LATENCY, "ms", NULL, HIST, CONSUME, latency,                             \
+#define FIGURES_BATCH(S, D)                                                                    \
+    S(batch, COUNT, "", NULL, MAX, BOTH, batch, "1-based batch number within its role")        \
+    S(batches, COUNT, "", NULL, SUM, PRODUCE, batches,                                         \
+      "batches the producer will send (0 if unknown)")                                         \
+    S(messages, COUNT, "messages", NULL, SUM, BOTH, messages, "messages in the batch")         \
+    S(bytes, COUNT, "bytes", NULL, SUM, BOTH, bytes, "value bytes in the batch")               \
+    S(words, COUNT, "words", NULL, SUM, BOTH, words, "words over the batch's values")          \
+    S(delivered, COUNT, "messages", NULL, SUM, PRODUCE, delivered,                             \
+      "successful delivery reports so far")                                                    \
+    S(unique_words, COUNT, "words", NULL, UNION, CONSUME, unique_words,                        \
+      "distinct words in the batch")                                                           \
+    S(consumer, COUNT, "", NULL, MAX, CONSUME, consumer,                                       \
+      "which consumer of the run (1-based)")                                                   \
+    S(seconds, REAL, "s", "%.6f", MAX, BOTH, seconds,                                          \
+      "the batch's own interval: end of the previous batch to its last message")               \
+    D(msgs_per_sec, REAL, "msgs/s", "%.1f", BOTH,                                              \
+      figures_rate((double)x->messages, x->seconds), "messages / seconds")                     \
+    D(mb_per_sec, REAL, "MB/s", "%.3f", BOTH,                                                  \
+      figures_rate((double)x->bytes / 1048576.0, x->seconds), "bytes / 2^20 / seconds")        \
+    S(cpu_percent, REAL, "%", "%.1f", SUM, BOTH, cpu_percent,                                  \
+      "process CPU time / wall time over the interval")                                        \
+    S(rss_mb, REAL, "MB", "%.2f", MAX, BOTH, rss_mb, "resident set size at the batch's end")   \
+    S(latency_ms, LATENCY, "ms", NULL, HIST, CONSUME, latency,                                 \
       "end-to-end latency of the batch's messages")
 
 /* One phase of a phased workload (report_phase, object x). */
-#define FIGURES_PHASE(S, D)                                                                \
-    S(sent, COUNT, "messages", NULL, SUM, ANY, sent, "messages sent in the phase")          \
-    S(seconds, REAL, "s", "%.6f", MAX, ANY, seconds, "first to last send of the phase")     \
-    D(msgs_per_sec, REAL, "msgs/s", "%.1f", ANY, figures_rate((double)x->sent, x->seconds), \
-      "sent / seconds")                                                                    \
-    S(target_rate, REAL, "msgs/s", "%.1f", SUM, ANY, target_rate,                          \
-      "the phase's rate, 0 = unlimited")                                                   \
-    S(consumed, COUNT, "messages", NULL, SUM, ANY, consumed,                               \
-      "messages of this phase consumed")                                                   \
-    S(latency_ms, LATENCY, "ms", NULL, HIST, ANY, latency,                                 \
+#define FIGURES_PHASE(S, D)                                                                    \
+    S(sent, COUNT, "messages", NULL, SUM, ANY, sent, "messages sent in the phase")             \
+    S(seconds, REAL, "s", "%.6f", MAX, ANY, seconds, "first to last send of the phase")        \
+    D(msgs_per_sec, REAL, "msgs/s", "%.1f", ANY, figures_rate((double)x->sent, x->seconds),    \
+      "sent / seconds")                                                                        \
+    S(target_rate, REAL, "msgs/s", "%.1f", SUM, ANY, target_rate,                              \
+      "the phase's rate, 0 = unlimited")                                                       \
+    S(consumed, COUNT, "messages", NULL, SUM, ANY, consumed,                                   \
+      "messages of this phase consumed")                                                       \
+    S(latency_ms, LATENCY, "ms", NULL, HIST, ANY, latency,                                     \
       "end-to-end latency of the phase's messages")
 
 /* The statistics of a LATENCY figure, in milliseconds (the histogram holds
  * microseconds): X(name, percentile); min is percentile 0, max 100. */
-#define FIGURES_LATENCY(X)                                                                 \
-    X(p50, 50) X(p90, 90) X(p99, 99) X(p999, 99.9) X(max, 100) X(min, 0)                   \
-    X(mean, FIGURES_STAT_MEAN) X(count, FIGURES_STAT_COUNT)
-#define FIGURES_STAT_MEAN (-1.0)
+#define FIGURES_LATENCY(X)                                                                     \
+    X(p50, 50)                                                                                 \
+    X(p90, 90)                                                                                 \
+    X(p99, 99)                                                                                 \
+    X(p999, 99.9)                                                                              \
+    X(max, 100)                                                                                \
+    X(min, 0)                                                                                  \
+    X(mean, FIGURES_STAT_MEAN)                                                                 \
+    X(count, FIGURES_STAT_COUNT)
+#define FIGURES_STAT_MEAN  (-1.0)
 #define FIGURES_STAT_COUNT (-2.0)
 
 typedef enum { FIGURE_COUNT, FIGURE_REAL, FIGURE_LATENCY } figure_type;
-typedef enum { FIGURE_SUM, FIGURE_MAX, FIGURE_MIN, FIGURE_HIST, FIGURE_BITMAP,
-               FIGURE_UNION, FIGURE_DERIVED } figure_merge;
+typedef enum {
+    FIGURE_SUM,
+    FIGURE_MAX,
+    FIGURE_MIN,
+    FIGURE_HIST,
+    FIGURE_BITMAP,
+    FIGURE_UNION,
+    FIGURE_DERIVED
+} figure_merge;
 typedef enum { FIGURES_IN_SUMMARY, FIGURES_IN_BATCH, FIGURES_IN_PHASE } figure_scope;
 /* Roles a figure belongs to (batches have two). */
 enum { FIGURE_PRODUCE = 1, FIGURE_CONSUME = 2, FIGURE_BOTH = 3, FIGURE_ANY = 3 };
@@ -154,13 +165,13 @@ typedef struct {
 } figure_value;
 
 typedef struct {
-    const char *name;      /* NDJSON key, threshold metric, Lua field */
+    const char *name; /* NDJSON key, threshold metric, Lua field */
     figure_type type;
     const char *unit;
-    const char *json_fmt;  /* printf format of a REAL in NDJSON; COUNTs are integers */
+    const char *json_fmt; /* printf format of a REAL in NDJSON; COUNTs are integers */
     figure_merge merge;
-    unsigned roles;        /* FIGURE_PRODUCE / FIGURE_CONSUME bits */
-    const char *how;       /* how it is computed, for help */
+    unsigned roles;  /* FIGURE_PRODUCE / FIGURE_CONSUME bits */
+    const char *how; /* how it is computed, for help */
     figure_value (*get)(const void *obj);
     /* merges another worker's value into `into` (0, -1 on OOM); a no-op for
      * BITMAP and UNION, NULL for DERIVED figures */
@@ -173,7 +184,7 @@ typedef struct {
 /* A statistic of a latency histogram. */
 typedef struct {
     const char *name;
-    double p;              /* percentile, or FIGURES_STAT_MEAN / FIGURES_STAT_COUNT */
+    double p; /* percentile, or FIGURES_STAT_MEAN / FIGURES_STAT_COUNT */
 } figure_stat;
 
 /* The figures of a scope, in reporting order. */

@@ -31,8 +31,8 @@ const char *kafka_embedded_bootstraps(const kafka_embedded *e);
 int kafka_embedded_brokers(const kafka_embedded *e);
 /* Creates `topic` with `partitions` partitions, replicated on every broker
  * (at most 3), as the cluster does for topics created on first use. */
-int kafka_embedded_topic(kafka_embedded *e, const char *topic, int partitions,
-                         char *err, size_t errlen);
+int kafka_embedded_topic(kafka_embedded *e, const char *topic, int partitions, char *err,
+                         size_t errlen);
 void kafka_embedded_stop(kafka_embedded *e);
 
 /* Faults (`kengine broker --fault`). Each returns 0, or -1 with the reason
@@ -59,21 +59,20 @@ int kafka_embedded_request_errors(kafka_embedded *e, kafka_embedded_api api, int
  * (where this run's messages will start). *mock tells whether the cluster
  * looks like librdkafka's mock (no controller among its brokers).
  * 0 ok, -1 err. */
-int kafka_topic_prepare(const char *brokers, const workload *wl, int create,
-                        int *partitions, int64_t **offsets, bool *mock, char *err,
-                        size_t errlen);
+int kafka_topic_prepare(const char *brokers, const workload *wl, int create, int *partitions,
+                        int64_t **offsets, bool *mock, char *err, size_t errlen);
 
 /* ---- producer ---- */
 typedef struct {
     pipeline *pl;
-    csvsrc *csv;                /* rows to send (owned by the caller) */
-    uint64_t sent;              /* messages accepted by the client */
-    uint64_t delivered;         /* successful delivery reports */
-    uint64_t errors;            /* failed deliveries (reports, or refused locally) */
-    double produce_seconds;     /* first send to last delivery report */
-    pipeline_bits failed;       /* sequence numbers whose delivery failed */
-    uint64_t phase_sent[PIPELINE_MAX_PHASES];     /* per phase: messages sent */
-    double phase_seconds[PIPELINE_MAX_PHASES];    /* per phase: first to last send */
+    csvsrc *csv;            /* rows to send (owned by the caller) */
+    uint64_t sent;          /* messages accepted by the client */
+    uint64_t delivered;     /* successful delivery reports */
+    uint64_t errors;        /* failed deliveries (reports, or refused locally) */
+    double produce_seconds; /* first send to last delivery report */
+    pipeline_bits failed;   /* sequence numbers whose delivery failed */
+    uint64_t phase_sent[PIPELINE_MAX_PHASES];  /* per phase: messages sent */
+    double phase_seconds[PIPELINE_MAX_PHASES]; /* per phase: first to last send */
 } kafka_producer_job;
 /* Thread body: produces wl->records messages. */
 void *kafka_producer_thread(void *job);
@@ -81,8 +80,8 @@ void *kafka_producer_thread(void *job);
 /* ---- consumer ---- */
 typedef struct {
     pipeline *pl;
-    int index;                  /* 0-based consumer number within the run */
-    worker_consumer acc;        /* its figures (worker.h); the caller inits and frees it */
+    int index;           /* 0-based consumer number within the run */
+    worker_consumer acc; /* its figures (worker.h); the caller inits and frees it */
 } kafka_consumer_job;
 void *kafka_consumer_thread(void *job);
 

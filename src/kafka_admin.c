@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #define CONNECT_TIMEOUT_MS 15000
-#define ALL_DOWN_GRACE 3.0
+#define ALL_DOWN_GRACE     3.0
 
 /* Partition count of `topic` in fresh metadata: >0 found with leaders,
  * 0 absent, -1 present but some partition has no leader yet, -2 error. */
@@ -59,15 +59,15 @@ static int controller_known(rd_kafka_t *rk) {
 /* CreateTopics; 0 ok (or already exists), 1 unsupported by the broker, -1 err. */
 static int create_topic(rd_kafka_t *rk, const workload *wl, char *err, size_t errlen) {
     char errstr[256];
-    rd_kafka_NewTopic_t *nt = rd_kafka_NewTopic_new(wl->topic, wl->partitions,
-                                                    wl->replication, errstr,
-                                                    sizeof errstr);
+    rd_kafka_NewTopic_t *nt = rd_kafka_NewTopic_new(wl->topic, wl->partitions, wl->replication,
+                                                    errstr, sizeof errstr);
     if (!nt) {
         snprintf(err, errlen, "topic '%s': %s", wl->topic, errstr);
         return -1;
     }
     rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
-    rd_kafka_AdminOptions_t *opts = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
+    rd_kafka_AdminOptions_t *opts =
+        rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
     rd_kafka_AdminOptions_set_operation_timeout(opts, 30000, errstr, sizeof errstr);
     rd_kafka_AdminOptions_set_request_timeout(opts, 30000, errstr, sizeof errstr);
     rd_kafka_CreateTopics(rk, &nt, 1, opts, q);
@@ -92,8 +92,7 @@ static int create_topic(rd_kafka_t *rk, const workload *wl, char *err, size_t er
         const rd_kafka_topic_result_t **tr = rd_kafka_CreateTopics_result_topics(res, &n);
         for (size_t i = 0; i < n; i++) {
             rd_kafka_resp_err_t e = rd_kafka_topic_result_error(tr[i]);
-            if (e == RD_KAFKA_RESP_ERR_NO_ERROR ||
-                e == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)
+            if (e == RD_KAFKA_RESP_ERR_NO_ERROR || e == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)
                 continue;
             if (e == RD_KAFKA_RESP_ERR_UNSUPPORTED_VERSION ||
                 e == RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE) {
@@ -116,8 +115,8 @@ static int create_topic(rd_kafka_t *rk, const workload *wl, char *err, size_t er
 
 /* What the error callback saw while connecting. */
 typedef struct {
-    char auth[512];        /* a failed authentication (SASL), "" if none */
-    char down[512];        /* every broker refused or dropped us, "" if not */
+    char auth[512]; /* a failed authentication (SASL), "" if none */
+    char down[512]; /* every broker refused or dropped us, "" if not */
 } admin_errors;
 
 /* librdkafka reports a failed authentication and unreachable brokers
@@ -135,8 +134,7 @@ static void on_admin_error(rd_kafka_t *rk, int err, const char *reason, void *op
 static bool retriable(rd_kafka_resp_err_t e) {
     return e == RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION ||
            e == RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE ||
-           e == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
-           e == RD_KAFKA_RESP_ERR__TIMED_OUT;
+           e == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || e == RD_KAFKA_RESP_ERR__TIMED_OUT;
 }
 
 /* Each partition's high watermark. One ListOffsets request per leader:
@@ -174,9 +172,8 @@ static int high_watermarks(rd_kafka_t *rk, const char *topic, int n, int64_t *of
     return -1;
 }
 
-int kafka_topic_prepare(const char *brokers, const workload *wl, int create,
-                        int *partitions, int64_t **offsets, bool *mock, char *err,
-                        size_t errlen) {
+int kafka_topic_prepare(const char *brokers, const workload *wl, int create, int *partitions,
+                        int64_t **offsets, bool *mock, char *err, size_t errlen) {
     static const char *const defaults[] = {"log_level", "0", NULL};
     rd_kafka_conf_t *conf = kafka_conf_build(brokers, defaults, NULL, "admin", err, errlen);
     if (!conf) return -1;
@@ -245,8 +242,7 @@ int kafka_topic_prepare(const char *brokers, const workload *wl, int create,
             /* asking for this topic's metadata is its first use */
             rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, wl->topic, NULL);
             const struct rd_kafka_metadata *md;
-            if (rkt && !rd_kafka_metadata(rk, 0, rkt, &md, 5000))
-                rd_kafka_metadata_destroy(md);
+            if (rkt && !rd_kafka_metadata(rk, 0, rkt, &md, 5000)) rd_kafka_metadata_destroy(md);
             if (rkt) rd_kafka_topic_destroy(rkt);
         }
         n = topic_partitions(rk, wl->topic, 5000, &merr);

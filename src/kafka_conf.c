@@ -8,8 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
-static int set(rd_kafka_conf_t *conf, const char *what, const char *name,
-               const char *value, char *err, size_t errlen) {
+static int set(rd_kafka_conf_t *conf, const char *what, const char *name, const char *value,
+               char *err, size_t errlen) {
     char errstr[256];
     if (rd_kafka_conf_set(conf, name, value, errstr, sizeof errstr) != RD_KAFKA_CONF_OK) {
         snprintf(err, errlen, "%s property '%s': %s", what, name, errstr);
@@ -19,8 +19,8 @@ static int set(rd_kafka_conf_t *conf, const char *what, const char *name,
 }
 
 rd_kafka_conf_t *kafka_conf_build(const char *brokers, const char *const *defaults,
-                                  const workload_props *props, const char *what,
-                                  char *err, size_t errlen) {
+                                  const workload_props *props, const char *what, char *err,
+                                  size_t errlen) {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     if (set(conf, what, "bootstrap.servers", brokers, err, errlen)) goto fail;
     for (size_t i = 0; defaults && defaults[i]; i += 2)
@@ -34,12 +34,12 @@ fail:
     return NULL;
 }
 
-int kafka_conf_copy_security(rd_kafka_conf_t *conf, const workload_props *props,
-                             char *err, size_t errlen) {
+int kafka_conf_copy_security(rd_kafka_conf_t *conf, const workload_props *props, char *err,
+                             size_t errlen) {
     for (size_t i = 0; i < props->n; i++) {
         const char *n = props->items[i].name;
-        if (!strncmp(n, "security.", 9) || !strncmp(n, "sasl.", 5) ||
-            !strncmp(n, "ssl.", 4) || !strncmp(n, "ssl_", 4))
+        if (!strncmp(n, "security.", 9) || !strncmp(n, "sasl.", 5) || !strncmp(n, "ssl.", 4) ||
+            !strncmp(n, "ssl_", 4))
             if (set(conf, "producer", n, props->items[i].value, err, errlen)) return -1;
     }
     return 0;

@@ -15,12 +15,12 @@
  * `what` names the table in errors ("producer", "consumer"). NULL + err on
  * a bad property. */
 rd_kafka_conf_t *kafka_conf_build(const char *brokers, const char *const *defaults,
-                                  const workload_props *props, const char *what,
-                                  char *err, size_t errlen);
+                                  const workload_props *props, const char *what, char *err,
+                                  size_t errlen);
 
 /* Copies the security-related user properties (security.*, sasl.*, ssl.*)
  * so admin handles can reach a protected cluster. */
-int kafka_conf_copy_security(rd_kafka_conf_t *conf, const workload_props *props,
-                             char *err, size_t errlen);
+int kafka_conf_copy_security(rd_kafka_conf_t *conf, const workload_props *props, char *err,
+                             size_t errlen);
 
 #endif

@@ -40,7 +40,8 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         /* a worker of a shared run resumes where the partition's previous
          * holder (maybe on another machine) stopped: its committed offset */
         if (pl->share && rd_kafka_committed(rk, parts, 10000))
-            for (int i = 0; i < parts->cnt; i++) parts->elems[i].offset = RD_KAFKA_OFFSET_INVALID;
+            for (int i = 0; i < parts->cnt; i++)
+                parts->elems[i].offset = RD_KAFKA_OFFSET_INVALID;
         for (int i = 0; pl->start_offsets && i < parts->cnt; i++) {
             int32_t p = parts->elems[i].partition;
             if (pl->share && parts->elems[i].offset >= 0) continue;
@@ -131,7 +132,8 @@ static void consume_one(pipeline *pl, kafka_consumer_job *job, const rd_kafka_me
     size_t hsize = 0;
     rd_kafka_headers_t *hdrs;
     if (rd_kafka_message_headers(m, &hdrs) != RD_KAFKA_RESP_ERR_NO_ERROR ||
-        rd_kafka_header_get_last(hdrs, PIPELINE_HEADER, &h, &hsize) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        rd_kafka_header_get_last(hdrs, PIPELINE_HEADER, &h, &hsize) !=
+            RD_KAFKA_RESP_ERR_NO_ERROR)
         h = NULL;
     if (worker_consume(&job->acc, pl, h, hsize, m->payload, m->len, now, now_us) == WORKER_FULL)
         batch_flush(pl, job);
@@ -188,7 +190,8 @@ void *kafka_consumer_thread(void *arg) {
                     last_warn = now;
                 }
                 if (m->err == RD_KAFKA_RESP_ERR__FATAL && !fatal) {
-                    pipeline_fail(pl, EXITCODE_RUNTIME, "consumer fatal error: %s", rd_kafka_message_errstr(m));
+                    pipeline_fail(pl, EXITCODE_RUNTIME, "consumer fatal error: %s",
+                                  rd_kafka_message_errstr(m));
                     fatal = true;
                 }
             } else {
@@ -215,7 +218,8 @@ void *kafka_consumer_thread(void *arg) {
         if (since < done_us) since = done_us;
         double idle = (double)(stats_wall_us() - since) / 1e6;
         if (prod_done && idle > wl->idle_timeout) {
-            if (job->index == 0 && (pl->share || !producing || seen < atomic_load(&pl->delivered)))
+            if (job->index == 0 &&
+                (pl->share || !producing || seen < atomic_load(&pl->delivered)))
                 fprintf(stderr, "kengine: consumer: no message for %.0f s, stopping\n",
                         wl->idle_timeout);
             break;

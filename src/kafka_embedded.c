@@ -22,14 +22,14 @@
 #define MAX_BROKERS 64
 /* Kafka protocol ApiKeys (librdkafka's names for them are private) */
 #define API_PRODUCE 0
-#define API_FETCH 1
+#define API_FETCH   1
 
 struct kafka_embedded {
-    rd_kafka_t *rk;                 /* owns the cluster */
+    rd_kafka_t *rk; /* owns the cluster */
     rd_kafka_mock_cluster_t *mcluster;
-    int brokers;                    /* ids 1..brokers */
-    bool down[MAX_BROKERS + 1];     /* by broker id */
-    rd_kafka_t *meta;               /* a client of the cluster, for leaders (lazy) */
+    int brokers;                /* ids 1..brokers */
+    bool down[MAX_BROKERS + 1]; /* by broker id */
+    rd_kafka_t *meta;           /* a client of the cluster, for leaders (lazy) */
 };
 
 /* A quiet client of our own cluster, to read partition leaders. */
@@ -52,8 +52,7 @@ static rd_kafka_t *meta_client(kafka_embedded *e) {
 
 kafka_embedded *kafka_embedded_start(int brokers, char *err, size_t errlen) {
     if (brokers < 1 || brokers > MAX_BROKERS) {
-        snprintf(err, errlen, "embedded broker: 1 to %d brokers, not %d", MAX_BROKERS,
-                 brokers);
+        snprintf(err, errlen, "embedded broker: 1 to %d brokers, not %d", MAX_BROKERS, brokers);
         return NULL;
     }
     kafka_embedded *e = calloc(1, sizeof *e);
@@ -112,8 +111,8 @@ static void spread_leaders(kafka_embedded *e, const char *topic) {
     rd_kafka_topic_destroy(rkt);
 }
 
-int kafka_embedded_topic(kafka_embedded *e, const char *topic, int partitions,
-                         char *err, size_t errlen) {
+int kafka_embedded_topic(kafka_embedded *e, const char *topic, int partitions, char *err,
+                         size_t errlen) {
     int replication = e->brokers < 3 ? e->brokers : 3;
     rd_kafka_resp_err_t rc =
         rd_kafka_mock_topic_create(e->mcluster, topic, partitions, replication);
@@ -171,12 +170,14 @@ int kafka_embedded_broker_down(kafka_embedded *e, int id, char *msg, size_t msgl
             const struct rd_kafka_metadata_partition *p = &tp->partitions[i];
             if (p->leader != id) continue;
             int to = new_leader(e, id, p);
-            if (to < 0 || rd_kafka_mock_partition_set_leader(e->mcluster, tp->topic, p->id, to)) {
+            if (to < 0 ||
+                rd_kafka_mock_partition_set_leader(e->mcluster, tp->topic, p->id, to)) {
                 stuck++;
                 continue;
             }
-            if (!moved++) snprintf(where, sizeof where, " (first: %s [%d] to broker %d)",
-                                   tp->topic, (int)p->id, to);
+            if (!moved++)
+                snprintf(where, sizeof where, " (first: %s [%d] to broker %d)", tp->topic,
+                         (int)p->id, to);
         }
     }
     if (md) rd_kafka_metadata_destroy(md);
@@ -192,8 +193,9 @@ int kafka_embedded_broker_down(kafka_embedded *e, int id, char *msg, size_t msgl
     else if (!mc || (!moved && !stuck && !md))
         snprintf(msg, msglen, "broker %d down (could not read its partitions: none moved)", id);
     else
-        snprintf(msg, msglen, "broker %d down: %d partition leader%s moved to other brokers%s%s",
-                 id, moved, moved == 1 ? "" : "s", where,
+        snprintf(msg, msglen,
+                 "broker %d down: %d partition leader%s moved to other brokers%s%s", id, moved,
+                 moved == 1 ? "" : "s", where,
                  stuck ? ", some left without one (no broker up)" : "");
     return 0;
 }
@@ -219,8 +221,10 @@ int kafka_embedded_rtt(kafka_embedded *e, int ms, char *msg, size_t msglen) {
             return -1;
         }
     }
-    if (ms) snprintf(msg, msglen, "%d ms added to every response's round trip", ms);
-    else snprintf(msg, msglen, "round-trip delay removed");
+    if (ms)
+        snprintf(msg, msglen, "%d ms added to every response's round trip", ms);
+    else
+        snprintf(msg, msglen, "round-trip delay removed");
     return 0;
 }
 
@@ -230,9 +234,10 @@ int kafka_embedded_request_errors(kafka_embedded *e, kafka_embedded_api api, int
      * retry (refreshing its metadata) without loss or duplication. */
     static const rd_kafka_resp_err_t produce_errs[] = {
         RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION, RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT};
-    static const rd_kafka_resp_err_t fetch_errs[] = {
-        RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION, RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE};
-    const rd_kafka_resp_err_t *cycle = api == KAFKA_EMBEDDED_PRODUCE ? produce_errs : fetch_errs;
+    static const rd_kafka_resp_err_t fetch_errs[] = {RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
+                                                     RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE};
+    const rd_kafka_resp_err_t *cycle =
+        api == KAFKA_EMBEDDED_PRODUCE ? produce_errs : fetch_errs;
     if (count < 1) {
         snprintf(msg, msglen, "error count must be at least 1");
         return -1;
@@ -244,8 +249,8 @@ int kafka_embedded_request_errors(kafka_embedded *e, kafka_embedded_api api, int
     }
     for (int i = 0; i < count; i++) errs[i] = cycle[i % 2];
     rd_kafka_mock_push_request_errors_array(
-        e->mcluster, api == KAFKA_EMBEDDED_PRODUCE ? API_PRODUCE : API_FETCH,
-        (size_t)count, errs);
+        e->mcluster, api == KAFKA_EMBEDDED_PRODUCE ? API_PRODUCE : API_FETCH, (size_t)count,
+        errs);
     free(errs);
     snprintf(msg, msglen, "the next %d %s requests fail with %s and %s in turn", count,
              api == KAFKA_EMBEDDED_PRODUCE ? "Produce" : "Fetch", rd_kafka_err2name(cycle[0]),

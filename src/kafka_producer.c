@@ -26,9 +26,9 @@
 
 typedef struct {
     kafka_producer_job *job;
-    double last_dr;             /* time of the latest delivery report */
+    double last_dr; /* time of the latest delivery report */
     char first_error[256];
-    bool oom;                   /* the failed-bitmap could not grow */
+    bool oom; /* the failed-bitmap could not grow */
 } producer_state;
 
 static void note_failure(producer_state *st, uint64_t seq, const char *what) {
@@ -58,8 +58,8 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 static void batch_post(pipeline *pl, worker_batch *pb, uint64_t batches, uint64_t delivered,
                        const char *phase) {
     report_batch b;
-    if (!worker_batch_take(pb, REPORT_PRODUCE, stats_now(), stats_cpu_seconds(),
-                           stats_rss_mb(), &b))
+    if (!worker_batch_take(pb, REPORT_PRODUCE, stats_now(), stats_cpu_seconds(), stats_rss_mb(),
+                           &b))
         return;
     b.batches = batches;
     b.delivered = delivered;
@@ -85,8 +85,8 @@ static int drain(rd_kafka_t *rk, double deadline) {
 /* Value bytes produced and not yet consumed: this run's, or with workers
  * of a shared run the whole group's as last heard (dist_run.c). */
 static int64_t window_ahead(pipeline *pl) {
-    int64_t ahead = (int64_t)atomic_load(&pl->produced_bytes) -
-                    (int64_t)atomic_load(&pl->consumed_bytes);
+    int64_t ahead =
+        (int64_t)atomic_load(&pl->produced_bytes) - (int64_t)atomic_load(&pl->consumed_bytes);
     if (pl->share)
         ahead += (int64_t)atomic_load(&pl->others_produced_bytes) -
                  (int64_t)atomic_load(&pl->others_consumed_bytes);
@@ -128,14 +128,19 @@ void *kafka_producer_thread(void *arg) {
 
     /* Throughput-tuned, and bounded: at most 8 MiB waits in the client, so
      * memory does not grow with the record count (README: producer defaults). */
-    const char *defaults[] = {
-        "enable.idempotence", "true",
-        "linger.ms", wl->mode == WORKLOAD_SYNC ? "0" : "5",
-        "batch.num.messages", "10000",
-        "queue.buffering.max.messages", "100000",
-        "queue.buffering.max.kbytes", "8192",
-        "reconnect.backoff.max.ms", "1000", /* back soon after an outage */
-        NULL};
+    const char *defaults[] = {"enable.idempotence",
+                              "true",
+                              "linger.ms",
+                              wl->mode == WORKLOAD_SYNC ? "0" : "5",
+                              "batch.num.messages",
+                              "10000",
+                              "queue.buffering.max.messages",
+                              "100000",
+                              "queue.buffering.max.kbytes",
+                              "8192",
+                              "reconnect.backoff.max.ms",
+                              "1000", /* back soon after an outage */
+                              NULL};
     rd_kafka_conf_t *conf =
         kafka_conf_build(pl->brokers, defaults, &wl->producer, "producer", err, sizeof err);
     if (!conf) {
@@ -157,8 +162,9 @@ void *kafka_producer_thread(void *arg) {
     if (wl->key) {
         keycol = key_column(hdr, wl->key);
         if (keycol < 0) {
-            pipeline_fail(pl, EXITCODE_USAGE, "field 'key': column '%s' is not in the CSV header of %s",
-                          wl->key, wl->csv);
+            pipeline_fail(pl, EXITCODE_USAGE,
+                          "field 'key': column '%s' is not in the CSV header of %s", wl->key,
+                          wl->csv);
             goto out;
         }
     }
@@ -267,8 +273,7 @@ void *kafka_producer_thread(void *arg) {
                 snprintf(what, sizeof what,
                          "record %llu (%s line %llu): message of %zu bytes is larger than "
                          "the producer's message.max.bytes",
-                         (unsigned long long)seq, wl->csv, (unsigned long long)row.line,
-                         vlen);
+                         (unsigned long long)seq, wl->csv, (unsigned long long)row.line, vlen);
                 job->sent++;
                 note_failure(&st, seq, what);
                 if (wl->oversize == WORKLOAD_OVERSIZE_STOP) {
@@ -305,7 +310,8 @@ void *kafka_producer_thread(void *arg) {
         job->phase_seconds[ph] =
             job->phase_sent[ph] ? (double)(last_send_us - start_us) / 1e6 : 0;
     }
-    batch_post(pl, &pb, batches, job->delivered, plan[nphases - 1].name); /* the final partial batch */
+    batch_post(pl, &pb, batches, job->delivered,
+               plan[nphases - 1].name); /* the final partial batch */
 
     /* Flush: wait for every delivery report. The message timeout
      * (delivery.timeout.ms) bounds this; a stop request bounds it to 10 s. */
@@ -316,11 +322,12 @@ void *kafka_producer_thread(void *arg) {
         drain(rk, stats_now() + 5.0);
     }
     if (first_send && st.last_dr) job->produce_seconds = st.last_dr - first_send;
-    if (st.oom) pipeline_error(pl, EXITCODE_RUNTIME, "out of memory tracking failed deliveries");
+    if (st.oom)
+        pipeline_error(pl, EXITCODE_RUNTIME, "out of memory tracking failed deliveries");
     if (job->errors)
-        pipeline_error(pl, EXITCODE_RUNTIME, "%llu of %llu messages failed delivery (first: %s)",
-                       (unsigned long long)job->errors, (unsigned long long)job->sent,
-                       st.first_error);
+        pipeline_error(
+            pl, EXITCODE_RUNTIME, "%llu of %llu messages failed delivery (first: %s)",
+            (unsigned long long)job->errors, (unsigned long long)job->sent, st.first_error);
 out:
     atomic_store(&pl->delivered, job->delivered);
     atomic_store(&pl->producer_done, true);

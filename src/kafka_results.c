@@ -20,7 +20,7 @@ struct kafka_results {
     char *topic, *key;
     size_t keylen;
     int partitions;
-    bool *eof;                 /* per partition: reached its end, nothing newer */
+    bool *eof;                   /* per partition: reached its end, nothing newer */
     atomic_uint_fast64_t failed; /* records whose delivery failed (two threads send) */
     char first_error[256];
 };
@@ -82,10 +82,14 @@ kafka_results *kafka_results_open(const char *brokers, const workload *wl, const
         snprintf(err, errlen, "results producer: %s", errstr);
         goto fail;
     }
-    const char *cdefaults[] = {"group.id", "kengine.results.reader",
-                               "enable.auto.commit", "false",
-                               "enable.partition.eof", "true",
-                               "fetch.wait.max.ms", mock ? "10" : "100",
+    const char *cdefaults[] = {"group.id",
+                               "kengine.results.reader",
+                               "enable.auto.commit",
+                               "false",
+                               "enable.partition.eof",
+                               "true",
+                               "fetch.wait.max.ms",
+                               mock ? "10" : "100",
                                NULL};
     conf = kafka_conf_build(brokers, cdefaults, &wl->consumer, "consumer", err, errlen);
     if (!conf) goto fail;

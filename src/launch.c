@@ -22,9 +22,11 @@
 
 int launch_workers(const workload *wl, int argc, char **argv, const char *json, bool quiet) {
     char run_id[128], err[512];
-    if (wl->run_id) snprintf(run_id, sizeof run_id, "%s", wl->run_id);
-    else snprintf(run_id, sizeof run_id, "local-%d-%lld", (int)getpid(),
-                  (long long)(stats_wall_us() / 1000));
+    if (wl->run_id)
+        snprintf(run_id, sizeof run_id, "%s", wl->run_id);
+    else
+        snprintf(run_id, sizeof run_id, "local-%d-%lld", (int)getpid(),
+                 (long long)(stats_wall_us() / 1000));
     kafka_embedded *emb = NULL;
     const char *brokers = wl->brokers;
     if (!brokers) {
@@ -39,8 +41,9 @@ int launch_workers(const workload *wl, int argc, char **argv, const char *json, 
             return EXITCODE_RUNTIME;
         }
         brokers = kafka_embedded_bootstraps(emb);
-        fprintf(stderr, "kengine: no brokers given: %d workers share the embedded broker at %s "
-                        "(topic '%s', %d partitions)\n",
+        fprintf(stderr,
+                "kengine: no brokers given: %d workers share the embedded broker at %s "
+                "(topic '%s', %d partitions)\n",
                 wl->workers, brokers, wl->topic, parts);
     }
     fprintf(stderr, "kengine: run '%s': launching %d workers\n", run_id, wl->workers);

@@ -35,31 +35,30 @@ const char *malloc_conf = "narenas:1,dirty_decay_ms:500,muzzy_decay_ms:0";
 #endif
 
 static void usage(FILE *out) {
-    fprintf(out,
-        "usage: kengine [options] WORKLOAD.lua [name=value ...]\n"
-        "       kengine test [--junit FILE] [name=value ...] PATH...\n"
-        "       kengine help WORKLOAD.lua | figures\n"
-        "       kengine broker [--topic NAME:PARTITIONS ...] [--fault SPEC ...]\n"
-        "       kengine words [--batch N] [--json] [FILE|-]\n"
-        "       kengine report RUN_ID [-b LIST] [--wait SECONDS] [--json FILE] [-q]\n"
-        "\n"
-        "Runs the workload a Lua script describes: CSV rows replicated to `records`\n"
-        "messages, produced to Kafka in batches, consumed back with per-batch word\n"
-        "counts, distinct words, throughput, CPU, memory and latency.\n"
-        "\n"
-        "options (before or after the script):\n"
-        "  -b, --brokers LIST  bootstrap servers (overrides the script and\n"
-        "                      KENGINE_BROKERS); none at all = embedded broker\n"
-        "  --json FILE         write NDJSON events to FILE ('-' = stdout)\n"
-        "  -q, --quiet         no human-readable text\n"
-        "  -h, --help          this help\n"
-        "  -V, --version       versions of kengine, librdkafka and Lua\n"
-        "\n"
-        "name=value after the script overrides a workload field, e.g. records=1000;\n"
-        "producer.PROP=VALUE and consumer.PROP=VALUE set librdkafka properties.\n"
-        "\n"
-        "exit codes: 0 ok, 1 runtime failure (incl. lost messages), 2 bad usage,\n"
-        "script or input, 3 a threshold failed, 130/143 interrupted.\n");
+    fprintf(out, "usage: kengine [options] WORKLOAD.lua [name=value ...]\n"
+                 "       kengine test [--junit FILE] [name=value ...] PATH...\n"
+                 "       kengine help WORKLOAD.lua | figures\n"
+                 "       kengine broker [--topic NAME:PARTITIONS ...] [--fault SPEC ...]\n"
+                 "       kengine words [--batch N] [--json] [FILE|-]\n"
+                 "       kengine report RUN_ID [-b LIST] [--wait SECONDS] [--json FILE] [-q]\n"
+                 "\n"
+                 "Runs the workload a Lua script describes: CSV rows replicated to `records`\n"
+                 "messages, produced to Kafka in batches, consumed back with per-batch word\n"
+                 "counts, distinct words, throughput, CPU, memory and latency.\n"
+                 "\n"
+                 "options (before or after the script):\n"
+                 "  -b, --brokers LIST  bootstrap servers (overrides the script and\n"
+                 "                      KENGINE_BROKERS); none at all = embedded broker\n"
+                 "  --json FILE         write NDJSON events to FILE ('-' = stdout)\n"
+                 "  -q, --quiet         no human-readable text\n"
+                 "  -h, --help          this help\n"
+                 "  -V, --version       versions of kengine, librdkafka and Lua\n"
+                 "\n"
+                 "name=value after the script overrides a workload field, e.g. records=1000;\n"
+                 "producer.PROP=VALUE and consumer.PROP=VALUE set librdkafka properties.\n"
+                 "\n"
+                 "exit codes: 0 ok, 1 runtime failure (incl. lost messages), 2 bad usage,\n"
+                 "script or input, 3 a threshold failed, 130/143 interrupted.\n");
 }
 
 static void on_signal(int sig) {
@@ -82,9 +81,9 @@ static void install_signals(void) {
 typedef struct {
     script *sc;
     report *rep;
-    threshold *ts;           /* this leg's thresholds, with their state */
+    threshold *ts; /* this leg's thresholds, with their state */
     size_t nts;
-    char hook_err[2048];     /* a hook's error, or a threshold's abort */
+    char hook_err[2048]; /* a hook's error, or a threshold's abort */
     int hook_rc;
 } run_ctx;
 
@@ -176,8 +175,10 @@ static int run_script(script *sc, report *rep) {
             fprintf(stderr, "kengine: %s\n", herr);
             if (r == 0 || r == EXITCODE_RUNTIME || r == EXITCODE_THRESHOLD) r = EXITCODE_USAGE;
         }
-        if (ctx.hook_err[0]) fprintf(stderr, "kengine: %s\n", ctx.hook_err);
-        else if (r && r != EXITCODE_THRESHOLD && err[0]) fprintf(stderr, "kengine: %s\n", err);
+        if (ctx.hook_err[0])
+            fprintf(stderr, "kengine: %s\n", ctx.hook_err);
+        else if (r && r != EXITCODE_THRESHOLD && err[0])
+            fprintf(stderr, "kengine: %s\n", err);
         print_failed_thresholds(&sum);
         report_summary_free(&sum);
         for (size_t k = 0; k < ctx.nts; k++) threshold_free(&ctx.ts[k]);
@@ -192,7 +193,7 @@ static int run_script(script *sc, report *rep) {
 typedef struct {
     const char *script, *json;
     bool quiet;
-    char **ov;             /* name=value overrides, KENGINE_BROKERS and -b included */
+    char **ov; /* name=value overrides, KENGINE_BROKERS and -b included */
     size_t nov;
     char env_ov[4096], b_ov[4096], worker_ov[64], run_ov[512];
 } cli;
@@ -236,8 +237,10 @@ static int parse_cli(int argc, char **argv, cli *c) {
                 fprintf(stderr, "kengine: %s needs a value\n", a);
                 return EXITCODE_USAGE;
             }
-            if (!strcmp(a, "--json")) c->json = argv[++i];
-            else brokers_opt = argv[++i];
+            if (!strcmp(a, "--json"))
+                c->json = argv[++i];
+            else
+                brokers_opt = argv[++i];
         } else if (a[0] == '-' && a[1] != '\0') {
             fprintf(stderr, "kengine: unknown option '%s' (try kengine --help)\n", a);
             return EXITCODE_USAGE;
@@ -246,8 +249,10 @@ static int parse_cli(int argc, char **argv, cli *c) {
         } else if (strchr(a, '=')) {
             c->ov[c->nov++] = argv[i];
         } else {
-            fprintf(stderr, "kengine: unexpected argument '%s' (one script per run; "
-                            "overrides are name=value)\n", a);
+            fprintf(stderr,
+                    "kengine: unexpected argument '%s' (one script per run; "
+                    "overrides are name=value)\n",
+                    a);
             return EXITCODE_USAGE;
         }
     }
@@ -316,8 +321,10 @@ int main(int argc, char **argv) {
         /* workers=N and no index: run them here (launch.c) */
         report_close(rep);
         if (script_legs(sc) > 1) {
-            fprintf(stderr, "kengine: %s: workers = %d with legs: launch each leg's workers "
-                            "separately\n", c.script, wl0->workers);
+            fprintf(stderr,
+                    "kengine: %s: workers = %d with legs: launch each leg's workers "
+                    "separately\n",
+                    c.script, wl0->workers);
             rc = EXITCODE_USAGE;
         } else {
             rc = launch_workers(wl0, argc, argv, c.json, c.quiet);

@@ -16,13 +16,13 @@
 
 struct merge_state {
     merge_meta meta;
-    report_summary sum;         /* stored figures; name, mode, phases' names owned below */
+    report_summary sum; /* stored figures; name, mode, phases' names owned below */
     char *name, *mode;
-    char **phase_names;         /* sum.nphases of them */
-    int merged;                 /* workers merged into this state (merge_into) */
-    roaring_bitmap_t *sets[3];  /* MERGE_SEEN, MERGE_SENT, MERGE_FAILED */
-    words_set *words;           /* exact distinct words, or NULL once sketched */
-    words_hll *hll;             /* the sketch, or NULL while exact */
+    char **phase_names;        /* sum.nphases of them */
+    int merged;                /* workers merged into this state (merge_into) */
+    roaring_bitmap_t *sets[3]; /* MERGE_SEEN, MERGE_SENT, MERGE_FAILED */
+    words_set *words;          /* exact distinct words, or NULL once sketched */
+    words_hll *hll;            /* the sketch, or NULL while exact */
     merge_threshold *ts;
     size_t nts;
 };
@@ -188,9 +188,14 @@ int merge_add_threshold(merge_state *m, const threshold *t) {
     if (!ts) return -1;
     m->ts = ts;
     merge_threshold *x = &ts[m->nts];
-    *x = (merge_threshold){.metric = dup_str(t->metric), .condition = dup_str(t->condition),
-                           .abort = t->abort, .op = (int)t->op, .evaluated = t->evaluated,
-                           .failed = t->failed, .aborted = t->aborted, .actual = t->actual};
+    *x = (merge_threshold){.metric = dup_str(t->metric),
+                           .condition = dup_str(t->condition),
+                           .abort = t->abort,
+                           .op = (int)t->op,
+                           .evaluated = t->evaluated,
+                           .failed = t->failed,
+                           .aborted = t->aborted,
+                           .actual = t->actual};
     if (!x->metric || !x->condition) {
         free(x->metric);
         free(x->condition);
@@ -384,14 +389,17 @@ merge_state *merge_decode(const void *buf, size_t len, char *err, size_t errlen)
     if (nph > 64) r.bad = true;
     for (uint64_t i = 0; i < nph && !r.bad; i++) {
         char *pname = get_s(&r);
-        if (!pname || add_phase(m, pname, NULL)) r.bad = true;
-        else get_figures(&r, FIGURES_IN_PHASE, &m->sum.phases[m->sum.nphases - 1]);
+        if (!pname || add_phase(m, pname, NULL))
+            r.bad = true;
+        else
+            get_figures(&r, FIGURES_IN_PHASE, &m->sum.phases[m->sum.nphases - 1]);
         free(pname);
     }
     for (int i = 0; i < 3 && !r.bad; i++) {
         size_t n;
         const char *bytes = codec_get_str(&r, &n);
-        roaring_bitmap_t *bm = bytes ? roaring_bitmap_portable_deserialize_safe(bytes, n) : NULL;
+        roaring_bitmap_t *bm =
+            bytes ? roaring_bitmap_portable_deserialize_safe(bytes, n) : NULL;
         if (!bm) {
             r.bad = true;
             break;
@@ -402,8 +410,10 @@ merge_state *merge_decode(const void *buf, size_t len, char *err, size_t errlen)
     uint64_t kind = codec_get_varint(&r);
     if (!r.bad && kind == 1) {
         const void *reg = codec_get_bytes(&r, sizeof m->hll->reg);
-        if (reg && (m->hll = malloc(sizeof *m->hll))) memcpy(m->hll->reg, reg, sizeof m->hll->reg);
-        else r.bad = true;
+        if (reg && (m->hll = malloc(sizeof *m->hll)))
+            memcpy(m->hll->reg, reg, sizeof m->hll->reg);
+        else
+            r.bad = true;
     } else if (!r.bad) {
         uint64_t n = codec_get_varint(&r);
         for (uint64_t i = 0; i < n && !r.bad; i++) {
@@ -484,10 +494,14 @@ int merge_into(merge_state *dst, const merge_state *src) {
     for (size_t i = 0; i < src->nts; i++) {
         const merge_threshold *st = &src->ts[i];
         if (i >= dst->nts) {
-            threshold t = {.metric = st->metric, .condition = st->condition,
-                           .op = (threshold_op)st->op, .abort = st->abort,
-                           .evaluated = st->evaluated, .failed = st->failed,
-                           .aborted = st->aborted, .actual = st->actual};
+            threshold t = {.metric = st->metric,
+                           .condition = st->condition,
+                           .op = (threshold_op)st->op,
+                           .abort = st->abort,
+                           .evaluated = st->evaluated,
+                           .failed = st->failed,
+                           .aborted = st->aborted,
+                           .actual = st->actual};
             if (merge_add_threshold(dst, &t)) return -1;
             continue;
         }

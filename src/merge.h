@@ -42,7 +42,7 @@ typedef struct merge_state merge_state;
 typedef struct {
     char *metric, *condition;
     bool abort;
-    int op;                 /* threshold_op, for "worst value" */
+    int op; /* threshold_op, for "worst value" */
     bool evaluated, failed, aborted;
     double actual;
 } merge_threshold;
@@ -51,12 +51,12 @@ typedef struct {
 typedef struct {
     int worker, workers;
     bool produced, consumed_run; /* the workload's roles */
-    bool stopped;               /* stopped early (signal, hook, abort) */
-    uint64_t unsequenced;       /* messages without a kengine header */
-    int exit_code;              /* the worker's own (0, 1, 2, 128+signal) */
+    bool stopped;                /* stopped early (signal, hook, abort) */
+    uint64_t unsequenced;        /* messages without a kengine header */
+    int exit_code;               /* the worker's own (0, 1, 2, 128+signal) */
 } merge_meta;
 
-merge_state *merge_state_new(void);   /* NULL on OOM */
+merge_state *merge_state_new(void); /* NULL on OOM */
 void merge_state_free(merge_state *m);
 
 merge_meta *merge_meta_of(merge_state *m);

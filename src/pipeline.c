@@ -97,8 +97,10 @@ void pipeline_post(pipeline *p, report_batch *b) {
     e->batch = *b;
     e->next = NULL;
     pthread_mutex_lock(&p->mu);
-    if (p->tail) p->tail->next = e;
-    else p->head = e;
+    if (p->tail)
+        p->tail->next = e;
+    else
+        p->head = e;
     p->tail = e;
     pthread_cond_signal(&p->cv);
     pthread_mutex_unlock(&p->mu);

@@ -27,15 +27,15 @@
  * big-endian: sequence number (u64), intended send time in microseconds
  * since the epoch (i64), run id (u64), phase index (u32). Readers accept
  * the first 24 bytes alone (phase 0). */
-#define PIPELINE_HEADER "kengine"
-#define PIPELINE_HEADER_LEN 28
-#define PIPELINE_HEADER_MIN 24
-#define PIPELINE_MAX_PHASES 64
+#define PIPELINE_HEADER        "kengine"
+#define PIPELINE_HEADER_LEN    28
+#define PIPELINE_HEADER_MIN    24
+#define PIPELINE_MAX_PHASES    64
 #define PIPELINE_MAX_CONSUMERS 64
 
 /* A growable bitmap of sequence numbers (one thread writes it). */
 typedef struct {
-    uint64_t *w;      /* bits, 64 per word */
+    uint64_t *w; /* bits, 64 per word */
     size_t nwords;
 } pipeline_bits;
 
@@ -48,9 +48,9 @@ void pipeline_bits_free(pipeline_bits *b);
 
 /* A worker's part in a run shared by several processes (dist.h). */
 typedef struct pipeline_share {
-    uint64_t run_tag;                         /* header run id shared by every worker */
-    uint64_t total;                           /* records of the whole run: the bitmaps' range */
-    uint64_t seq_base[PIPELINE_MAX_PHASES];   /* first sequence number of each phase's share */
+    uint64_t run_tag;                       /* header run id shared by every worker */
+    uint64_t total;                         /* records of the whole run: the bitmaps' range */
+    uint64_t seq_base[PIPELINE_MAX_PHASES]; /* first sequence number of each phase's share */
 } pipeline_share;
 
 typedef struct pipeline_event {
@@ -60,16 +60,16 @@ typedef struct pipeline_event {
 
 typedef struct pipeline {
     const workload *wl;
-    const char *brokers;          /* resolved bootstrap servers */
-    uint64_t run_id;              /* tags this run's messages */
-    int partitions;               /* partitions of the topic */
-    int64_t *start_offsets;       /* per partition: high watermark before producing */
-    uint64_t window_bytes;        /* 0 = producer not bounded by the consumer */
-    bool mock;                    /* the broker is librdkafka's mock (ours or another's) */
+    const char *brokers;    /* resolved bootstrap servers */
+    uint64_t run_id;        /* tags this run's messages */
+    int partitions;         /* partitions of the topic */
+    int64_t *start_offsets; /* per partition: high watermark before producing */
+    uint64_t window_bytes;  /* 0 = producer not bounded by the consumer */
+    bool mock;              /* the broker is librdkafka's mock (ours or another's) */
 
-    atomic_bool stop;             /* ask both workers to wind down */
-    atomic_bool producer_done;    /* producer finished (flushed) */
-    atomic_uint_fast64_t delivered; /* final delivered count, set before producer_done */
+    atomic_bool stop;                    /* ask both workers to wind down */
+    atomic_bool producer_done;           /* producer finished (flushed) */
+    atomic_uint_fast64_t delivered;      /* final delivered count, set before producer_done */
     atomic_uint_fast64_t produced_bytes; /* value bytes handed to the producer */
     atomic_uint_fast64_t consumed_bytes; /* value bytes processed by the consumers */
 
@@ -80,10 +80,10 @@ typedef struct pipeline {
     _Atomic uint64_t *seen;
     uint64_t seen_limit;
     pipeline_bits seen_grow;
-    atomic_uint_fast64_t distinct;     /* distinct sequence numbers seen */
-    atomic_uint_fast64_t unsequenced;  /* messages without a kengine header */
-    atomic_uint_fast64_t consume_batches; /* consume batches numbered so far */
-    atomic_int_fast64_t last_message_us;  /* when any consumer last got a message */
+    atomic_uint_fast64_t distinct;               /* distinct sequence numbers seen */
+    atomic_uint_fast64_t unsequenced;            /* messages without a kengine header */
+    atomic_uint_fast64_t consume_batches;        /* consume batches numbered so far */
+    atomic_int_fast64_t last_message_us;         /* when any consumer last got a message */
     atomic_int assigned[PIPELINE_MAX_CONSUMERS]; /* partitions each group member holds */
 
     /* A worker of a shared run (NULL otherwise): its consumers stop when
@@ -95,12 +95,12 @@ typedef struct pipeline {
      * on an embedded broker the window bounds the whole group */
     atomic_uint_fast64_t others_produced_bytes, others_consumed_bytes;
 
-    pthread_mutex_t mu;           /* guards the event queue and `error` */
+    pthread_mutex_t mu; /* guards the event queue and `error` */
     pthread_cond_t cv;
-    pipeline_event *head, *tail;  /* FIFO of finished batches */
-    int workers_running;          /* threads that have not exited yet */
-    int exit_code;                /* EXITCODE_OK, or the worst failure (_RUNTIME, _USAGE) */
-    char error[512];              /* first failure message */
+    pipeline_event *head, *tail; /* FIFO of finished batches */
+    int workers_running;         /* threads that have not exited yet */
+    int exit_code;               /* EXITCODE_OK, or the worst failure (_RUNTIME, _USAGE) */
+    char error[512];             /* first failure message */
 } pipeline;
 
 /* `records` = sequence numbers expected, 0 if unknown. */
@@ -125,13 +125,19 @@ void pipeline_worker_exit(pipeline *p);
 int pipeline_next(pipeline *p, report_batch *out, double timeout);
 
 static inline void pipeline_put_u32(unsigned char *b, uint32_t v) {
-    for (int i = 3; i >= 0; i--) { b[i] = (unsigned char)v; v >>= 8; }
+    for (int i = 3; i >= 0; i--) {
+        b[i] = (unsigned char)v;
+        v >>= 8;
+    }
 }
 static inline uint32_t pipeline_get_u32(const unsigned char *b) {
     return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
 }
 static inline void pipeline_put_u64(unsigned char *b, uint64_t v) {
-    for (int i = 7; i >= 0; i--) { b[i] = (unsigned char)v; v >>= 8; }
+    for (int i = 7; i >= 0; i--) {
+        b[i] = (unsigned char)v;
+        v >>= 8;
+    }
 }
 static inline uint64_t pipeline_get_u64(const unsigned char *b) {
     uint64_t v = 0;

@@ -99,8 +99,8 @@ void report_batch_text(FILE *out, const report_batch *b) {
             "consume batch %llu: %llu messages, %llu words, %llu unique words, "
             "%.3f s, %.0f msgs/s, %.1f MB/s, cpu %.1f%%, rss %.1f MB, ",
             (unsigned long long)b->batch, (unsigned long long)b->messages,
-            (unsigned long long)b->words, (unsigned long long)b->unique_words,
-            b->seconds, figures_batch(b, FIGURE_BATCH_msgs_per_sec),
+            (unsigned long long)b->words, (unsigned long long)b->unique_words, b->seconds,
+            figures_batch(b, FIGURE_BATCH_msgs_per_sec),
             figures_batch(b, FIGURE_BATCH_mb_per_sec), b->cpu_percent, b->rss_mb);
     text_latency(out, b->latency);
     fputc('\n', out);
@@ -131,12 +131,12 @@ static void text_threshold(FILE *out, const report_threshold *t) {
 }
 
 void report_summary_text(FILE *out, const report_summary *s) {
-    fprintf(out, "summary%s%s: delivered %llu, consumed %llu, lost %llu, "
-                 "duplicates %llu, delivery errors %llu\n",
-            s->name ? " " : "", s->name ? s->name : "",
-            (unsigned long long)s->delivered, (unsigned long long)s->consumed,
-            (unsigned long long)s->lost, (unsigned long long)s->duplicates,
-            (unsigned long long)s->delivery_errors);
+    fprintf(out,
+            "summary%s%s: delivered %llu, consumed %llu, lost %llu, "
+            "duplicates %llu, delivery errors %llu\n",
+            s->name ? " " : "", s->name ? s->name : "", (unsigned long long)s->delivered,
+            (unsigned long long)s->consumed, (unsigned long long)s->lost,
+            (unsigned long long)s->duplicates, (unsigned long long)s->delivery_errors);
     if (s->produced)
         fprintf(out, "  produced %llu of %llu records (%s) in %.3f s: %.0f msgs/s\n",
                 (unsigned long long)s->delivered, (unsigned long long)s->records,
@@ -184,8 +184,10 @@ static double jnum(double v) { return isfinite(v) ? v : 0.0; }
  * (valid UTF-8 kept, invalid bytes as \u00XX). */
 static void json_str(FILE *out, const char *s, size_t len) {
     encode_buf b = {0};
-    if (encode_json_string(&b, s, len) == 0) fwrite(b.data, 1, b.len, out);
-    else fputs("\"\"", out);
+    if (encode_json_string(&b, s, len) == 0)
+        fwrite(b.data, 1, b.len, out);
+    else
+        fputs("\"\"", out);
     encode_buf_free(&b);
 }
 
@@ -278,15 +280,18 @@ static void summary_json(FILE *out, const report_summary *s) {
 }
 
 /* Runs fn into a malloc'd string. */
-#define TO_STRING(fn, arg)                                  \
-    do {                                                    \
-        char *buf = NULL;                                   \
-        size_t len = 0;                                     \
-        FILE *f = open_memstream(&buf, &len);               \
-        if (!f) return NULL;                                \
-        fn(f, arg);                                         \
-        if (fclose(f)) { free(buf); return NULL; }          \
-        return buf;                                         \
+#define TO_STRING(fn, arg)                                                                     \
+    do {                                                                                       \
+        char *buf = NULL;                                                                      \
+        size_t len = 0;                                                                        \
+        FILE *f = open_memstream(&buf, &len);                                                  \
+        if (!f) return NULL;                                                                   \
+        fn(f, arg);                                                                            \
+        if (fclose(f)) {                                                                       \
+            free(buf);                                                                         \
+            return NULL;                                                                       \
+        }                                                                                      \
+        return buf;                                                                            \
     } while (0)
 
 char *report_batch_json(const report_batch *b) { TO_STRING(batch_json, b); }
@@ -324,8 +329,9 @@ void report_emit_summary(report *r, const report_summary *s) {
 static void worker_text(FILE *out, const report_worker *w) {
     fprintf(out, "worker %d: %s", w->worker, w->status);
     if (!strcmp(w->status, "finished"))
-        fprintf(out, ", sent %llu, delivered %llu, delivery errors %llu, consumed %llu, "
-                     "words %llu, cpu %.1f%%, peak rss %.1f MB, exit %d",
+        fprintf(out,
+                ", sent %llu, delivered %llu, delivery errors %llu, consumed %llu, "
+                "words %llu, cpu %.1f%%, peak rss %.1f MB, exit %d",
                 (unsigned long long)w->sent, (unsigned long long)w->delivered,
                 (unsigned long long)w->delivery_errors, (unsigned long long)w->consumed,
                 (unsigned long long)w->words, w->cpu_percent, w->peak_rss_mb, w->exit_code);

@@ -20,27 +20,27 @@ typedef enum { REPORT_PRODUCE, REPORT_CONSUME } report_role;
 
 /* One of a batch's most frequent words (workload field top_words). */
 typedef struct {
-    char *word;              /* owned, NUL-terminated (may hold other bytes) */
+    char *word; /* owned, NUL-terminated (may hold other bytes) */
     size_t len;
     uint64_t count;
 } report_word;
 
 typedef struct {
     report_role role;
-    uint64_t batch;          /* 1-based batch number within its role */
-    uint64_t batches;        /* expected number of batches (producer), 0 if unknown */
-    int consumer;            /* consumer: which consumer of the run (1-based) */
-    uint64_t messages;       /* messages in this batch */
-    uint64_t bytes;          /* value bytes in this batch */
-    uint64_t words;          /* words over the batch's values */
-    uint64_t unique_words;   /* distinct words in the batch (consumer) */
-    uint64_t delivered;      /* producer: delivery reports so far (successes) */
-    double seconds;          /* this batch's own interval */
-    double cpu_percent;      /* process CPU time / wall time over the interval */
-    double rss_mb;           /* resident set size at the batch's end */
-    const char *phase;       /* producer: the phase this batch was sent in, or NULL */
-    stats_hist *latency;     /* consumer: end-to-end latency (us) of the batch; owned */
-    report_word *top;        /* consumer: top words of the batch; owned */
+    uint64_t batch;        /* 1-based batch number within its role */
+    uint64_t batches;      /* expected number of batches (producer), 0 if unknown */
+    int consumer;          /* consumer: which consumer of the run (1-based) */
+    uint64_t messages;     /* messages in this batch */
+    uint64_t bytes;        /* value bytes in this batch */
+    uint64_t words;        /* words over the batch's values */
+    uint64_t unique_words; /* distinct words in the batch (consumer) */
+    uint64_t delivered;    /* producer: delivery reports so far (successes) */
+    double seconds;        /* this batch's own interval */
+    double cpu_percent;    /* process CPU time / wall time over the interval */
+    double rss_mb;         /* resident set size at the batch's end */
+    const char *phase;     /* producer: the phase this batch was sent in, or NULL */
+    stats_hist *latency;   /* consumer: end-to-end latency (us) of the batch; owned */
+    report_word *top;      /* consumer: top words of the batch; owned */
     size_t ntop;
 } report_batch;
 
@@ -50,23 +50,22 @@ void report_batch_free(report_batch *b);
 /* Per phase figures of a phased workload. */
 typedef struct {
     const char *name;
-    uint64_t sent;              /* messages sent in the phase */
-    double seconds;             /* first to last send of the phase */
-    double target_rate;         /* the phase's rate, 0 = unlimited */
-    uint64_t consumed;          /* messages of this phase consumed */
-    stats_hist *latency;        /* their end-to-end latency (us); owned */
+    uint64_t sent;       /* messages sent in the phase */
+    double seconds;      /* first to last send of the phase */
+    double target_rate;  /* the phase's rate, 0 = unlimited */
+    uint64_t consumed;   /* messages of this phase consumed */
+    stats_hist *latency; /* their end-to-end latency (us); owned */
 } report_phase;
 
 /* A threshold's verdict. */
 typedef struct {
-    char *metric;               /* e.g. "latency_ms.p99" or "steady.lost" */
-    char *condition;            /* e.g. "< 50" */
-    double actual;              /* the figure's value (worst batch for batch metrics) */
+    char *metric;    /* e.g. "latency_ms.p99" or "steady.lost" */
+    char *condition; /* e.g. "< 50" */
+    double actual;   /* the figure's value (worst batch for batch metrics) */
     double limit;
     bool pass;
-    bool aborted;               /* this threshold stopped the run early */
+    bool aborted; /* this threshold stopped the run early */
 } report_threshold;
-
 
 typedef struct {
     const char *name;            /* workload or leg name */
@@ -99,7 +98,7 @@ typedef struct {
     size_t nphases;
     report_threshold *thresholds; /* owned */
     size_t nthresholds;
-    char error[2048];            /* first runtime error, "" if none */
+    char error[2048]; /* first runtime error, "" if none */
 } report_summary;
 
 void report_summary_free(report_summary *s);
@@ -107,10 +106,10 @@ void report_summary_free(report_summary *s);
 /* One worker's line in a merged report (kengine report). */
 typedef struct {
     int worker;
-    const char *status;       /* "finished", "failed", "unfinished" (announced, no final
+    const char *status; /* "finished", "failed", "unfinished" (announced, no final
                                  state), "missing" (never announced) */
-    const char *error;        /* why it failed, or "" */
-    int exit_code;            /* its own exit code (finished or failed) */
+    const char *error;  /* why it failed, or "" */
+    int exit_code;      /* its own exit code (finished or failed) */
     uint64_t sent, delivered, delivery_errors, consumed, words;
     double cpu_percent, peak_rss_mb;
 } report_worker;

@@ -19,19 +19,18 @@
 #include "threshold.h"
 #include "dist.h"
 
-
 typedef struct {
-    uint64_t nonce;             /* the index's holder, 0 = never announced */
-    char *failed;               /* its failure record, or NULL */
-    uint32_t parts, got;        /* final state chunks expected / received */
-    codec_buf *chunk;           /* parts of them */
-    merge_state *state;         /* assembled and decoded */
-    char bad[256];              /* why its final state could not be read */
+    uint64_t nonce;      /* the index's holder, 0 = never announced */
+    char *failed;        /* its failure record, or NULL */
+    uint32_t parts, got; /* final state chunks expected / received */
+    codec_buf *chunk;    /* parts of them */
+    merge_state *state;  /* assembled and decoded */
+    char bad[256];       /* why its final state could not be read */
 } worker_slot;
 
 typedef struct {
-    int workers;                /* from the records, 0 = none seen yet */
-    worker_slot *slot;          /* DIST_MAX */
+    int workers;       /* from the records, 0 = none seen yet */
+    worker_slot *slot; /* DIST_MAX */
     int records;
 } run_records;
 
@@ -39,8 +38,10 @@ static bool resolved(const worker_slot *w) { return w->failed || w->state || w->
 
 static void assemble(worker_slot *w) {
     codec_buf all = {0};
-    for (uint32_t k = 0; k < w->parts; k++) codec_put_bytes(&all, w->chunk[k].p, w->chunk[k].len);
-    if (all.oom) snprintf(w->bad, sizeof w->bad, "out of memory assembling its final state");
+    for (uint32_t k = 0; k < w->parts; k++)
+        codec_put_bytes(&all, w->chunk[k].p, w->chunk[k].len);
+    if (all.oom)
+        snprintf(w->bad, sizeof w->bad, "out of memory assembling its final state");
     else if (!(w->state = merge_decode(all.p, all.len, w->bad, sizeof w->bad)) && !w->bad[0])
         snprintf(w->bad, sizeof w->bad, "unreadable final state");
     codec_buf_free(&all);
@@ -165,11 +166,15 @@ int report_cmd_run(const workload *wl, const char *run_id, double wait, FILE *te
         if (w->state) {
             const merge_meta *mm = merge_meta_get(w->state);
             const report_summary *f = merge_figures(w->state);
-            line = (report_worker){.worker = i, .status = "finished", .error = f->error,
-                                   .exit_code = mm->exit_code, .sent = f->sent,
+            line = (report_worker){.worker = i,
+                                   .status = "finished",
+                                   .error = f->error,
+                                   .exit_code = mm->exit_code,
+                                   .sent = f->sent,
                                    .delivered = f->delivered,
                                    .delivery_errors = f->delivery_errors,
-                                   .consumed = f->consumed, .words = f->words,
+                                   .consumed = f->consumed,
+                                   .words = f->words,
                                    .cpu_percent = f->cpu_percent,
                                    .peak_rss_mb = f->peak_rss_mb};
             if (merge_into(all, w->state)) goto out;
@@ -177,14 +182,18 @@ int report_cmd_run(const workload *wl, const char *run_id, double wait, FILE *te
             if (mm->exit_code && mm->exit_code != EXITCODE_THRESHOLD) {
                 bad_workers++;
                 if (!first_bad[0])
-                    snprintf(first_bad, sizeof first_bad, "worker %d ended with exit code %d%s%.300s",
-                             i, mm->exit_code, f->error[0] ? ": " : "", f->error);
+                    snprintf(first_bad, sizeof first_bad,
+                             "worker %d ended with exit code %d%s%.300s", i, mm->exit_code,
+                             f->error[0] ? ": " : "", f->error);
             }
         } else {
-            line.status = w->failed || w->bad[0] ? "failed" : w->nonce ? "unfinished" : "missing";
-            line.error = w->failed ? w->failed : w->bad[0] ? w->bad
-                       : w->nonce ? "announced itself but wrote no final state (killed?)"
-                                  : "never announced itself";
+            line.status = w->failed || w->bad[0] ? "failed"
+                          : w->nonce             ? "unfinished"
+                                                 : "missing";
+            line.error = w->failed   ? w->failed
+                         : w->bad[0] ? w->bad
+                         : w->nonce  ? "announced itself but wrote no final state (killed?)"
+                                     : "never announced itself";
             line.exit_code = -1;
             bad_workers++;
             if (!first_bad[0])
@@ -203,7 +212,8 @@ int report_cmd_run(const workload *wl, const char *run_id, double wait, FILE *te
                  bad_workers, rr.workers, first_bad);
         rc = EXITCODE_RUNTIME;
     } else if (s.lost || s.duplicates || s.delivery_errors) {
-        snprintf(s.error, sizeof s.error, "%llu messages lost, %llu duplicated, %llu failed delivery",
+        snprintf(s.error, sizeof s.error,
+                 "%llu messages lost, %llu duplicated, %llu failed delivery",
                  (unsigned long long)s.lost, (unsigned long long)s.duplicates,
                  (unsigned long long)s.delivery_errors);
         rc = EXITCODE_RUNTIME;
@@ -237,12 +247,13 @@ out:
 }
 
 static void usage(FILE *out) {
-    fprintf(out, "usage: kengine report RUN_ID [-b LIST] [--results TOPIC] [--wait SECONDS] "
-                 "[--json FILE] [-q]\n"
-                 "Merges the final states the workers of run RUN_ID wrote to the results topic\n"
-                 "(default kengine.results) and prints the run's summary, one line per worker.\n"
-                 "exit codes: 0 ok, 1 a worker missing or failed, loss, duplicates or delivery\n"
-                 "errors, 2 bad usage, 3 a threshold failed.\n");
+    fprintf(out,
+            "usage: kengine report RUN_ID [-b LIST] [--results TOPIC] [--wait SECONDS] "
+            "[--json FILE] [-q]\n"
+            "Merges the final states the workers of run RUN_ID wrote to the results topic\n"
+            "(default kengine.results) and prints the run's summary, one line per worker.\n"
+            "exit codes: 0 ok, 1 a worker missing or failed, loss, duplicates or delivery\n"
+            "errors, 2 bad usage, 3 a threshold failed.\n");
 }
 
 int report_cmd_main(int argc, char **argv) {
@@ -264,17 +275,22 @@ int report_cmd_main(int argc, char **argv) {
                 return EXITCODE_USAGE;
             }
             const char *v = argv[++i];
-            if (!strcmp(a, "--json")) json = v;
-            else if (!strcmp(a, "--results")) results = v;
+            if (!strcmp(a, "--json"))
+                json = v;
+            else if (!strcmp(a, "--results"))
+                results = v;
             else if (!strcmp(a, "--wait")) {
                 char *end;
                 wait = strtod(v, &end);
                 if (end == v || *end || !(wait >= 0) || wait > 86400) {
-                    fprintf(stderr, "kengine: report: --wait must be seconds (0..86400), "
-                                    "got '%s'\n", v);
+                    fprintf(stderr,
+                            "kengine: report: --wait must be seconds (0..86400), "
+                            "got '%s'\n",
+                            v);
                     return EXITCODE_USAGE;
                 }
-            } else brokers = v;
+            } else
+                brokers = v;
         } else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "kengine: report: unknown option '%s'\n", a);
             return EXITCODE_USAGE;

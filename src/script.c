@@ -26,9 +26,8 @@ const char *script_lua_version(void) { return LUA_RELEASE; }
 /* ---- reading the table ---- */
 
 /* Text form of the Lua value at idx for field f, or NULL with err set. */
-static const char *field_text(lua_State *L, int idx, const workload_field *f,
-                              const char *where, char *buf, size_t buflen, char *err,
-                              size_t errlen) {
+static const char *field_text(lua_State *L, int idx, const workload_field *f, const char *where,
+                              char *buf, size_t buflen, char *err, size_t errlen) {
     int t = lua_type(L, idx);
     const char *want = NULL;
     switch (f->kind) {
@@ -59,9 +58,7 @@ static const char *field_text(lua_State *L, int idx, const workload_field *f,
         want = "a boolean";
         break;
     case WORKLOAD_PROPS:
-    case WORKLOAD_TABLE:
-        want = "a table";
-        break;
+    case WORKLOAD_TABLE: want = "a table"; break;
     }
     snprintf(err, errlen, "%s: field '%s' must be %s, got %s", where, f->name, want,
              lua_typename(L, t));
@@ -69,8 +66,8 @@ static const char *field_text(lua_State *L, int idx, const workload_field *f,
 }
 
 /* Applies the table at idx (librdkafka properties) to wl's `table`. */
-static int read_props(lua_State *L, int idx, workload *wl, const char *table,
-                      const char *where, char *err, size_t errlen) {
+static int read_props(lua_State *L, int idx, workload *wl, const char *table, const char *where,
+                      char *err, size_t errlen) {
     idx = lua_absindex(L, idx);
     lua_pushnil(L);
     while (lua_next(L, idx)) {
@@ -90,8 +87,8 @@ static int read_props(lua_State *L, int idx, workload *wl, const char *table,
             return -1;
         }
         /* lua_tostring converts the value in place; the key is untouched */
-        const char *v = t == LUA_TBOOLEAN ? (lua_toboolean(L, -1) ? "true" : "false")
-                                          : lua_tostring(L, -1);
+        const char *v =
+            t == LUA_TBOOLEAN ? (lua_toboolean(L, -1) ? "true" : "false") : lua_tostring(L, -1);
         char msg[512];
         if (workload_set_prop(wl, table, k, v, msg, sizeof msg)) {
             snprintf(err, errlen, "%s: %s", where, msg);
@@ -145,14 +142,15 @@ static int read_phases(lua_State *L, int idx, workload *wl, const char *where, c
                 char hint[128];
                 snprintf(err, errlen,
                          "%s: phases[%lld]: unknown field '%s'%s; a phase has name, records, "
-                         "duration and rate", where, (long long)i, k,
+                         "duration and rate",
+                         where, (long long)i, k,
                          suggest_hint(hint, sizeof hint, k, PHASE_FIELDS, SIZE_MAX));
                 lua_pop(L, 3);
                 return -1;
             }
             if (!ok) {
-                snprintf(err, errlen,
-                         "%s: phases[%lld]: field '%s' must be %s", where, (long long)i, k,
+                snprintf(err, errlen, "%s: phases[%lld]: field '%s' must be %s", where,
+                         (long long)i, k,
                          !strcmp(k, "name")      ? "a string"
                          : !strcmp(k, "records") ? "a positive integer"
                          : !strcmp(k, "rate")    ? "a non-negative number"
@@ -175,8 +173,8 @@ static int read_phases(lua_State *L, int idx, workload *wl, const char *where, c
 }
 
 /* Reads `thresholds` from the table at idx, if present. */
-static int read_thresholds(lua_State *L, int idx, workload *wl, const char *where,
-                           char *err, size_t errlen) {
+static int read_thresholds(lua_State *L, int idx, workload *wl, const char *where, char *err,
+                           size_t errlen) {
     idx = lua_absindex(L, idx);
     if (lua_getfield(L, idx, "thresholds") == LUA_TNIL) {
         lua_pop(L, 1);
@@ -231,7 +229,8 @@ static int read_thresholds(lua_State *L, int idx, workload *wl, const char *wher
         } else {
             snprintf(err, errlen,
                      "%s: threshold '%s' must be a condition string like \"< 50\" or a list "
-                     "of them, got %s", where, metric, luaL_typename(L, -1));
+                     "of them, got %s",
+                     where, metric, luaL_typename(L, -1));
             lua_pop(L, 2);
             goto fail;
         }
@@ -267,8 +266,8 @@ static int read_fields(lua_State *L, int idx, workload *wl, bool top, const char
         bool hook = is_hook(k);
         if (hook || !strcmp(k, "legs")) {
             if (!top) {
-                snprintf(err, errlen, "%s: field '%s' is only allowed at the top level",
-                         where, k);
+                snprintf(err, errlen, "%s: field '%s' is only allowed at the top level", where,
+                         k);
                 goto fail;
             }
             if (hook && !lua_isfunction(L, -1)) {
@@ -432,8 +431,10 @@ static script *script_start(const char *path, char **ov, size_t nov, bool help, 
         return NULL;
     }
     if (!lua_istable(L, -1)) {
-        snprintf(err, errlen, "%s: the script must return a table of workload fields "
-                              "(it returned %s)", path, luaL_typename(L, -1));
+        snprintf(err, errlen,
+                 "%s: the script must return a table of workload fields "
+                 "(it returned %s)",
+                 path, luaL_typename(L, -1));
         script_close(sc);
         return NULL;
     }
@@ -552,8 +553,7 @@ bool script_has_reporter(const script *sc) { return sc->ref_reporter != LUA_NORE
 static const char *KIND_NAMES[] = {"string", "integer", "number", "boolean",
                                    "choice", "table",   "table"};
 
-int script_help(const char *path, char **ov, size_t nov, FILE *out, char *err,
-                size_t errlen) {
+int script_help(const char *path, char **ov, size_t nov, FILE *out, char *err, size_t errlen) {
     script *sc = script_start(path, ov, nov, true, err, errlen);
     if (!sc) return -1;
     lua_State *L = sc->L;
@@ -563,8 +563,10 @@ int script_help(const char *path, char **ov, size_t nov, FILE *out, char *err,
     /* the script's own values, where valid, shown as the defaults */
     char ignore[1024];
     read_fields(L, t, &wl, true, path, ignore, sizeof ignore);
-    fprintf(out, "%s: a kengine workload\n\nfields (set in the script, or name=value on the "
-                 "command line):\n", path);
+    fprintf(out,
+            "%s: a kengine workload\n\nfields (set in the script, or name=value on the "
+            "command line):\n",
+            path);
     size_t n;
     const workload_field *f = workload_fields(&n);
     for (size_t i = 0; i < n; i++) {

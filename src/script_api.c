@@ -68,9 +68,7 @@ int script_pcall(lua_State *L, int nargs, int nres) {
 
 /* ---- latency objects ---- */
 
-static stats_hist *check_latency(lua_State *L) {
-    return luaL_checkudata(L, 1, LATENCY_MT);
-}
+static stats_hist *check_latency(lua_State *L) { return luaL_checkudata(L, 1, LATENCY_MT); }
 
 static int l_lat_percentile(lua_State *L) {
     stats_hist *h = check_latency(L);
@@ -104,14 +102,19 @@ static int l_lat_tostring(lua_State *L) {
 }
 
 static const luaL_Reg latency_methods[] = {
-    {"percentile", l_lat_percentile}, {"min", l_lat_min}, {"max", l_lat_max},
-    {"mean", l_lat_mean},             {"count", l_lat_count}, {NULL, NULL},
+    {"percentile", l_lat_percentile},
+    {"min", l_lat_min},
+    {"max", l_lat_max},
+    {"mean", l_lat_mean},
+    {"count", l_lat_count},
+    {NULL, NULL},
 };
 
 /* Pushes a latency object holding a copy of h (empty if h is NULL). */
 static void push_latency(lua_State *L, const stats_hist *h) {
     stats_hist *u = lua_newuserdatauv(L, stats_hist_sizeof(), 0);
-    if (h) stats_hist_copy(u, h);
+    if (h)
+        stats_hist_copy(u, h);
     else {
         stats_hist *empty = stats_hist_new();
         if (empty) {
@@ -156,9 +159,7 @@ static int event_string(lua_State *L, const char *which) {
 static int l_text(lua_State *L) { return event_string(L, "text"); }
 static int l_json(lua_State *L) { return event_string(L, "json"); }
 
-static script *upvalue_script(lua_State *L) {
-    return lua_touserdata(L, lua_upvalueindex(1));
-}
+static script *upvalue_script(lua_State *L) { return lua_touserdata(L, lua_upvalueindex(1)); }
 
 /* Converts the override text for option `name` to a Lua value of `type`. */
 static void push_option_text(lua_State *L, const char *name, const char *type,
@@ -167,16 +168,23 @@ static void push_option_text(lua_State *L, const char *name, const char *type,
     if (!strcmp(type, "string")) {
         lua_pushstring(L, text);
     } else if (!strcmp(type, "boolean")) {
-        if (!strcmp(text, "true")) lua_pushboolean(L, 1);
-        else if (!strcmp(text, "false")) lua_pushboolean(L, 0);
-        else input_error(L, "command line: option '%s' must be true or false, got '%s'", name, text);
+        if (!strcmp(text, "true"))
+            lua_pushboolean(L, 1);
+        else if (!strcmp(text, "false"))
+            lua_pushboolean(L, 0);
+        else
+            input_error(L, "command line: option '%s' must be true or false, got '%s'", name,
+                        text);
     } else if (!strcmp(type, "integer")) {
         long long v = strtoll(text, &end, 10);
-        if (end == text || *end) input_error(L, "command line: option '%s' must be an integer, got '%s'", name, text);
+        if (end == text || *end)
+            input_error(L, "command line: option '%s' must be an integer, got '%s'", name,
+                        text);
         lua_pushinteger(L, (lua_Integer)v);
     } else {
         double v = strtod(text, &end);
-        if (end == text || *end) input_error(L, "command line: option '%s' must be a number, got '%s'", name, text);
+        if (end == text || *end)
+            input_error(L, "command line: option '%s' must be a number, got '%s'", name, text);
         lua_pushnumber(L, v);
     }
 }
@@ -203,8 +211,10 @@ static int l_options(lua_State *L) {
             return input_error(L, "kengine.options: option names must be strings");
         const char *name = lua_tostring(L, -2);
         if (!lua_istable(L, -1))
-            return input_error(L, "option '%s': must be a table {default=, description=, "
-                                 "type=, validate=}", name);
+            return input_error(L,
+                               "option '%s': must be a table {default=, description=, "
+                               "type=, validate=}",
+                               name);
         if (workload_field_find(name) || !strcmp(name, "name"))
             return input_error(L, "option '%s': a built-in field has that name", name);
         int spec = lua_gettop(L);
@@ -213,8 +223,10 @@ static int l_options(lua_State *L) {
             const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
             if (strcmp(k, "default") && strcmp(k, "description") && strcmp(k, "type") &&
                 strcmp(k, "validate"))
-                return input_error(L, "option '%s': unknown key '%s' (default, description, "
-                                     "type, validate)", name, k);
+                return input_error(L,
+                                   "option '%s': unknown key '%s' (default, description, "
+                                   "type, validate)",
+                                   name, k);
             lua_pop(L, 1);
         }
         lua_getfield(L, spec, "default");
@@ -223,14 +235,17 @@ static int l_options(lua_State *L) {
         if (!type) type = lua_type_to_option(L, -2);
         if (!type || (strcmp(type, "number") && strcmp(type, "integer") &&
                       strcmp(type, "string") && strcmp(type, "boolean")))
-            return input_error(L, "option '%s': type must be number, integer, string or "
-                                 "boolean (or given by a default)", name);
+            return input_error(L,
+                               "option '%s': type must be number, integer, string or "
+                               "boolean (or given by a default)",
+                               name);
         lua_pop(L, 1); /* type; default stays */
         if (!lua_isnil(L, -1)) {
             const char *dt = lua_type_to_option(L, -1);
-            bool ok = dt && (!strcmp(dt, type) ||
-                             (!strcmp(type, "integer") && lua_isinteger(L, -1)));
-            if (!ok) return input_error(L, "option '%s': default is not of type %s", name, type);
+            bool ok =
+                dt && (!strcmp(dt, type) || (!strcmp(type, "integer") && lua_isinteger(L, -1)));
+            if (!ok)
+                return input_error(L, "option '%s': default is not of type %s", name, type);
         }
         /* record the declaration for `kengine help` */
         script_option *o = realloc(sc->opts, (sc->nopts + 1) * sizeof *o);
@@ -262,7 +277,7 @@ static int l_options(lua_State *L) {
                 if (!lua_toboolean(L, -2)) {
                     const char *why = lua_tostring(L, -1);
                     return input_error(L, "option '%s': %s", name,
-                                      why ? why : "value rejected by its validator");
+                                       why ? why : "value rejected by its validator");
                 }
                 lua_pop(L, 2);
             } else {
@@ -344,8 +359,10 @@ static void set_latency(lua_State *L, const stats_hist *h) {
     const figure_stat *st = figures_latency_stats(&n);
     lua_createtable(L, 0, (int)n);
     for (size_t i = 0; i < n; i++) {
-        if (st[i].p == FIGURES_STAT_COUNT) set_int(L, st[i].name, h ? stats_hist_count(h) : 0);
-        else set_num(L, st[i].name, figures_latency(h, st[i].p));
+        if (st[i].p == FIGURES_STAT_COUNT)
+            set_int(L, st[i].name, h ? stats_hist_count(h) : 0);
+        else
+            set_num(L, st[i].name, figures_latency(h, st[i].p));
     }
     lua_setfield(L, -2, "latency_ms");
 }
@@ -494,7 +511,9 @@ int script_report(script *sc, const report_batch *b, const report_summary *s, ch
                   size_t errlen) {
     if (sc->ref_reporter == LUA_NOREF) return 0;
     lua_rawgeti(sc->L, LUA_REGISTRYINDEX, sc->ref_reporter);
-    if (s) push_summary(sc->L, s);
-    else push_batch(sc->L, b);
+    if (s)
+        push_summary(sc->L, s);
+    else
+        push_batch(sc->L, b);
     return call(sc, 1, err, errlen);
 }

@@ -16,23 +16,23 @@
 /* An option a script declared with kengine.options{...}. */
 typedef struct {
     char *name;
-    char *type;          /* "number", "integer", "string" or "boolean" */
-    char *value;         /* default as text, for help */
+    char *type;  /* "number", "integer", "string" or "boolean" */
+    char *value; /* default as text, for help */
     char *description;
 } script_option;
 
 struct script {
     lua_State *L;
-    char *path;                        /* the script's path, for messages */
-    workload legs[SCRIPT_MAX_LEGS];    /* the runs to do */
+    char *path;                     /* the script's path, for messages */
+    workload legs[SCRIPT_MAX_LEGS]; /* the runs to do */
     size_t nlegs;
     int ref_on_start, ref_on_batch, ref_on_done, ref_reporter; /* LUA_NOREF if absent */
-    script_option *opts;               /* declared options */
+    script_option *opts;                                       /* declared options */
     size_t nopts;
-    char **ov;                         /* command-line overrides (during load) */
+    char **ov; /* command-line overrides (during load) */
     size_t nov;
-    bool *ov_used;                     /* ov[i] was taken by a script option */
-    bool help;                         /* loading for `kengine help` */
+    bool *ov_used; /* ov[i] was taken by a script option */
+    bool help;     /* loading for `kengine help` */
 };
 
 /* Registers the kengine library and metatables. */

@@ -36,8 +36,9 @@ static FILE *out_stream(void) { return script_out ? script_out : stdout; }
 
 /* Raises "NAME is not available to workload scripts ...". */
 static int unavailable(lua_State *L) {
-    return luaL_error(L, "%s is not available to workload scripts (stop a run with "
-                         "error(); kengine writes the summary and sets the exit code)",
+    return luaL_error(L,
+                      "%s is not available to workload scripts (stop a run with "
+                      "error(); kengine writes the summary and sets the exit code)",
                       lua_tostring(L, lua_upvalueindex(1)));
 }
 
@@ -90,8 +91,9 @@ static bool is_our_stdout(const char *path) {
  * refused, anything else goes to the original (upvalue 1). */
 static int guarded_open(lua_State *L) {
     if (lua_type(L, 1) == LUA_TSTRING && is_our_stdout(lua_tostring(L, 1)))
-        return luaL_error(L, "%s: kengine's standard output is not for scripts (print and "
-                             "io.write go to the script's output)",
+        return luaL_error(L,
+                          "%s: kengine's standard output is not for scripts (print and "
+                          "io.write go to the script's output)",
                           lua_tostring(L, lua_upvalueindex(2)));
     int n = lua_gettop(L);
     lua_pushvalue(L, lua_upvalueindex(1));

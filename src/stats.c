@@ -16,14 +16,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SUB_BITS 6
+#define SUB_BITS  6
 #define SUB_COUNT (1u << SUB_BITS)
-#define NBUCKETS ((64 - SUB_BITS + 1) * SUB_COUNT)
+#define NBUCKETS  ((64 - SUB_BITS + 1) * SUB_COUNT)
 
 struct stats_hist {
-    uint64_t count;          /* values recorded */
-    uint64_t min, max;       /* exact extremes (min valid when count > 0) */
-    double sum;              /* for the mean */
+    uint64_t count;    /* values recorded */
+    uint64_t min, max; /* exact extremes (min valid when count > 0) */
+    double sum;        /* for the mean */
     uint64_t counts[NBUCKETS];
 };
 
@@ -101,8 +101,10 @@ int stats_hist_decode(stats_hist *h, codec_rd *in) {
     uint64_t nz = codec_get_varint(in), at = 0, total = 0;
     for (uint64_t k = 0; k < nz && !in->bad; k++) {
         at += codec_get_varint(in);
-        if (at >= NBUCKETS) in->bad = true;
-        else total += h->counts[at] = codec_get_varint(in);
+        if (at >= NBUCKETS)
+            in->bad = true;
+        else
+            total += h->counts[at] = codec_get_varint(in);
     }
     if (in->bad || nz > NBUCKETS || total != h->count) {
         stats_hist_reset(h);

@@ -17,7 +17,7 @@
  * count and sum are exact. */
 typedef struct stats_hist stats_hist;
 
-stats_hist *stats_hist_new(void);          /* NULL on OOM */
+stats_hist *stats_hist_new(void); /* NULL on OOM */
 void stats_hist_free(stats_hist *h);
 void stats_hist_reset(stats_hist *h);
 void stats_hist_record(stats_hist *h, uint64_t value);
@@ -40,10 +40,10 @@ double stats_hist_mean(const stats_hist *h);  /* 0 when empty */
  * [min, max]). 0 when empty. */
 uint64_t stats_hist_percentile(const stats_hist *h, double p);
 
-double stats_now(void);          /* monotonic seconds */
-int64_t stats_wall_us(void);     /* CLOCK_REALTIME microseconds (for timestamps) */
-double stats_cpu_seconds(void);  /* user + system CPU time of the whole process */
-double stats_rss_mb(void);       /* current resident set size, MiB (/proc/self/statm) */
-double stats_peak_rss_mb(void);  /* peak resident set size, MiB (VmHWM) */
+double stats_now(void);         /* monotonic seconds */
+int64_t stats_wall_us(void);    /* CLOCK_REALTIME microseconds (for timestamps) */
+double stats_cpu_seconds(void); /* user + system CPU time of the whole process */
+double stats_rss_mb(void);      /* current resident set size, MiB (/proc/self/statm) */
+double stats_peak_rss_mb(void); /* peak resident set size, MiB (VmHWM) */
 
 #endif

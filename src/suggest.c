@@ -39,10 +39,12 @@ const char *suggest_nearest(const char *word, const char *const *cand, size_t n)
     return best;
 }
 
-const char *suggest_hint(char *buf, size_t len, const char *word,
-                         const char *const *cand, size_t n) {
+const char *suggest_hint(char *buf, size_t len, const char *word, const char *const *cand,
+                         size_t n) {
     const char *s = suggest_nearest(word, cand, n);
-    if (s) snprintf(buf, len, " (did you mean '%s'?)", s);
-    else if (len) buf[0] = '\0';
+    if (s)
+        snprintf(buf, len, " (did you mean '%s'?)", s);
+    else if (len)
+        buf[0] = '\0';
     return buf;
 }

@@ -15,7 +15,7 @@ const char *suggest_nearest(const char *word, const char *const *candidates, siz
 
 /* Writes " (did you mean 'X'?)" for the nearest candidate into buf, or ""
  * when none is near; returns buf, for use in a message. */
-const char *suggest_hint(char *buf, size_t len, const char *word,
-                         const char *const *candidates, size_t n);
+const char *suggest_hint(char *buf, size_t len, const char *word, const char *const *candidates,
+                         size_t n);
 
 #endif

@@ -25,10 +25,10 @@
 
 typedef struct {
     char *path;
-    int status;          /* exit code, or EXITCODE_SIGNAL(signal) */
+    int status; /* exit code, or EXITCODE_SIGNAL(signal) */
     double seconds;
-    char *message;       /* why it failed (malloc'd), NULL if passed */
-    char *output;        /* the scenario's stdout+stderr, for JUnit */
+    char *message; /* why it failed (malloc'd), NULL if passed */
+    char *output;  /* the scenario's stdout+stderr, for JUnit */
 } scenario;
 
 typedef struct {
@@ -214,12 +214,18 @@ out:
 static void xml_escape(FILE *f, const char *s) {
     for (; s && *s; s++) {
         unsigned char c = (unsigned char)*s;
-        if (c == '<') fputs("&lt;", f);
-        else if (c == '>') fputs("&gt;", f);
-        else if (c == '&') fputs("&amp;", f);
-        else if (c == '"') fputs("&quot;", f);
-        else if (c < 0x20 && c != '\n' && c != '\t') fputc('?', f);
-        else fputc(c, f);
+        if (c == '<')
+            fputs("&lt;", f);
+        else if (c == '>')
+            fputs("&gt;", f);
+        else if (c == '&')
+            fputs("&amp;", f);
+        else if (c == '"')
+            fputs("&quot;", f);
+        else if (c < 0x20 && c != '\n' && c != '\t')
+            fputc('?', f);
+        else
+            fputc(c, f);
     }
 }
 
@@ -233,8 +239,10 @@ static int write_junit(const char *path, const scenario *s, size_t n, size_t fai
     }
     fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     fprintf(f, "<testsuites tests=\"%zu\" failures=\"%zu\" time=\"%.3f\">\n", n, failed, total);
-    fprintf(f, "  <testsuite name=\"kengine\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" "
-               "time=\"%.3f\">\n", n, failed, total);
+    fprintf(f,
+            "  <testsuite name=\"kengine\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" "
+            "time=\"%.3f\">\n",
+            n, failed, total);
     for (size_t i = 0; i < n; i++) {
         fputs("    <testcase classname=\"kengine\" name=\"", f);
         xml_escape(f, s[i].path);
@@ -271,7 +279,8 @@ int suite_main(int argc, char **argv) {
                 fprintf(stderr, "kengine test: %s needs a value\n", argv[i]);
                 goto done;
             }
-            if (!strcmp(argv[i], "--junit")) junit = argv[++i];
+            if (!strcmp(argv[i], "--junit"))
+                junit = argv[++i];
             else if ((timeout = atof(argv[++i])) <= 0) {
                 fprintf(stderr, "kengine test: --timeout must be positive\n");
                 goto done;

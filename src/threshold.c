@@ -14,7 +14,10 @@
 
 static int parse_condition(const char *c, threshold_op *op, double *limit) {
     while (*c == ' ') c++;
-    static const struct { const char *s; threshold_op op; } ops[] = {
+    static const struct {
+        const char *s;
+        threshold_op op;
+    } ops[] = {
         {"<=", THRESHOLD_LE}, {">=", THRESHOLD_GE}, {"==", THRESHOLD_EQ},
         {"!=", THRESHOLD_NE}, {"<", THRESHOLD_LT},  {">", THRESHOLD_GT},
     };
@@ -50,8 +53,10 @@ static void metric_hint(char *buf, size_t len, const threshold *t) {
     bool has_latency = false;
     for (size_t i = 0; i < n && k < 64; i++) {
         if (!(f[i].roles & role)) continue;
-        if (f[i].type == FIGURE_LATENCY) has_latency = true;
-        else names[k++] = f[i].name;
+        if (f[i].type == FIGURE_LATENCY)
+            has_latency = true;
+        else
+            names[k++] = f[i].name;
     }
     for (size_t i = 0; has_latency && i < ns && i < 16 && k < 64; i++) {
         snprintf(lat[i], sizeof lat[i], "latency_ms.%s", st[i].name);
@@ -71,7 +76,8 @@ int threshold_parse(threshold *t, const char *metric, const char *condition, boo
     if (parse_condition(condition, &t->op, &t->limit)) {
         snprintf(err, errlen,
                  "threshold '%s': condition '%s' must be an operator (< <= > >= == !=) "
-                 "and a number, e.g. '< 50'", metric, condition);
+                 "and a number, e.g. '< 50'",
+                 metric, condition);
         return -1;
     }
     t->metric = strdup(metric);
@@ -98,7 +104,8 @@ int threshold_parse(threshold *t, const char *metric, const char *condition, boo
                 t->phase = strndup(metric, (size_t)(dot - metric));
                 if (!t->phase) goto oom;
                 t->field = t->metric + (dot - metric) + 1;
-                if (figures_value(FIGURES_IN_PHASE, FIGURE_ANY, &p0, t->field, &v) == 0) return 0;
+                if (figures_value(FIGURES_IN_PHASE, FIGURE_ANY, &p0, t->field, &v) == 0)
+                    return 0;
                 goto unknown;
             }
         }
@@ -106,8 +113,10 @@ int threshold_parse(threshold *t, const char *metric, const char *condition, boo
         t->field = t->metric;
         if (figures_value(FIGURES_IN_SUMMARY, FIGURE_ANY, &s0, t->field, &v) == 0) {
             if (abort) {
-                snprintf(err, errlen, "threshold '%s': abort applies only to "
-                                      "consume_batch.* and produce_batch.* metrics", metric);
+                snprintf(err, errlen,
+                         "threshold '%s': abort applies only to "
+                         "consume_batch.* and produce_batch.* metrics",
+                         metric);
                 threshold_free(t);
                 return -1;
             }
@@ -189,8 +198,7 @@ bool threshold_check_batch(threshold *ts, size_t n, const report_batch *b) {
             continue;
         bool ok = holds(t->op, v, t->limit);
         /* report the first failing value, else the worst one */
-        if (!t->evaluated || (!t->failed && (!ok || worse(t->op, v, t->actual))))
-            t->actual = v;
+        if (!t->evaluated || (!t->failed && (!ok || worse(t->op, v, t->actual)))) t->actual = v;
         t->evaluated = true;
         if (!ok) {
             if (t->abort && !t->failed) {

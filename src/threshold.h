@@ -23,24 +23,34 @@
 
 #include "report.h"
 
-typedef enum { THRESHOLD_LT, THRESHOLD_LE, THRESHOLD_GT, THRESHOLD_GE,
-               THRESHOLD_EQ, THRESHOLD_NE } threshold_op;
+typedef enum {
+    THRESHOLD_LT,
+    THRESHOLD_LE,
+    THRESHOLD_GT,
+    THRESHOLD_GE,
+    THRESHOLD_EQ,
+    THRESHOLD_NE
+} threshold_op;
 
-typedef enum { THRESHOLD_SUMMARY, THRESHOLD_PHASE, THRESHOLD_PRODUCE_BATCH,
-               THRESHOLD_CONSUME_BATCH } threshold_scope;
+typedef enum {
+    THRESHOLD_SUMMARY,
+    THRESHOLD_PHASE,
+    THRESHOLD_PRODUCE_BATCH,
+    THRESHOLD_CONSUME_BATCH
+} threshold_scope;
 
 typedef struct {
-    char *metric;          /* as written, e.g. "steady.latency_ms.p99" */
-    char *condition;       /* as written, e.g. "< 50" */
+    char *metric;    /* as written, e.g. "steady.latency_ms.p99" */
+    char *condition; /* as written, e.g. "< 50" */
     threshold_scope scope;
-    char *phase;           /* THRESHOLD_PHASE: the phase's name */
-    const char *field;     /* the metric within its scope (points into metric) */
+    char *phase;       /* THRESHOLD_PHASE: the phase's name */
+    const char *field; /* the metric within its scope (points into metric) */
     threshold_op op;
     double limit;
-    bool abort;            /* batch scopes: stop the run at the first failure */
+    bool abort; /* batch scopes: stop the run at the first failure */
     /* evaluation state */
     bool evaluated, failed, aborted;
-    double actual;         /* value (summary) or worst value seen (batches) */
+    double actual; /* value (summary) or worst value seen (batches) */
 } threshold;
 
 /* Parses one threshold. `phases` (n of them) are the workload's phase

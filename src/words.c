@@ -34,7 +34,7 @@
 #include <emmintrin.h>
 #endif
 
-#define WORDS_INIT_SLOTS 1024u        /* initial table capacity (power of 2) */
+#define WORDS_INIT_SLOTS 1024u         /* initial table capacity (power of 2) */
 #define WORDS_INIT_ARENA (16u * 1024u) /* initial arena bytes */
 #define WORDS_INLINE_MAX 16u           /* words up to this long live in the slot */
 
@@ -86,15 +86,13 @@ struct words_set {
 /* ------------------------------------------------------------------ */
 /* small helpers                                                        */
 
-static inline uint64_t ld64(const void *p)
-{
+static inline uint64_t ld64(const void *p) {
     uint64_t v;
     memcpy(&v, p, sizeof v);
     return v;
 }
 
-static inline unsigned popcnt64(uint64_t x)
-{
+static inline unsigned popcnt64(uint64_t x) {
 #ifdef __POPCNT__
     return (unsigned)__builtin_popcountll(x);
 #else
@@ -108,16 +106,17 @@ static inline unsigned popcnt64(uint64_t x)
 
 /* 16 x 0xff then 16 x 0: ld64(mask_bytes + 16 - n) keeps the first n bytes
  * of a loaded word whatever the endianness. */
+/* clang-format off */
 static const unsigned char mask_bytes[32] = {
     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
 };
+/* clang-format on */
 
 /* Hash of a short word given as its zero-padded 16 bytes: one 64x64->128
  * multiply folded, then a murmur-style finalizer (branch-free, unlike
  * XXH3's length dispatch, which mispredicts on natural text). */
-static inline uint64_t hash_short(uint64_t lo, uint64_t hi, size_t len)
-{
+static inline uint64_t hash_short(uint64_t lo, uint64_t hi, size_t len) {
     uint64_t a = lo ^ 0x9e3779b97f4a7c15ULL;
     uint64_t b = hi ^ 0xd6e8feb86659fd93ULL ^ ((uint64_t)len << 58);
 #ifdef __SIZEOF_INT128__
@@ -133,18 +132,14 @@ static inline uint64_t hash_short(uint64_t lo, uint64_t hi, size_t len)
     return h;
 }
 
-static inline uint64_t slot_hash(const ws_slot *sl)
-{
-    return sl->len <= WORDS_INLINE_MAX
-               ? hash_short(sl->k.w[0], sl->k.w[1], sl->len)
-               : sl->k.ext.hash;
+static inline uint64_t slot_hash(const ws_slot *sl) {
+    return sl->len <= WORDS_INLINE_MAX ? hash_short(sl->k.w[0], sl->k.w[1], sl->len)
+                                       : sl->k.ext.hash;
 }
 
 /* Bytes of a live slot's word. */
-static inline const char *slot_word(const words_set *s, const ws_slot *sl)
-{
-    return sl->len <= WORDS_INLINE_MAX ? (const char *)sl->k.bytes
-                                       : s->arena + sl->k.ext.off;
+static inline const char *slot_word(const words_set *s, const ws_slot *sl) {
+    return sl->len <= WORDS_INLINE_MAX ? (const char *)sl->k.bytes : s->arena + sl->k.ext.off;
 }
 
 /* ------------------------------------------------------------------ */
@@ -154,19 +149,15 @@ static void set_flush(const words_set *s);
 
 /* Zeroed slot array aligned to a cache line (so no slot straddles two
  * lines; calloc's large chunks are only 16-byte aligned). */
-static ws_slot *slots_alloc(size_t n)
-{
+static ws_slot *slots_alloc(size_t n) {
     ws_slot *p = aligned_alloc(64, n * sizeof *p); /* n >= 1024: multiple of 64 */
-    if (p)
-        memset(p, 0, n * sizeof *p);
+    if (p) memset(p, 0, n * sizeof *p);
     return p;
 }
 
-words_set *words_set_new(void)
-{
+words_set *words_set_new(void) {
     words_set *s = calloc(1, sizeof *s);
-    if (!s)
-        return NULL;
+    if (!s) return NULL;
     s->slots = slots_alloc(WORDS_INIT_SLOTS);
     s->arena = malloc(WORDS_INIT_ARENA);
     if (!s->slots || !s->arena) {
@@ -182,17 +173,14 @@ words_set *words_set_new(void)
     return s;
 }
 
-void words_set_free(words_set *s)
-{
-    if (!s)
-        return;
+void words_set_free(words_set *s) {
+    if (!s) return;
     free(s->slots);
     free(s->arena);
     free(s);
 }
 
-void words_set_clear(words_set *s)
-{
+void words_set_clear(words_set *s) {
     if (++s->gen == 0) { /* wrapped after 4G clears: really wipe once */
         memset(s->slots, 0, (s->mask + 1) * sizeof *s->slots);
         s->gen = 1;
@@ -203,35 +191,28 @@ void words_set_clear(words_set *s)
     s->pipe.head = 0; /* pending insertions belong to the old contents */
 }
 
-size_t words_set_size(const words_set *s)
-{
+size_t words_set_size(const words_set *s) {
     set_flush(s);
     return s->size;
 }
 
-bool words_set_oom(const words_set *s)
-{
+bool words_set_oom(const words_set *s) {
     set_flush(s);
     return s->oom;
 }
 
 /* Double the table; -1 on OOM (the old table stays valid). */
-static int set_grow(words_set *s)
-{
+static int set_grow(words_set *s) {
     size_t cap = s->mask + 1;
-    if (cap > SIZE_MAX / 2 / sizeof(ws_slot))
-        return -1;
+    if (cap > SIZE_MAX / 2 / sizeof(ws_slot)) return -1;
     size_t ncap = cap * 2, nmask = ncap - 1;
     ws_slot *ns = slots_alloc(ncap);
-    if (!ns)
-        return -1;
+    if (!ns) return -1;
     const uint32_t gen = s->gen;
     for (size_t i = 0; i < cap; i++) {
-        if (s->slots[i].gen != gen)
-            continue;
+        if (s->slots[i].gen != gen) continue;
         size_t j = (size_t)slot_hash(&s->slots[i]) & nmask;
-        while (ns[j].gen == gen)
-            j = (j + 1) & nmask;
+        while (ns[j].gen == gen) j = (j + 1) & nmask;
         ns[j] = s->slots[i];
     }
     free(s->slots);
@@ -243,14 +224,11 @@ static int set_grow(words_set *s)
 
 /* Claim a free slot for a new word with hash h, growing the table first
  * if needed; returns the slot or NULL on OOM. `i` is a free slot index. */
-static ws_slot *set_claim(words_set *s, size_t i, uint64_t h)
-{
+static ws_slot *set_claim(words_set *s, size_t i, uint64_t h) {
     if (s->size >= s->grow_at) {
-        if (set_grow(s) != 0)
-            return NULL;
+        if (set_grow(s) != 0) return NULL;
         i = (size_t)h & s->mask;
-        while (s->slots[i].gen == s->gen)
-            i = (i + 1) & s->mask;
+        while (s->slots[i].gen == s->gen) i = (i + 1) & s->mask;
     }
     s->size++;
     return &s->slots[i];
@@ -258,9 +236,8 @@ static ws_slot *set_claim(words_set *s, size_t i, uint64_t h)
 
 /* Add `add` occurrences of the short word (len <= 16) whose zero-padded
  * bytes are lo, hi.  0 or -1 (OOM). */
-static inline int set_add_short(words_set *s, uint64_t lo, uint64_t hi,
-                                uint32_t len, uint64_t h, uint64_t add)
-{
+static inline int set_add_short(words_set *s, uint64_t lo, uint64_t hi, uint32_t len,
+                                uint64_t h, uint64_t add) {
     const size_t mask = s->mask;
     const uint32_t gen = s->gen;
     ws_slot *slots = s->slots;
@@ -269,8 +246,7 @@ static inline int set_add_short(words_set *s, uint64_t lo, uint64_t hi,
         ws_slot *sl = &slots[i];
         if (sl->gen != gen) {
             sl = set_claim(s, i, h);
-            if (!sl)
-                return -1;
+            if (!sl) return -1;
             sl->k.w[0] = lo;
             sl->k.w[1] = hi;
             sl->count = add;
@@ -287,15 +263,12 @@ static inline int set_add_short(words_set *s, uint64_t lo, uint64_t hi,
 }
 
 /* Slow path for words longer than 16 bytes: stored in the arena. */
-static int set_add_long(words_set *s, const char *p, size_t len, uint64_t h,
-                        uint64_t add)
-{
+static int set_add_long(words_set *s, const char *p, size_t len, uint64_t h, uint64_t add) {
     const size_t mask = s->mask;
     size_t i = (size_t)h & mask;
     for (;;) {
         ws_slot *sl = &s->slots[i];
-        if (sl->gen != s->gen)
-            break;
+        if (sl->gen != s->gen) break;
         if (sl->len == len && sl->k.ext.hash == h &&
             memcmp(s->arena + sl->k.ext.off, p, len) == 0) {
             sl->count += add;
@@ -305,8 +278,7 @@ static int set_add_long(words_set *s, const char *p, size_t len, uint64_t h,
     }
     if (len > s->arena_cap - s->arena_len) {
         size_t need = s->arena_len + len, ncap = s->arena_cap;
-        if (need < s->arena_len)
-            return -1;
+        if (need < s->arena_len) return -1;
         while (ncap < need) {
             if (ncap > SIZE_MAX / 2) {
                 ncap = need;
@@ -315,14 +287,12 @@ static int set_add_long(words_set *s, const char *p, size_t len, uint64_t h,
             ncap *= 2;
         }
         char *na = realloc(s->arena, ncap);
-        if (!na)
-            return -1;
+        if (!na) return -1;
         s->arena = na;
         s->arena_cap = ncap;
     }
     ws_slot *sl = set_claim(s, i, h);
-    if (!sl)
-        return -1;
+    if (!sl) return -1;
     memcpy(s->arena + s->arena_len, p, len);
     sl->k.ext.off = s->arena_len;
     sl->k.ext.hash = h;
@@ -333,23 +303,19 @@ static int set_add_long(words_set *s, const char *p, size_t len, uint64_t h,
     return 0;
 }
 
-static inline void pipe_do(words_set *set, size_t i)
-{
+static inline void pipe_do(words_set *set, size_t i) {
     const ws_pipe *pp = &set->pipe;
-    if (set_add_short(set, pp->lo[i], pp->hi[i], pp->len[i], pp->h[i],
-                      pp->add[i]))
+    if (set_add_short(set, pp->lo[i], pp->hi[i], pp->len[i], pp->h[i], pp->add[i]))
         set->oom = true;
 }
 
 /* Queue a short word; first completes the insertion queued WORDS_PIPE
  * pushes ago if the ring is full. */
-static inline void pipe_push(words_set *set, uint64_t lo, uint64_t hi,
-                             uint32_t len, uint64_t h, uint64_t add)
-{
+static inline void pipe_push(words_set *set, uint64_t lo, uint64_t hi, uint32_t len, uint64_t h,
+                             uint64_t add) {
     ws_pipe *pp = &set->pipe;
     size_t i = pp->head++ & (WORDS_PIPE - 1);
-    if (pp->head > WORDS_PIPE)
-        pipe_do(set, i);
+    if (pp->head > WORDS_PIPE) pipe_do(set, i);
     __builtin_prefetch(&set->slots[(size_t)h & set->mask], 1, 3);
     pp->lo[i] = lo;
     pp->hi[i] = hi;
@@ -362,22 +328,18 @@ static inline void pipe_push(words_set *set, uint64_t lo, uint64_t hi,
  * set, including the const accessors: sets only come from words_set_new()
  * (never const objects), so casting the const away there is well defined;
  * the deferral is invisible to callers. */
-static void set_flush(const words_set *cset)
-{
+static void set_flush(const words_set *cset) {
     words_set *set = (words_set *)(uintptr_t)cset;
     ws_pipe *pp = &set->pipe;
-    if (pp->head == 0)
-        return;
+    if (pp->head == 0) return;
     size_t n = pp->head < WORDS_PIPE ? pp->head : WORDS_PIPE;
-    for (size_t k = pp->head - n; k < pp->head; k++)
-        pipe_do(set, k & (WORDS_PIPE - 1));
+    for (size_t k = pp->head - n; k < pp->head; k++) pipe_do(set, k & (WORDS_PIPE - 1));
     pp->head = 0;
 }
 
 /* Add one occurrence of the word buf[s..s+n) (buf has buflen bytes). */
-static inline void set_add_word(words_set *set, const char *buf,
-                                size_t buflen, size_t s, size_t n)
-{
+static inline void set_add_word(words_set *set, const char *buf, size_t buflen, size_t s,
+                                size_t n) {
     const char *p = buf + s;
     if (n <= WORDS_INLINE_MAX) {
         uint64_t lo, hi;
@@ -391,73 +353,57 @@ static inline void set_add_word(words_set *set, const char *buf,
             hi = t[1];
         }
         pipe_push(set, lo, hi, (uint32_t)n, hash_short(lo, hi, n), 1);
-    } else if (n > UINT32_MAX ||
-               set_add_long(set, p, n, XXH3_64bits(p, n), 1) != 0) {
+    } else if (n > UINT32_MAX || set_add_long(set, p, n, XXH3_64bits(p, n), 1) != 0) {
         set->oom = true;
     }
 }
 
-int words_set_merge(words_set *dst, const words_set *src)
-{
-    if (dst == src)
-        return -1;
+int words_set_merge(words_set *dst, const words_set *src) {
+    if (dst == src) return -1;
     set_flush(src);
     const size_t cap = src->mask + 1;
     for (size_t i = 0; i < cap; i++) {
         const ws_slot *sl = &src->slots[i];
-        if (sl->gen != src->gen)
-            continue;
+        if (sl->gen != src->gen) continue;
         if (sl->len <= WORDS_INLINE_MAX)
             pipe_push(dst, sl->k.w[0], sl->k.w[1], sl->len,
                       hash_short(sl->k.w[0], sl->k.w[1], sl->len), sl->count);
-        else if (set_add_long(dst, src->arena + sl->k.ext.off, sl->len,
-                              sl->k.ext.hash, sl->count))
+        else if (set_add_long(dst, src->arena + sl->k.ext.off, sl->len, sl->k.ext.hash,
+                              sl->count))
             dst->oom = true;
     }
     set_flush(dst);
     return dst->oom ? -1 : 0;
 }
 
-void words_set_foreach(const words_set *s, words_visit_fn fn, void *ud)
-{
+void words_set_foreach(const words_set *s, words_visit_fn fn, void *ud) {
     set_flush(s);
     const size_t cap = s->mask + 1;
     for (size_t i = 0; i < cap; i++) {
         const ws_slot *sl = &s->slots[i];
-        if (sl->gen == s->gen)
-            fn(slot_word(s, sl), sl->len, sl->count, ud);
+        if (sl->gen == s->gen) fn(slot_word(s, sl), sl->len, sl->count, ud);
     }
 }
 
 /* Ranking for top-N: <0 if a ranks before b (more frequent, then bytes
  * ascending with a proper prefix first). */
-static int top_cmp(const words_top_entry *a, const words_top_entry *b)
-{
-    if (a->count != b->count)
-        return a->count > b->count ? -1 : 1;
+static int top_cmp(const words_top_entry *a, const words_top_entry *b) {
+    if (a->count != b->count) return a->count > b->count ? -1 : 1;
     size_t n = a->len < b->len ? a->len : b->len;
     int c = n ? memcmp(a->word, b->word, n) : 0;
-    if (c)
-        return c;
+    if (c) return c;
     return a->len < b->len ? -1 : (a->len > b->len);
 }
 
-static int top_qsort_cmp(const void *a, const void *b)
-{
-    return top_cmp(a, b);
-}
+static int top_qsort_cmp(const void *a, const void *b) { return top_cmp(a, b); }
 
 /* out[0..n) is a heap whose root is the worst-ranked kept entry. */
-static void top_sift_down(words_top_entry *h, size_t n, size_t i)
-{
+static void top_sift_down(words_top_entry *h, size_t n, size_t i) {
     for (;;) {
         size_t l = 2 * i + 1, r = l + 1, w = i;
-        if (l < n && top_cmp(&h[l], &h[w]) > 0)
-            w = l;
-        if (r < n && top_cmp(&h[r], &h[w]) > 0)
-            w = r;
-        if (w == i)
-            return;
+        if (l < n && top_cmp(&h[l], &h[w]) > 0) w = l;
+        if (r < n && top_cmp(&h[r], &h[w]) > 0) w = r;
+        if (w == i) return;
         words_top_entry t = h[i];
         h[i] = h[w];
         h[w] = t;
@@ -465,12 +411,10 @@ static void top_sift_down(words_top_entry *h, size_t n, size_t i)
     }
 }
 
-static void top_sift_up(words_top_entry *h, size_t i)
-{
+static void top_sift_up(words_top_entry *h, size_t i) {
     while (i > 0) {
         size_t p = (i - 1) / 2;
-        if (top_cmp(&h[i], &h[p]) <= 0)
-            return;
+        if (top_cmp(&h[i], &h[p]) <= 0) return;
         words_top_entry t = h[i];
         h[i] = h[p];
         h[p] = t;
@@ -478,17 +422,14 @@ static void top_sift_up(words_top_entry *h, size_t i)
     }
 }
 
-size_t words_set_top(const words_set *s, words_top_entry *out, size_t n)
-{
-    if (n == 0 || !out)
-        return 0;
+size_t words_set_top(const words_set *s, words_top_entry *out, size_t n) {
+    if (n == 0 || !out) return 0;
     set_flush(s);
     size_t filled = 0;
     const size_t cap = s->mask + 1;
     for (size_t i = 0; i < cap; i++) {
         const ws_slot *sl = &s->slots[i];
-        if (sl->gen != s->gen)
-            continue;
+        if (sl->gen != s->gen) continue;
         words_top_entry e = {slot_word(s, sl), sl->len, sl->count};
         if (filled < n) {
             out[filled] = e;
@@ -507,8 +448,7 @@ size_t words_set_top(const words_set *s, words_top_entry *out, size_t n)
 
 /* Portable SWAR: bit i of the result is set iff byte i of the 8 bytes at p
  * is ASCII whitespace (0x20 or 0x09..0x0d).  Exact: no cross-byte carries. */
-static inline unsigned ws8_swar(const unsigned char *p)
-{
+static inline unsigned ws8_swar(const unsigned char *p) {
     const uint64_t L = 0x0101010101010101ULL;
     const uint64_t L7 = 0x7f7f7f7f7f7f7f7fULL, H = 0x8080808080808080ULL;
     uint64_t x = ld64(p);
@@ -526,25 +466,22 @@ static inline unsigned ws8_swar(const unsigned char *p)
 }
 
 /* Bit i set iff p[i] (i < 64) is a word byte (not whitespace). */
-static inline uint64_t nonws64_swar(const unsigned char *p)
-{
+static inline uint64_t nonws64_swar(const unsigned char *p) {
     uint64_t ws = 0;
-    for (unsigned k = 0; k < 8; k++)
-        ws |= (uint64_t)ws8_swar(p + 8 * k) << (8 * k);
+    for (unsigned k = 0; k < 8; k++) ws |= (uint64_t)ws8_swar(p + 8 * k) << (8 * k);
     return ~ws;
 }
 
 #ifdef __SSE2__
-static inline uint64_t nonws64_sse2(const unsigned char *p)
-{
+static inline uint64_t nonws64_sse2(const unsigned char *p) {
     const __m128i space = _mm_set1_epi8(' ');
     const __m128i bias = _mm_set1_epi8((char)(0x80 - 9)); /* 9..13 -> -128..-124 */
     const __m128i lim = _mm_set1_epi8((char)-123);
     uint64_t ws = 0;
     for (unsigned k = 0; k < 4; k++) {
         __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
-        __m128i w = _mm_or_si128(_mm_cmpeq_epi8(v, space),
-                                 _mm_cmplt_epi8(_mm_add_epi8(v, bias), lim));
+        __m128i w =
+            _mm_or_si128(_mm_cmpeq_epi8(v, space), _mm_cmplt_epi8(_mm_add_epi8(v, bias), lim));
         ws |= (uint64_t)(uint16_t)_mm_movemask_epi8(w) << (16 * k);
     }
     return ~ws;
@@ -558,9 +495,7 @@ static inline uint64_t nonws64_sse2(const unsigned char *p)
 
 /* Count words: a word starts at each word byte whose predecessor is
  * whitespace (or the buffer start): popcount(m & ~(m << 1 | carry)). */
-static WORDS_ALWAYS_INLINE uint64_t count_impl(const unsigned char *p,
-                                               size_t len, int sse)
-{
+static WORDS_ALWAYS_INLINE uint64_t count_impl(const unsigned char *p, size_t len, int sse) {
     uint64_t words = 0, carry = 0; /* carry: previous byte is a word byte */
     size_t base = 0;
     for (; base + 64 <= len; base += 64) {
@@ -580,11 +515,9 @@ static WORDS_ALWAYS_INLINE uint64_t count_impl(const unsigned char *p,
 
 /* Process one block's mask: events = bits where word-ness changes (word
  * starts and one-past-ends alternate); emit each completed word. */
-static WORDS_ALWAYS_INLINE void scan_block(words_set *set, const char *p,
-                                           size_t len, size_t base, uint64_t m,
-                                           uint64_t *carry, size_t *start,
-                                           uint64_t *words)
-{
+static WORDS_ALWAYS_INLINE void scan_block(words_set *set, const char *p, size_t len,
+                                           size_t base, uint64_t m, uint64_t *carry,
+                                           size_t *start, uint64_t *words) {
     uint64_t ev = m ^ ((m << 1) | *carry);
     if (*carry && ev) { /* first event closes the word open at block entry */
         size_t e = base + (size_t)__builtin_ctzll(ev);
@@ -607,18 +540,14 @@ static WORDS_ALWAYS_INLINE void scan_block(words_set *set, const char *p,
     *carry = m >> 63;
 }
 
-static WORDS_ALWAYS_INLINE uint64_t scan_impl(words_set *set,
-                                              const unsigned char *p,
-                                              size_t len, int sse)
-{
-    if (!set)
-        return count_impl(p, len, sse);
+static WORDS_ALWAYS_INLINE uint64_t scan_impl(words_set *set, const unsigned char *p,
+                                              size_t len, int sse) {
+    if (!set) return count_impl(p, len, sse);
     const char *cp = (const char *)p;
     uint64_t words = 0, carry = 0;
     size_t start = 0, base = 0;
     for (; base + 64 <= len; base += 64)
-        scan_block(set, cp, len, base, NONWS64(p + base, sse), &carry, &start,
-                   &words);
+        scan_block(set, cp, len, base, NONWS64(p + base, sse), &carry, &start, &words);
     if (base < len) { /* tail: mask from a space-padded copy, bytes from p */
         unsigned char tmp[64];
         memset(tmp, ' ', sizeof tmp);
@@ -632,18 +561,13 @@ static WORDS_ALWAYS_INLINE uint64_t scan_impl(words_set *set,
     return words;
 }
 
-uint64_t words_scan_scalar(words_set *set, const void *buf, size_t len)
-{
+uint64_t words_scan_scalar(words_set *set, const void *buf, size_t len) {
     return scan_impl(set, buf, len, 0);
 }
 
-uint64_t words_count_scalar(const void *buf, size_t len)
-{
-    return count_impl(buf, len, 0);
-}
+uint64_t words_count_scalar(const void *buf, size_t len) { return count_impl(buf, len, 0); }
 
-uint64_t words_scan(words_set *set, const void *buf, size_t len)
-{
+uint64_t words_scan(words_set *set, const void *buf, size_t len) {
 #ifdef __SSE2__
     return scan_impl(set, buf, len, 1);
 #else
@@ -651,8 +575,7 @@ uint64_t words_scan(words_set *set, const void *buf, size_t len)
 #endif
 }
 
-uint64_t words_count(const void *buf, size_t len)
-{
+uint64_t words_count(const void *buf, size_t len) {
 #ifdef __SSE2__
     return count_impl(buf, len, 1);
 #else

@@ -23,8 +23,8 @@
  * the const accessors write: not thread-safe, use one set per thread. */
 typedef struct words_set words_set;
 
-words_set *words_set_new(void);            /* NULL on OOM */
-void words_set_free(words_set *set);       /* NULL is a no-op */
+words_set *words_set_new(void);      /* NULL on OOM */
+void words_set_free(words_set *set); /* NULL is a no-op */
 /* Forget contents, keep memory (O(1): bumps a generation counter). Also
  * resets the sticky OOM flag. */
 void words_set_clear(words_set *set);
@@ -51,8 +51,7 @@ int words_set_merge(words_set *dst, const words_set *src);
 
 /* Iterate distinct words (in table order) with their occurrence counts.
  * `word` points into the set and is not NUL-terminated. */
-typedef void (*words_visit_fn)(const char *word, size_t len, uint64_t count,
-                               void *ud);
+typedef void (*words_visit_fn)(const char *word, size_t len, uint64_t count, void *ud);
 void words_set_foreach(const words_set *set, words_visit_fn fn, void *ud);
 
 /* Top-N most frequent words: fills up to n entries sorted by count desc,
@@ -94,8 +93,8 @@ int words_cli_main(int argc, char **argv);
  * remembered values, so callers that need them must not use the memo.
  */
 typedef struct words_memo words_memo;
-words_memo *words_memo_new(void);            /* NULL on OOM */
-void words_memo_free(words_memo *memo);      /* NULL is a no-op */
+words_memo *words_memo_new(void);       /* NULL on OOM */
+void words_memo_free(words_memo *memo); /* NULL is a no-op */
 /* Forget the batch (call with words_set_clear); keeps memory. */
 void words_memo_clear(words_memo *memo);
 /* words_scan(set, buf, len), answered from the memo when it can be. */

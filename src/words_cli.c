@@ -24,13 +24,12 @@
 #include <string.h>
 #include <time.h>
 
-#ifndef CLI_BUF_SIZE /* overridable to test the long-line paths */
-#define CLI_BUF_SIZE (4u << 20)  /* read buffer, grown only for huge words */
+#ifndef CLI_BUF_SIZE            /* overridable to test the long-line paths */
+#define CLI_BUF_SIZE (4u << 20) /* read buffer, grown only for huge words */
 #endif
 #define CLI_DEFAULT_BATCH 10000u
 
-static void usage(FILE *out)
-{
+static void usage(FILE *out) {
     fputs("usage: kengine words [--batch N] [--json] [FILE|-]\n"
           "\n"
           "Count words (runs of non-ASCII-whitespace bytes) and distinct words\n"
@@ -44,31 +43,27 @@ static void usage(FILE *out)
           out);
 }
 
-static int bad_usage(const char *fmt, const char *arg)
-{
+static int bad_usage(const char *fmt, const char *arg) {
     fputs("kengine words: ", stderr);
     fprintf(stderr, fmt, arg);
     fputs("\nusage: kengine words [--batch N] [--json] [FILE|-] "
-          "(see --help)\n", stderr);
+          "(see --help)\n",
+          stderr);
     return EXITCODE_USAGE;
 }
 
 /* Parse a positive decimal integer; 0 on success. */
-static int parse_batch(const char *s, uint64_t *out)
-{
-    if (!s || *s < '0' || *s > '9')
-        return -1;
+static int parse_batch(const char *s, uint64_t *out) {
+    if (!s || *s < '0' || *s > '9') return -1;
     errno = 0;
     char *end;
     unsigned long long v = strtoull(s, &end, 10);
-    if (errno || *end || v == 0)
-        return -1;
+    if (errno || *end || v == 0) return -1;
     *out = v;
     return 0;
 }
 
-static double now_seconds(void)
-{
+static double now_seconds(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
@@ -89,24 +84,17 @@ typedef struct {
 } cli_state;
 
 /* Print the current batch, fold it into the total set, reset it. */
-static int flush_batch(cli_state *st)
-{
-    if (st->batch_msgs == 0)
-        return 0;
-    if (words_set_oom(st->batch) || words_set_merge(st->total, st->batch))
-        return -1;
+static int flush_batch(cli_state *st) {
+    if (st->batch_msgs == 0) return 0;
+    if (words_set_oom(st->batch) || words_set_merge(st->total, st->batch)) return -1;
     st->batch_no++;
     if (st->json)
-        printf("{\"type\":\"words_batch\",\"batch\":%" PRIu64
-               ",\"messages\":%" PRIu64 ",\"words\":%" PRIu64
-               ",\"unique_words\":%zu}\n",
-               st->batch_no, st->batch_msgs, st->batch_words,
-               words_set_size(st->batch));
+        printf("{\"type\":\"words_batch\",\"batch\":%" PRIu64 ",\"messages\":%" PRIu64
+               ",\"words\":%" PRIu64 ",\"unique_words\":%zu}\n",
+               st->batch_no, st->batch_msgs, st->batch_words, words_set_size(st->batch));
     else
-        printf("batch %" PRIu64 ": %" PRIu64 " messages, %" PRIu64
-               " words, %zu unique words\n",
-               st->batch_no, st->batch_msgs, st->batch_words,
-               words_set_size(st->batch));
+        printf("batch %" PRIu64 ": %" PRIu64 " messages, %" PRIu64 " words, %zu unique words\n",
+               st->batch_no, st->batch_msgs, st->batch_words, words_set_size(st->batch));
     st->msgs += st->batch_msgs;
     st->words += st->batch_words;
     st->batch_msgs = st->batch_words = 0;
@@ -116,20 +104,16 @@ static int flush_batch(cli_state *st)
 }
 
 /* One complete message was seen; its words are already counted. */
-static int end_message(cli_state *st)
-{
-    if (++st->batch_msgs == st->batch_size)
-        return flush_batch(st);
+static int end_message(cli_state *st) {
+    if (++st->batch_msgs == st->batch_size) return flush_batch(st);
     return 0;
 }
 
 /* Stream messages from f.  0 ok, -1 read error (errno), -2 OOM. */
-static int process(cli_state *st, FILE *f)
-{
+static int process(cli_state *st, FILE *f) {
     size_t cap = CLI_BUF_SIZE;
     char *buf = malloc(cap);
-    if (!buf)
-        return -2;
+    if (!buf) return -2;
     size_t beg = 0, end = 0; /* unprocessed bytes are buf[beg..end) */
     int in_msg = 0;          /* part of the current line was consumed */
     int eof = 0, rc = 0;
@@ -152,8 +136,7 @@ static int process(cli_state *st, FILE *f)
         if (eof) { /* last line without '\n' */
             if (beg < end || in_msg) {
                 st->batch_words += words_scan(st->batch, buf + beg, end - beg);
-                if (end_message(st))
-                    rc = -2;
+                if (end_message(st)) rc = -2;
             }
             break;
         }
@@ -165,8 +148,7 @@ static int process(cli_state *st, FILE *f)
         }
         if (end == cap) { /* one line fills the buffer */
             size_t q = end;
-            while (q > 0 && buf[q - 1] != ' ' &&
-                   !(buf[q - 1] >= '\t' && buf[q - 1] <= '\r'))
+            while (q > 0 && buf[q - 1] != ' ' && !(buf[q - 1] >= '\t' && buf[q - 1] <= '\r'))
                 q--;
             if (q > 0) { /* consume whole words, keep the trailing fragment */
                 st->batch_words += words_scan(st->batch, buf, q);
@@ -198,15 +180,12 @@ static int process(cli_state *st, FILE *f)
         }
     }
     free(buf);
-    if (rc == 0 && flush_batch(st))
-        rc = -2;
-    if (rc == 0 && words_set_oom(st->total))
-        rc = -2;
+    if (rc == 0 && flush_batch(st)) rc = -2;
+    if (rc == 0 && words_set_oom(st->total)) rc = -2;
     return rc;
 }
 
-int words_cli_main(int argc, char **argv)
-{
+int words_cli_main(int argc, char **argv) {
     cli_state st = {.batch_size = CLI_DEFAULT_BATCH};
     const char *path = NULL;
     int opts_done = 0;
@@ -222,15 +201,16 @@ int words_cli_main(int argc, char **argv)
             } else if (!strcmp(a, "--json")) {
                 st.json = 1;
             } else if (!strcmp(a, "--batch")) {
-                if (i + 1 >= argc)
-                    return bad_usage("--batch needs a value", "");
+                if (i + 1 >= argc) return bad_usage("--batch needs a value", "");
                 if (parse_batch(argv[++i], &st.batch_size))
                     return bad_usage("invalid --batch value '%s' "
-                                     "(want an integer >= 1)", argv[i]);
+                                     "(want an integer >= 1)",
+                                     argv[i]);
             } else if (!strncmp(a, "--batch=", 8)) {
                 if (parse_batch(a + 8, &st.batch_size))
                     return bad_usage("invalid --batch value '%s' "
-                                     "(want an integer >= 1)", a + 8);
+                                     "(want an integer >= 1)",
+                                     a + 8);
             } else {
                 return bad_usage("unknown option '%s'", a);
             }
@@ -246,8 +226,7 @@ int words_cli_main(int argc, char **argv)
     if (path && strcmp(path, "-") != 0) {
         f = fopen(path, "rb");
         if (!f) {
-            fprintf(stderr, "kengine words: cannot open '%s': %s\n", path,
-                    strerror(errno));
+            fprintf(stderr, "kengine words: cannot open '%s': %s\n", path, strerror(errno));
             return EXITCODE_USAGE;
         }
         name = path;
@@ -261,8 +240,7 @@ int words_cli_main(int argc, char **argv)
     int prc = (st.batch && st.total && st.memo) ? process(&st, f) : -2;
     double secs = now_seconds() - t0;
     if (prc == -1) {
-        fprintf(stderr, "kengine words: error reading '%s': %s\n", name,
-                strerror(errno));
+        fprintf(stderr, "kengine words: error reading '%s': %s\n", name, strerror(errno));
         rc = EXITCODE_RUNTIME;
     } else if (prc == -2) {
         fputs("kengine words: out of memory\n", stderr);
@@ -271,8 +249,8 @@ int words_cli_main(int argc, char **argv)
         double wps = secs > 0 ? (double)st.words / secs : 0.0;
         size_t uniq = words_set_size(st.total);
         if (st.json)
-            printf("{\"type\":\"words_summary\",\"messages\":%" PRIu64
-                   ",\"words\":%" PRIu64 ",\"unique_words_total\":%zu"
+            printf("{\"type\":\"words_summary\",\"messages\":%" PRIu64 ",\"words\":%" PRIu64
+                   ",\"unique_words_total\":%zu"
                    ",\"seconds\":%.6f,\"words_per_sec\":%.1f}\n",
                    st.msgs, st.words, uniq, secs, wps);
         else
@@ -280,8 +258,7 @@ int words_cli_main(int argc, char **argv)
                    " words, %zu unique words, %.6f seconds, %.0f words/s\n",
                    st.msgs, st.words, uniq, secs, wps);
     }
-    if (f != stdin)
-        fclose(f);
+    if (f != stdin) fclose(f);
     words_set_free(st.batch);
     words_set_free(st.total);
     words_memo_free(st.memo);

@@ -17,22 +17,22 @@
 #include <xxhash.h>
 
 #define MEMO_ARENA_MAX (32u << 20)
-#define MEMO_PROBE 4096
+#define MEMO_PROBE     4096
 
 typedef struct {
     uint64_t hash;
-    size_t off;        /* value's bytes in the arena */
+    size_t off; /* value's bytes in the arena */
     uint32_t len;
-    uint32_t words;    /* its word count; slot empty when len == UINT32_MAX */
+    uint32_t words; /* its word count; slot empty when len == UINT32_MAX */
 } memo_slot;
 
 struct words_memo {
     memo_slot *slots;
-    size_t cap, used;  /* power of two; occupied slots */
+    size_t cap, used; /* power of two; occupied slots */
     char *arena;
     size_t arena_len, arena_cap;
     uint64_t lookups, hits;
-    bool off;          /* stood aside for this batch */
+    bool off; /* stood aside for this batch */
 };
 
 static int memo_alloc_slots(words_memo *m, size_t cap) {
@@ -90,8 +90,7 @@ static int memo_grow(words_memo *m) {
 /* Copies the value in and records it; a full memo simply forgets. */
 static void memo_put(words_memo *m, uint64_t h, size_t slot, const void *buf, size_t len,
                      uint64_t words) {
-    if (len >= UINT32_MAX || words >= UINT32_MAX || m->arena_len + len > MEMO_ARENA_MAX)
-        return;
+    if (len >= UINT32_MAX || words >= UINT32_MAX || m->arena_len + len > MEMO_ARENA_MAX) return;
     if (m->arena_len + len > m->arena_cap) {
         size_t cap = m->arena_cap ? m->arena_cap : 1 << 20;
         while (cap < m->arena_len + len) cap *= 2;

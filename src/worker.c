@@ -120,8 +120,12 @@ bool worker_batch_take(worker_batch *b, report_role role, double now, double cpu
                        report_batch *out) {
     if (!b->msgs) return false;
     double secs = now - b->start;
-    *out = (report_batch){.role = role, .batch = ++b->no, .messages = b->msgs,
-                          .bytes = b->bytes, .words = b->words, .seconds = secs,
+    *out = (report_batch){.role = role,
+                          .batch = ++b->no,
+                          .messages = b->msgs,
+                          .bytes = b->bytes,
+                          .words = b->words,
+                          .seconds = secs,
                           .cpu_percent = secs > 0 ? 100.0 * (cpu - b->cpu_start) / secs : 0,
                           .rss_mb = rss};
     b->msgs = b->bytes = b->words = 0;
@@ -176,10 +180,13 @@ worker_verdict worker_consume(worker_consumer *c, pipeline *pl, const unsigned c
     if (has) {
         int was = pipeline_seen_set(pl, h.seq);
         if (was < 0)
-            pipeline_fail(pl, EXITCODE_RUNTIME, "consumer: out of memory tracking sequence "
-                                                "numbers");
-        else if (was) c->duplicates++; /* seen before, or outside this run's range */
-        else atomic_fetch_add(&pl->distinct, 1);
+            pipeline_fail(pl, EXITCODE_RUNTIME,
+                          "consumer: out of memory tracking sequence "
+                          "numbers");
+        else if (was)
+            c->duplicates++; /* seen before, or outside this run's range */
+        else
+            atomic_fetch_add(&pl->distinct, 1);
         int64_t lat = now_us - h.send_us;
         uint64_t lat_us = lat > 0 ? (uint64_t)lat : 0;
         stats_hist_record(c->batch_latency, lat_us);
@@ -194,7 +201,7 @@ worker_verdict worker_consume(worker_consumer *c, pipeline *pl, const unsigned c
                          : words_scan(c->batch_words, value, len);
     atomic_fetch_add(&pl->consumed_bytes, len);
     return worker_batch_add(&c->batch, len, w, pl->wl->batch_size) ? WORKER_FULL
-                                                                    : WORKER_COUNTED;
+                                                                   : WORKER_COUNTED;
 }
 
 /* The batch's N most frequent words, copied for the event. */

@@ -33,10 +33,10 @@
 
 /* One phase as the producer runs it. */
 typedef struct {
-    uint64_t records;   /* 0 = until duration */
-    double duration;    /* seconds, 0 = until records */
-    double rate;        /* messages/s, 0 = unlimited */
-    const char *name;   /* NULL for the implicit single phase */
+    uint64_t records; /* 0 = until duration */
+    double duration;  /* seconds, 0 = until records */
+    double rate;      /* messages/s, 0 = unlimited */
+    const char *name; /* NULL for the implicit single phase */
 } worker_phase;
 
 /* The workload's phases (at most PIPELINE_MAX_PHASES), or one phase of
@@ -59,13 +59,13 @@ uint64_t worker_batches(uint64_t records, uint64_t batch_size);
 #define WORKER_CACHE_LIMIT (64u << 20)
 
 typedef struct {
-    size_t nrows;       /* data rows of the CSV (0: nothing cached) */
-    size_t *off;        /* per row: offset of its value in data */
-    uint32_t *len;      /* per row: value length, UINT32_MAX = not cached */
-    uint32_t *words;    /* per row: words in the value */
-    char *data;         /* the values, back to back */
+    size_t nrows;    /* data rows of the CSV (0: nothing cached) */
+    size_t *off;     /* per row: offset of its value in data */
+    uint32_t *len;   /* per row: value length, UINT32_MAX = not cached */
+    uint32_t *words; /* per row: words in the value */
+    char *data;      /* the values, back to back */
     size_t used, cap;
-    size_t limit;       /* bytes of values kept at most */
+    size_t limit; /* bytes of values kept at most */
 } worker_cache;
 
 /* A cache for `nrows` rows (without memory it caches nothing). */
@@ -81,10 +81,10 @@ bool worker_cache_get(const worker_cache *c, size_t r, const char **v, size_t *n
 /* ---- the message header (pipeline.h: PIPELINE_HEADER) ---- */
 
 typedef struct {
-    uint64_t seq;       /* sequence number within the run */
-    int64_t send_us;    /* intended send time, us since the epoch */
+    uint64_t seq;    /* sequence number within the run */
+    int64_t send_us; /* intended send time, us since the epoch */
     uint64_t run_id;
-    uint32_t phase;     /* 0 when the header has only the first 24 bytes */
+    uint32_t phase; /* 0 when the header has only the first 24 bytes */
 } worker_header;
 
 /* Writes the 28-byte header. */
@@ -115,21 +115,21 @@ bool worker_batch_take(worker_batch *b, report_role role, double now, double cpu
 /* One consumer's figures: its run totals and the batch being filled. */
 typedef struct {
     /* run totals */
-    uint64_t consumed;          /* messages of this run (incl. duplicates) */
-    uint64_t foreign;           /* messages of other runs, skipped */
+    uint64_t consumed; /* messages of this run (incl. duplicates) */
+    uint64_t foreign;  /* messages of other runs, skipped */
     uint64_t duplicates;
-    uint64_t words, bytes;      /* over the batches taken */
-    double first, last;         /* stats_now() of the first and last message, 0 if none */
-    words_set *run_words;       /* distinct words over the batches taken */
-    stats_hist *latency;        /* end-to-end latency (us) over the run */
+    uint64_t words, bytes; /* over the batches taken */
+    double first, last;    /* stats_now() of the first and last message, 0 if none */
+    words_set *run_words;  /* distinct words over the batches taken */
+    stats_hist *latency;   /* end-to-end latency (us) over the run */
     uint64_t phase_consumed[PIPELINE_MAX_PHASES];
     stats_hist *phase_latency[PIPELINE_MAX_PHASES]; /* the workload's phases only */
     /* the batch being filled */
     worker_batch batch;
-    words_set *batch_words;     /* distinct words of the batch */
-    words_memo *memo;           /* values already scanned this batch; NULL with top_words */
+    words_set *batch_words; /* distinct words of the batch */
+    words_memo *memo;       /* values already scanned this batch; NULL with top_words */
     stats_hist *batch_latency;
-    size_t top_words;           /* the workload's top_words */
+    size_t top_words; /* the workload's top_words */
 } worker_consumer;
 
 /* Allocates what a consumer of `wl` needs. 0, or -1 on OOM (then free). */
@@ -137,9 +137,9 @@ int worker_consumer_init(worker_consumer *c, const workload *wl);
 void worker_consumer_free(worker_consumer *c);
 
 typedef enum {
-    WORKER_SKIPPED,     /* another run's message (or no header while producing) */
-    WORKER_COUNTED,     /* counted; the batch is not full yet */
-    WORKER_FULL,        /* counted; the batch holds batch_size messages: flush it */
+    WORKER_SKIPPED, /* another run's message (or no header while producing) */
+    WORKER_COUNTED, /* counted; the batch is not full yet */
+    WORKER_FULL,    /* counted; the batch holds batch_size messages: flush it */
 } worker_verdict;
 
 /* Accounts one message of `pl`'s run: the run-id filter (when this run

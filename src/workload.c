@@ -18,9 +18,10 @@
 static const char *const MODES[] = {[WORKLOAD_ASYNC] = "async", [WORKLOAD_SYNC] = "sync", NULL};
 static const char *const RAGGED[] = {[CSVSRC_RAGGED_ERROR] = "error",
                                      [CSVSRC_RAGGED_SKIP] = "skip",
-                                     [CSVSRC_RAGGED_PAD] = "pad", NULL};
-static const char *const OVERSIZE[] = {[WORKLOAD_OVERSIZE_SKIP] = "skip",
-                                       [WORKLOAD_OVERSIZE_STOP] = "stop", NULL};
+                                     [CSVSRC_RAGGED_PAD] = "pad",
+                                     NULL};
+static const char *const OVERSIZE[] = {
+    [WORKLOAD_OVERSIZE_SKIP] = "skip", [WORKLOAD_OVERSIZE_STOP] = "stop", NULL};
 
 static const workload_field FIELDS[] = {
     {"brokers", WORKLOAD_STRING, "bootstrap servers host:port[,...]; empty = embedded broker",
@@ -64,13 +65,15 @@ static const workload_field FIELDS[] = {
      "list of {name=, records= or duration=, rate=} run one after another", AT(phases)},
     {"thresholds", WORKLOAD_TABLE,
      "metric = \"< 50\" conditions checked at the end; exit 3 if one fails", AT(thresholds)},
-    {"workers", WORKLOAD_INT, "worker processes sharing the run (README: Running on many machines)",
-     AT(workers), .imin = 1, .imax = 1024, .expect = "an integer 1..1024"},
+    {"workers", WORKLOAD_INT,
+     "worker processes sharing the run (README: Running on many machines)", AT(workers),
+     .imin = 1, .imax = 1024, .expect = "an integer 1..1024"},
     {"worker", WORKLOAD_INT,
-     "this process's worker index 0..workers-1 (default: $KENGINE_WORKER, $JOB_COMPLETION_INDEX)",
+     "this process's worker index 0..workers-1 (default: $KENGINE_WORKER, "
+     "$JOB_COMPLETION_INDEX)",
      AT(worker), .imin = 0, .imax = 1023, .expect = "an integer 0..1023"},
-    {"run_id", WORKLOAD_STRING, "name shared by all workers of one run (default: $KENGINE_RUN_ID)",
-     AT(run_id)},
+    {"run_id", WORKLOAD_STRING,
+     "name shared by all workers of one run (default: $KENGINE_RUN_ID)", AT(run_id)},
     {"results", WORKLOAD_STRING, "topic the workers coordinate and report on", AT(results)},
     {"start_timeout", WORKLOAD_NUMBER, "seconds to wait for all workers to announce themselves",
      AT(start_timeout), .dmin = 0, .dmin_excluded = true, .expect = "a positive number"},
@@ -155,8 +158,7 @@ void workload_free(workload *wl) {
 
 static int props_set(workload_props *p, const char *name, const char *value) {
     for (size_t i = 0; i < p->n; i++) {
-        if (strcmp(p->items[i].name, name) == 0)
-            return set_str(&p->items[i].value, value);
+        if (strcmp(p->items[i].name, name) == 0) return set_str(&p->items[i].value, value);
     }
     if (p->n == p->cap) {
         size_t cap = p->cap ? p->cap * 2 : 8;
@@ -206,16 +208,20 @@ int workload_copy(workload *dst, const workload *src) {
         for (size_t i = 0; rc == 0 && i < src->nphases; i++) {
             dst->phases[i] = src->phases[i];
             dst->phases[i].name = strdup(src->phases[i].name);
-            if (!dst->phases[i].name) rc = -1;
-            else dst->nphases++;
+            if (!dst->phases[i].name)
+                rc = -1;
+            else
+                dst->nphases++;
         }
     }
     if (rc == 0 && src->nthresholds) {
         dst->thresholds = calloc(src->nthresholds, sizeof *dst->thresholds);
         if (!dst->thresholds) rc = -1;
         for (size_t i = 0; rc == 0 && i < src->nthresholds; i++) {
-            if (threshold_copy(&dst->thresholds[i], &src->thresholds[i])) rc = -1;
-            else dst->nthresholds++;
+            if (threshold_copy(&dst->thresholds[i], &src->thresholds[i]))
+                rc = -1;
+            else
+                dst->nthresholds++;
         }
     }
     if (rc) {
@@ -233,8 +239,7 @@ static int parse_int(const char *text, long long lo, long long hi, long long *ou
     if (*end == '.' || *end == 'e' || *end == 'E') {
         char *end2;
         double d = strtod(text, &end2);
-        if (*end2 != '\0' || d != floor(d) || d < (double)lo || d > (double)hi)
-            return -1;
+        if (*end2 != '\0' || d != floor(d) || d < (double)lo || d > (double)hi) return -1;
         *out = (long long)d;
         return 0;
     }
@@ -250,11 +255,13 @@ static void join_choices(char *buf, size_t len, const char *const *c) {
     buf[0] = '\0';
     for (size_t i = 0; i < n && used < len; i++)
         used += (size_t)snprintf(buf + used, len - used, "%s%s",
-                                 i == 0 ? "" : i + 1 == n ? " or " : ", ", c[i]);
+                                 i == 0       ? ""
+                                 : i + 1 == n ? " or "
+                                              : ", ",
+                                 c[i]);
 }
 
-int workload_set(workload *wl, const char *name, const char *text, char *err,
-                 size_t errlen) {
+int workload_set(workload *wl, const char *name, const char *text, char *err, size_t errlen) {
     const workload_field *f = workload_field_find(name);
     if (!f) {
         const char *s = workload_suggest(name);
@@ -284,8 +291,10 @@ int workload_set(workload *wl, const char *name, const char *text, char *err,
             snprintf(err, errlen, "field '%s' must be %s, got '%s'", name, f->expect, text);
             return -1;
         }
-        if (f->size == sizeof(int)) *(int *)slot = (int)iv;
-        else *(uint64_t *)slot = (uint64_t)iv;
+        if (f->size == sizeof(int))
+            *(int *)slot = (int)iv;
+        else
+            *(uint64_t *)slot = (uint64_t)iv;
         return 0;
     }
     case WORKLOAD_NUMBER: {
@@ -301,8 +310,10 @@ int workload_set(workload *wl, const char *name, const char *text, char *err,
         return 0;
     }
     case WORKLOAD_BOOL:
-        if (!strcmp(text, "true") || !strcmp(text, "1")) *(bool *)slot = true;
-        else if (!strcmp(text, "false") || !strcmp(text, "0")) *(bool *)slot = false;
+        if (!strcmp(text, "true") || !strcmp(text, "1"))
+            *(bool *)slot = true;
+        else if (!strcmp(text, "false") || !strcmp(text, "0"))
+            *(bool *)slot = false;
         else {
             snprintf(err, errlen, "field '%s' must be true or false, got '%s'", name, text);
             return -1;
@@ -338,8 +349,8 @@ _Static_assert(sizeof(workload_mode) == sizeof(int) && sizeof(encode_format) == 
                    sizeof(workload_oversize) == sizeof(int),
                "enum fields are int-sized");
 
-int workload_set_prop(workload *wl, const char *table, const char *prop,
-                      const char *value, char *err, size_t errlen) {
+int workload_set_prop(workload *wl, const char *table, const char *prop, const char *value,
+                      char *err, size_t errlen) {
     workload_props *p = !strcmp(table, "producer")   ? &wl->producer
                         : !strcmp(table, "consumer") ? &wl->consumer
                                                      : NULL;
@@ -411,8 +422,8 @@ uint64_t workload_records(const workload *wl) {
     return wl->nphases ? workload_phase_records(wl) : wl->records;
 }
 
-int workload_add_threshold(workload *wl, const char *metric, const char *condition,
-                           bool abort, char *err, size_t errlen) {
+int workload_add_threshold(workload *wl, const char *metric, const char *condition, bool abort,
+                           char *err, size_t errlen) {
     const char *names[64];
     size_t n = 0;
     for (size_t i = 0; i < wl->nphases && n < 64; i++) names[n++] = wl->phases[i].name;
@@ -440,18 +451,22 @@ int workload_validate(const workload *wl, char *err, size_t errlen) {
         return -1;
     }
     if (wl->workers > 1 && wl->nphases && !workload_phase_records(wl)) {
-        snprintf(err, errlen, "field 'workers': several workers need every phase "
-                              "bounded by records, not only by duration");
+        snprintf(err, errlen,
+                 "field 'workers': several workers need every phase "
+                 "bounded by records, not only by duration");
         return -1;
     }
     if (wl->workers > 1 && workload_records(wl) > UINT32_MAX) {
-        snprintf(err, errlen, "field 'workers': a run of several workers holds at most "
-                              "%u records (32-bit sequence bitmaps)", UINT32_MAX);
+        snprintf(err, errlen,
+                 "field 'workers': a run of several workers holds at most "
+                 "%u records (32-bit sequence bitmaps)",
+                 UINT32_MAX);
         return -1;
     }
     if (wl->consumers > 1 && wl->nphases && !workload_phase_records(wl)) {
-        snprintf(err, errlen, "field 'consumers': several consumers need every phase "
-                              "bounded by records, not only by duration");
+        snprintf(err, errlen,
+                 "field 'consumers': several consumers need every phase "
+                 "bounded by records, not only by duration");
         return -1;
     }
     return 0;

@@ -32,49 +32,54 @@ typedef struct {
  * `duration` seconds, at `rate` messages/s (0 = unlimited). */
 typedef struct {
     char *name;
-    uint64_t records;        /* 0 = bounded by duration */
-    double duration;         /* seconds, 0 = bounded by records */
+    uint64_t records; /* 0 = bounded by duration */
+    double duration;  /* seconds, 0 = bounded by records */
     double rate;
 } workload_phase;
 
 typedef enum { WORKLOAD_OVERSIZE_SKIP, WORKLOAD_OVERSIZE_STOP } workload_oversize;
 
 typedef struct workload {
-    char *name;              /* leg or script name, for reports */
-    char *brokers;           /* bootstrap servers; NULL = embedded broker */
+    char *name;    /* leg or script name, for reports */
+    char *brokers; /* bootstrap servers; NULL = embedded broker */
     char *topic;
-    int partitions;          /* used when kengine creates the topic */
-    int replication;         /* used when kengine creates the topic */
-    char *csv;               /* path of the CSV file */
-    uint64_t records;        /* messages to produce (and expect) */
-    uint64_t batch_size;     /* messages per reported batch */
-    double rate;             /* messages/s, 0 = unlimited */
+    int partitions;      /* used when kengine creates the topic */
+    int replication;     /* used when kengine creates the topic */
+    char *csv;           /* path of the CSV file */
+    uint64_t records;    /* messages to produce (and expect) */
+    uint64_t batch_size; /* messages per reported batch */
+    double rate;         /* messages/s, 0 = unlimited */
     workload_mode mode;
     encode_format format;
-    char *key;               /* CSV column used as message key, NULL = none */
+    char *key; /* CSV column used as message key, NULL = none */
     bool produce, consume;
-    char *group;             /* consumer group id */
-    int consumers;           /* consumer threads (a group when > 1) */
-    double idle_timeout;     /* consumer gives up after this many idle seconds */
-    workload_props producer; /* extra librdkafka producer properties */
-    workload_props consumer; /* extra librdkafka consumer properties */
-    uint64_t top_words;      /* report the N most frequent words per batch */
-    csvsrc_ragged ragged;    /* rows with the wrong field count: error, skip, pad */
+    char *group;                /* consumer group id */
+    int consumers;              /* consumer threads (a group when > 1) */
+    double idle_timeout;        /* consumer gives up after this many idle seconds */
+    workload_props producer;    /* extra librdkafka producer properties */
+    workload_props consumer;    /* extra librdkafka consumer properties */
+    uint64_t top_words;         /* report the N most frequent words per batch */
+    csvsrc_ragged ragged;       /* rows with the wrong field count: error, skip, pad */
     workload_oversize oversize; /* a record over the size limit: skip (count) or stop */
-    workload_phase *phases;  /* sequence of phases, or none */
+    workload_phase *phases;     /* sequence of phases, or none */
     size_t nphases;
-    threshold *thresholds;   /* pass/fail conditions */
+    threshold *thresholds; /* pass/fail conditions */
     size_t nthresholds;
-    int workers;             /* worker processes sharing the run (dist.c) */
-    int worker;              /* this process's index, -1 = not given */
-    char *run_id;            /* name shared by the run's workers, NULL = none */
-    char *results;           /* results topic (coordination and final states) */
-    double start_timeout;    /* seconds to wait for every worker to announce itself */
+    int workers;          /* worker processes sharing the run (dist.c) */
+    int worker;           /* this process's index, -1 = not given */
+    char *run_id;         /* name shared by the run's workers, NULL = none */
+    char *results;        /* results topic (coordination and final states) */
+    double start_timeout; /* seconds to wait for every worker to announce itself */
 } workload;
 
 typedef enum {
-    WORKLOAD_STRING, WORKLOAD_INT, WORKLOAD_NUMBER, WORKLOAD_BOOL,
-    WORKLOAD_ENUM, WORKLOAD_PROPS, WORKLOAD_TABLE
+    WORKLOAD_STRING,
+    WORKLOAD_INT,
+    WORKLOAD_NUMBER,
+    WORKLOAD_BOOL,
+    WORKLOAD_ENUM,
+    WORKLOAD_PROPS,
+    WORKLOAD_TABLE
 } workload_kind;
 
 /* A built-in field: its name, kind and help, where it lives in struct
@@ -84,14 +89,14 @@ typedef struct {
     const char *name;
     workload_kind kind;
     const char *help;
-    size_t offset, size;         /* the struct workload member it sets */
-    long long imin, imax;        /* INT: accepted range */
-    bool nonzero;                /* INT: 0 excluded from the range */
-    double dmin;                 /* NUMBER: the least value ... */
-    bool dmin_excluded;          /* ... or a bound above it (a positive number) */
-    const char *expect;          /* INT, NUMBER: "a positive integer" ... for errors */
-    const char *const *choices;  /* ENUM: the names, NULL-ended; index = enum value */
-    bool empty_is_none;          /* STRING: "" sets no value (NULL), else an error */
+    size_t offset, size;        /* the struct workload member it sets */
+    long long imin, imax;       /* INT: accepted range */
+    bool nonzero;               /* INT: 0 excluded from the range */
+    double dmin;                /* NUMBER: the least value ... */
+    bool dmin_excluded;         /* ... or a bound above it (a positive number) */
+    const char *expect;         /* INT, NUMBER: "a positive integer" ... for errors */
+    const char *const *choices; /* ENUM: the names, NULL-ended; index = enum value */
+    bool empty_is_none;         /* STRING: "" sets no value (NULL), else an error */
 } workload_field;
 
 /* Defaults (the seed's job on sample.csv). 0 ok, -1 OOM. */
@@ -109,18 +114,17 @@ const char *workload_suggest(const char *name);
 /* Set field `name` from its text form ("10000", "true", "json", ...).
  * For WORKLOAD_PROPS fields use workload_set_prop. Returns 0, or -1 with a
  * message naming the field in err. */
-int workload_set(workload *wl, const char *name, const char *text, char *err,
-                 size_t errlen);
+int workload_set(workload *wl, const char *name, const char *text, char *err, size_t errlen);
 /* Add/replace property `prop` in the "producer" or "consumer" table. */
-int workload_set_prop(workload *wl, const char *table, const char *prop,
-                      const char *value, char *err, size_t errlen);
+int workload_set_prop(workload *wl, const char *table, const char *prop, const char *value,
+                      char *err, size_t errlen);
 /* Appends a phase (name may be NULL: "phase N"). 0 or -1 with err. */
 int workload_add_phase(workload *wl, const char *name, uint64_t records, double duration,
                        double rate, char *err, size_t errlen);
 /* Appends a threshold; metric names are checked against the phases
  * already added. 0 or -1 with err naming the metric. */
-int workload_add_threshold(workload *wl, const char *metric, const char *condition,
-                           bool abort, char *err, size_t errlen);
+int workload_add_threshold(workload *wl, const char *metric, const char *condition, bool abort,
+                           char *err, size_t errlen);
 /* Records the phases stand for: their sum, or 0 if a phase is bounded
  * by duration only. */
 uint64_t workload_phase_records(const workload *wl);

@@ -41,15 +41,15 @@
 #include "csvsrc.h"
 #include "encode.h"
 
-#define CHECK(cond, ...)                                                    \
-    do {                                                                    \
-        if (!(cond)) {                                                      \
-            fprintf(stderr, "fuzz_csv_encode: %s:%d: check failed: %s: ",    \
-                    __FILE__, __LINE__, #cond);                             \
-            fprintf(stderr, __VA_ARGS__);                                   \
-            fputc('\n', stderr);                                            \
-            abort();                                                        \
-        }                                                                   \
+#define CHECK(cond, ...)                                                                       \
+    do {                                                                                       \
+        if (!(cond)) {                                                                         \
+            fprintf(stderr, "fuzz_csv_encode: %s:%d: check failed: %s: ", __FILE__, __LINE__,  \
+                    #cond);                                                                    \
+            fprintf(stderr, __VA_ARGS__);                                                      \
+            fputc('\n', stderr);                                                               \
+            abort();                                                                           \
+        }                                                                                      \
     } while (0)
 
 /* ------------------------------------------------------------------ */
@@ -60,28 +60,21 @@ typedef struct {
     size_t len, cap;
 } bytes;
 
-static void put(bytes *b, const void *src, size_t n)
-{
+static void put(bytes *b, const void *src, size_t n) {
     if (b->len + n > b->cap) {
         size_t cap = b->cap ? b->cap : 64;
-        while (cap < b->len + n)
-            cap *= 2;
+        while (cap < b->len + n) cap *= 2;
         b->p = realloc(b->p, cap);
         CHECK(b->p != NULL, "out of memory");
         b->cap = cap;
     }
-    if (n)
-        memcpy(b->p + b->len, src, n);
+    if (n) memcpy(b->p + b->len, src, n);
     b->len += n;
 }
 
-static void putc1(bytes *b, unsigned char c)
-{
-    put(b, &c, 1);
-}
+static void putc1(bytes *b, unsigned char c) { put(b, &c, 1); }
 
-static void put_utf8(bytes *b, uint32_t cp)
-{
+static void put_utf8(bytes *b, uint32_t cp) {
     if (cp < 0x80) {
         putc1(b, (unsigned char)cp);
     } else if (cp < 0x800) {
@@ -105,8 +98,7 @@ static void put_utf8(bytes *b, uint32_t cp)
 /* Length of the valid UTF-8 sequence at p (1..4, setting *cp), or 0 if p[0]
  * does not start one: Python's strict decoder (no overlongs, no surrogates,
  * nothing above U+10FFFF). */
-static size_t ref_utf8(const unsigned char *p, size_t n, uint32_t *cp)
-{
+static size_t ref_utf8(const unsigned char *p, size_t n, uint32_t *cp) {
     unsigned char c = p[0];
     size_t len;
     uint32_t v, min;
@@ -122,26 +114,21 @@ static size_t ref_utf8(const unsigned char *p, size_t n, uint32_t *cp)
     } else {
         return 0;
     }
-    if (n < len)
-        return 0;
+    if (n < len) return 0;
     for (size_t i = 1; i < len; i++) {
-        if ((p[i] & 0xC0) != 0x80)
-            return 0;
+        if ((p[i] & 0xC0) != 0x80) return 0;
         v = (v << 6) | (p[i] & 0x3F);
     }
-    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
-        return 0;
+    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) return 0;
     *cp = v;
     return len;
 }
 
-static int valid_utf8(const unsigned char *p, size_t n)
-{
+static int valid_utf8(const unsigned char *p, size_t n) {
     uint32_t cp;
     for (size_t i = 0; i < n;) {
         size_t l = ref_utf8(p + i, n - i, &cp);
-        if (!l)
-            return 0;
+        if (!l) return 0;
         i += l;
     }
     return 1;
@@ -150,8 +137,7 @@ static int valid_utf8(const unsigned char *p, size_t n)
 /* ------------------------------------------------------------------ */
 /* reference encoders                                                   */
 
-static void ref_json_str(bytes *o, const unsigned char *p, size_t n)
-{
+static void ref_json_str(bytes *o, const unsigned char *p, size_t n) {
     static const char hex[] = "0123456789abcdef";
     putc1(o, '"');
     for (size_t i = 0; i < n;) {
@@ -186,13 +172,11 @@ static void ref_json_str(bytes *o, const unsigned char *p, size_t n)
     putc1(o, '"');
 }
 
-static void ref_json(bytes *o, const csvsrc_row *h, const csvsrc_row *r)
-{
+static void ref_json(bytes *o, const csvsrc_row *h, const csvsrc_row *r) {
     size_t n = h->nfields < r->nfields ? h->nfields : r->nfields;
     putc1(o, '{');
     for (size_t i = 0; i < n; i++) {
-        if (i)
-            putc1(o, ',');
+        if (i) putc1(o, ',');
         ref_json_str(o, (const unsigned char *)h->fields[i], h->lens[i]);
         putc1(o, ':');
         ref_json_str(o, (const unsigned char *)r->fields[i], r->lens[i]);
@@ -200,8 +184,7 @@ static void ref_json(bytes *o, const csvsrc_row *h, const csvsrc_row *r)
     putc1(o, '}');
 }
 
-static void ref_csv(bytes *o, const csvsrc_row *r)
-{
+static void ref_csv(bytes *o, const csvsrc_row *r) {
     if (r->nfields == 1 && r->lens[0] == 0) {
         put(o, "\"\"", 2);
         return;
@@ -212,17 +195,13 @@ static void ref_csv(bytes *o, const csvsrc_row *r)
         int quote = 0;
         for (size_t k = 0; k < n; k++)
             quote |= p[k] == ',' || p[k] == '"' || p[k] == '\r' || p[k] == '\n';
-        if (i)
-            putc1(o, ',');
-        if (quote)
-            putc1(o, '"');
+        if (i) putc1(o, ',');
+        if (quote) putc1(o, '"');
         for (size_t k = 0; k < n; k++) {
             putc1(o, p[k]);
-            if (p[k] == '"')
-                putc1(o, '"');
+            if (p[k] == '"') putc1(o, '"');
         }
-        if (quote)
-            putc1(o, '"');
+        if (quote) putc1(o, '"');
     }
 }
 
@@ -235,33 +214,25 @@ typedef struct {
     int depth;
 } jp;
 
-static void j_ws(jp *j)
-{
-    while (j->i < j->n && (j->p[j->i] == ' ' || j->p[j->i] == '\t' ||
-                           j->p[j->i] == '\n' || j->p[j->i] == '\r'))
+static void j_ws(jp *j) {
+    while (j->i < j->n && (j->p[j->i] == ' ' || j->p[j->i] == '\t' || j->p[j->i] == '\n' ||
+                           j->p[j->i] == '\r'))
         j->i++;
 }
 
-static int hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
+static int hexval(unsigned char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
     return -1;
 }
 
-static int j_hex4(jp *j, uint32_t *v)
-{
-    if (j->n - j->i < 4)
-        return 0;
+static int j_hex4(jp *j, uint32_t *v) {
+    if (j->n - j->i < 4) return 0;
     *v = 0;
     for (int k = 0; k < 4; k++) {
         int h = hexval(j->p[j->i++]);
-        if (h < 0)
-            return 0;
+        if (h < 0) return 0;
         *v = (*v << 4) | (uint32_t)h;
     }
     return 1;
@@ -269,54 +240,42 @@ static int j_hex4(jp *j, uint32_t *v)
 
 /* A JSON string at j->i. Decodes into out (if not NULL) with kengine's
  * convention for invalid UTF-8: \u0080..\u00ff stand for the raw byte. */
-static int j_string(jp *j, bytes *out)
-{
-    if (j->i >= j->n || j->p[j->i] != '"')
-        return 0;
+static int j_string(jp *j, bytes *out) {
+    if (j->i >= j->n || j->p[j->i] != '"') return 0;
     j->i++;
     for (;;) {
-        if (j->i >= j->n)
-            return 0;
+        if (j->i >= j->n) return 0;
         unsigned char c = j->p[j->i];
         if (c == '"') {
             j->i++;
             return 1;
         }
-        if (c < 0x20)
-            return 0; /* raw control byte */
+        if (c < 0x20) return 0; /* raw control byte */
         if (c != '\\') {
             uint32_t cp;
             size_t l = ref_utf8(j->p + j->i, j->n - j->i, &cp);
-            if (!l)
-                return 0; /* invalid UTF-8 in the output */
-            if (out)
-                put(out, j->p + j->i, l);
+            if (!l) return 0; /* invalid UTF-8 in the output */
+            if (out) put(out, j->p + j->i, l);
             j->i += l;
             continue;
         }
         j->i++;
-        if (j->i >= j->n)
-            return 0;
+        if (j->i >= j->n) return 0;
         unsigned char e = j->p[j->i++];
         const char *from = "\"\\/bfnrt", *to = "\"\\/\b\f\n\r\t";
         const char *hit = e ? strchr(from, e) : NULL;
         if (hit) {
-            if (out)
-                putc1(out, (unsigned char)to[hit - from]);
+            if (out) putc1(out, (unsigned char)to[hit - from]);
             continue;
         }
-        if (e != 'u')
-            return 0;
+        if (e != 'u') return 0;
         uint32_t v;
-        if (!j_hex4(j, &v))
-            return 0;
+        if (!j_hex4(j, &v)) return 0;
         if (v >= 0xD800 && v <= 0xDBFF) { /* surrogate pair */
             uint32_t lo;
-            if (j->n - j->i < 6 || j->p[j->i] != '\\' || j->p[j->i + 1] != 'u')
-                return 0;
+            if (j->n - j->i < 6 || j->p[j->i] != '\\' || j->p[j->i + 1] != 'u') return 0;
             j->i += 2;
-            if (!j_hex4(j, &lo) || lo < 0xDC00 || lo > 0xDFFF)
-                return 0;
+            if (!j_hex4(j, &lo) || lo < 0xDC00 || lo > 0xDFFF) return 0;
             v = 0x10000 + ((v - 0xD800) << 10) + (lo - 0xDC00);
         } else if (v >= 0xDC00 && v <= 0xDFFF) {
             return 0;
@@ -332,58 +291,44 @@ static int j_string(jp *j, bytes *out)
 
 static int j_value(jp *j);
 
-static int j_number(jp *j)
-{
+static int j_number(jp *j) {
     size_t s = j->i;
-    if (j->i < j->n && j->p[j->i] == '-')
-        j->i++;
-    if (j->i >= j->n)
-        return 0;
+    if (j->i < j->n && j->p[j->i] == '-') j->i++;
+    if (j->i >= j->n) return 0;
     if (j->p[j->i] == '0') {
         j->i++;
     } else if (j->p[j->i] >= '1' && j->p[j->i] <= '9') {
-        while (j->i < j->n && j->p[j->i] >= '0' && j->p[j->i] <= '9')
-            j->i++;
+        while (j->i < j->n && j->p[j->i] >= '0' && j->p[j->i] <= '9') j->i++;
     } else {
         return 0;
     }
     if (j->i < j->n && j->p[j->i] == '.') {
         j->i++;
         size_t d = j->i;
-        while (j->i < j->n && j->p[j->i] >= '0' && j->p[j->i] <= '9')
-            j->i++;
-        if (j->i == d)
-            return 0;
+        while (j->i < j->n && j->p[j->i] >= '0' && j->p[j->i] <= '9') j->i++;
+        if (j->i == d) return 0;
     }
     if (j->i < j->n && (j->p[j->i] == 'e' || j->p[j->i] == 'E')) {
         j->i++;
-        if (j->i < j->n && (j->p[j->i] == '+' || j->p[j->i] == '-'))
-            j->i++;
+        if (j->i < j->n && (j->p[j->i] == '+' || j->p[j->i] == '-')) j->i++;
         size_t d = j->i;
-        while (j->i < j->n && j->p[j->i] >= '0' && j->p[j->i] <= '9')
-            j->i++;
-        if (j->i == d)
-            return 0;
+        while (j->i < j->n && j->p[j->i] >= '0' && j->p[j->i] <= '9') j->i++;
+        if (j->i == d) return 0;
     }
     return j->i > s;
 }
 
-static int j_lit(jp *j, const char *w)
-{
+static int j_lit(jp *j, const char *w) {
     size_t l = strlen(w);
-    if (j->n - j->i < l || memcmp(j->p + j->i, w, l) != 0)
-        return 0;
+    if (j->n - j->i < l || memcmp(j->p + j->i, w, l) != 0) return 0;
     j->i += l;
     return 1;
 }
 
-static int j_value(jp *j)
-{
-    if (++j->depth > 64)
-        return 0;
+static int j_value(jp *j) {
+    if (++j->depth > 64) return 0;
     j_ws(j);
-    if (j->i >= j->n)
-        return 0;
+    if (j->i >= j->n) return 0;
     int ok;
     unsigned char c = j->p[j->i];
     if (c == '{' || c == '[') {
@@ -440,11 +385,9 @@ static int j_value(jp *j)
 }
 
 /* 1 if p[0..n) is exactly one valid JSON value (whitespace around ok). */
-static int json_valid(const unsigned char *p, size_t n)
-{
+static int json_valid(const unsigned char *p, size_t n) {
     jp j = {p, n, 0, 0};
-    if (!j_value(&j))
-        return 0;
+    if (!j_value(&j)) return 0;
     j_ws(&j);
     return j.i == n;
 }
@@ -452,8 +395,7 @@ static int json_valid(const unsigned char *p, size_t n)
 /* Decodes kengine's json object {"k":"v",...} and checks it pairs the
  * header names with the row's fields, zip() style. */
 static void check_json_pairs(const unsigned char *p, size_t n, const csvsrc_row *h,
-                             const csvsrc_row *r)
-{
+                             const csvsrc_row *r) {
     size_t want = h->nfields < r->nfields ? h->nfields : r->nfields;
     jp j = {p, n, 0, 0};
     bytes k = {0}, v = {0};
@@ -485,8 +427,7 @@ static void check_json_pairs(const unsigned char *p, size_t n, const csvsrc_row 
 /* ------------------------------------------------------------------ */
 /* an independent reader for one CSV record (no line end)               */
 
-static void check_csv_reparse(const unsigned char *p, size_t n, const csvsrc_row *r)
-{
+static void check_csv_reparse(const unsigned char *p, size_t n, const csvsrc_row *r) {
     size_t i = 0, f = 0;
     bytes fld = {0};
     for (;;) {
@@ -522,13 +463,12 @@ static void check_csv_reparse(const unsigned char *p, size_t n, const csvsrc_row
         if (quoted && !(r->nfields == 1 && r->lens[0] == 0)) {
             int needed = 0;
             for (size_t k = 0; k < fld.len; k++)
-                needed |= fld.p[k] == ',' || fld.p[k] == '"' || fld.p[k] == '\r' ||
-                          fld.p[k] == '\n';
+                needed |=
+                    fld.p[k] == ',' || fld.p[k] == '"' || fld.p[k] == '\r' || fld.p[k] == '\n';
             CHECK(needed, "csv: field %zu quoted without need (QUOTE_MINIMAL)", f);
         }
         f++;
-        if (i == n)
-            break;
+        if (i == n) break;
         i++; /* the comma */
     }
     CHECK(f == r->nfields, "csv: %zu fields, expected %zu", f, r->nfields);
@@ -541,8 +481,7 @@ static void check_csv_reparse(const unsigned char *p, size_t n, const csvsrc_row
 /* Reads one Python str literal at p[*i] and decodes it (raw bytes are
  * copied, escapes become the code point's UTF-8). */
 static void py_str_decode(const unsigned char *p, size_t n, size_t *i, bytes *out,
-                          const unsigned char *orig, size_t olen)
-{
+                          const unsigned char *orig, size_t olen) {
     CHECK(*i < n && (p[*i] == '\'' || p[*i] == '"'), "dict: no opening quote");
     unsigned char q = p[(*i)++];
     int has_sq = olen && memchr(orig, '\'', olen) != NULL;
@@ -551,8 +490,7 @@ static void py_str_decode(const unsigned char *p, size_t n, size_t *i, bytes *ou
     for (;;) {
         CHECK(*i < n, "dict: unterminated string");
         unsigned char c = p[(*i)++];
-        if (c == q)
-            return;
+        if (c == q) return;
         CHECK(c >= 0x20 && c != 0x7f, "dict: raw control byte 0x%02x", c);
         if (c != '\\') {
             putc1(out, c);
@@ -573,8 +511,7 @@ static void py_str_decode(const unsigned char *p, size_t n, size_t *i, bytes *ou
         case 'U': digits = 8; break;
         default: CHECK(0, "dict: unknown escape \\%c", e);
         }
-        if (!digits)
-            continue;
+        if (!digits) continue;
         CHECK(n - *i >= (size_t)digits, "dict: short \\%c escape", e);
         uint32_t v = 0;
         for (int d = 0; d < digits; d++) {
@@ -585,7 +522,9 @@ static void py_str_decode(const unsigned char *p, size_t n, size_t *i, bytes *ou
         }
         CHECK(v <= 0x10FFFF && !(v >= 0xD800 && v <= 0xDFFF), "dict: escape of U+%X", v);
         /* Python uses the shortest of \x \u \U */
-        CHECK(e == 'x' ? v <= 0xFF : e == 'u' ? v > 0xFF && v <= 0xFFFF : v > 0xFFFF,
+        CHECK(e == 'x'   ? v <= 0xFF
+              : e == 'u' ? v > 0xFF && v <= 0xFFFF
+                         : v > 0xFFFF,
               "dict: \\%c escape for U+%X", e, v);
         CHECK(!(v >= 0x20 && v < 0x7F), "dict: printable ASCII U+%X escaped", v);
         put_utf8(out, v);
@@ -593,8 +532,7 @@ static void py_str_decode(const unsigned char *p, size_t n, size_t *i, bytes *ou
 }
 
 static void check_dict(const unsigned char *p, size_t n, const csvsrc_row *h,
-                       const csvsrc_row *r)
-{
+                       const csvsrc_row *r) {
     size_t want = h->nfields < r->nfields ? h->nfields : r->nfields;
     bytes k = {0}, v = {0};
     CHECK(n >= 2 && p[0] == '{' && p[n - 1] == '}', "dict: not braced");
@@ -625,8 +563,7 @@ static void check_dict(const unsigned char *p, size_t n, const csvsrc_row *h,
 
 static encode_buf bufs[3]; /* reused across rows and inputs, like the producer */
 
-static void check_encodings(const csvsrc_row *h, const csvsrc_row *r)
-{
+static void check_encodings(const csvsrc_row *h, const csvsrc_row *r) {
     bytes ref = {0};
     for (int f = 0; f < 3; f++) {
         encode_format fmt = f == 0 ? ENCODE_JSON : f == 1 ? ENCODE_CSV : ENCODE_DICT;
@@ -661,9 +598,7 @@ static void check_encodings(const csvsrc_row *h, const csvsrc_row *r)
             CHECK(ref.len == n && memcmp(ref.p, o, n) == 0,
                   "csv: differs from the reference writer");
             break;
-        case ENCODE_DICT:
-            check_dict(o, n, h, r);
-            break;
+        case ENCODE_DICT: check_dict(o, n, h, r); break;
         }
         encode_buf_free(&fresh);
     }
@@ -672,13 +607,12 @@ static void check_encodings(const csvsrc_row *h, const csvsrc_row *r)
 
 /* ------------------------------------------------------------------ */
 
-static void same_row(const csvsrc_row *a, const csvsrc_row *b, const char *what, size_t k)
-{
+static void same_row(const csvsrc_row *a, const csvsrc_row *b, const char *what, size_t k) {
     CHECK(a->nfields == b->nfields, "%s %zu: %zu vs %zu fields", what, k, a->nfields,
           b->nfields);
     CHECK(a->index == b->index, "%s %zu: index %zu vs %zu", what, k, a->index, b->index);
-    CHECK(a->line == b->line, "%s %zu: line %llu vs %llu", what, k,
-          (unsigned long long)a->line, (unsigned long long)b->line);
+    CHECK(a->line == b->line, "%s %zu: line %llu vs %llu", what, k, (unsigned long long)a->line,
+          (unsigned long long)b->line);
     for (size_t i = 0; i < a->nfields; i++)
         CHECK(a->lens[i] == b->lens[i] &&
                   (!a->lens[i] || memcmp(a->fields[i], b->fields[i], a->lens[i]) == 0),
@@ -690,8 +624,7 @@ static char path[64];
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (memfd < 0) {
         memfd = memfd_create("fuzz.csv", MFD_CLOEXEC);
         CHECK(memfd >= 0, "memfd_create failed");
@@ -708,7 +641,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!a) {
         CHECK(ea[0] != '\0', "cached open failed without a message");
         if (!b) {
-            CHECK(strcmp(ea, eb) == 0, "open errors differ:\n cached: %s\nuncached: %s", ea, eb);
+            CHECK(strcmp(ea, eb) == 0, "open errors differ:\n cached: %s\nuncached: %s", ea,
+                  eb);
             return 0;
         }
         /* the uncached source must hit the same error in its first pass */
@@ -721,8 +655,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             CHECK(k <= size + 1, "uncached source cycles although the cached open failed (%s)",
                   ea);
         }
-        CHECK(strcmp(ea, eb) == 0, "first-pass errors differ:\n cached: %s\nuncached: %s", ea, eb);
-        CHECK(csvsrc_next(b, &rb, eb, sizeof eb) == -1, "uncached source usable after an error");
+        CHECK(strcmp(ea, eb) == 0, "first-pass errors differ:\n cached: %s\nuncached: %s", ea,
+              eb);
+        CHECK(csvsrc_next(b, &rb, eb, sizeof eb) == -1,
+              "uncached source usable after an error");
         csvsrc_close(b);
         return 0;
     }

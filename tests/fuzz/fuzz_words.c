@@ -30,15 +30,15 @@
 
 #include "words.h"
 
-#define CHECK(cond, ...)                                                    \
-    do {                                                                    \
-        if (!(cond)) {                                                      \
-            fprintf(stderr, "fuzz_words: %s:%d: check failed: %s: ",         \
-                    __FILE__, __LINE__, #cond);                             \
-            fprintf(stderr, __VA_ARGS__);                                   \
-            fputc('\n', stderr);                                            \
-            abort();                                                        \
-        }                                                                   \
+#define CHECK(cond, ...)                                                                       \
+    do {                                                                                       \
+        if (!(cond)) {                                                                         \
+            fprintf(stderr, "fuzz_words: %s:%d: check failed: %s: ", __FILE__, __LINE__,       \
+                    #cond);                                                                    \
+            fprintf(stderr, __VA_ARGS__);                                                      \
+            fputc('\n', stderr);                                                               \
+            abort();                                                                           \
+        }                                                                                      \
     } while (0)
 
 /* ------------------------------------------------------------------ */
@@ -50,31 +50,23 @@ typedef struct {
     uint64_t count;
 } ref_word;
 
-static int ref_is_ws(unsigned char c)
-{
+static int ref_is_ws(unsigned char c) {
     return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
 }
 
-static int ref_cmp_bytes(const ref_word *x, const ref_word *y)
-{
+static int ref_cmp_bytes(const ref_word *x, const ref_word *y) {
     size_t n = x->len < y->len ? x->len : y->len;
     int c = n ? memcmp(x->p, y->p, n) : 0;
-    if (c)
-        return c < 0 ? -1 : 1;
+    if (c) return c < 0 ? -1 : 1;
     return (x->len > y->len) - (x->len < y->len);
 }
 
-static int ref_qsort_cmp(const void *a, const void *b)
-{
-    return ref_cmp_bytes(a, b);
-}
+static int ref_qsort_cmp(const void *a, const void *b) { return ref_cmp_bytes(a, b); }
 
 /* count desc, then bytes asc: words_set_top's documented order */
-static int ref_top_cmp(const void *a, const void *b)
-{
+static int ref_top_cmp(const void *a, const void *b) {
     const ref_word *x = a, *y = b;
-    if (x->count != y->count)
-        return x->count > y->count ? -1 : 1;
+    if (x->count != y->count) return x->count > y->count ? -1 : 1;
     return ref_cmp_bytes(x, y);
 }
 
@@ -83,8 +75,7 @@ typedef struct {
     size_t n, cap;
 } ref_list;
 
-static void ref_push(ref_list *l, const unsigned char *p, size_t len)
-{
+static void ref_push(ref_list *l, const unsigned char *p, size_t len) {
     if (l->n == l->cap) {
         l->cap = l->cap ? l->cap * 2 : 256;
         l->w = realloc(l->w, l->cap * sizeof *l->w);
@@ -94,8 +85,7 @@ static void ref_push(ref_list *l, const unsigned char *p, size_t len)
 }
 
 /* Appends the words of one message; returns how many. */
-static uint64_t ref_tokenize(ref_list *l, const unsigned char *p, size_t len)
-{
+static uint64_t ref_tokenize(ref_list *l, const unsigned char *p, size_t len) {
     uint64_t n = 0;
     size_t i = 0;
     while (i < len) {
@@ -104,8 +94,7 @@ static uint64_t ref_tokenize(ref_list *l, const unsigned char *p, size_t len)
             continue;
         }
         size_t s = i;
-        while (i < len && !ref_is_ws(p[i]))
-            i++;
+        while (i < len && !ref_is_ws(p[i])) i++;
         ref_push(l, p + s, i - s);
         n++;
     }
@@ -113,10 +102,8 @@ static uint64_t ref_tokenize(ref_list *l, const unsigned char *p, size_t len)
 }
 
 /* Sorts and collapses duplicates; returns the number of distinct words. */
-static size_t ref_distinct(ref_list *l)
-{
-    if (l->n)
-        qsort(l->w, l->n, sizeof *l->w, ref_qsort_cmp);
+static size_t ref_distinct(ref_list *l) {
+    if (l->n) qsort(l->w, l->n, sizeof *l->w, ref_qsort_cmp);
     size_t u = 0;
     for (size_t k = 0; k < l->n; k++) {
         if (u > 0 && ref_cmp_bytes(&l->w[u - 1], &l->w[k]) == 0)
@@ -133,13 +120,12 @@ static size_t ref_distinct(ref_list *l)
 
 typedef struct {
     const ref_list *ref;
-    uint64_t mult;    /* expected count multiplier; 0: don't compare counts */
+    uint64_t mult; /* expected count multiplier; 0: don't compare counts */
     size_t visited;
     unsigned char *seen; /* one flag per distinct reference word */
 } visit_ctx;
 
-static void visit(const char *word, size_t len, uint64_t count, void *ud)
-{
+static void visit(const char *word, size_t len, uint64_t count, void *ud) {
     visit_ctx *c = ud;
     ref_word key = {(const unsigned char *)word, len, 0};
     const ref_word *hit =
@@ -155,8 +141,7 @@ static void visit(const char *word, size_t len, uint64_t count, void *ud)
 }
 
 static void check_set(const words_set *set, const ref_list *ref, uint64_t mult,
-                      const char *what)
-{
+                      const char *what) {
     CHECK(!words_set_oom(set), "%s: set out of memory", what);
     CHECK(words_set_size(set) == ref->n, "%s: %zu distinct, expected %zu", what,
           words_set_size(set), ref->n);
@@ -167,8 +152,7 @@ static void check_set(const words_set *set, const ref_list *ref, uint64_t mult,
     free(c.seen);
 }
 
-static void check_top(const words_set *set, const ref_list *ref)
-{
+static void check_top(const words_set *set, const ref_list *ref) {
     enum { TOPN = 7 };
     words_top_entry top[TOPN];
     size_t got = words_set_top(set, top, TOPN);
@@ -184,8 +168,8 @@ static void check_top(const words_set *set, const ref_list *ref)
         CHECK(top[i].count == sorted[i].count && top[i].len == sorted[i].len &&
                   memcmp(top[i].word, sorted[i].p, top[i].len) == 0,
               "top[%zu] differs (count %llu vs %llu, len %zu vs %zu)", i,
-              (unsigned long long)top[i].count, (unsigned long long)sorted[i].count,
-              top[i].len, sorted[i].len);
+              (unsigned long long)top[i].count, (unsigned long long)sorted[i].count, top[i].len,
+              sorted[i].len);
     }
     free(sorted);
 }
@@ -200,8 +184,7 @@ typedef struct {
 /* Scans every message into set with scan (words_scan or
  * words_scan_scalar), checking each message's count. */
 static void scan_all(words_set *set, const msg *m, size_t nm, const uint64_t *want,
-                     uint64_t (*scan)(words_set *, const void *, size_t), const char *what)
-{
+                     uint64_t (*scan)(words_set *, const void *, size_t), const char *what) {
     for (size_t i = 0; i < nm; i++) {
         uint64_t got = scan(set, m[i].p, m[i].len);
         CHECK(got == want[i], "%s: message %zu: %llu words, expected %llu", what, i,
@@ -211,12 +194,10 @@ static void scan_all(words_set *set, const msg *m, size_t nm, const uint64_t *wa
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     /* split into messages at '~' */
     size_t nm = 1;
-    for (size_t i = 0; i < size; i++)
-        nm += data[i] == '~';
+    for (size_t i = 0; i < size; i++) nm += data[i] == '~';
     msg *m = malloc(nm * sizeof *m);
     uint64_t *want = malloc(nm * sizeof *want);
     CHECK(m && want, "out of memory");
@@ -236,11 +217,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
          * copy so ASan sees any read past its end */
         unsigned char *copy = malloc(m[i].len ? m[i].len : 1);
         CHECK(copy != NULL, "out of memory");
-        if (m[i].len)
-            memcpy(copy, m[i].p, m[i].len);
+        if (m[i].len) memcpy(copy, m[i].p, m[i].len);
         CHECK(words_count(copy, m[i].len) == want[i], "words_count: message %zu", i);
-        CHECK(words_count_scalar(copy, m[i].len) == want[i],
-              "words_count_scalar: message %zu", i);
+        CHECK(words_count_scalar(copy, m[i].len) == want[i], "words_count_scalar: message %zu",
+              i);
         CHECK(words_scan(NULL, copy, m[i].len) == want[i], "words_scan(NULL): message %zu", i);
         CHECK(words_scan_scalar(NULL, copy, m[i].len) == want[i],
               "words_scan_scalar(NULL): message %zu", i);
@@ -285,9 +265,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (int rep = 0; rep < 2; rep++) {
             for (size_t i = 0; i < nm; i++) {
                 uint64_t got = words_scan_memo(memo, b, m[i].p, m[i].len);
-                CHECK(got == want[i], "words_scan_memo: round %d, pass %d, message %zu: "
-                      "%llu words, expected %llu", round, rep, i, (unsigned long long)got,
-                      (unsigned long long)want[i]);
+                CHECK(got == want[i],
+                      "words_scan_memo: round %d, pass %d, message %zu: "
+                      "%llu words, expected %llu",
+                      round, rep, i, (unsigned long long)got, (unsigned long long)want[i]);
             }
         }
         check_set(b, &ref, 0, "memo set");
@@ -302,7 +283,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             CHECK(buf != NULL, "out of memory");
             memcpy(buf + off, data, size);
             words_set_clear(b);
-            CHECK(words_scan(b, buf + off, size) == want[0], "misaligned scan (offset %zu)", off);
+            CHECK(words_scan(b, buf + off, size) == want[0], "misaligned scan (offset %zu)",
+                  off);
             check_set(b, &ref, 1, "misaligned set");
             CHECK(words_count(buf + off, size) == want[0], "misaligned count");
             free(buf);

@@ -67,10 +67,10 @@ static inline char *helper_stdout_end(helper_stdout c) {
 }
 
 /* Fails naming both strings unless `hay` contains `needle`. */
-#define assert_has(hay, needle)                                                            \
-    do {                                                                                   \
-        const char *h_ = (hay), *n_ = (needle);                                            \
-        if (!h_ || !strstr(h_, n_)) fail_msg("'%s' lacks '%s'", h_ ? h_ : "(null)", n_);   \
+#define assert_has(hay, needle)                                                                \
+    do {                                                                                       \
+        const char *h_ = (hay), *n_ = (needle);                                                \
+        if (!h_ || !strstr(h_, n_)) fail_msg("'%s' lacks '%s'", h_ ? h_ : "(null)", n_);       \
     } while (0)
 
 #endif

@@ -23,7 +23,8 @@ typedef struct {
     const char *s;
     size_t n;
 } fld;
-#define F(lit) {lit, sizeof(lit) - 1}
+#define F(lit)                                                                                 \
+    { lit, sizeof(lit) - 1 }
 
 typedef struct {
     uint64_t line;
@@ -32,10 +33,10 @@ typedef struct {
 
 typedef struct {
     const char *name;
-    const char *in;       /* file bytes */
+    const char *in; /* file bytes */
     size_t in_len;
     csvsrc_ragged ragged;
-    const char *err;      /* expected message after "path: ", NULL = success */
+    const char *err; /* expected message after "path: ", NULL = success */
     size_t nf;
     fld header[MAXF];
     size_t nrows;
@@ -46,116 +47,402 @@ typedef struct {
 #define IN(lit) lit, sizeof(lit) - 1
 
 static const csv_case cases[] = {
-    {"lf", IN("id,name\n1,alice\n2,bob\n"), CSVSRC_RAGGED_ERROR, NULL,
-     2, {F("id"), F("name")}, 2, {{2, {F("1"), F("alice")}}, {3, {F("2"), F("bob")}}}, 0, 0},
-    {"crlf", IN("id,name\r\n1,alice\r\n2,bob\r\n"), CSVSRC_RAGGED_ERROR, NULL,
-     2, {F("id"), F("name")}, 2, {{2, {F("1"), F("alice")}}, {3, {F("2"), F("bob")}}}, 0, 0},
-    {"cr only", IN("id,name\r1,alice\r2,bob"), CSVSRC_RAGGED_ERROR, NULL,
-     2, {F("id"), F("name")}, 2, {{2, {F("1"), F("alice")}}, {3, {F("2"), F("bob")}}}, 0, 0},
-    {"mixed endings", IN("id,v\r\n1,a\n2,b\r3,c\r\n"), CSVSRC_RAGGED_ERROR, NULL,
-     2, {F("id"), F("v")}, 3,
-     {{2, {F("1"), F("a")}}, {3, {F("2"), F("b")}}, {4, {F("3"), F("c")}}}, 0, 0},
-    {"bom", IN("\xEF\xBB\xBFid,name\n1,a\n"), CSVSRC_RAGGED_ERROR, NULL,
-     2, {F("id"), F("name")}, 1, {{2, {F("1"), F("a")}}}, 0, 0},
-    {"bom then quoted header", IN("\xEF\xBB\xBF\"id\",name\r\n1,a\r\n"), CSVSRC_RAGGED_ERROR, NULL,
-     2, {F("id"), F("name")}, 1, {{2, {F("1"), F("a")}}}, 0, 0},
-    {"bom only in first field", IN("id,\xEF\xBB\xBFx\n\xEF\xBB\xBF,1\n"), CSVSRC_RAGGED_ERROR, NULL,
-     2, {F("id"), F("\xEF\xBB\xBFx")}, 1, {{2, {F("\xEF\xBB\xBF"), F("1")}}}, 0, 0},
+    {"lf",
+     IN("id,name\n1,alice\n2,bob\n"),
+     CSVSRC_RAGGED_ERROR,
+     NULL,
+     2,
+     {F("id"), F("name")},
+     2,
+     {{2, {F("1"), F("alice")}}, {3, {F("2"), F("bob")}}},
+     0,
+     0},
+    {"crlf",
+     IN("id,name\r\n1,alice\r\n2,bob\r\n"),
+     CSVSRC_RAGGED_ERROR,
+     NULL,
+     2,
+     {F("id"), F("name")},
+     2,
+     {{2, {F("1"), F("alice")}}, {3, {F("2"), F("bob")}}},
+     0,
+     0},
+    {"cr only",
+     IN("id,name\r1,alice\r2,bob"),
+     CSVSRC_RAGGED_ERROR,
+     NULL,
+     2,
+     {F("id"), F("name")},
+     2,
+     {{2, {F("1"), F("alice")}}, {3, {F("2"), F("bob")}}},
+     0,
+     0},
+    {"mixed endings",
+     IN("id,v\r\n1,a\n2,b\r3,c\r\n"),
+     CSVSRC_RAGGED_ERROR,
+     NULL,
+     2,
+     {F("id"), F("v")},
+     3,
+     {{2, {F("1"), F("a")}}, {3, {F("2"), F("b")}}, {4, {F("3"), F("c")}}},
+     0,
+     0},
+    {"bom",
+     IN("\xEF\xBB\xBFid,name\n1,a\n"),
+     CSVSRC_RAGGED_ERROR,
+     NULL,
+     2,
+     {F("id"), F("name")},
+     1,
+     {{2, {F("1"), F("a")}}},
+     0,
+     0},
+    {"bom then quoted header",
+     IN("\xEF\xBB\xBF\"id\",name\r\n1,a\r\n"),
+     CSVSRC_RAGGED_ERROR,
+     NULL,
+     2,
+     {F("id"), F("name")},
+     1,
+     {{2, {F("1"), F("a")}}},
+     0,
+     0},
+    {"bom only in first field",
+     IN("id,\xEF\xBB\xBFx\n\xEF\xBB\xBF,1\n"),
+     CSVSRC_RAGGED_ERROR,
+     NULL,
+     2,
+     {F("id"), F("\xEF\xBB\xBFx")},
+     1,
+     {{2, {F("\xEF\xBB\xBF"), F("1")}}},
+     0,
+     0},
     {"quoted comma quote newline",
-     IN("id,text\n1,\"a,b\"\n2,\"say \"\"hi\"\"\"\n3,\"line1\nline2\"\n4,x\n"), CSVSRC_RAGGED_ERROR,
-     NULL, 2, {F("id"), F("text")}, 4,
+     IN("id,text\n1,\"a,b\"\n2,\"say \"\"hi\"\"\"\n3,\"line1\nline2\"\n4,x\n"),
+     CSVSRC_RAGGED_ERROR,
+     NULL,
+     2,
+     {F("id"), F("text")},
+     4,
      {{2, {F("1"), F("a,b")}},
       {3, {F("2"), F("say \"hi\"")}},
       {4, {F("3"), F("line1\nline2")}},
       {6, {F("4"), F("x")}}},
-     0, 0},
-    {"cr inside quotes", IN("id,t\r\n1,\"a\rb\"\r\n2,\"c\r\nd\"\r\n3,\"\r\"\r\n"),
-     CSVSRC_RAGGED_ERROR, NULL, 2, {F("id"), F("t")}, 3,
-     {{2, {F("1"), F("a\rb")}}, {4, {F("2"), F("c\r\nd")}}, {6, {F("3"), F("\r")}}}, 0, 0},
-    {"empty fields", IN("a,b,c\n,,\n1,,3\n\"\",\"\",\"\"\n"), CSVSRC_RAGGED_ERROR, NULL,
-     3, {F("a"), F("b"), F("c")}, 3,
-     {{2, {F(""), F(""), F("")}}, {3, {F("1"), F(""), F("3")}}, {4, {F(""), F(""), F("")}}}, 0, 0},
-    {"trailing empty field", IN("a,b,c\nx,y,\n"), CSVSRC_RAGGED_ERROR, NULL,
-     3, {F("a"), F("b"), F("c")}, 1, {{2, {F("x"), F("y"), F("")}}}, 0, 0},
-    {"trailing comma at eof", IN("a,b\n1,"), CSVSRC_RAGGED_ERROR, NULL,
-     2, {F("a"), F("b")}, 1, {{2, {F("1"), F("")}}}, 0, 0},
-    {"no final newline", IN("a,b\n1,2\n3,4"), CSVSRC_RAGGED_ERROR, NULL,
-     2, {F("a"), F("b")}, 2, {{2, {F("1"), F("2")}}, {3, {F("3"), F("4")}}}, 0, 0},
-    {"no final newline quoted", IN("a,b\n1,\"x,\ny\""), CSVSRC_RAGGED_ERROR, NULL,
-     2, {F("a"), F("b")}, 1, {{2, {F("1"), F("x,\ny")}}}, 0, 0},
-    {"blank lines", IN("a,b\n\n1,2\n\r\n\n3,4\n\n\r\r"), CSVSRC_RAGGED_ERROR, NULL,
-     2, {F("a"), F("b")}, 2, {{3, {F("1"), F("2")}}, {6, {F("3"), F("4")}}}, 0, 0},
-    {"blank lines before header", IN("\n\r\na,b\n1,2\n"), CSVSRC_RAGGED_ERROR, NULL,
-     2, {F("a"), F("b")}, 1, {{4, {F("1"), F("2")}}}, 0, 0},
-    {"single data row", IN("only\nx\n"), CSVSRC_RAGGED_ERROR, NULL,
-     1, {F("only")}, 1, {{2, {F("x")}}}, 0, 0},
-    {"quoted empty and blank-looking rows", IN("a\n\"\"\n   \n\t\n"), CSVSRC_RAGGED_ERROR, NULL,
-     1, {F("a")}, 3, {{2, {F("")}}, {3, {F("   ")}}, {4, {F("\t")}}}, 0, 0},
-    {"spaces preserved", IN("a, b ,c\n 1 , 2,3 \n\t4\t,\" 5 \",6\n"), CSVSRC_RAGGED_ERROR, NULL,
-     3, {F("a"), F(" b "), F("c")}, 2,
-     {{2, {F(" 1 "), F(" 2"), F("3 ")}}, {3, {F("\t4\t"), F(" 5 "), F("6")}}}, 0, 0},
+     0,
+     0},
+    {"cr inside quotes",
+     IN("id,t\r\n1,\"a\rb\"\r\n2,\"c\r\nd\"\r\n3,\"\r\"\r\n"),
+     CSVSRC_RAGGED_ERROR,
+     NULL,
+     2,
+     {F("id"), F("t")},
+     3,
+     {{2, {F("1"), F("a\rb")}}, {4, {F("2"), F("c\r\nd")}}, {6, {F("3"), F("\r")}}},
+     0,
+     0},
+    {"empty fields",
+     IN("a,b,c\n,,\n1,,3\n\"\",\"\",\"\"\n"),
+     CSVSRC_RAGGED_ERROR,
+     NULL,
+     3,
+     {F("a"), F("b"), F("c")},
+     3,
+     {{2, {F(""), F(""), F("")}}, {3, {F("1"), F(""), F("3")}}, {4, {F(""), F(""), F("")}}},
+     0,
+     0},
+    {"trailing empty field",
+     IN("a,b,c\nx,y,\n"),
+     CSVSRC_RAGGED_ERROR,
+     NULL,
+     3,
+     {F("a"), F("b"), F("c")},
+     1,
+     {{2, {F("x"), F("y"), F("")}}},
+     0,
+     0},
+    {"trailing comma at eof",
+     IN("a,b\n1,"),
+     CSVSRC_RAGGED_ERROR,
+     NULL,
+     2,
+     {F("a"), F("b")},
+     1,
+     {{2, {F("1"), F("")}}},
+     0,
+     0},
+    {"no final newline",
+     IN("a,b\n1,2\n3,4"),
+     CSVSRC_RAGGED_ERROR,
+     NULL,
+     2,
+     {F("a"), F("b")},
+     2,
+     {{2, {F("1"), F("2")}}, {3, {F("3"), F("4")}}},
+     0,
+     0},
+    {"no final newline quoted",
+     IN("a,b\n1,\"x,\ny\""),
+     CSVSRC_RAGGED_ERROR,
+     NULL,
+     2,
+     {F("a"), F("b")},
+     1,
+     {{2, {F("1"), F("x,\ny")}}},
+     0,
+     0},
+    {"blank lines",
+     IN("a,b\n\n1,2\n\r\n\n3,4\n\n\r\r"),
+     CSVSRC_RAGGED_ERROR,
+     NULL,
+     2,
+     {F("a"), F("b")},
+     2,
+     {{3, {F("1"), F("2")}}, {6, {F("3"), F("4")}}},
+     0,
+     0},
+    {"blank lines before header",
+     IN("\n\r\na,b\n1,2\n"),
+     CSVSRC_RAGGED_ERROR,
+     NULL,
+     2,
+     {F("a"), F("b")},
+     1,
+     {{4, {F("1"), F("2")}}},
+     0,
+     0},
+    {"single data row",
+     IN("only\nx\n"),
+     CSVSRC_RAGGED_ERROR,
+     NULL,
+     1,
+     {F("only")},
+     1,
+     {{2, {F("x")}}},
+     0,
+     0},
+    {"quoted empty and blank-looking rows",
+     IN("a\n\"\"\n   \n\t\n"),
+     CSVSRC_RAGGED_ERROR,
+     NULL,
+     1,
+     {F("a")},
+     3,
+     {{2, {F("")}}, {3, {F("   ")}}, {4, {F("\t")}}},
+     0,
+     0},
+    {"spaces preserved",
+     IN("a, b ,c\n 1 , 2,3 \n\t4\t,\" 5 \",6\n"),
+     CSVSRC_RAGGED_ERROR,
+     NULL,
+     3,
+     {F("a"), F(" b "), F("c")},
+     2,
+     {{2, {F(" 1 "), F(" 2"), F("3 ")}}, {3, {F("\t4\t"), F(" 5 "), F("6")}}},
+     0,
+     0},
     {"loose quotes like python",
      IN("a,b\n\"x\"y,z\nq\"r,\"s\"\"t\"\n\"u\" ,\"v\"\"\n w \"x\"\n\"a\"b\"c\",\n"),
-     CSVSRC_RAGGED_ERROR, NULL, 2, {F("a"), F("b")}, 4,
+     CSVSRC_RAGGED_ERROR,
+     NULL,
+     2,
+     {F("a"), F("b")},
+     4,
      {{2, {F("xy"), F("z")}},
       {3, {F("q\"r"), F("s\"t")}},
       {4, {F("u "), F("v\"\n w x\"")}},
       {6, {F("ab\"c\""), F("")}}},
-     0, 0},
-    {"nul bytes", IN("a,b\n\0x,y\0\n\0,\0\0\n"), CSVSRC_RAGGED_ERROR, NULL,
-     2, {F("a"), F("b")}, 2, {{2, {F("\0x"), F("y\0")}}, {3, {F("\0"), F("\0\0")}}}, 0, 0},
-    {"invalid utf8", IN("a,b\n\xff\xfe,\xc3\n\"\xed\xa0\x80\",\xc0\x80\n"), CSVSRC_RAGGED_ERROR,
-     NULL, 2, {F("a"), F("b")}, 2,
-     {{2, {F("\xff\xfe"), F("\xc3")}}, {3, {F("\xed\xa0\x80"), F("\xc0\x80")}}}, 0, 0},
-    {"ragged skip", IN("a,b\n1,2\n3\n4,5,6\n7,8\n"), CSVSRC_RAGGED_SKIP, NULL,
-     2, {F("a"), F("b")}, 2, {{2, {F("1"), F("2")}}, {5, {F("7"), F("8")}}}, 2, 0},
-    {"ragged pad", IN("a,b\n1,2\n3\n4,5,6\n7,8\n"), CSVSRC_RAGGED_PAD, NULL,
-     2, {F("a"), F("b")}, 4,
-     {{2, {F("1"), F("2")}}, {3, {F("3"), F("")}}, {4, {F("4"), F("5")}}, {5, {F("7"), F("8")}}},
-     0, 2},
+     0,
+     0},
+    {"nul bytes",
+     IN("a,b\n\0x,y\0\n\0,\0\0\n"),
+     CSVSRC_RAGGED_ERROR,
+     NULL,
+     2,
+     {F("a"), F("b")},
+     2,
+     {{2, {F("\0x"), F("y\0")}}, {3, {F("\0"), F("\0\0")}}},
+     0,
+     0},
+    {"invalid utf8",
+     IN("a,b\n\xff\xfe,\xc3\n\"\xed\xa0\x80\",\xc0\x80\n"),
+     CSVSRC_RAGGED_ERROR,
+     NULL,
+     2,
+     {F("a"), F("b")},
+     2,
+     {{2, {F("\xff\xfe"), F("\xc3")}}, {3, {F("\xed\xa0\x80"), F("\xc0\x80")}}},
+     0,
+     0},
+    {"ragged skip",
+     IN("a,b\n1,2\n3\n4,5,6\n7,8\n"),
+     CSVSRC_RAGGED_SKIP,
+     NULL,
+     2,
+     {F("a"), F("b")},
+     2,
+     {{2, {F("1"), F("2")}}, {5, {F("7"), F("8")}}},
+     2,
+     0},
+    {"ragged pad",
+     IN("a,b\n1,2\n3\n4,5,6\n7,8\n"),
+     CSVSRC_RAGGED_PAD,
+     NULL,
+     2,
+     {F("a"), F("b")},
+     4,
+     {{2, {F("1"), F("2")}},
+      {3, {F("3"), F("")}},
+      {4, {F("4"), F("5")}},
+      {5, {F("7"), F("8")}}},
+     0,
+     2},
     /* errors */
-    {"empty file", IN(""), CSVSRC_RAGGED_ERROR, "empty file (no header row)", 0, {{0}}, 0, {{0}}, 0, 0},
-    {"only bom and blank lines", IN("\xEF\xBB\xBF\r\n\n"), CSVSRC_RAGGED_ERROR,
-     "empty file (no header row)", 0, {{0}}, 0, {{0}}, 0, 0},
-    {"header only", IN("a,b\n"), CSVSRC_RAGGED_ERROR, "no data rows (header only)", 0, {{0}}, 0,
-     {{0}}, 0, 0},
-    {"header only with blank lines", IN("a,b\r\n\r\n\n"), CSVSRC_RAGGED_ERROR,
-     "no data rows (header only)", 0, {{0}}, 0, {{0}}, 0, 0},
-    {"all rows skipped", IN("a,b\n1\n"), CSVSRC_RAGGED_SKIP,
-     "no data rows (all 1 skipped: field count differs from header)", 0, {{0}}, 0, {{0}}, 0, 0},
-    {"unterminated quote", IN("a,b\n1,2\n3,\"abc\ndef\n"), CSVSRC_RAGGED_ERROR,
-     "line 3: unterminated quoted field", 0, {{0}}, 0, {{0}}, 0, 0},
-    {"unterminated after a multi-line field", IN("a,b\n\"x\ny\",\"p\nq\n"), CSVSRC_RAGGED_ERROR,
-     "line 3: unterminated quoted field", 0, {{0}}, 0, {{0}}, 0, 0},
-    {"unterminated with doubled quote later", IN("a\n1\n\"x\ny\"\"z\n\n"), CSVSRC_RAGGED_ERROR,
-     "line 3: unterminated quoted field", 0, {{0}}, 0, {{0}}, 0, 0},
-    {"unterminated header", IN("\"a,b\n"), CSVSRC_RAGGED_ERROR,
-     "line 1: unterminated quoted field", 0, {{0}}, 0, {{0}}, 0, 0},
-    {"ragged error short", IN("a,b,c\n1,2,3\n4,5\n"), CSVSRC_RAGGED_ERROR,
-     "line 3: 2 fields, header has 3", 0, {{0}}, 0, {{0}}, 0, 0},
-    {"ragged error long after multi-line", IN("a,b\r\n\"1\r\n2\",3\r\n\r\n4,5,6\r\n"),
-     CSVSRC_RAGGED_ERROR, "line 5: 3 fields, header has 2", 0, {{0}}, 0, {{0}}, 0, 0},
-    {"ragged error one field", IN("a,b\n1,2\nx\n"), CSVSRC_RAGGED_ERROR,
-     "line 3: 1 field, header has 2", 0, {{0}}, 0, {{0}}, 0, 0},
-    {"duplicate header", IN("a,b,a\n1,2,3\n"), CSVSRC_RAGGED_ERROR,
-     "line 1: duplicate header field \"a\" (columns 1 and 3)", 0, {{0}}, 0, {{0}}, 0, 0},
+    {"empty file",
+     IN(""),
+     CSVSRC_RAGGED_ERROR,
+     "empty file (no header row)",
+     0,
+     {{0}},
+     0,
+     {{0}},
+     0,
+     0},
+    {"only bom and blank lines",
+     IN("\xEF\xBB\xBF\r\n\n"),
+     CSVSRC_RAGGED_ERROR,
+     "empty file (no header row)",
+     0,
+     {{0}},
+     0,
+     {{0}},
+     0,
+     0},
+    {"header only",
+     IN("a,b\n"),
+     CSVSRC_RAGGED_ERROR,
+     "no data rows (header only)",
+     0,
+     {{0}},
+     0,
+     {{0}},
+     0,
+     0},
+    {"header only with blank lines",
+     IN("a,b\r\n\r\n\n"),
+     CSVSRC_RAGGED_ERROR,
+     "no data rows (header only)",
+     0,
+     {{0}},
+     0,
+     {{0}},
+     0,
+     0},
+    {"all rows skipped",
+     IN("a,b\n1\n"),
+     CSVSRC_RAGGED_SKIP,
+     "no data rows (all 1 skipped: field count differs from header)",
+     0,
+     {{0}},
+     0,
+     {{0}},
+     0,
+     0},
+    {"unterminated quote",
+     IN("a,b\n1,2\n3,\"abc\ndef\n"),
+     CSVSRC_RAGGED_ERROR,
+     "line 3: unterminated quoted field",
+     0,
+     {{0}},
+     0,
+     {{0}},
+     0,
+     0},
+    {"unterminated after a multi-line field",
+     IN("a,b\n\"x\ny\",\"p\nq\n"),
+     CSVSRC_RAGGED_ERROR,
+     "line 3: unterminated quoted field",
+     0,
+     {{0}},
+     0,
+     {{0}},
+     0,
+     0},
+    {"unterminated with doubled quote later",
+     IN("a\n1\n\"x\ny\"\"z\n\n"),
+     CSVSRC_RAGGED_ERROR,
+     "line 3: unterminated quoted field",
+     0,
+     {{0}},
+     0,
+     {{0}},
+     0,
+     0},
+    {"unterminated header",
+     IN("\"a,b\n"),
+     CSVSRC_RAGGED_ERROR,
+     "line 1: unterminated quoted field",
+     0,
+     {{0}},
+     0,
+     {{0}},
+     0,
+     0},
+    {"ragged error short",
+     IN("a,b,c\n1,2,3\n4,5\n"),
+     CSVSRC_RAGGED_ERROR,
+     "line 3: 2 fields, header has 3",
+     0,
+     {{0}},
+     0,
+     {{0}},
+     0,
+     0},
+    {"ragged error long after multi-line",
+     IN("a,b\r\n\"1\r\n2\",3\r\n\r\n4,5,6\r\n"),
+     CSVSRC_RAGGED_ERROR,
+     "line 5: 3 fields, header has 2",
+     0,
+     {{0}},
+     0,
+     {{0}},
+     0,
+     0},
+    {"ragged error one field",
+     IN("a,b\n1,2\nx\n"),
+     CSVSRC_RAGGED_ERROR,
+     "line 3: 1 field, header has 2",
+     0,
+     {{0}},
+     0,
+     {{0}},
+     0,
+     0},
+    {"duplicate header",
+     IN("a,b,a\n1,2,3\n"),
+     CSVSRC_RAGGED_ERROR,
+     "line 1: duplicate header field \"a\" (columns 1 and 3)",
+     0,
+     {{0}},
+     0,
+     {{0}},
+     0,
+     0},
 };
 
 /* ---- helpers ---- */
 
 static void expect_field(const char *cname, size_t r, size_t i, const char *got, size_t glen,
-                         const fld *want)
-{
+                         const fld *want) {
     if (glen != want->n || (glen && memcmp(got, want->s, glen) != 0)) {
-        print_error("case '%s': row %zu field %zu: got %zu bytes '%.*s', want %zu bytes '%.*s'\n",
-                    cname, r, i, glen, (int)glen, got, want->n, (int)want->n, want->s);
+        print_error(
+            "case '%s': row %zu field %zu: got %zu bytes '%.*s', want %zu bytes '%.*s'\n",
+            cname, r, i, glen, (int)glen, got, want->n, (int)want->n, want->s);
         fail();
     }
 }
 
 /* Runs one case against one cache_limit. */
-static void run_case(const csv_case *c, size_t cache_limit)
-{
+static void run_case(const csv_case *c, size_t cache_limit) {
     char path[64], err[256], want[512];
     helper_write_tmp(path, c->in, c->in_len);
     csvsrc_opts o = {c->ragged, cache_limit};
@@ -166,8 +453,7 @@ static void run_case(const csv_case *c, size_t cache_limit)
             assert_int_equal(csvsrc_cached(s), 0);
             csvsrc_row row;
             int r = 1;
-            for (int i = 0; i < 100 && r == 1; i++)
-                r = csvsrc_next(s, &row, err, sizeof err);
+            for (int i = 0; i < 100 && r == 1; i++) r = csvsrc_next(s, &row, err, sizeof err);
             assert_int_equal(r, -1);
             csvsrc_close(s);
         }
@@ -188,8 +474,7 @@ static void run_case(const csv_case *c, size_t cache_limit)
     assert_int_equal(h->nfields, c->nf);
     for (size_t i = 0; i < c->nf; i++)
         expect_field(c->name, 0, i, h->fields[i], h->lens[i], &c->header[i]);
-    if (cache_limit != 1)
-        assert_int_equal(csvsrc_rows(s), c->nrows);
+    if (cache_limit != 1) assert_int_equal(csvsrc_rows(s), c->nrows);
     for (size_t k = 0; k < 2 * c->nrows + 1; k++) {
         csvsrc_row row;
         size_t r = k % c->nrows;
@@ -211,22 +496,17 @@ static void run_case(const csv_case *c, size_t cache_limit)
     unlink(path);
 }
 
-static void test_table_cached(void **state)
-{
+static void test_table_cached(void **state) {
     (void)state;
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-        run_case(&cases[i], 0);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) run_case(&cases[i], 0);
 }
 
-static void test_table_reparse(void **state)
-{
+static void test_table_reparse(void **state) {
     (void)state;
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-        run_case(&cases[i], 1);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) run_case(&cases[i], 1);
 }
 
-static void test_open_missing(void **state)
-{
+static void test_open_missing(void **state) {
     (void)state;
     char err[256];
     csvsrc *s = csvsrc_open("/nonexistent/sample.csv", NULL, err, sizeof err);
@@ -237,8 +517,7 @@ static void test_open_missing(void **state)
     assert_string_equal(err, "/tmp: cannot open: Is a directory");
 }
 
-static void test_cycling(void **state)
-{
+static void test_cycling(void **state) {
     (void)state;
     char path[64], err[256];
     static const char data[] = "k,v\n0,zero\n1,\"one\n1\"\n2,two\n";
@@ -269,8 +548,7 @@ static void test_cycling(void **state)
 
 /* A file far over a tiny cache_limit is re-parsed every cycle and yields
  * exactly the rows the cached path yields. */
-static void test_large_reparse(void **state)
-{
+static void test_large_reparse(void **state) {
     (void)state;
     enum { NROWS = 20000 };
     size_t cap = (size_t)NROWS * 120, len = 0;
@@ -283,14 +561,13 @@ static void test_large_reparse(void **state)
             len += (size_t)snprintf(data + len, cap - len, "%d,n%d,plain text %d\r\n", i, i, i);
             break;
         case 1:
-            len += (size_t)snprintf(data + len, cap - len, "%d,\"q,%d\",\"multi\nline \"\"%d\"\"\"\n", i, i, i);
+            len += (size_t)snprintf(data + len, cap - len,
+                                    "%d,\"q,%d\",\"multi\nline \"\"%d\"\"\"\n", i, i, i);
             break;
         case 2:
             len += (size_t)snprintf(data + len, cap - len, "\n%d, spaced ,\"cr\rin\"\r", i);
             break;
-        default:
-            len += (size_t)snprintf(data + len, cap - len, "%d,,\n", i);
-            break;
+        default: len += (size_t)snprintf(data + len, cap - len, "%d,,\n", i); break;
         }
     }
     char path[64], err[256];
@@ -326,16 +603,14 @@ static void test_large_reparse(void **state)
 
 /* An error deep in a big uncached file is reported when reached, with its
  * line; a cacheable file reports it at open. */
-static void test_late_error_uncached(void **state)
-{
+static void test_late_error_uncached(void **state) {
     (void)state;
     char path[64], err[256], want[320];
     size_t cap = 200000, len = 0;
     char *data = malloc(cap);
     assert_non_null(data);
     len += (size_t)snprintf(data + len, cap - len, "a,b\n");
-    for (int i = 0; i < 5000; i++)
-        len += (size_t)snprintf(data + len, cap - len, "%d,x\n", i);
+    for (int i = 0; i < 5000; i++) len += (size_t)snprintf(data + len, cap - len, "%d,x\n", i);
     len += (size_t)snprintf(data + len, cap - len, "1,2,3\n");
     helper_write_tmp(path, data, len);
     free(data);
@@ -348,23 +623,18 @@ static void test_late_error_uncached(void **state)
     csvsrc *s = csvsrc_open(path, &tiny, err, sizeof err);
     assert_non_null(s);
     csvsrc_row row;
-    for (int i = 0; i < 5000; i++)
-        assert_int_equal(csvsrc_next(s, &row, err, sizeof err), 1);
+    for (int i = 0; i < 5000; i++) assert_int_equal(csvsrc_next(s, &row, err, sizeof err), 1);
     assert_int_equal(csvsrc_next(s, &row, err, sizeof err), -1);
     assert_string_equal(err, want);
     csvsrc_close(s);
     unlink(path);
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_table_cached),
-        cmocka_unit_test(test_table_reparse),
-        cmocka_unit_test(test_open_missing),
-        cmocka_unit_test(test_cycling),
-        cmocka_unit_test(test_large_reparse),
-        cmocka_unit_test(test_late_error_uncached),
+        cmocka_unit_test(test_table_cached),  cmocka_unit_test(test_table_reparse),
+        cmocka_unit_test(test_open_missing),  cmocka_unit_test(test_cycling),
+        cmocka_unit_test(test_large_reparse), cmocka_unit_test(test_late_error_uncached),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

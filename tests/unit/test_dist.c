@@ -102,9 +102,15 @@ static void test_workload_fields(void **state) {
 
 static void test_msg_round_trip(void **state) {
     (void)state;
-    dist_msg in = {.type = DIST_PROGRESS, .worker = 2, .workers = 3, .nonce = 77,
-                     .produced = true, .delivered = 1000, .distinct = 999,
-                     .produced_bytes = 12345, .consumed_bytes = 54321};
+    dist_msg in = {.type = DIST_PROGRESS,
+                   .worker = 2,
+                   .workers = 3,
+                   .nonce = 77,
+                   .produced = true,
+                   .delivered = 1000,
+                   .distinct = 999,
+                   .produced_bytes = 12345,
+                   .consumed_bytes = 54321};
     codec_buf b = {0};
     dist_msg_encode(&in, &b);
     dist_msg out;
@@ -120,8 +126,14 @@ static void test_msg_round_trip(void **state) {
     codec_buf_free(&b);
 
     const char chunk[] = "state bytes";
-    in = (dist_msg){.type = DIST_FINAL, .worker = 0, .workers = 1, .nonce = 5,
-                      .part = 1, .parts = 3, .data = chunk, .len = sizeof chunk};
+    in = (dist_msg){.type = DIST_FINAL,
+                    .worker = 0,
+                    .workers = 1,
+                    .nonce = 5,
+                    .part = 1,
+                    .parts = 3,
+                    .data = chunk,
+                    .len = sizeof chunk};
     dist_msg_encode(&in, &b);
     assert_int_equal(dist_msg_decode(&out, b.p, b.len), 0);
     assert_int_equal(out.part, 1);
@@ -131,7 +143,11 @@ static void test_msg_round_trip(void **state) {
     codec_buf_free(&b);
 
     const char ev[] = "{\"type\":\"consume_batch\",\"batch\":1}";
-    in = (dist_msg){.type = DIST_EVENT, .worker = 1, .workers = 2, .nonce = 9, .data = ev,
+    in = (dist_msg){.type = DIST_EVENT,
+                    .worker = 1,
+                    .workers = 2,
+                    .nonce = 9,
+                    .data = ev,
                     .len = sizeof ev - 1};
     dist_msg_encode(&in, &b);
     assert_int_equal(dist_msg_decode(&out, b.p, b.len), 0);
@@ -193,12 +209,9 @@ static void test_barrier(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_shares_cover_once),
-        cmocka_unit_test(test_run_tag),
-        cmocka_unit_test(test_workload_share),
-        cmocka_unit_test(test_workload_fields),
-        cmocka_unit_test(test_msg_round_trip),
-        cmocka_unit_test(test_barrier),
+        cmocka_unit_test(test_shares_cover_once), cmocka_unit_test(test_run_tag),
+        cmocka_unit_test(test_workload_share),    cmocka_unit_test(test_workload_fields),
+        cmocka_unit_test(test_msg_round_trip),    cmocka_unit_test(test_barrier),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -26,7 +26,8 @@ typedef struct {
     const char *s;
     size_t n;
 } fld;
-#define F(lit) {lit, sizeof(lit) - 1}
+#define F(lit)                                                                                 \
+    { lit, sizeof(lit) - 1 }
 
 typedef struct {
     const char *name;
@@ -37,55 +38,109 @@ typedef struct {
 } enc_case;
 
 static const enc_case cases[] = {
-    {"simple", 2, {F("id"), F("title")}, {F("1"), F("it's")},
-     F("{\"id\":\"1\",\"title\":\"it's\"}"), F("1,it's"), F("{'id': '1', 'title': \"it's\"}")},
-    {"double quotes", 2, {F("a"), F("b")}, {F("say \"hi\""), F("\"")},
-     F("{\"a\":\"say \\\"hi\\\"\",\"b\":\"\\\"\"}"), F("\"say \"\"hi\"\"\",\"\"\"\""),
+    {"simple",
+     2,
+     {F("id"), F("title")},
+     {F("1"), F("it's")},
+     F("{\"id\":\"1\",\"title\":\"it's\"}"),
+     F("1,it's"),
+     F("{'id': '1', 'title': \"it's\"}")},
+    {"double quotes",
+     2,
+     {F("a"), F("b")},
+     {F("say \"hi\""), F("\"")},
+     F("{\"a\":\"say \\\"hi\\\"\",\"b\":\"\\\"\"}"),
+     F("\"say \"\"hi\"\"\",\"\"\"\""),
      F("{'a': 'say \"hi\"', 'b': '\"'}")},
-    {"both quote kinds", 2, {F("a"), F("b")}, {F("it's \"x\""), F("a\"b'c")},
-     F("{\"a\":\"it's \\\"x\\\"\",\"b\":\"a\\\"b'c\"}"), F("\"it's \"\"x\"\"\",\"a\"\"b'c\""),
+    {"both quote kinds",
+     2,
+     {F("a"), F("b")},
+     {F("it's \"x\""), F("a\"b'c")},
+     F("{\"a\":\"it's \\\"x\\\"\",\"b\":\"a\\\"b'c\"}"),
+     F("\"it's \"\"x\"\"\",\"a\"\"b'c\""),
      F("{'a': 'it\\'s \"x\"', 'b': 'a\"b\\'c'}")},
-    {"backslash", 1, {F("p\\q")}, {F("a\\b\\")},
-     F("{\"p\\\\q\":\"a\\\\b\\\\\"}"), F("a\\b\\"), F("{'p\\\\q': 'a\\\\b\\\\'}")},
-    {"controls", 1, {F("c")}, {F("\n\r\t\b\f\x01\x1f\x7f")},
-     F("{\"c\":\"\\n\\r\\t\\b\\f\\u0001\\u001f\x7f\"}"), F("\"\n\r\t\b\f\x01\x1f\x7f\""),
+    {"backslash",
+     1,
+     {F("p\\q")},
+     {F("a\\b\\")},
+     F("{\"p\\\\q\":\"a\\\\b\\\\\"}"),
+     F("a\\b\\"),
+     F("{'p\\\\q': 'a\\\\b\\\\'}")},
+    {"controls",
+     1,
+     {F("c")},
+     {F("\n\r\t\b\f\x01\x1f\x7f")},
+     F("{\"c\":\"\\n\\r\\t\\b\\f\\u0001\\u001f\x7f\"}"),
+     F("\"\n\r\t\b\f\x01\x1f\x7f\""),
      F("{'c': '\\n\\r\\t\\x08\\x0c\\x01\\x1f\\x7f'}")},
-    {"nul", 2, {F("a"), F("b")}, {F("a\0b"), F("\0")},
-     F("{\"a\":\"a\\u0000b\",\"b\":\"\\u0000\"}"), F("a\0b,\0"),
+    {"nul",
+     2,
+     {F("a"), F("b")},
+     {F("a\0b"), F("\0")},
+     F("{\"a\":\"a\\u0000b\",\"b\":\"\\u0000\"}"),
+     F("a\0b,\0"),
      F("{'a': 'a\\x00b', 'b': '\\x00'}")},
-    {"utf8 passthrough", 2, {F("n\xc3\xa4me"), F("e")}, {F("h\xc3\xa9llo \xe2\x9c\x93"), F("\xf0\x9f\x98\x80")},
+    {"utf8 passthrough",
+     2,
+     {F("n\xc3\xa4me"), F("e")},
+     {F("h\xc3\xa9llo \xe2\x9c\x93"), F("\xf0\x9f\x98\x80")},
      F("{\"n\xc3\xa4me\":\"h\xc3\xa9llo \xe2\x9c\x93\",\"e\":\"\xf0\x9f\x98\x80\"}"),
      F("h\xc3\xa9llo \xe2\x9c\x93,\xf0\x9f\x98\x80"),
      F("{'n\xc3\xa4me': 'h\xc3\xa9llo \xe2\x9c\x93', 'e': '\xf0\x9f\x98\x80'}")},
-    {"non-printable unicode", 1, {F("u")},
-     {F("\xc2\x85\xc2\xa0\xc2\xad\xe2\x80\xa8\xe2\x80\xa9\xef\xbb\xbf\xf3\xa0\x80\x81\xcd\xb8\xee\x80\x80\xc2\xa1")},
-     F("{\"u\":\"\xc2\x85\xc2\xa0\xc2\xad\xe2\x80\xa8\xe2\x80\xa9\xef\xbb\xbf\xf3\xa0\x80\x81\xcd\xb8\xee\x80\x80\xc2\xa1\"}"),
-     F("\xc2\x85\xc2\xa0\xc2\xad\xe2\x80\xa8\xe2\x80\xa9\xef\xbb\xbf\xf3\xa0\x80\x81\xcd\xb8\xee\x80\x80\xc2\xa1"),
+    {"non-printable unicode",
+     1,
+     {F("u")},
+     {F("\xc2\x85\xc2\xa0\xc2\xad\xe2\x80\xa8\xe2\x80\xa9\xef\xbb\xbf\xf3\xa0\x80\x81\xcd\xb8"
+        "\xee\x80\x80\xc2\xa1")},
+     F("{\"u\":"
+       "\"\xc2\x85\xc2\xa0\xc2\xad\xe2\x80\xa8\xe2\x80\xa9\xef\xbb\xbf\xf3\xa0\x80\x81\xcd\xb8"
+       "\xee\x80\x80\xc2\xa1\"}"),
+     F("\xc2\x85\xc2\xa0\xc2\xad\xe2\x80\xa8\xe2\x80\xa9\xef\xbb\xbf\xf3\xa0\x80\x81\xcd\xb8"
+       "\xee\x80\x80\xc2\xa1"),
      F("{'u': '\\x85\\xa0\\xad\\u2028\\u2029\\ufeff\\U000e0001\\u0378\\ue000\xc2\xa1'}")},
-    {"invalid utf8", 1, {F("x")}, {F("\xff\xc3(\xed\xa0\x80\xc0\x80\xf0\x9f\x98")},
+    {"invalid utf8",
+     1,
+     {F("x")},
+     {F("\xff\xc3(\xed\xa0\x80\xc0\x80\xf0\x9f\x98")},
      F("{\"x\":\"\\u00ff\\u00c3(\\u00ed\\u00a0\\u0080\\u00c0\\u0080\\u00f0\\u009f\\u0098\"}"),
      F("\xff\xc3(\xed\xa0\x80\xc0\x80\xf0\x9f\x98"),
      F("{'x': '\xff\xc3(\xed\xa0\x80\xc0\x80\xf0\x9f\x98'}")},
-    {"empty fields", 3, {F("a"), F(""), F("c")}, {F(""), F(""), F("")},
-     F("{\"a\":\"\",\"\":\"\",\"c\":\"\"}"), F(",,"), F("{'a': '', '': '', 'c': ''}")},
+    {"empty fields",
+     3,
+     {F("a"), F(""), F("c")},
+     {F(""), F(""), F("")},
+     F("{\"a\":\"\",\"\":\"\",\"c\":\"\"}"),
+     F(",,"),
+     F("{'a': '', '': '', 'c': ''}")},
     {"single empty field", 1, {F("a")}, {F("")}, F("{\"a\":\"\"}"), F("\"\""), F("{'a': ''}")},
-    {"csv quoting", 4, {F("a"), F("b"), F("c"), F("d")}, {F("a,b"), F("x\ny"), F(" lead"), F("trail ")},
+    {"csv quoting",
+     4,
+     {F("a"), F("b"), F("c"), F("d")},
+     {F("a,b"), F("x\ny"), F(" lead"), F("trail ")},
      F("{\"a\":\"a,b\",\"b\":\"x\\ny\",\"c\":\" lead\",\"d\":\"trail \"}"),
      F("\"a,b\",\"x\ny\", lead,trail "),
      F("{'a': 'a,b', 'b': 'x\\ny', 'c': ' lead', 'd': 'trail '}")},
-    {"csv cr only", 2, {F("a"), F("b")}, {F("x\ry"), F("long plain run before a comma,")},
+    {"csv cr only",
+     2,
+     {F("a"), F("b")},
+     {F("x\ry"), F("long plain run before a comma,")},
      F("{\"a\":\"x\\ry\",\"b\":\"long plain run before a comma,\"}"),
      F("\"x\ry\",\"long plain run before a comma,\""),
      F("{'a': 'x\\ry', 'b': 'long plain run before a comma,'}")},
-    {"long mixed", 1, {F("body")},
-     {F("Sentence one, with \"quotes\" and it's 12345678 bytes\\long.\nNext line\t\xc3\xa9\xe2\x80\xa8!")},
-     F("{\"body\":\"Sentence one, with \\\"quotes\\\" and it's 12345678 bytes\\\\long.\\nNext line\\t\xc3\xa9\xe2\x80\xa8!\"}"),
-     F("\"Sentence one, with \"\"quotes\"\" and it's 12345678 bytes\\long.\nNext line\t\xc3\xa9\xe2\x80\xa8!\""),
-     F("{'body': 'Sentence one, with \"quotes\" and it\\'s 12345678 bytes\\\\long.\\nNext line\\t\xc3\xa9\\u2028!'}")},
+    {"long mixed",
+     1,
+     {F("body")},
+     {F("Sentence one, with \"quotes\" and it's 12345678 bytes\\long.\nNext "
+        "line\t\xc3\xa9\xe2\x80\xa8!")},
+     F("{\"body\":\"Sentence one, with \\\"quotes\\\" and it's 12345678 bytes\\\\long.\\nNext "
+       "line\\t\xc3\xa9\xe2\x80\xa8!\"}"),
+     F("\"Sentence one, with \"\"quotes\"\" and it's 12345678 bytes\\long.\nNext "
+       "line\t\xc3\xa9\xe2\x80\xa8!\""),
+     F("{'body': 'Sentence one, with \"quotes\" and it\\'s 12345678 bytes\\\\long.\\nNext "
+       "line\\t\xc3\xa9\\u2028!'}")},
 };
 
-static csvsrc_row mkrow(size_t nf, const fld *f, const char **ptrs, size_t *lens)
-{
+static csvsrc_row mkrow(size_t nf, const fld *f, const char **ptrs, size_t *lens) {
     for (size_t i = 0; i < nf; i++) {
         ptrs[i] = f[i].s;
         lens[i] = f[i].n;
@@ -93,8 +148,8 @@ static csvsrc_row mkrow(size_t nf, const fld *f, const char **ptrs, size_t *lens
     return (csvsrc_row){nf, ptrs, lens, 0, 1};
 }
 
-static void expect_bytes(const char *cname, const char *fmt, const encode_buf *b, const fld *want)
-{
+static void expect_bytes(const char *cname, const char *fmt, const encode_buf *b,
+                         const fld *want) {
     if (b->len != want->n || memcmp(b->data, want->s, want->n) != 0) {
         print_error("case '%s' %s:\n got  (%zu) %.*s\n want (%zu) %.*s\n", cname, fmt, b->len,
                     (int)b->len, b->data, want->n, (int)want->n, want->s);
@@ -102,8 +157,7 @@ static void expect_bytes(const char *cname, const char *fmt, const encode_buf *b
     }
 }
 
-static void test_table(void **state)
-{
+static void test_table(void **state) {
     (void)state;
     encode_buf b = {0};
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
@@ -123,8 +177,7 @@ static void test_table(void **state)
     assert_null(b.data);
 }
 
-static void test_format_names(void **state)
-{
+static void test_format_names(void **state) {
     (void)state;
     encode_format f;
     assert_int_equal(encode_format_parse("json", &f), 0);
@@ -142,8 +195,7 @@ static void test_format_names(void **state)
 }
 
 /* Once the buffer is big enough, encoding does not reallocate. */
-static void test_buffer_reuse(void **state)
-{
+static void test_buffer_reuse(void **state) {
     (void)state;
     const char *hp[2] = {"a", "b"}, *rp[2] = {"hello, world", "x\"y"};
     size_t hl[2] = {1, 1}, rl[2] = {12, 3};
@@ -172,8 +224,7 @@ static void test_buffer_reuse(void **state)
 /* ---- round trips ---- */
 
 static uint64_t rng_state = 88172645463325252ULL;
-static uint64_t rnd(void)
-{
+static uint64_t rnd(void) {
     rng_state ^= rng_state << 13;
     rng_state ^= rng_state >> 7;
     rng_state ^= rng_state << 17;
@@ -181,11 +232,13 @@ static uint64_t rnd(void)
 }
 
 /* Random field from pieces that stress quoting and escaping (valid UTF-8). */
-static size_t rand_field(char *out)
-{
-    static const char *pieces[] = {"a", "bc", " ", ",", "\"", "\r", "\n", "\r\n", "'",
-                                   "\\", "\t", "\x01", "\xc3\xa9", "\xe2\x80\xa8", "\xf0\x9f\x98\x80",
-                                   "\x7f", "xyz123", "\"\""};
+static size_t rand_field(char *out) {
+    static const char *pieces[] = {"a",        "bc",           " ",
+                                   ",",        "\"",           "\r",
+                                   "\n",       "\r\n",         "'",
+                                   "\\",       "\t",           "\x01",
+                                   "\xc3\xa9", "\xe2\x80\xa8", "\xf0\x9f\x98\x80",
+                                   "\x7f",     "xyz123",       "\"\""};
     size_t n = 0, k = rnd() % 6;
     for (size_t i = 0; i < k; i++) {
         const char *p = pieces[rnd() % (sizeof pieces / sizeof pieces[0])];
@@ -196,8 +249,7 @@ static size_t rand_field(char *out)
 }
 
 /* csv output, one record per line under a header, parses back identically. */
-static void test_csv_roundtrip(void **state)
-{
+static void test_csv_roundtrip(void **state) {
     (void)state;
     enum { N = 500, NF = 3 };
     static char fields[N][NF][64];
@@ -226,8 +278,7 @@ static void test_csv_roundtrip(void **state)
     fclose(f);
     char err[256];
     csvsrc *s = csvsrc_open(path, NULL, err, sizeof err);
-    if (!s)
-        fail_msg("%s", err);
+    if (!s) fail_msg("%s", err);
     assert_int_equal(csvsrc_rows(s), N);
     for (int i = 0; i < N; i++) {
         csvsrc_row r;
@@ -243,8 +294,7 @@ static void test_csv_roundtrip(void **state)
 }
 
 /* Decodes one JSON string at *p (after the opening quote) into out. */
-static size_t json_unstr(const char **p, char *out)
-{
+static size_t json_unstr(const char **p, char *out) {
     const char *s = *p;
     size_t n = 0;
     while (*s != '"') {
@@ -276,8 +326,7 @@ static size_t json_unstr(const char **p, char *out)
     return n;
 }
 
-static void test_json_roundtrip(void **state)
-{
+static void test_json_roundtrip(void **state) {
     (void)state;
     enum { NF = 3 };
     const char *hp[NF] = {"k\"1", "k\\2", "k\n3"};
@@ -320,13 +369,10 @@ static void test_json_roundtrip(void **state)
     encode_buf_free(&b);
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_table),
-        cmocka_unit_test(test_format_names),
-        cmocka_unit_test(test_buffer_reuse),
-        cmocka_unit_test(test_csv_roundtrip),
+        cmocka_unit_test(test_table),          cmocka_unit_test(test_format_names),
+        cmocka_unit_test(test_buffer_reuse),   cmocka_unit_test(test_csv_roundtrip),
         cmocka_unit_test(test_json_roundtrip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

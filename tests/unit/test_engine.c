@@ -96,7 +96,7 @@ static void test_summary(void **state) {
     assert_int_equal(s.bytes, 800);
     assert_true(s.consume_seconds == 2.5); /* earliest first to latest last */
     assert_int_equal(s.unique_words_total, 4);
-    assert_int_equal(s.lost, 2);       /* 7 and 9; 5 failed, counted apart */
+    assert_int_equal(s.lost, 2); /* 7 and 9; 5 failed, counted apart */
     assert_int_equal(s.unconsumed, 0);
     assert_int_equal(stats_hist_count(s.latency), 2);
     assert_int_equal(stats_hist_max(s.latency), 8000);

@@ -83,8 +83,11 @@ static void test_batch_roles(void **state) {
 /* Derived figures come from the stored ones, once. */
 static void test_derived(void **state) {
     (void)state;
-    report_summary s = {.delivered = 1000, .produce_seconds = 2, .consumed = 900,
-                        .consume_seconds = 3, .bytes = 3u << 20};
+    report_summary s = {.delivered = 1000,
+                        .produce_seconds = 2,
+                        .consumed = 900,
+                        .consume_seconds = 3,
+                        .bytes = 3u << 20};
     assert_true(figures_summary(&s, FIGURE_SUMMARY_produce_msgs_per_sec) == 500);
     assert_true(figures_summary(&s, FIGURE_SUMMARY_consume_msgs_per_sec) == 300);
     assert_true(figures_summary(&s, FIGURE_SUMMARY_consume_mb_per_sec) == 1);
@@ -92,8 +95,8 @@ static void test_derived(void **state) {
     assert_true(figures_summary(&s, FIGURE_SUMMARY_produce_msgs_per_sec) == 0);
     report_phase ph = {.name = "x", .sent = 50, .seconds = 0.5};
     assert_true(figures_phase(&ph, FIGURE_PHASE_msgs_per_sec) == 100);
-    report_batch b = {.role = REPORT_CONSUME, .messages = 10, .bytes = 1u << 20,
-                      .seconds = 0.25};
+    report_batch b = {
+        .role = REPORT_CONSUME, .messages = 10, .bytes = 1u << 20, .seconds = 0.25};
     assert_true(figures_batch(&b, FIGURE_BATCH_msgs_per_sec) == 40);
     assert_true(figures_batch(&b, FIGURE_BATCH_mb_per_sec) == 4);
     double v;
@@ -107,7 +110,11 @@ static void test_latency(void **state) {
     stats_hist *h = stats_hist_new();
     for (uint64_t i = 1; i <= 100; i++) stats_hist_record(h, i * 1000); /* 1..100 ms */
     report_summary s = {.latency = h};
-    static const struct { const char *metric; double want; int rc; } CASES[] = {
+    static const struct {
+        const char *metric;
+        double want;
+        int rc;
+    } CASES[] = {
         {"latency_ms.min", 1, 0},     {"latency_ms.max", 100, 0},
         {"latency_ms.count", 100, 0}, {"latency_ms.mean", 50.5, 0},
         {"latency_ms.p(0)", 1, 0},    {"latency_ms.p100", 100, 0},
@@ -122,14 +129,17 @@ static void test_latency(void **state) {
             fail_msg("%s: %g, want %g", CASES[i].metric, v, CASES[i].want);
     }
     double p50;
-    assert_int_equal(figures_value(FIGURES_IN_SUMMARY, FIGURE_ANY, &s, "latency_ms.p50", &p50), 0);
+    assert_int_equal(figures_value(FIGURES_IN_SUMMARY, FIGURE_ANY, &s, "latency_ms.p50", &p50),
+                     0);
     assert_true(p50 >= 49 && p50 <= 51); /* within the histogram's 1/64 */
     assert_true(figures_latency(NULL, 99) == 0);
     /* a produce batch has no latency */
     report_batch b = {.role = REPORT_PRODUCE, .latency = h};
     double v;
-    assert_int_equal(figures_value(FIGURES_IN_BATCH, FIGURE_PRODUCE, &b, "latency_ms.p99", &v), -1);
-    assert_int_equal(figures_value(FIGURES_IN_BATCH, FIGURE_CONSUME, &b, "latency_ms.max", &v), 0);
+    assert_int_equal(figures_value(FIGURES_IN_BATCH, FIGURE_PRODUCE, &b, "latency_ms.p99", &v),
+                     -1);
+    assert_int_equal(figures_value(FIGURES_IN_BATCH, FIGURE_CONSUME, &b, "latency_ms.max", &v),
+                     0);
     assert_true(v == 100);
     stats_hist_free(h);
 }
@@ -141,10 +151,22 @@ static void test_merge(void **state) {
     stats_hist_record(h1, 1000);
     stats_hist_record(h2, 9000);
     stats_hist_record(h2, 5000);
-    report_summary a = {.delivered = 10, .consumed = 10, .bytes = 100, .consume_seconds = 1,
-                        .produce_seconds = 2, .peak_rss_mb = 30, .lost = 1, .latency = NULL};
-    report_summary b = {.delivered = 5, .consumed = 4, .bytes = 50, .consume_seconds = 3,
-                        .produce_seconds = 1, .peak_rss_mb = 20, .lost = 2, .latency = h1};
+    report_summary a = {.delivered = 10,
+                        .consumed = 10,
+                        .bytes = 100,
+                        .consume_seconds = 1,
+                        .produce_seconds = 2,
+                        .peak_rss_mb = 30,
+                        .lost = 1,
+                        .latency = NULL};
+    report_summary b = {.delivered = 5,
+                        .consumed = 4,
+                        .bytes = 50,
+                        .consume_seconds = 3,
+                        .produce_seconds = 1,
+                        .peak_rss_mb = 20,
+                        .lost = 2,
+                        .latency = h1};
     report_summary c = {.latency = h2};
     assert_int_equal(figures_merge(FIGURES_IN_SUMMARY, &a, &b), 0);
     assert_int_equal(figures_merge(FIGURES_IN_SUMMARY, &a, &c), 0);
@@ -188,9 +210,12 @@ static void test_help(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_summary_everywhere), cmocka_unit_test(test_batch_roles),
-        cmocka_unit_test(test_derived),            cmocka_unit_test(test_latency),
-        cmocka_unit_test(test_merge),              cmocka_unit_test(test_help),
+        cmocka_unit_test(test_summary_everywhere),
+        cmocka_unit_test(test_batch_roles),
+        cmocka_unit_test(test_derived),
+        cmocka_unit_test(test_latency),
+        cmocka_unit_test(test_merge),
+        cmocka_unit_test(test_help),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

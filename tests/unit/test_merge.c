@@ -38,20 +38,35 @@ static merge_state *through_kafka(merge_state *m) {
 static merge_state *state_of(report_summary *s, int worker) {
     merge_state *m = merge_state_new();
     assert_int_equal(merge_set_summary(m, s), 0);
-    *merge_meta_of(m) = (merge_meta){.worker = worker, .workers = 2, .produced = true,
-                                     .consumed_run = true};
+    *merge_meta_of(m) =
+        (merge_meta){.worker = worker, .workers = 2, .produced = true, .consumed_run = true};
     return m;
 }
 
 static merge_state *worker_a(void) {
     stats_hist *h = stats_hist_new();
     for (int i = 0; i < 1000; i++) stats_hist_record(h, 10);
-    report_phase ph = {.name = "p", .sent = 50, .seconds = 2.0, .target_rate = 50,
-                       .consumed = 60, .latency = h};
-    report_summary s = {.name = "run", .mode = "async", .records = 50, .sent = 50,
-                        .delivered = 50, .consumed = 60, .duplicates = 1, .words = 300,
-                        .bytes = 6000, .produce_seconds = 2.0, .consume_seconds = 2.0,
-                        .cpu_percent = 40, .peak_rss_mb = 30, .latency = h, .phases = &ph,
+    report_phase ph = {.name = "p",
+                       .sent = 50,
+                       .seconds = 2.0,
+                       .target_rate = 50,
+                       .consumed = 60,
+                       .latency = h};
+    report_summary s = {.name = "run",
+                        .mode = "async",
+                        .records = 50,
+                        .sent = 50,
+                        .delivered = 50,
+                        .consumed = 60,
+                        .duplicates = 1,
+                        .words = 300,
+                        .bytes = 6000,
+                        .produce_seconds = 2.0,
+                        .consume_seconds = 2.0,
+                        .cpu_percent = 40,
+                        .peak_rss_mb = 30,
+                        .latency = h,
+                        .phases = &ph,
                         .nphases = 1};
     merge_state *m = state_of(&s, 0);
     stats_hist_free(h);
@@ -63,8 +78,11 @@ static merge_state *worker_a(void) {
     words_scan(w, "a b c", 5);
     assert_int_equal(merge_add_words(m, w), 0);
     words_set_free(w);
-    threshold t = {.metric = "consume_batch.cpu_percent", .condition = "< 10",
-                   .op = THRESHOLD_LT, .evaluated = true, .actual = 5};
+    threshold t = {.metric = "consume_batch.cpu_percent",
+                   .condition = "< 10",
+                   .op = THRESHOLD_LT,
+                   .evaluated = true,
+                   .actual = 5};
     assert_int_equal(merge_add_threshold(m, &t), 0);
     return m;
 }
@@ -72,12 +90,27 @@ static merge_state *worker_a(void) {
 static merge_state *worker_b(void) {
     stats_hist *h = stats_hist_new();
     for (int i = 0; i < 10; i++) stats_hist_record(h, 1000);
-    report_phase ph = {.name = "p", .sent = 50, .seconds = 3.0, .target_rate = 50,
-                       .consumed = 40, .latency = h};
-    report_summary s = {.name = "run", .mode = "async", .records = 50, .sent = 50,
-                        .delivered = 49, .delivery_errors = 1, .consumed = 40, .words = 200,
-                        .bytes = 4000, .produce_seconds = 2.5, .consume_seconds = 2.9,
-                        .cpu_percent = 60, .peak_rss_mb = 40, .latency = h, .phases = &ph,
+    report_phase ph = {.name = "p",
+                       .sent = 50,
+                       .seconds = 3.0,
+                       .target_rate = 50,
+                       .consumed = 40,
+                       .latency = h};
+    report_summary s = {.name = "run",
+                        .mode = "async",
+                        .records = 50,
+                        .sent = 50,
+                        .delivered = 49,
+                        .delivery_errors = 1,
+                        .consumed = 40,
+                        .words = 200,
+                        .bytes = 4000,
+                        .produce_seconds = 2.5,
+                        .consume_seconds = 2.9,
+                        .cpu_percent = 60,
+                        .peak_rss_mb = 40,
+                        .latency = h,
+                        .phases = &ph,
                         .nphases = 1};
     merge_state *m = state_of(&s, 1);
     stats_hist_free(h);
@@ -90,8 +123,12 @@ static merge_state *worker_b(void) {
     words_scan(w, "c d", 3);
     assert_int_equal(merge_add_words(m, w), 0);
     words_set_free(w);
-    threshold t = {.metric = "consume_batch.cpu_percent", .condition = "< 10",
-                   .op = THRESHOLD_LT, .evaluated = true, .failed = true, .actual = 12};
+    threshold t = {.metric = "consume_batch.cpu_percent",
+                   .condition = "< 10",
+                   .op = THRESHOLD_LT,
+                   .evaluated = true,
+                   .failed = true,
+                   .actual = 12};
     assert_int_equal(merge_add_threshold(m, &t), 0);
     return m;
 }
@@ -110,8 +147,8 @@ static void test_exact_merge(void **state) {
     assert_int_equal(s.delivered, 99);
     assert_int_equal(s.delivery_errors, 1);
     assert_int_equal(s.consumed, 100);
-    assert_int_equal(s.lost, 1);        /* seq 10: sent, not failed, seen by nobody */
-    assert_int_equal(s.duplicates, 2);  /* 100 consumed, 98 distinct (20 twice, 55 twice) */
+    assert_int_equal(s.lost, 1);       /* seq 10: sent, not failed, seen by nobody */
+    assert_int_equal(s.duplicates, 2); /* 100 consumed, 98 distinct (20 twice, 55 twice) */
     assert_int_equal(s.words, 500);
     assert_int_equal(s.unique_words_total, 4); /* a b c d */
     assert_false(s.unique_words_estimated);

@@ -67,7 +67,7 @@ static void test_queue(void **state) {
     }
     for (uint64_t i = 1; i <= 2; i++) {
         assert_int_equal(pipeline_next(&p, &out, 0.01), 1);
-        assert_int_equal(out.batch, i); /* FIFO */
+        assert_int_equal(out.batch, i);                   /* FIFO */
         assert_int_equal(stats_hist_max(out.latency), i); /* its histogram came along */
         report_batch_free(&out);
     }
@@ -95,7 +95,7 @@ static void test_errors(void **state) {
     pipeline_fail(&p, EXITCODE_USAGE, "second");
     assert_true(atomic_load(&p.stop));
     pipeline_error(&p, EXITCODE_RUNTIME, "third");
-    assert_string_equal(p.error, "first 1"); /* the first message */
+    assert_string_equal(p.error, "first 1");       /* the first message */
     assert_int_equal(p.exit_code, EXITCODE_USAGE); /* the worst code */
     pipeline_destroy(&p);
     workload_free(&wl);

@@ -18,9 +18,17 @@ static void assert_str(char *got, const char *want) {
 
 static void test_produce_batch(void **state) {
     (void)state;
-    report_batch b = {.role = REPORT_PRODUCE, .batch = 2, .batches = 4, .messages = 1000,
-                      .bytes = 2097152, .words = 5000, .delivered = 1500, .seconds = 0.5,
-                      .cpu_percent = 150.25, .rss_mb = 12.345, .phase = "warm\"up"};
+    report_batch b = {.role = REPORT_PRODUCE,
+                      .batch = 2,
+                      .batches = 4,
+                      .messages = 1000,
+                      .bytes = 2097152,
+                      .words = 5000,
+                      .delivered = 1500,
+                      .seconds = 0.5,
+                      .cpu_percent = 150.25,
+                      .rss_mb = 12.345,
+                      .phase = "warm\"up"};
     assert_str(report_batch_string(&b),
                "produce batch 2/4 [warm\"up]: 1000 messages, 5000 words, delivered 1500, "
                "0.500 s, 2000 msgs/s, 4.0 MB/s\n");
@@ -37,9 +45,19 @@ static void test_consume_batch(void **state) {
     stats_hist_record(h, 2048); /* p50 is its bucket's top, 2.079 ms (within 1/64) */
     stats_hist_record(h, 4096);
     report_word top[] = {{"the", 3, 7}, {"a\x01", 2, 5}};
-    report_batch b = {.role = REPORT_CONSUME, .batch = 3, .consumer = 2, .messages = 10,
-                      .bytes = 1048576, .words = 40, .unique_words = 12, .seconds = 2,
-                      .cpu_percent = 50, .rss_mb = 10, .latency = h, .top = top, .ntop = 2};
+    report_batch b = {.role = REPORT_CONSUME,
+                      .batch = 3,
+                      .consumer = 2,
+                      .messages = 10,
+                      .bytes = 1048576,
+                      .words = 40,
+                      .unique_words = 12,
+                      .seconds = 2,
+                      .cpu_percent = 50,
+                      .rss_mb = 10,
+                      .latency = h,
+                      .top = top,
+                      .ntop = 2};
     assert_str(report_batch_string(&b),
                "consume batch 3: 10 messages, 40 words, 12 unique words, 2.000 s, 5 msgs/s, "
                "0.5 MB/s, cpu 50.0%, rss 10.0 MB, latency p50 2.1 ms p99 4.1 ms max 4.1 ms\n"
@@ -54,14 +72,28 @@ static void test_consume_batch(void **state) {
     stats_hist_free(h);
 }
 
-static report_summary sample_summary(stats_hist *h, report_phase *ph,
-                                     report_threshold *th) {
-    report_summary s = {
-        .name = "seed.lua", .mode = "async", .produced = true, .consumed_run = true,
-        .started = true, .records = 100, .sent = 100, .delivered = 100,
-        .produce_seconds = 0.5, .consumed = 100, .words = 700, .unique_words_total = 9,
-        .bytes = 1048576, .consume_seconds = 0.25, .cpu_percent = 80, .peak_rss_mb = 20,
-        .latency = h, .phases = ph, .nphases = 1, .thresholds = th, .nthresholds = 1};
+static report_summary sample_summary(stats_hist *h, report_phase *ph, report_threshold *th) {
+    report_summary s = {.name = "seed.lua",
+                        .mode = "async",
+                        .produced = true,
+                        .consumed_run = true,
+                        .started = true,
+                        .records = 100,
+                        .sent = 100,
+                        .delivered = 100,
+                        .produce_seconds = 0.5,
+                        .consumed = 100,
+                        .words = 700,
+                        .unique_words_total = 9,
+                        .bytes = 1048576,
+                        .consume_seconds = 0.25,
+                        .cpu_percent = 80,
+                        .peak_rss_mb = 20,
+                        .latency = h,
+                        .phases = ph,
+                        .nphases = 1,
+                        .thresholds = th,
+                        .nthresholds = 1};
     return s;
 }
 
@@ -69,10 +101,10 @@ static void test_summary(void **state) {
     (void)state;
     stats_hist *h = stats_hist_new();
     stats_hist_record(h, 1000);
-    report_phase ph = {.name = "steady", .sent = 100, .seconds = 0.5, .target_rate = 200,
-                       .consumed = 100};
-    report_threshold th = {.metric = "lost", .condition = "== 0", .actual = 2, .limit = 0,
-                           .pass = false};
+    report_phase ph = {
+        .name = "steady", .sent = 100, .seconds = 0.5, .target_rate = 200, .consumed = 100};
+    report_threshold th = {
+        .metric = "lost", .condition = "== 0", .actual = 2, .limit = 0, .pass = false};
     report_summary s = sample_summary(h, &ph, &th);
     s.lost = 2;
     snprintf(s.error, sizeof s.error, "boom");
@@ -87,29 +119,34 @@ static void test_summary(void **state) {
                "  cpu 80.0%, peak rss 20.0 MB\n"
                "  threshold lost == 0: actual 2, FAIL (off by 2)\n"
                "  error: boom\n");
-    assert_str(report_summary_json(&s),
-               "{\"type\":\"summary\",\"name\":\"seed.lua\",\"mode\":\"async\",\"records\":100,"
-               "\"sent\":100,\"delivered\":100,\"delivery_errors\":0,\"produce_seconds\":0.500000,"
-               "\"produce_msgs_per_sec\":200.0,\"consumed\":100,\"lost\":2,\"unconsumed\":0,"
-               "\"duplicates\":0,\"words\":700,\"unique_words_total\":9,\"bytes\":1048576,"
-               "\"consume_seconds\":0.250000,\"consume_msgs_per_sec\":400.0,"
-               "\"consume_mb_per_sec\":4.000,\"cpu_percent\":80.0,\"peak_rss_mb\":20.00,"
-               "\"csv_skipped\":0,\"csv_padded\":0,\"latency_ms\":{\"p50\":1.000,\"p90\":1.000,"
-               "\"p99\":1.000,\"p999\":1.000,\"max\":1.000,\"min\":1.000,\"mean\":1.000,"
-               "\"count\":1},\"phases\":[{\"name\":\"steady\",\"sent\":100,\"seconds\":0.500000,"
-               "\"msgs_per_sec\":200.0,\"target_rate\":200.0,\"consumed\":100,\"latency_ms\":"
-               "{\"p50\":0.000,\"p90\":0.000,\"p99\":0.000,\"p999\":0.000,\"max\":0.000,"
-               "\"min\":0.000,\"mean\":0.000,\"count\":0}}],\"thresholds\":[{\"metric\":\"lost\","
-               "\"condition\":\"== 0\",\"actual\":2,\"pass\":false,\"aborted\":false}],"
-               "\"error\":\"boom\"}");
+    assert_str(
+        report_summary_json(&s),
+        "{\"type\":\"summary\",\"name\":\"seed.lua\",\"mode\":\"async\",\"records\":100,"
+        "\"sent\":100,\"delivered\":100,\"delivery_errors\":0,\"produce_seconds\":0.500000,"
+        "\"produce_msgs_per_sec\":200.0,\"consumed\":100,\"lost\":2,\"unconsumed\":0,"
+        "\"duplicates\":0,\"words\":700,\"unique_words_total\":9,\"bytes\":1048576,"
+        "\"consume_seconds\":0.250000,\"consume_msgs_per_sec\":400.0,"
+        "\"consume_mb_per_sec\":4.000,\"cpu_percent\":80.0,\"peak_rss_mb\":20.00,"
+        "\"csv_skipped\":0,\"csv_padded\":0,\"latency_ms\":{\"p50\":1.000,\"p90\":1.000,"
+        "\"p99\":1.000,\"p999\":1.000,\"max\":1.000,\"min\":1.000,\"mean\":1.000,"
+        "\"count\":1},\"phases\":[{\"name\":\"steady\",\"sent\":100,\"seconds\":0.500000,"
+        "\"msgs_per_sec\":200.0,\"target_rate\":200.0,\"consumed\":100,\"latency_ms\":"
+        "{\"p50\":0.000,\"p90\":0.000,\"p99\":0.000,\"p999\":0.000,\"max\":0.000,"
+        "\"min\":0.000,\"mean\":0.000,\"count\":0}}],\"thresholds\":[{\"metric\":\"lost\","
+        "\"condition\":\"== 0\",\"actual\":2,\"pass\":false,\"aborted\":false}],"
+        "\"error\":\"boom\"}");
     stats_hist_free(h);
 }
 
 /* Lines only a summary with those figures has. */
 static void test_summary_optional_lines(void **state) {
     (void)state;
-    report_summary s = {.name = NULL, .produced = false, .consumed_run = false,
-                        .csv_skipped = 3, .csv_padded = 1, .unconsumed = 5};
+    report_summary s = {.name = NULL,
+                        .produced = false,
+                        .consumed_run = false,
+                        .csv_skipped = 3,
+                        .csv_padded = 1,
+                        .unconsumed = 5};
     assert_str(report_summary_string(&s),
                "summary: delivered 0, consumed 0, lost 0, duplicates 0, delivery errors 0\n"
                "  csv: 3 ragged rows skipped, 1 padded or truncated\n"
@@ -152,10 +189,8 @@ static void test_sinks(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_produce_batch),
-        cmocka_unit_test(test_consume_batch),
-        cmocka_unit_test(test_summary),
-        cmocka_unit_test(test_summary_optional_lines),
+        cmocka_unit_test(test_produce_batch), cmocka_unit_test(test_consume_batch),
+        cmocka_unit_test(test_summary),       cmocka_unit_test(test_summary_optional_lines),
         cmocka_unit_test(test_sinks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,14 +14,12 @@
 
 static char path[64];
 
-static void write_script(const char *src) {
-    helper_write_tmp(path, src, strlen(src));
-}
+static void write_script(const char *src) { helper_write_tmp(path, src, strlen(src)); }
 
 typedef struct {
     const char *src;
-    const char *err_has;                /* NULL = loads fine */
-    void (*check)(const workload *wl);  /* loads fine: the values it must produce */
+    const char *err_has;               /* NULL = loads fine */
+    void (*check)(const workload *wl); /* loads fine: the values it must produce */
 } load_case;
 
 static void check_defaults(const workload *wl) {
@@ -40,9 +38,12 @@ static void check_props(const workload *wl) {
     assert_int_equal(wl->producer.n, 2);
     for (size_t i = 0; i < 2; i++) {
         const workload_prop *p = &wl->producer.items[i];
-        if (!strcmp(p->name, "linger.ms")) assert_string_equal(p->value, "5");
-        else if (!strcmp(p->name, "enable.idempotence")) assert_string_equal(p->value, "true");
-        else fail_msg("unexpected property %s", p->name);
+        if (!strcmp(p->name, "linger.ms"))
+            assert_string_equal(p->value, "5");
+        else if (!strcmp(p->name, "enable.idempotence"))
+            assert_string_equal(p->value, "true");
+        else
+            fail_msg("unexpected property %s", p->name);
     }
     assert_int_equal(wl->consumer.n, 0);
 }
@@ -54,7 +55,8 @@ static void check_float_integer(const workload *wl) {
 
 static const load_case LOAD_CASES[] = {
     {"return {}", NULL, check_defaults},
-    {"return { records = 10, batch_size = 5, rate = 100.5, mode = 'sync' }", NULL, check_fields},
+    {"return { records = 10, batch_size = 5, rate = 100.5, mode = 'sync' }", NULL,
+     check_fields},
     {"return { producer = { ['linger.ms'] = 5, ['enable.idempotence'] = true } }", NULL,
      check_props},
     {"return { records = 1e6, format = 'dict', consume = false }", NULL, check_float_integer},
@@ -72,7 +74,8 @@ static const load_case LOAD_CASES[] = {
     {"return { toppic = 'x' }", "unknown field 'toppic' (did you mean 'topic'?)", NULL},
     {"return { on_batch = 5 }", "field 'on_batch' must be a function, got number", NULL},
     {"return { producer = 5 }", "field 'producer' must be a table, got number", NULL},
-    {"return { producer = { x = {} } }", "field 'producer.x' must be a string, number or boolean", NULL},
+    {"return { producer = { x = {} } }",
+     "field 'producer.x' must be a string, number or boolean", NULL},
     {"return { [1] = 'x' }", "field names must be strings", NULL},
     {"return { legs = 5 }", "field 'legs' must be a list of tables", NULL},
     {"return { legs = { 5 } }", "legs[1] must be a table", NULL},
@@ -163,8 +166,9 @@ static void test_objects_have_every_figure(void **state) {
     (void)state;
     char src[8192];
     size_t len = 0, n;
-    len += (size_t)snprintf(src + len, sizeof src - len, "local function has(o, k) assert(o[k] ~= nil, 'no ' .. k) end\n"
-                                                           "return { on_done = function(s)\n");
+    len += (size_t)snprintf(src + len, sizeof src - len,
+                            "local function has(o, k) assert(o[k] ~= nil, 'no ' .. k) end\n"
+                            "return { on_done = function(s)\n");
     const figure *f = figures_list(FIGURES_IN_SUMMARY, &n);
     for (size_t i = 0; i < n; i++)
         len += (size_t)snprintf(src + len, sizeof src - len, "  has(s, '%s')\n", f[i].name);
@@ -177,7 +181,8 @@ static void test_objects_have_every_figure(void **state) {
     for (size_t i = 0; i < ns; i++)
         len += (size_t)snprintf(src + len, sizeof src - len, "  has(s.latency_ms, '%s')\n",
                                 st[i].name);
-    len += (size_t)snprintf(src + len, sizeof src - len,
+    len += (size_t)snprintf(
+        src + len, sizeof src - len,
         "  assert(s.consume_msgs_per_sec == 400, s.consume_msgs_per_sec)\n"
         "  assert(s.consume_mb_per_sec == 4, s.consume_mb_per_sec)\n"
         "  assert(s.produce_msgs_per_sec == 200 and s.bytes == 1048576)\n"
@@ -196,12 +201,21 @@ static void test_objects_have_every_figure(void **state) {
     stats_hist *h = stats_hist_new();
     stats_hist_record(h, 2000);
     report_phase ph = {.name = "p", .sent = 100, .seconds = 2};
-    report_summary s = {.delivered = 100, .produce_seconds = 0.5, .consumed = 100,
-                        .consume_seconds = 0.25, .bytes = 1048576, .latency = h,
-                        .phases = &ph, .nphases = 1};
+    report_summary s = {.delivered = 100,
+                        .produce_seconds = 0.5,
+                        .consumed = 100,
+                        .consume_seconds = 0.25,
+                        .bytes = 1048576,
+                        .latency = h,
+                        .phases = &ph,
+                        .nphases = 1};
     if (script_on_done(sc, &s, err, sizeof err)) fail_msg("%s", err);
-    report_batch b = {.role = REPORT_PRODUCE, .batch = 1, .batches = 4, .messages = 20,
-                      .bytes = 1048576, .seconds = 2};
+    report_batch b = {.role = REPORT_PRODUCE,
+                      .batch = 1,
+                      .batches = 4,
+                      .messages = 20,
+                      .bytes = 1048576,
+                      .seconds = 2};
     if (script_on_batch(sc, &b, err, sizeof err)) fail_msg("%s", err);
     s.consumed = 99; /* the hook sees the figures it is given */
     assert_int_not_equal(script_on_done(sc, &s, err, sizeof err), 0);
@@ -254,10 +268,8 @@ static void test_sandbox(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_load_table),
-        cmocka_unit_test(test_overrides_and_legs),
-        cmocka_unit_test(test_hooks),
-        cmocka_unit_test(test_objects_have_every_figure),
+        cmocka_unit_test(test_load_table), cmocka_unit_test(test_overrides_and_legs),
+        cmocka_unit_test(test_hooks),      cmocka_unit_test(test_objects_have_every_figure),
         cmocka_unit_test(test_sandbox),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

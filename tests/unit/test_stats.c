@@ -65,8 +65,9 @@ static void test_relative_error(void **state) {
         uint64_t want = exact_percentile(vals, n, ps[i]);
         uint64_t got = stats_hist_percentile(h, ps[i]);
         double rel = fabs((double)got - (double)want) / (double)want;
-        if (rel > 1.0 / 64) fail_msg("p%g: got %llu want %llu", ps[i],
-                                     (unsigned long long)got, (unsigned long long)want);
+        if (rel > 1.0 / 64)
+            fail_msg("p%g: got %llu want %llu", ps[i], (unsigned long long)got,
+                     (unsigned long long)want);
     }
     assert_int_equal(stats_hist_max(h), vals[n - 1]);
     assert_int_equal(stats_hist_min(h), vals[0]);
@@ -109,7 +110,7 @@ static void test_probes(void **state) {
     double mono = clock_s(CLOCK_MONOTONIC), now = stats_now();
     assert_true(now >= mono && now - mono < 0.5);
     double cpu = stats_cpu_seconds(), kcpu = clock_s(CLOCK_PROCESS_CPUTIME_ID);
-    assert_true(cpu > 0.001);                    /* the loop above took CPU */
+    assert_true(cpu > 0.001);                            /* the loop above took CPU */
     assert_true(cpu <= kcpu + 0.02 && kcpu - cpu < 0.5); /* getrusage's tick is coarser */
     int64_t wall = stats_wall_us();
     double real = clock_s(CLOCK_REALTIME);
@@ -128,10 +129,8 @@ static void test_probes(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_empty),
-        cmocka_unit_test(test_small_values_exact),
-        cmocka_unit_test(test_relative_error),
-        cmocka_unit_test(test_merge),
+        cmocka_unit_test(test_empty),          cmocka_unit_test(test_small_values_exact),
+        cmocka_unit_test(test_relative_error), cmocka_unit_test(test_merge),
         cmocka_unit_test(test_probes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -16,13 +16,13 @@ static const char *const NAMES[] = {"records", "batch_size", "rate", "key", "top
 static const struct {
     const char *word, *want; /* want NULL: no suggestion */
 } CASES[] = {
-    {"recods", "records"},      /* a letter missing */
-    {"recordz", "records"},     /* one changed */
+    {"recods", "records"},  /* a letter missing */
+    {"recordz", "records"}, /* one changed */
     {"batchsize", "batch_size"},
-    {"rtae", "rate"},           /* a swap: distance 2 */
-    {"records", "records"},     /* itself: distance 0 */
-    {"zzzzzzzzzz", NULL},       /* nothing near */
-    {"ab", NULL},               /* shorter than its distance to anything */
+    {"rtae", "rate"},       /* a swap: distance 2 */
+    {"records", "records"}, /* itself: distance 0 */
+    {"zzzzzzzzzz", NULL},   /* nothing near */
+    {"ab", NULL},           /* shorter than its distance to anything */
     {"", NULL},
     {"kye", "key"},
 };

@@ -25,10 +25,10 @@ typedef struct {
     double limit;
 } parse_case;
 
-#define SUM(f, op, lim) THRESHOLD_SUMMARY, NULL, f, THRESHOLD_##op, lim
+#define SUM(f, op, lim)   THRESHOLD_SUMMARY, NULL, f, THRESHOLD_##op, lim
 #define PH(p, f, op, lim) THRESHOLD_PHASE, p, f, THRESHOLD_##op, lim
-#define CB(f, op, lim) THRESHOLD_CONSUME_BATCH, NULL, f, THRESHOLD_##op, lim
-#define PB(f, op, lim) THRESHOLD_PRODUCE_BATCH, NULL, f, THRESHOLD_##op, lim
+#define CB(f, op, lim)    THRESHOLD_CONSUME_BATCH, NULL, f, THRESHOLD_##op, lim
+#define PB(f, op, lim)    THRESHOLD_PRODUCE_BATCH, NULL, f, THRESHOLD_##op, lim
 
 static const parse_case PARSE[] = {
     {"lost", "== 0", 1, NULL, SUM("lost", EQ, 0)},
@@ -42,7 +42,8 @@ static const parse_case PARSE[] = {
     {"consume_batch.msgs_per_sec", "> 10", 1, NULL, CB("msgs_per_sec", GT, 10)},
     {"produce_batch.cpu_percent", "< 300", 1, NULL, PB("cpu_percent", LT, 300)},
     {"lostt", "== 0", 0, "no such metric, did you mean 'lost'?", .scope = THRESHOLD_SUMMARY},
-    {"consume_batch.msg_per_sec", "> 1", 0, "did you mean 'consume_batch.msgs_per_sec'?", .scope = THRESHOLD_SUMMARY},
+    {"consume_batch.msg_per_sec", "> 1", 0, "did you mean 'consume_batch.msgs_per_sec'?",
+     .scope = THRESHOLD_SUMMARY},
     {"steady.sentt", "> 1", 0, "did you mean 'steady.sent'?", .scope = THRESHOLD_SUMMARY},
     {"latency_ms.p99x", "< 1", 0, "did you mean 'latency_ms.p99'?", .scope = THRESHOLD_SUMMARY},
     {"latency_ms.p(101)", "< 1", 0, "no such metric", .scope = THRESHOLD_SUMMARY},
@@ -72,14 +73,14 @@ static void test_parse_table(void **state) {
     for (size_t i = 0; i < sizeof PARSE / sizeof PARSE[0]; i++) {
         threshold t;
         char err[512] = "";
-        int rc = threshold_parse(&t, PARSE[i].metric, PARSE[i].condition, false, PHASES, 2,
-                                 err, sizeof err);
+        int rc = threshold_parse(&t, PARSE[i].metric, PARSE[i].condition, false, PHASES, 2, err,
+                                 sizeof err);
         if (PARSE[i].ok) {
             const parse_case *c = &PARSE[i];
             if (rc) fail_msg("%s %s rejected: %s", c->metric, c->condition, err);
             if (t.scope != c->scope || strcmp(t.field, c->field) || t.op != c->op ||
-                t.limit != c->limit || (c->phase ? !t.phase || strcmp(t.phase, c->phase)
-                                                 : t.phase != NULL))
+                t.limit != c->limit ||
+                (c->phase ? !t.phase || strcmp(t.phase, c->phase) : t.phase != NULL))
                 fail_msg("%s %s: parsed to scope %d phase %s field %s op %d limit %g",
                          c->metric, c->condition, t.scope, t.phase ? t.phase : "-", t.field,
                          t.op, t.limit);
@@ -94,7 +95,8 @@ static void test_parse_table(void **state) {
     }
     threshold t;
     char err[512];
-    assert_int_not_equal(threshold_parse(&t, "lost", "== 0", true, NULL, 0, err, sizeof err), 0);
+    assert_int_not_equal(threshold_parse(&t, "lost", "== 0", true, NULL, 0, err, sizeof err),
+                         0);
     assert_non_null(strstr(err, "abort applies only"));
 }
 
@@ -102,15 +104,24 @@ static void test_summary_verdicts(void **state) {
     (void)state;
     threshold ts[4];
     char err[512];
-    assert_int_equal(threshold_parse(&ts[0], "lost", "== 0", false, PHASES, 2, err, sizeof err), 0);
-    assert_int_equal(threshold_parse(&ts[1], "consume_msgs_per_sec", ">= 1000", false, PHASES, 2, err, sizeof err), 0);
-    assert_int_equal(threshold_parse(&ts[2], "latency_ms.p50", "< 5", false, PHASES, 2, err, sizeof err), 0);
-    assert_int_equal(threshold_parse(&ts[3], "steady.sent", "== 10", false, PHASES, 2, err, sizeof err), 0);
+    assert_int_equal(threshold_parse(&ts[0], "lost", "== 0", false, PHASES, 2, err, sizeof err),
+                     0);
+    assert_int_equal(threshold_parse(&ts[1], "consume_msgs_per_sec", ">= 1000", false, PHASES,
+                                     2, err, sizeof err),
+                     0);
+    assert_int_equal(
+        threshold_parse(&ts[2], "latency_ms.p50", "< 5", false, PHASES, 2, err, sizeof err), 0);
+    assert_int_equal(
+        threshold_parse(&ts[3], "steady.sent", "== 10", false, PHASES, 2, err, sizeof err), 0);
     stats_hist *h = stats_hist_new();
     for (int i = 1; i <= 100; i++) stats_hist_record(h, (uint64_t)i * 100); /* 0.1..10 ms */
     report_phase ph = {.name = "steady", .sent = 10};
-    report_summary s = {.lost = 0, .consumed = 500, .consume_seconds = 1.0, .latency = h,
-                        .phases = &ph, .nphases = 1};
+    report_summary s = {.lost = 0,
+                        .consumed = 500,
+                        .consume_seconds = 1.0,
+                        .latency = h,
+                        .phases = &ph,
+                        .nphases = 1};
     assert_int_equal(threshold_finish(ts, 4, &s), 2); /* rate 500 < 1000; p50 5.0 not < 5 */
     assert_true(s.thresholds[0].pass);
     assert_false(s.thresholds[1].pass);
@@ -129,8 +140,12 @@ static void test_batches(void **state) {
     (void)state;
     threshold ts[2];
     char err[512];
-    assert_int_equal(threshold_parse(&ts[0], "consume_batch.msgs_per_sec", "> 100", false, NULL, 0, err, sizeof err), 0);
-    assert_int_equal(threshold_parse(&ts[1], "consume_batch.cpu_percent", "< 50", true, NULL, 0, err, sizeof err), 0);
+    assert_int_equal(threshold_parse(&ts[0], "consume_batch.msgs_per_sec", "> 100", false, NULL,
+                                     0, err, sizeof err),
+                     0);
+    assert_int_equal(threshold_parse(&ts[1], "consume_batch.cpu_percent", "< 50", true, NULL, 0,
+                                     err, sizeof err),
+                     0);
     /* msgs_per_sec is messages / seconds (figures.h): one second per batch */
     report_batch b = {.role = REPORT_CONSUME, .messages = 500, .seconds = 1, .cpu_percent = 10};
     assert_false(threshold_check_batch(ts, 2, &b));

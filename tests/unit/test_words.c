@@ -26,38 +26,29 @@ typedef struct {
     uint64_t count;
 } ref_word;
 
-static int ref_is_ws(unsigned char c)
-{
-    return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' ||
-           c == '\r';
+static int ref_is_ws(unsigned char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
 }
 
-static int ref_word_cmp(const void *a, const void *b)
-{
+static int ref_word_cmp(const void *a, const void *b) {
     const ref_word *x = a, *y = b;
     size_t n = x->len < y->len ? x->len : y->len;
     int c = memcmp(x->p, y->p, n);
-    if (c)
-        return c;
+    if (c) return c;
     return (x->len > y->len) - (x->len < y->len);
 }
 
 /* Split buf into words; returns a malloc'ed array of distinct words sorted
  * by bytes, with counts; *nwords = total words, *nuniq = distinct. */
-static ref_word *ref_split(const char *buf, size_t len, uint64_t *nwords,
-                           size_t *nuniq)
-{
+static ref_word *ref_split(const char *buf, size_t len, uint64_t *nwords, size_t *nuniq) {
     ref_word *w = malloc((len / 2 + 1) * sizeof *w);
     assert_non_null(w);
     size_t n = 0, i = 0;
     while (i < len) {
-        while (i < len && ref_is_ws((unsigned char)buf[i]))
-            i++;
-        if (i == len)
-            break;
+        while (i < len && ref_is_ws((unsigned char)buf[i])) i++;
+        if (i == len) break;
         size_t s = i;
-        while (i < len && !ref_is_ws((unsigned char)buf[i]))
-            i++;
+        while (i < len && !ref_is_ws((unsigned char)buf[i])) i++;
         w[n++] = (ref_word){buf + s, i - s, 1};
     }
     *nwords = n;
@@ -79,17 +70,14 @@ typedef struct {
     size_t n, cap;
 } collect_ud;
 
-static void collect_fn(const char *word, size_t len, uint64_t count, void *ud)
-{
+static void collect_fn(const char *word, size_t len, uint64_t count, void *ud) {
     collect_ud *c = ud;
     assert_true(c->n < c->cap);
     c->w[c->n++] = (ref_word){word, len, count};
 }
 
-static ref_word *collect(const words_set *s, size_t *n)
-{
-    collect_ud c = {malloc((words_set_size(s) + 1) * sizeof(ref_word)), 0,
-                    words_set_size(s)};
+static ref_word *collect(const words_set *s, size_t *n) {
+    collect_ud c = {malloc((words_set_size(s) + 1) * sizeof(ref_word)), 0, words_set_size(s)};
     assert_non_null(c.w);
     words_set_foreach(s, collect_fn, &c);
     assert_int_equal(c.n, words_set_size(s));
@@ -100,16 +88,13 @@ static ref_word *collect(const words_set *s, size_t *n)
 
 /* Check all entry points on buf (at a few alignments) against the
  * reference; if want_words/want_uniq != -1 also check those. */
-static void check_buf(const char *buf, size_t len, int64_t want_words,
-                      int64_t want_uniq, words_set *set)
-{
+static void check_buf(const char *buf, size_t len, int64_t want_words, int64_t want_uniq,
+                      words_set *set) {
     uint64_t rw;
     size_t ru;
     ref_word *ref = ref_split(buf, len, &rw, &ru);
-    if (want_words >= 0)
-        assert_int_equal(rw, (uint64_t)want_words);
-    if (want_uniq >= 0)
-        assert_int_equal(ru, (size_t)want_uniq);
+    if (want_words >= 0) assert_int_equal(rw, (uint64_t)want_words);
+    if (want_uniq >= 0) assert_int_equal(ru, (size_t)want_uniq);
 
     char *copy = malloc(len + 8);
     assert_non_null(copy);
@@ -123,8 +108,7 @@ static void check_buf(const char *buf, size_t len, int64_t want_words,
         assert_int_equal(words_scan_scalar(NULL, p, len), rw);
         for (int scalar = 0; scalar < 2; scalar++) {
             words_set_clear(set);
-            uint64_t got = scalar ? words_scan_scalar(set, p, len)
-                                  : words_scan(set, p, len);
+            uint64_t got = scalar ? words_scan_scalar(set, p, len) : words_scan(set, p, len);
             assert_int_equal(got, rw);
             assert_false(words_set_oom(set));
             assert_int_equal(words_set_size(set), ru);
@@ -152,7 +136,8 @@ typedef struct {
     int64_t words, uniq;
 } lit_case;
 
-#define LIT(name, s, w, u) {name, s, sizeof(s) - 1, w, u}
+#define LIT(name, s, w, u)                                                                     \
+    { name, s, sizeof(s) - 1, w, u }
 
 static const lit_case lit_cases[] = {
     LIT("empty", "", 0, 0),
@@ -166,12 +151,30 @@ static const lit_case lit_cases[] = {
     LIT("sep formfeed", "a\fb", 2, 2),
     LIT("sep cr", "a\rb", 2, 2),
     LIT("crlf", "a\r\nb\r\n", 2, 2),
-    LIT("x1c not ws", "a\x1c" "b", 1, 1),
-    LIT("x1d not ws", "a\x1d" "b", 1, 1),
-    LIT("x1e not ws", "a\x1e" "b", 1, 1),
-    LIT("x1f not ws", "a\x1f" "b", 1, 1),
-    LIT("nbsp xa0 not ws", "a\xa0" "b \xa0", 2, 2),
-    LIT("nel x85 not ws", "a\x85" "b \x85", 2, 2),
+    LIT("x1c not ws",
+        "a\x1c"
+        "b",
+        1, 1),
+    LIT("x1d not ws",
+        "a\x1d"
+        "b",
+        1, 1),
+    LIT("x1e not ws",
+        "a\x1e"
+        "b",
+        1, 1),
+    LIT("x1f not ws",
+        "a\x1f"
+        "b",
+        1, 1),
+    LIT("nbsp xa0 not ws",
+        "a\xa0"
+        "b \xa0",
+        2, 2),
+    LIT("nel x85 not ws",
+        "a\x85"
+        "b \x85",
+        2, 2),
     LIT("x08 and x0e not ws", "\x08 \x0e \x89 \x8d \xa0", 5, 5),
     LIT("x7f and xff", "\x7f \xff \x7f", 3, 2),
     LIT("leading ws", "   \t a", 1, 1),
@@ -181,36 +184,32 @@ static const lit_case lit_cases[] = {
     LIT("NUL is a word byte", "a\0b \0 \0\0", 3, 3),
     LIT("only NUL", "\0", 1, 1),
     LIT("NUL distinct from prefix", "ab ab\0 ab\0\0 ab", 4, 3),
-    LIT("utf8", "caf\xc3\xa9 na\xc3\xafve \xe2\x82\xac \xf0\x9f\x98\x80 caf\xc3\xa9",
-        5, 4),
-    LIT("utf8 ideographic space not ws", "a\xe3\x80\x80" "b", 1, 1),
+    LIT("utf8", "caf\xc3\xa9 na\xc3\xafve \xe2\x82\xac \xf0\x9f\x98\x80 caf\xc3\xa9", 5, 4),
+    LIT("utf8 ideographic space not ws",
+        "a\xe3\x80\x80"
+        "b",
+        1, 1),
     LIT("duplicates", "the the the the the cat the", 7, 2),
     LIT("case sensitive", "Word word WORD word", 4, 3),
     LIT("prefixes distinct", "a ab abc abcd abcde abcdefgh abcdefghi", 7, 7),
     LIT("word ends at 8", "abcdefg h", 2, 2),
     LIT("word exactly 8", "abcdefgh", 1, 1),
     LIT("16 byte word", "0123456789abcdef 0123456789abcdef", 2, 1),
-    LIT("17 byte words differ at end",
-        "0123456789abcdefX 0123456789abcdefY", 2, 2),
-    LIT("64 bytes all word",
-        "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+    LIT("17 byte words differ at end", "0123456789abcdefX 0123456789abcdefY", 2, 2),
+    LIT("64 bytes all word", "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
         1, 1),
-    LIT("63 + space",
-        "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde ",
-        1, 1),
-    LIT("space at 64",
-        "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef x",
+    LIT("63 + space", "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde ", 1, 1),
+    LIT("space at 64", "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef x", 2,
+        2),
+    LIT("word spans 64", "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abc defghi",
         2, 2),
-    LIT("word spans 64",
-        "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abc defghi",
-        2, 2),
-    LIT("alternating", "a b c d e f g h i j k l m n o p q r s t u v w x y z a b c "
-                       "d e f g h i j k l m n o p",
+    LIT("alternating",
+        "a b c d e f g h i j k l m n o p q r s t u v w x y z a b c "
+        "d e f g h i j k l m n o p",
         42, 26),
 };
 
-static void test_literal_table(void **state)
-{
+static void test_literal_table(void **state) {
     (void)state;
     words_set *set = words_set_new();
     assert_non_null(set);
@@ -226,42 +225,36 @@ static void test_literal_table(void **state)
 /* generated boundary table                                             */
 
 typedef struct {
-    size_t lead;     /* whitespace bytes before the first word */
-    size_t wlen;     /* length of each word */
-    size_t gap;      /* whitespace bytes between words */
-    size_t n;        /* number of words */
-    int distinct;    /* words differ (last bytes) or are all identical */
-    size_t trail;    /* whitespace bytes after the last word */
+    size_t lead;  /* whitespace bytes before the first word */
+    size_t wlen;  /* length of each word */
+    size_t gap;   /* whitespace bytes between words */
+    size_t n;     /* number of words */
+    int distinct; /* words differ (last bytes) or are all identical */
+    size_t trail; /* whitespace bytes after the last word */
 } gen_case;
 
 static const gen_case gen_cases[] = {
-    {0, 8, 8, 16, 1, 0},     /* words at 16-byte multiples */
-    {0, 7, 1, 32, 0, 0},     /* words end exactly at 8-byte boundaries */
-    {0, 15, 1, 32, 1, 0},    /* 16-byte boundaries */
-    {0, 31, 1, 16, 1, 0},    /* 32-byte boundaries */
-    {0, 63, 1, 8, 0, 0},     /* 64-byte boundaries */
-    {0, 64, 0, 1, 1, 0},     /* exactly one block */
-    {0, 64, 64, 4, 1, 0},    /* word blocks and whitespace blocks */
-    {1, 64, 1, 5, 1, 1},     /* 64-byte words shifted by one */
-    {60, 8, 1, 20, 1, 3},    /* words spanning the 64 boundary */
-    {63, 2, 62, 10, 0, 0},   /* 2-byte words straddling each boundary */
-    {0, 65, 1, 10, 1, 0},    /* > 64 */
-    {3, 127, 2, 6, 1, 5},
-    {0, 128, 0, 1, 0, 0},    /* exactly two blocks, ends in a word */
-    {0, 4097, 1, 3, 1, 0},   /* > 4096 */
-    {5, 5000, 7, 3, 0, 1},
-    {0, 70000, 1, 2, 1, 0},
-    {0, 1, 1, 5000, 0, 0},   /* many duplicates */
-    {0, 3, 1, 3000, 1, 0},   /* many distinct short words */
-    {64, 1, 64, 5, 1, 64},
-    {127, 0, 0, 0, 0, 0},    /* only whitespace */
+    {0, 8, 8, 16, 1, 0},                         /* words at 16-byte multiples */
+    {0, 7, 1, 32, 0, 0},                         /* words end exactly at 8-byte boundaries */
+    {0, 15, 1, 32, 1, 0},                        /* 16-byte boundaries */
+    {0, 31, 1, 16, 1, 0},                        /* 32-byte boundaries */
+    {0, 63, 1, 8, 0, 0},                         /* 64-byte boundaries */
+    {0, 64, 0, 1, 1, 0},                         /* exactly one block */
+    {0, 64, 64, 4, 1, 0},                        /* word blocks and whitespace blocks */
+    {1, 64, 1, 5, 1, 1},                         /* 64-byte words shifted by one */
+    {60, 8, 1, 20, 1, 3},                        /* words spanning the 64 boundary */
+    {63, 2, 62, 10, 0, 0},                       /* 2-byte words straddling each boundary */
+    {0, 65, 1, 10, 1, 0},                        /* > 64 */
+    {3, 127, 2, 6, 1, 5},  {0, 128, 0, 1, 0, 0}, /* exactly two blocks, ends in a word */
+    {0, 4097, 1, 3, 1, 0},                       /* > 4096 */
+    {5, 5000, 7, 3, 0, 1}, {0, 70000, 1, 2, 1, 0}, {0, 1, 1, 5000, 0, 0}, /* many duplicates */
+    {0, 3, 1, 3000, 1, 0},                       /* many distinct short words */
+    {64, 1, 64, 5, 1, 64}, {127, 0, 0, 0, 0, 0}, /* only whitespace */
 };
 
 /* Word k of a generated case: 'a'..'z' repeated, last byte(s) encode k. */
-static void gen_word(char *dst, size_t wlen, size_t k, int distinct)
-{
-    for (size_t i = 0; i < wlen; i++)
-        dst[i] = (char)('a' + (i % 26));
+static void gen_word(char *dst, size_t wlen, size_t k, int distinct) {
+    for (size_t i = 0; i < wlen; i++) dst[i] = (char)('a' + (i % 26));
     if (distinct && wlen > 0) {
         size_t v = k;
         for (size_t i = wlen; i > 0 && (v || i == wlen); i--) {
@@ -271,30 +264,25 @@ static void gen_word(char *dst, size_t wlen, size_t k, int distinct)
     }
 }
 
-static void test_generated_table(void **state)
-{
+static void test_generated_table(void **state) {
     (void)state;
     static const char ws[] = " \t\n\v\f\r";
     words_set *set = words_set_new();
     assert_non_null(set);
     for (size_t c = 0; c < sizeof gen_cases / sizeof gen_cases[0]; c++) {
         const gen_case *g = &gen_cases[c];
-        size_t len = g->lead + g->n * g->wlen +
-                     (g->n ? (g->n - 1) * g->gap : 0) + g->trail;
+        size_t len = g->lead + g->n * g->wlen + (g->n ? (g->n - 1) * g->gap : 0) + g->trail;
         char *buf = malloc(len + 1);
         assert_non_null(buf);
         size_t o = 0, wsi = 0;
-        for (size_t i = 0; i < g->lead; i++)
-            buf[o++] = ws[wsi++ % 6];
+        for (size_t i = 0; i < g->lead; i++) buf[o++] = ws[wsi++ % 6];
         for (size_t k = 0; k < g->n; k++) {
             if (k)
-                for (size_t i = 0; i < g->gap; i++)
-                    buf[o++] = ws[wsi++ % 6];
+                for (size_t i = 0; i < g->gap; i++) buf[o++] = ws[wsi++ % 6];
             gen_word(buf + o, g->wlen, k, g->distinct);
             o += g->wlen;
         }
-        for (size_t i = 0; i < g->trail; i++)
-            buf[o++] = ws[wsi++ % 6];
+        for (size_t i = 0; i < g->trail; i++) buf[o++] = ws[wsi++ % 6];
         assert_int_equal(o, len);
         int64_t want_u = g->n == 0 ? 0 : (g->distinct ? (int64_t)g->n : 1);
         print_message("gen case %zu (len %zu)\n", c, len);
@@ -317,12 +305,12 @@ static uint64_t rng(void) /* xorshift64*, fixed seed */
     return rng_state * 2685821657736338717ULL;
 }
 
-static void test_random_differential(void **state)
-{
+static void test_random_differential(void **state) {
     (void)state;
     /* heavy in whitespace, plus near-miss bytes and high/NUL bytes */
     static const char alpha[] = " \t\n\v\f\r    \x08\x0e\x1c\x1f\x20\x85\xa0"
-                                "\x89\x8d\xff\x00" "abcAB";
+                                "\x89\x8d\xff\x00"
+                                "abcAB";
     const size_t na = sizeof alpha - 1;
     words_set *set = words_set_new();
     assert_non_null(set);
@@ -353,16 +341,14 @@ static void test_random_differential(void **state)
 /* ------------------------------------------------------------------ */
 /* set behaviour                                                        */
 
-static void test_scan_null_set(void **state)
-{
+static void test_scan_null_set(void **state) {
     (void)state;
     assert_int_equal(words_scan(NULL, "a b c", 5), 3);
     assert_int_equal(words_count(NULL, 0), 0);
     assert_int_equal(words_scan(NULL, NULL, 0), 0);
 }
 
-static void test_clear_reuse(void **state)
-{
+static void test_clear_reuse(void **state) {
     (void)state;
     words_set *set = words_set_new();
     assert_non_null(set);
@@ -397,23 +383,19 @@ static void test_clear_reuse(void **state)
     words_set_free(NULL);
 }
 
-static uint64_t count_of(const words_set *s, const char *w)
-{
+static uint64_t count_of(const words_set *s, const char *w) {
     size_t n;
     ref_word *all = collect(s, &n);
     uint64_t c = 0;
     for (size_t i = 0; i < n; i++)
-        if (all[i].len == strlen(w) && memcmp(all[i].p, w, all[i].len) == 0)
-            c = all[i].count;
+        if (all[i].len == strlen(w) && memcmp(all[i].p, w, all[i].len) == 0) c = all[i].count;
     free(all);
     return c;
 }
 
-static void test_merge(void **state)
-{
+static void test_merge(void **state) {
     (void)state;
-    words_set *a = words_set_new(), *b = words_set_new(),
-              *t = words_set_new();
+    words_set *a = words_set_new(), *b = words_set_new(), *t = words_set_new();
     assert_non_null(a);
     assert_non_null(b);
     assert_non_null(t);
@@ -450,14 +432,13 @@ static void test_merge(void **state)
 
 /* Insertions are deferred in a ring inside the set: every reader must see
  * them, and clear must drop them. */
-static void test_deferred_insertions(void **state)
-{
+static void test_deferred_insertions(void **state) {
     (void)state;
     words_set *a = words_set_new(), *t = words_set_new();
     assert_non_null(a);
     assert_non_null(t);
-    words_scan(t, "p q p", 5);       /* pending in dst */
-    words_scan(a, "p r", 3);          /* pending in src */
+    words_scan(t, "p q p", 5); /* pending in dst */
+    words_scan(a, "p r", 3);   /* pending in src */
     assert_int_equal(words_set_merge(t, a), 0);
     assert_int_equal(count_of(t, "p"), 3);
     assert_int_equal(count_of(t, "r"), 1);
@@ -467,7 +448,7 @@ static void test_deferred_insertions(void **state)
     assert_memory_equal(top[0].word, "p", 1); /* p:3 q:3 r:1 */
     assert_memory_equal(top[1].word, "q", 1);
     words_scan(t, "zz", 2);
-    words_set_clear(t);                /* drops the pending "zz" */
+    words_set_clear(t); /* drops the pending "zz" */
     assert_int_equal(words_set_size(t), 0);
     words_scan(t, "zz", 2);
     size_t n;
@@ -477,11 +458,10 @@ static void test_deferred_insertions(void **state)
     free(w);
     assert_false(words_set_oom(t));
     words_set_free(a);
-    words_set_free(t);                 /* with pending insertions */
+    words_set_free(t); /* with pending insertions */
 }
 
-static void test_top(void **state)
-{
+static void test_top(void **state) {
     (void)state;
     words_set *s = words_set_new();
     assert_non_null(s);
@@ -490,8 +470,12 @@ static void test_top(void **state)
     const char in[] = "b a ab c d c b a ab c c ab a b c \xff \xff \xff a\0";
     words_scan(s, in, sizeof in - 1);
     /* c:5; a:3 ab:3 b:3 \xff:3; a\0:1 d:1 */
-    static const struct { const char *w; size_t len; uint64_t c; } want[] = {
-        {"c", 1, 5}, {"a", 1, 3}, {"ab", 2, 3}, {"b", 1, 3},
+    static const struct {
+        const char *w;
+        size_t len;
+        uint64_t c;
+    } want[] = {
+        {"c", 1, 5},    {"a", 1, 3},   {"ab", 2, 3}, {"b", 1, 3},
         {"\xff", 1, 3}, {"a\0", 2, 1}, {"d", 1, 1},
     };
     size_t got = words_set_top(s, top, 8);
@@ -512,25 +496,21 @@ static void test_top(void **state)
     char buf[32];
     for (int i = 1; i <= 3000; i++) {
         int n = snprintf(buf, sizeof buf, "k%d", i);
-        for (int r = 0; r < i; r++)
-            words_scan(s, buf, (size_t)n);
+        for (int r = 0; r < i; r++) words_scan(s, buf, (size_t)n);
     }
     size_t got2 = words_set_top(s, top, 8);
     assert_int_equal(got2, 8);
-    for (size_t i = 0; i < 8; i++)
-        assert_int_equal(top[i].count, 3000 - i);
+    for (size_t i = 0; i < 8; i++) assert_int_equal(top[i].count, 3000 - i);
     words_set_free(s);
 }
 
-static void test_growth_million(void **state)
-{
+static void test_growth_million(void **state) {
     (void)state;
     const size_t n = 1000000;
     char *buf = malloc(n * 16);
     assert_non_null(buf);
     size_t len = 0;
-    for (size_t i = 0; i < n; i++)
-        len += (size_t)sprintf(buf + len, "%zx\n", i * 2654435761u);
+    for (size_t i = 0; i < n; i++) len += (size_t)sprintf(buf + len, "%zx\n", i * 2654435761u);
     words_set *s = words_set_new();
     assert_non_null(s);
     assert_int_equal(words_scan(s, buf, len), n);
@@ -560,16 +540,14 @@ static void test_growth_million(void **state)
 /* CLI                                                                  */
 
 /* Run words_cli_main with stdout captured into a malloc'ed string. */
-static int run_cli(char **out, int argc, char **argv)
-{
+static int run_cli(char **out, int argc, char **argv) {
     helper_stdout c = helper_stdout_begin();
     int rc = words_cli_main(argc, argv);
     *out = helper_stdout_end(c);
     return rc;
 }
 
-static void test_cli(void **state)
-{
+static void test_cli(void **state) {
     (void)state;
     char path[] = "/tmp/test_words_inXXXXXX";
     int fd = mkstemp(path);
@@ -579,11 +557,9 @@ static void test_cli(void **state)
     /* line 1: 10 MB of words (longer than the 4 MiB read buffer); line 2: a
      * single 9 MB word; then short lines, the last without a newline. */
     uint64_t l1 = 0;
-    for (int i = 0; l1 < 10u << 20; i++)
-        l1 += (uint64_t)fprintf(f, "w%d ", i % 300000);
+    for (int i = 0; l1 < 10u << 20; i++) l1 += (uint64_t)fprintf(f, "w%d ", i % 300000);
     fputc('\n', f);
-    for (int i = 0; i < 9 << 20; i++)
-        fputc('z', f);
+    for (int i = 0; i < 9 << 20; i++) fputc('z', f);
     fputs("\r\n\nhello w1 world\r\n", f);
     fputs("  last", f);
     assert_int_equal(fclose(f), 0);
@@ -609,8 +585,8 @@ static void test_cli(void **state)
              "batch 2: 2 messages, 3 words, 3 unique words\n"
              "batch 3: 1 messages, 1 words, 1 unique words\n"
              "total: 5 messages, %llu words, %zu unique words, ",
-             (unsigned long long)(w1 + 1), u1 + 1,
-             (unsigned long long)(w1 + 5), u1 + 1 + 3 /* z.., hello world last */);
+             (unsigned long long)(w1 + 1), u1 + 1, (unsigned long long)(w1 + 5),
+             u1 + 1 + 3 /* z.., hello world last */);
     assert_true(strncmp(out, want, strlen(want)) == 0);
     free(out);
 
@@ -648,19 +624,13 @@ static void test_cli(void **state)
     free(out);
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_literal_table),
-        cmocka_unit_test(test_generated_table),
-        cmocka_unit_test(test_random_differential),
-        cmocka_unit_test(test_scan_null_set),
-        cmocka_unit_test(test_clear_reuse),
-        cmocka_unit_test(test_merge),
-        cmocka_unit_test(test_deferred_insertions),
-        cmocka_unit_test(test_top),
-        cmocka_unit_test(test_growth_million),
-        cmocka_unit_test(test_cli),
+        cmocka_unit_test(test_literal_table),       cmocka_unit_test(test_generated_table),
+        cmocka_unit_test(test_random_differential), cmocka_unit_test(test_scan_null_set),
+        cmocka_unit_test(test_clear_reuse),         cmocka_unit_test(test_merge),
+        cmocka_unit_test(test_deferred_insertions), cmocka_unit_test(test_top),
+        cmocka_unit_test(test_growth_million),      cmocka_unit_test(test_cli),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

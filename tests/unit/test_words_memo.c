@@ -15,8 +15,9 @@
 
 #include "words.h"
 
-static const char *VOCAB[] = {"the", "a", "kafka", "broker", "x", "zeta\x01", "caf\xc3\xa9",
-                              "word", "longerwordthanmost", "q"};
+static const char *VOCAB[] = {
+    "the", "a", "kafka", "broker", "x", "zeta\x01", "caf\xc3\xa9", "word", "longerwordthanmost",
+    "q"};
 
 /* A value built from a seed: the same seed, the same bytes. */
 static size_t make_value(char *buf, unsigned seed) {

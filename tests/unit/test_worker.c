@@ -39,9 +39,13 @@ static void test_plan(void **state) {
 
 static void test_send_time(void **state) {
     (void)state;
-    static const struct { uint64_t i; double rate; int64_t want; } CASES[] = {
-        {0, 1000, 1000000},   {5, 1000, 1005000}, {1, 3, 1333333},
-        {3, 3, 2000000},      {7, 0, 1000000},    {1000000, 1e6, 2000000},
+    static const struct {
+        uint64_t i;
+        double rate;
+        int64_t want;
+    } CASES[] = {
+        {0, 1000, 1000000}, {5, 1000, 1005000}, {1, 3, 1333333},
+        {3, 3, 2000000},    {7, 0, 1000000},    {1000000, 1e6, 2000000},
     };
     for (size_t k = 0; k < sizeof CASES / sizeof CASES[0]; k++) {
         int64_t got = worker_send_time(1000000, CASES[k].i, CASES[k].rate);
@@ -126,8 +130,10 @@ static void test_cache(void **state) {
 static void test_header(void **state) {
     (void)state;
     unsigned char h[PIPELINE_HEADER_LEN];
-    worker_header in = {.seq = 0x0102030405060708ull, .send_us = 1700000000123456ll,
-                        .run_id = 0xfedcba9876543210ull, .phase = 7};
+    worker_header in = {.seq = 0x0102030405060708ull,
+                        .send_us = 1700000000123456ll,
+                        .run_id = 0xfedcba9876543210ull,
+                        .phase = 7};
     worker_header_put(h, &in);
     assert_int_equal(h[0], 0x01); /* big-endian */
     assert_int_equal(h[7], 0x08);
@@ -184,8 +190,8 @@ static void fixture_init(fixture *f, bool produce, uint64_t records, uint64_t ba
     f->wl.records = records;
     f->wl.batch_size = batch;
     assert_int_equal(workload_add_phase(&f->wl, "a", records / 2, 0, 0, err, sizeof err), 0);
-    assert_int_equal(workload_add_phase(&f->wl, "b", records - records / 2, 0, 0, err,
-                                        sizeof err), 0);
+    assert_int_equal(
+        workload_add_phase(&f->wl, "b", records - records / 2, 0, 0, err, sizeof err), 0);
     assert_int_equal(pipeline_init(&f->pl, &f->wl, workload_records(&f->wl)), 0);
     f->pl.run_id = 42;
     assert_int_equal(worker_consumer_init(&f->c, &f->wl), 0);
@@ -198,13 +204,12 @@ static void fixture_free(fixture *f) {
 }
 
 /* A message of run `run` with sequence seq sent at send_us in phase ph. */
-static worker_verdict feed(fixture *f, uint64_t run, uint64_t seq, int64_t send_us,
-                           uint32_t ph, const char *value, int64_t now_us) {
+static worker_verdict feed(fixture *f, uint64_t run, uint64_t seq, int64_t send_us, uint32_t ph,
+                           const char *value, int64_t now_us) {
     unsigned char h[PIPELINE_HEADER_LEN];
     worker_header v = {.seq = seq, .send_us = send_us, .run_id = run, .phase = ph};
     worker_header_put(h, &v);
-    return worker_consume(&f->c, &f->pl, h, sizeof h, value, strlen(value), 1.0,
-                          now_us);
+    return worker_consume(&f->c, &f->pl, h, sizeof h, value, strlen(value), 1.0, now_us);
 }
 
 static void test_run_id_filter(void **state) {
@@ -229,7 +234,7 @@ static void test_sequences(void **state) {
     fixture_init(&f, true, 10, 100);
     assert_int_equal(feed(&f, 42, 3, 0, 0, "a", 0), WORKER_COUNTED);
     assert_int_equal(feed(&f, 42, 4, 0, 0, "a", 0), WORKER_COUNTED);
-    assert_int_equal(feed(&f, 42, 3, 0, 0, "a", 0), WORKER_COUNTED); /* again */
+    assert_int_equal(feed(&f, 42, 3, 0, 0, "a", 0), WORKER_COUNTED);  /* again */
     assert_int_equal(feed(&f, 42, 10, 0, 0, "a", 0), WORKER_COUNTED); /* outside [0, 10) */
     assert_int_equal(f.c.consumed, 4);
     assert_int_equal(f.c.duplicates, 2);
@@ -330,10 +335,14 @@ static void test_top_words(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_plan),           cmocka_unit_test(test_send_time),
-        cmocka_unit_test(test_phase_ends),     cmocka_unit_test(test_cache),
-        cmocka_unit_test(test_header),         cmocka_unit_test(test_batch),
-        cmocka_unit_test(test_run_id_filter),  cmocka_unit_test(test_sequences),
+        cmocka_unit_test(test_plan),
+        cmocka_unit_test(test_send_time),
+        cmocka_unit_test(test_phase_ends),
+        cmocka_unit_test(test_cache),
+        cmocka_unit_test(test_header),
+        cmocka_unit_test(test_batch),
+        cmocka_unit_test(test_run_id_filter),
+        cmocka_unit_test(test_sequences),
         cmocka_unit_test(test_latency_and_phases),
         cmocka_unit_test(test_batches_and_flush),
         cmocka_unit_test(test_top_words),

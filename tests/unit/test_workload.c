@@ -16,24 +16,24 @@
 
 typedef struct {
     const char *field, *text;
-    int ok;               /* 1: accepted, 0: rejected */
-    const char *err_has;  /* substring of the error when rejected */
+    int ok;              /* 1: accepted, 0: rejected */
+    const char *err_has; /* substring of the error when rejected */
     /* accepted: the struct workload member that must now hold the value
      * (written here apart from the field table, so a table entry pointing
      * at the wrong member fails) */
     size_t off;
-    char type;            /* 'u' uint64_t, 'i' int, 'd' double, 'b' bool, 'e' enum, 's' string */
+    char type; /* 'u' uint64_t, 'i' int, 'd' double, 'b' bool, 'e' enum, 's' string */
     double num;
-    const char *str;      /* 's': the string, or NULL for none */
+    const char *str; /* 's': the string, or NULL for none */
 } set_case;
 
-#define AT(m) .off = offsetof(workload, m)
-#define U64(m, v) AT(m), .type = 'u', .num = (v)
-#define INT(m, v) AT(m), .type = 'i', .num = (v)
-#define DBL(m, v) AT(m), .type = 'd', .num = (v)
+#define AT(m)       .off = offsetof(workload, m)
+#define U64(m, v)   AT(m), .type = 'u', .num = (v)
+#define INT(m, v)   AT(m), .type = 'i', .num = (v)
+#define DBL(m, v)   AT(m), .type = 'd', .num = (v)
 #define BOOLV(m, v) AT(m), .type = 'b', .num = (v)
 #define ENUMV(m, v) AT(m), .type = 'e', .num = (v)
-#define STR(m, v) AT(m), .type = 's', .str = (v)
+#define STR(m, v)   AT(m), .type = 's', .str = (v)
 
 static const set_case SET_CASES[] = {
     {"records", "1000", 1, NULL, U64(records, 1000)},
