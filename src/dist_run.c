@@ -33,10 +33,8 @@ typedef struct {
 } barrier_feed;
 
 struct dist_ctx {
-    const workload *wl;       /* as given (whole run) */
-    const workload *share_wl; /* this worker's share */
+    const workload *wl; /* as given (whole run) */
     pipeline_share share;
-    const char *brokers;
     kafka_results *res;
     uint64_t nonce;
     dist_barrier barrier;
@@ -405,7 +403,6 @@ int dist_run(const workload *wl, engine_batch_fn on_batch, void *ud, const thres
         return EXITCODE_RUNTIME;
     }
     c->wl = wl;
-    c->share_wl = &share_wl;
     c->ts = ts;
     c->nts = nts;
     c->nonce = random_nonce();
