@@ -98,7 +98,8 @@ static int64_t window_ahead(pipeline *pl) {
  * every member takes part; bounded to 60 s. */
 static void wait_for_group(pipeline *pl) {
     const workload *wl = pl->wl;
-    if (!wl->consume || wl->consumers < 2 || !pl->start_offsets) return;
+    /* a worker of a shared run: its gate waited for the whole group */
+    if (!wl->consume || wl->consumers < 2 || !pl->start_offsets || pl->share) return;
     double deadline = stats_now() + 60;
     while (!atomic_load(&pl->stop) && stats_now() < deadline) {
         int held = 0, members = 0;

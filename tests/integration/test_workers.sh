@@ -156,6 +156,11 @@ expect_whole "$TMP/rb.json" 6000 "run B beside run A"
   2>"$TMP/local.err" || fail "workers=2 on the embedded broker exit $? ($(cat "$TMP/local.err"))"
 expect_whole "$TMP/local.json" 20000 "2 local workers"
 expect_eq "$(sum "$TMP/local.json" workers_reported)" 2 "local workers reported"
+# two consumers in each worker: four members of one group
+"$KENGINE" lua/seed.lua records=20000 batch_size=5000 workers=2 consumers=2 partitions=4 -q \
+  --json "$TMP/local2.json" 2>"$TMP/local2.err" ||
+  fail "workers=2 consumers=2 exit $? ($(cat "$TMP/local2.err"))"
+expect_whole "$TMP/local2.json" 20000 "2 local workers of 2 consumers"
 
 # 7. report's own usage errors
 set +e
