@@ -291,7 +291,7 @@ static void collect(void *ud, const engine_outcome *o) {
     mm->produced = wl->produce;
     mm->consumed_run = wl->consume;
     mm->unsequenced = atomic_load(&((pipeline *)pl)->unsequenced);
-    mm->exit_code = pl->exit_code;
+    mm->exit_code = o->rc; /* an interrupted worker (130, 143) fails the run */
     mm->stopped = atomic_load(&((pipeline *)pl)->stop);
     /* what the merge recomputes: the sequence numbers sent, failed, seen */
     const kafka_producer_job *pj = o->producer;

@@ -313,7 +313,8 @@ int engine_run_worker(const workload *wl, const engine_worker *w, engine_batch_f
                             .consumers = r->cj,
                             .ncons = r->ncons,
                             .summary = s,
-                            .started = t0};
+                            .started = t0,
+                            .rc = rc};
         w->collect(w->ud, &o);
     }
     run_teardown(r, s);

@@ -48,6 +48,7 @@ typedef struct {
     int ncons;
     const report_summary *summary;
     double started; /* stats_now() at the run's start */
+    int rc;         /* the run's exit code (engine_verdict: a signal's, a hook's...) */
 } engine_outcome;
 
 /* One worker of a run shared by several processes (dist_run.c). */

@@ -328,7 +328,7 @@ void report_emit_summary(report *r, const report_summary *s) {
 
 static void worker_text(FILE *out, const report_worker *w) {
     fprintf(out, "worker %d: %s", w->worker, w->status);
-    if (!strcmp(w->status, "finished"))
+    if (w->exit_code >= 0) /* its final state arrived: its figures */
         fprintf(out,
                 ", sent %llu, delivered %llu, delivery errors %llu, consumed %llu, "
                 "words %llu, cpu %.1f%%, peak rss %.1f MB, exit %d",

@@ -106,10 +106,11 @@ void report_summary_free(report_summary *s);
 /* One worker's line in a merged report (kengine report). */
 typedef struct {
     int worker;
-    const char *status; /* "finished", "failed", "unfinished" (announced, no final
-                                 state), "missing" (never announced) */
+    const char *status; /* "finished"; "failed" (a failure record, or a final state with
+                           a failing exit code); "unfinished" (announced, no final
+                           state); "missing" (never announced) */
     const char *error;  /* why it failed, or "" */
-    int exit_code;      /* its own exit code (finished or failed) */
+    int exit_code;      /* its own exit code; -1 when no final state arrived */
     uint64_t sent, delivered, delivery_errors, consumed, words;
     double cpu_percent, peak_rss_mb;
 } report_worker;

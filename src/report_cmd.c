@@ -166,8 +166,9 @@ int report_cmd_run(const workload *wl, const char *run_id, double wait, FILE *te
         if (w->state) {
             const merge_meta *mm = merge_meta_get(w->state);
             const report_summary *f = merge_figures(w->state);
+            bool clean = !mm->exit_code || mm->exit_code == EXITCODE_THRESHOLD;
             line = (report_worker){.worker = i,
-                                   .status = "finished",
+                                   .status = clean ? "finished" : "failed",
                                    .error = f->error,
                                    .exit_code = mm->exit_code,
                                    .sent = f->sent,

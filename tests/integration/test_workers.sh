@@ -92,6 +92,31 @@ grep -q '^worker 1: unfinished' "$TMP/rk.txt" || fail "killed worker not named: 
 grep -q 'worker 1 unfinished' "$TMP/rk.err" || fail "stderr does not name worker 1: $(cat "$TMP/rk.err")"
 expect_eq "$(sum "$TMP/rk.json" workers_reported)" 1 "workers_reported with a killed worker"
 
+# 2b. a worker interrupted with SIGINT ends in order (exit 130, its final
+# state written) and fails the run, named
+topic=$(fresh_topic int)
+start_workers ri_$$ 2 "$topic" partitions=4 records=20000 rate=4000 idle_timeout=3 \
+  batch_size=1000 --json "$TMP/ri.json.@I@"
+for ((t = 0; t < 600; t++)); do
+  grep -q produce_batch "$TMP/ri.json.1" 2>/dev/null && break
+  sleep 0.1
+done
+kill -INT "${PIDS[1]}"
+set +e
+wait "${PIDS[1]}"
+rc=$?
+set -e
+expect_eq "$rc" 130 "exit code of the interrupted worker"
+wait "${PIDS[0]}" || fail "the other worker exited with $?"
+set +e
+"$KENGINE" report ri_$$ -b "$BROKERS" --results "$results" >"$TMP/ri.txt" 2>"$TMP/ri.err"
+rc=$?
+set -e
+expect_eq "$rc" 1 "report exit code with an interrupted worker"
+grep -q '^worker 1: failed, sent' "$TMP/ri.txt" || fail "interrupted worker: $(cat "$TMP/ri.txt")"
+grep -q 'worker 1 ended with exit code 130' "$TMP/ri.err" ||
+  fail "stderr does not name worker 1: $(cat "$TMP/ri.err")"
+
 # 3. a missing worker fails the start barrier, naming it
 topic=$(fresh_topic miss)
 set +e
