@@ -171,12 +171,17 @@ static void *coordinator(void *arg) {
 /* Waits (until `deadline`, stats_now()) for this worker's consumers to
  * hold a partition, so that the group has formed before anyone sends. */
 static void wait_for_partitions(const dist_ctx *c, pipeline *pl, double deadline) {
+    const int ncons =
+        c->wl->consumers < PIPELINE_MAX_CONSUMERS ? c->wl->consumers : PIPELINE_MAX_CONSUMERS;
     if (!c->wl->consume || pl->partitions < c->wl->workers) return;
+    /* every consumer of ours holds one when there are enough partitions for
+     * all the group's members (a late one would make the group rebalance
+     * while messages flow), else at least one of them */
+    const bool each = pl->partitions >= c->wl->workers * ncons;
     while (!atomic_load(&pl->stop) && stats_now() < deadline) {
-        int held = 0;
-        for (int i = 0; i < c->wl->consumers && i < PIPELINE_MAX_CONSUMERS; i++)
-            held += atomic_load(&pl->assigned[i]);
-        if (held > 0) return;
+        int holding = 0;
+        for (int i = 0; i < ncons; i++) holding += atomic_load(&pl->assigned[i]) > 0;
+        if (each ? holding == ncons : holding > 0) return;
         struct timespec ts = {0, 20 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }

@@ -104,10 +104,20 @@ kafka_results *kafka_results_open(const char *brokers, const workload *wl, const
         rd_kafka_topic_partition_list_add(tl, r->topic, p)->offset =
             since_ms > 0 ? since_ms : RD_KAFKA_OFFSET_BEGINNING;
     rd_kafka_resp_err_t e = RD_KAFKA_RESP_ERR_NO_ERROR;
-    /* from a point in time: the first offset at or after it, per partition */
-    if (since_ms > 0) e = rd_kafka_offsets_for_times(r->reader, tl, 10000);
-    for (int p = 0; since_ms > 0 && p < parts; p++) /* nothing that recent: from the end */
-        if (tl->elems[p].offset < 0) tl->elems[p].offset = RD_KAFKA_OFFSET_END;
+    /* from a point in time: the first offset at or after it, per partition;
+     * where there is none, the end as it was before asking (a logical END
+     * would be resolved later, after records that peers, or we, write
+     * meanwhile: an announcement could be missed) */
+    int64_t *end = since_ms > 0 ? calloc((size_t)parts, sizeof *end) : NULL;
+    for (int p = 0; end && p < parts && !e; p++) {
+        int64_t lo;
+        e = rd_kafka_query_watermark_offsets(r->reader, r->topic, p, &lo, &end[p], 10000);
+    }
+    if (since_ms > 0 && !end) e = RD_KAFKA_RESP_ERR__FAIL; /* out of memory */
+    if (since_ms > 0 && !e) e = rd_kafka_offsets_for_times(r->reader, tl, 10000);
+    for (int p = 0; end && !e && p < parts; p++)
+        if (tl->elems[p].offset < 0) tl->elems[p].offset = end[p];
+    free(end);
     if (!e) e = rd_kafka_assign(r->reader, tl);
     rd_kafka_topic_partition_list_destroy(tl);
     if (e) {
