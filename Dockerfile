@@ -8,7 +8,7 @@ FROM debian:12-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
         build-essential cmake pkg-config librdkafka-dev liblua5.4-dev \
-        libcsv-dev libxxhash-dev libjemalloc-dev \
+        libcsv-dev libxxhash-dev libjemalloc-dev libroaring-dev \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /src

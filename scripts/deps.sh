@@ -13,7 +13,7 @@ set -euo pipefail
 
 group=${1:-build}
 build=(build-essential cmake pkg-config librdkafka-dev liblua5.4-dev libcsv-dev
-       libxxhash-dev libjemalloc-dev)
+       libxxhash-dev libjemalloc-dev libroaring-dev)
 bench=(kcat time python3 python3-venv)
 test=(libcmocka-dev python3 kcat valgrind clang clang-format python3-yaml git debootstrap
       python3-confluent-kafka chromium python3-pil)

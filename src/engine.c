@@ -144,11 +144,14 @@ void engine_summarize(const workload *wl, pipeline *pl, kafka_producer_job *pj,
         s->npart_consumed = pc->n;
         *pc = (worker_counts){0};
         /* a run stopped early did not give the consumers their chance: what
-         * they missed is unconsumed, not lost */
-        if (atomic_load(&pl->stop))
+         * they missed is unconsumed, not lost; a worker's share: loss is
+         * counted by the merge (kengine report) */
+        if (pl->share) {
+        } else if (atomic_load(&pl->stop)) {
             s->unconsumed = count_lost(wl, pl, pj, NULL, 0);
-        else
+        } else {
             s->lost = count_lost(wl, pl, pj, s->missing, sizeof s->missing);
+        }
     }
     if (wl->nphases && (s->phases = calloc(wl->nphases, sizeof *s->phases))) {
         for (size_t i = 0; i < wl->nphases && i < PIPELINE_MAX_PHASES; i++) {
@@ -172,7 +175,7 @@ int engine_verdict(const pipeline *pl, const report_summary *s, int ncons, int h
     if (pl->error[0]) snprintf(err, errlen, "%s", pl->error);
     if (hook_rc) return hook_rc;
     if (sig) return EXITCODE_SIGNAL(sig);
-    if (rc == EXITCODE_OK && ncons && (s->lost || s->duplicates)) {
+    if (rc == EXITCODE_OK && ncons && !pl->share && (s->lost || s->duplicates)) {
         snprintf(err, errlen, "%llu messages lost%s%s%s, %llu duplicated",
                  (unsigned long long)s->lost, s->missing[0] ? " (sequence numbers " : "",
                  s->missing, s->missing[0] ? ")" : "", (unsigned long long)s->duplicates);
@@ -184,6 +187,7 @@ int engine_verdict(const pipeline *pl, const report_summary *s, int ncons, int h
 /* One run's state, from set-up to tear-down. */
 typedef struct {
     const workload *wl;
+    const engine_worker *w; /* a worker of a shared run, or NULL */
     pipeline pl;
     kafka_embedded *emb;
     csvsrc *csv;
@@ -231,6 +235,9 @@ static int run_setup(run *r, char *err, size_t errlen) {
                             err, errlen))
         return EXITCODE_RUNTIME;
     r->pl.mock = r->emb || mock;
+    /* workers on another process's embedded broker: the window bounds
+     * the group's bytes in flight (dist_run.c shares the figures) */
+    if (r->w && mock && wl->produce && wl->consume) r->pl.window_bytes = EMBEDDED_WINDOW_BYTES;
     r->pj.pl = &r->pl;
     r->pj.csv = r->csv;
     for (int c = 0; c < r->ncons; c++) {
@@ -244,7 +251,10 @@ static int run_setup(run *r, char *err, size_t errlen) {
     return EXITCODE_OK;
 }
 
-static void run_start_threads(run *r) {
+/* Starts the consumers, then (a worker: once through its gate, the start
+ * barrier) the producer. Returns 0, or the gate's exit code with err set:
+ * then the run stops before it started. */
+static int run_start_threads(run *r, char *err, size_t errlen) {
     r->pl.workers_running = r->ncons + (r->wl->produce ? 1 : 0);
     for (int c = 0; c < r->ncons; c++) {
         if (pthread_create(&r->ct[c], NULL, kafka_consumer_thread, &r->cj[c]) == 0)
@@ -252,12 +262,19 @@ static void run_start_threads(run *r) {
         else
             pipeline_worker_exit(&r->pl);
     }
+    int gate_rc = r->w && r->w->gate ? r->w->gate(r->w->ud, &r->pl, err, errlen) : 0;
+    if (gate_rc) {
+        pipeline_fail(&r->pl, gate_rc, "%s", err);
+        if (r->wl->produce) pipeline_worker_exit(&r->pl);
+        return gate_rc;
+    }
     if (r->wl->produce) {
         if (pthread_create(&r->pt, NULL, kafka_producer_thread, &r->pj) == 0)
             r->have_p = true;
         else
             pipeline_worker_exit(&r->pl);
     }
+    return 0;
 }
 
 /* The loop, on the main thread: reports batches and runs hooks until the
@@ -313,6 +330,11 @@ static void run_teardown(run *r, report_summary *s) {
 
 int engine_run(const workload *wl, engine_batch_fn on_batch, void *ud, report_summary *s,
                char *err, size_t errlen) {
+    return engine_run_worker(wl, NULL, on_batch, ud, s, err, errlen);
+}
+
+int engine_run_worker(const workload *wl, const engine_worker *w, engine_batch_fn on_batch,
+                      void *ud, report_summary *s, char *err, size_t errlen) {
     memset(s, 0, sizeof *s);
     s->name = wl->name;
     s->mode = wl->mode == WORKLOAD_SYNC ? "sync" : "async";
@@ -328,30 +350,48 @@ int engine_run(const workload *wl, engine_batch_fn on_batch, void *ud, report_su
         return EXITCODE_RUNTIME;
     }
     r->wl = wl;
+    r->w = w;
     r->ncons =
         wl->consume ? (wl->consumers < MAX_CONSUMERS ? wl->consumers : MAX_CONSUMERS) : 0;
-    if (pipeline_init(&r->pl, wl, workload_records(wl))) {
+    if (pipeline_init(&r->pl, wl, w ? w->share->total : workload_records(wl))) {
         snprintf(err, errlen, "cannot initialise the run (out of memory?)");
         free(r);
         return EXITCODE_RUNTIME;
     }
-    r->pl.run_id = new_run_id();
+    r->pl.run_id = w ? w->share->run_tag : new_run_id();
+    r->pl.share = w ? w->share : NULL;
     r->pl.t0 = t0;
     r->pl.progress = tick_fn != NULL;
 
     int rc = run_setup(r, err, errlen);
     if (rc == EXITCODE_OK) {
         s->started = true;
-        run_start_threads(r);
+        int gate_rc = run_start_threads(r, err, errlen);
         int sig;
         int hook_rc = run_loop(r, on_batch, ud, &sig);
         engine_summarize(wl, &r->pl, &r->pj, r->cj, r->ncons, s);
         rc = engine_verdict(&r->pl, s, r->ncons, hook_rc, sig, err, errlen);
+        /* the run never started: no summary, the gate's error alone */
+        if (gate_rc) s->started = false;
     }
     double wall = stats_now() - t0;
     s->cpu_percent = wall > 0 ? 100.0 * (stats_cpu_seconds() - cpu0) / wall : 0;
     s->peak_rss_mb = stats_peak_rss_mb();
     snprintf(s->error, sizeof s->error, "%s", err);
+    if (w && w->collect && s->started) {
+        if (r->csv) {
+            s->csv_skipped = csvsrc_skipped(r->csv);
+            s->csv_padded = csvsrc_padded(r->csv);
+        }
+        engine_outcome o = {.pl = &r->pl,
+                            .producer = wl->produce ? &r->pj : NULL,
+                            .consumers = r->cj,
+                            .ncons = r->ncons,
+                            .summary = s,
+                            .started = t0,
+                            .rc = rc};
+        w->collect(w->ud, &o);
+    }
     run_teardown(r, s);
     free(r);
     return rc;

@@ -47,4 +47,32 @@ void engine_summarize(const workload *wl, pipeline *pl, kafka_producer_job *pj,
 int engine_verdict(const pipeline *pl, const report_summary *s, int ncons, int hook_rc, int sig,
                    char *err, size_t errlen);
 
+/* What a run's threads leave behind, for a worker's final state. */
+typedef struct {
+    const pipeline *pl;                  /* the seen bitmap, counters */
+    const kafka_producer_job *producer;  /* NULL when the run did not produce */
+    const kafka_consumer_job *consumers; /* ncons of them; [0] holds the merged words */
+    int ncons;
+    const report_summary *summary;
+    double started; /* stats_now() at the run's start */
+    int rc;         /* the run's exit code (engine_verdict: a signal's, a hook's...) */
+} engine_outcome;
+
+/* One worker of a run shared by several processes (dist_run.c). */
+typedef struct {
+    const pipeline_share *share;
+    /* Once the consumers run and before the producer starts: the start
+     * barrier. 0 to go on, else an exit code (err filled): the run stops. */
+    int (*gate)(void *ud, pipeline *pl, char *err, size_t errlen);
+    /* After the threads ended, before their state is freed. */
+    void (*collect)(void *ud, const engine_outcome *o);
+    void *ud;
+} engine_worker;
+
+/* engine_run as worker `w` of a shared run: its share of the sequence
+ * numbers, the run's tag, the gate; loss and duplicates are left to the
+ * merge (kengine report). */
+int engine_run_worker(const workload *wl, const engine_worker *w, engine_batch_fn on_batch,
+                      void *ud, report_summary *summary, char *err, size_t errlen);
+
 #endif

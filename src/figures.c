@@ -56,6 +56,11 @@ int figures_latency_parse(const char *f, double *p) {
 #define VAL_COUNT(e)   ((figure_value){.v = (double)(e)})
 #define VAL_REAL(e)    ((figure_value){.v = (double)(e)})
 #define VAL_LATENCY(e) ((figure_value){.h = (e)})
+/* Setting a stored figure (a worker's state read back, merge.c); a
+ * histogram is handed over to the object. */
+#define SET_COUNT(f, val)   ((f) = (uint64_t)(val).v)
+#define SET_REAL(f, val)    ((f) = (val).v)
+#define SET_LATENCY(f, val) ((f) = (stats_hist *)(val).h)
 
 #define MERGE_SUM(a, b)    ((a) += (b), 0)
 #define MERGE_MAX(a, b)    ((b) > (a) ? ((a) = (b), 0) : 0)
@@ -82,6 +87,10 @@ static int merge_hist(stats_hist **into, const stats_hist *from) {
         T *a = into;                                                                           \
         const T *b = from;                                                                     \
         return MERGE_##merge(a->field, b->field);                                              \
+    }                                                                                          \
+    static void set_##scope##_##name(void *o, figure_value v) {                                \
+        T *x = o;                                                                              \
+        SET_##type(x->field, v);                                                               \
     }
 #define GS_SUMMARY(name, type, unit, fmt, merge, roles, field, how)                            \
     STORED_(report_summary, summary, name, type, merge, field)
@@ -103,12 +112,19 @@ FIGURES_PHASE(GS_PHASE, GD_PHASE)
 /* ---- the descriptor arrays ---- */
 
 #define ENTRY_S_(scope, name, type, unit, fmt, merge, roles, how)                              \
-    {#name, FIGURE_##type,        unit,                                                        \
-     fmt,   FIGURE_##merge,       FIGURE_##roles,                                              \
-     how,   get_##scope##_##name, merge_##scope##_##name},
+    {#name,                                                                                    \
+     FIGURE_##type,                                                                            \
+     unit,                                                                                     \
+     fmt,                                                                                      \
+     FIGURE_##merge,                                                                           \
+     FIGURE_##roles,                                                                           \
+     how,                                                                                      \
+     get_##scope##_##name,                                                                     \
+     merge_##scope##_##name,                                                                   \
+     set_##scope##_##name},
 #define ENTRY_D_(scope, name, type, unit, fmt, roles, how)                                     \
     {#name, FIGURE_##type,        unit, fmt, FIGURE_DERIVED, FIGURE_##roles,                   \
-     how,   get_##scope##_##name, NULL},
+     how,   get_##scope##_##name, NULL, NULL},
 #define ES_SUMMARY(name, type, unit, fmt, merge, roles, field, how)                            \
     ENTRY_S_(summary, name, type, unit, fmt, merge, roles, how)
 #define ED_SUMMARY(name, type, unit, fmt, roles, expr, how)                                    \

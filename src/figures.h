@@ -198,6 +198,9 @@ typedef struct {
     /* merges another worker's value into `into` (0, -1 on OOM); a no-op for
      * BITMAP and UNION, NULL for DERIVED figures */
     int (*merge_into)(void *into, const void *from);
+    /* sets a stored figure (a LATENCY figure's histogram is handed over to
+     * the object); NULL for DERIVED figures */
+    void (*set)(void *obj, figure_value v);
 } figure;
 
 /* A statistic of a latency histogram. */

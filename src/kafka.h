@@ -97,6 +97,26 @@ bool kafka_log_is_problem(int level, const char *msg);
 /* The line as kengine writes it: "WHO: MESSAGE (librdkafka FAC)", without
  * librdkafka's thread and handle prefixes. */
 void kafka_log_format(char *out, size_t len, const char *who, const char *fac, const char *msg);
+/* ---- results topic (dist.h) ---- */
+typedef struct kafka_results kafka_results;
+typedef void (*kafka_results_fn)(void *ud, const void *value, size_t len);
+/* Opens wl->results on `brokers` (created with 1 partition when absent,
+ * with wl's security settings): a producer of records keyed by `key`, and
+ * a reader of every partition from the first record at or after since_ms
+ * (0 = from the beginning). NULL + err on failure. */
+kafka_results *kafka_results_open(const char *brokers, const workload *wl, const char *key,
+                                  int64_t since_ms, char *err, size_t errlen);
+/* Queues a record (copied). 0, or -1 with err. */
+int kafka_results_send(kafka_results *r, const void *value, size_t len, char *err,
+                       size_t errlen);
+/* Waits until every queued record is delivered. 0, or -1 with err. */
+int kafka_results_flush(kafka_results *r, int timeout_ms, char *err, size_t errlen);
+/* Calls fn for each record of our key that arrives, waiting up to
+ * timeout_ms for the first. Returns how many; *caught_up (if not NULL)
+ * tells whether every partition has been read to its end. */
+int kafka_results_poll(kafka_results *r, int timeout_ms, kafka_results_fn fn, void *ud,
+                       bool *caught_up);
+void kafka_results_close(kafka_results *r);
 
 /* librdkafka's version string, for --version. */
 const char *kafka_version(void);

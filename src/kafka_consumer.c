@@ -38,13 +38,23 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     kafka_consumer_job *job = opaque;
     pipeline *pl = job->pl;
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        /* a worker of a shared run resumes where the partition's previous
+         * holder (maybe on another machine) stopped: its committed offset */
+        if (pl->share && rd_kafka_committed(rk, parts, 10000))
+            for (int i = 0; i < parts->cnt; i++)
+                parts->elems[i].offset = RD_KAFKA_OFFSET_INVALID;
         for (int i = 0; pl->start_offsets && i < parts->cnt; i++) {
             int32_t p = parts->elems[i].partition;
+            if (pl->share && parts->elems[i].offset >= 0) continue;
             if (p >= 0 && p < pl->partitions) parts->elems[i].offset = pl->start_offsets[p];
         }
         rd_kafka_assign(rk, parts);
         atomic_store(&pl->assigned[job->index], parts->cnt);
     } else {
+        /* commit what was consumed before letting go, so the next holder
+         * neither reads it again nor skips anything (synchronous: the
+         * group's next generation waits for this member) */
+        if (pl->share) rd_kafka_commit(rk, NULL, 0);
         rd_kafka_assign(rk, NULL);
         atomic_store(&pl->assigned[job->index], 0);
     }
@@ -58,7 +68,7 @@ static rd_kafka_t *consumer_new(kafka_consumer_job *job, char *err, size_t errle
      * committed offsets (auto.offset.reset where none), which keeps group
      * semantics without the join protocol's delay. Several consumers form
      * a consumer group. */
-    const bool assign = wl->consumers == 1 && pl->partitions > 0;
+    const bool assign = wl->consumers == 1 && !pl->share && pl->partitions > 0;
     const char *defaults[16];
     int n = 0;
 #define DEFAULT(k, v) (defaults[n++] = (k), defaults[n++] = (v))
@@ -76,13 +86,13 @@ static rd_kafka_t *consumer_new(kafka_consumer_job *job, char *err, size_t errle
     if (pl->mock) DEFAULT("fetch.wait.max.ms", "10");
     /* assigned at this run's own start offsets, committing is pointless, and
      * the final commit costs a second at close */
-    if (pl->start_offsets) DEFAULT("enable.auto.commit", "false");
+    if (pl->start_offsets || pl->share) DEFAULT("enable.auto.commit", "false");
 #undef DEFAULT
     defaults[n] = NULL;
     rd_kafka_conf_t *conf =
         kafka_conf_build(pl->brokers, defaults, &wl->consumer, "consumer", err, errlen);
     if (!conf) return NULL;
-    if (pl->start_offsets && !assign) {
+    if ((pl->start_offsets || pl->share) && !assign) {
         rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
         rd_kafka_conf_set_opaque(conf, job);
     }
@@ -172,7 +182,8 @@ void *kafka_consumer_thread(void *arg) {
     /* Without rebalances (a single, assigned consumer) messages are taken
      * from the queue in batches; with a group, one at a time, as
      * librdkafka 2.0.2's batch calls misbehave during rebalances. */
-    rd_kafka_queue_t *queue = wl->consumers == 1 ? rd_kafka_queue_get_consumer(rk) : NULL;
+    rd_kafka_queue_t *queue =
+        wl->consumers == 1 && !pl->share ? rd_kafka_queue_get_consumer(rk) : NULL;
     rd_kafka_message_t *msgs[FETCH_MAX];
     double last_warn = 0;
     int64_t done_us = 0; /* when this consumer first saw the producer done */
@@ -221,15 +232,21 @@ void *kafka_consumer_thread(void *arg) {
         /* seen: expected copies seen (k = expect_copies per record) */
         const uint64_t k = (uint64_t)pl->copies;
         uint64_t seen = atomic_load(&pl->distinct);
-        if (records && seen + atomic_load(&pl->unsequenced) >= records * k) break;
         bool prod_done = !producing || atomic_load(&pl->producer_done);
-        /* After failed deliveries `seen` may count some of them: a message
-         * that timed out in flight can still have been written (and be
-         * read). Then seen >= delivered does not mean every delivered
-         * message was seen, and the idle timeout ends the run instead. */
-        if (producing && prod_done && !atomic_load(&pl->failed) &&
-            seen >= atomic_load(&pl->delivered) * k)
-            break;
+        if (pl->share) {
+            /* a worker: when the whole group has seen all that every
+             * worker delivered (dist_run.c's coordinator says so) */
+            if (atomic_load(&pl->group_done)) break;
+        } else {
+            if (records && seen + atomic_load(&pl->unsequenced) >= records * k) break;
+            /* After failed deliveries `seen` may count some of them: a
+             * message that timed out in flight can still have been written
+             * (and be read). Then seen >= delivered does not mean every
+             * delivered message was seen, and the idle timeout ends the run. */
+            if (producing && prod_done && !atomic_load(&pl->failed) &&
+                seen >= atomic_load(&pl->delivered) * k)
+                break;
+        }
         /* idle since the last message or the producer's end, whichever is
          * later: a broker outage while it still sends is not idleness */
         if (prod_done && !done_us) done_us = stats_wall_us();
@@ -237,7 +254,8 @@ void *kafka_consumer_thread(void *arg) {
         if (since < done_us) since = done_us;
         double idle = (double)(stats_wall_us() - since) / 1e6;
         if (prod_done && idle > wl->idle_timeout) {
-            if (job->index == 0 && (!producing || seen < atomic_load(&pl->delivered) * k))
+            if (job->index == 0 &&
+                (pl->share || !producing || seen < atomic_load(&pl->delivered) * k))
                 logger_msg("consumer: no message for %.0f s, stopping", wl->idle_timeout);
             break;
         }

@@ -131,12 +131,24 @@ static int drain(rd_kafka_t *rk, double deadline) {
     return rd_kafka_outq_len(rk);
 }
 
+/* Value bytes produced and not yet consumed: this run's, or with workers
+ * of a shared run the whole group's as last heard (dist_run.c). */
+static int64_t window_ahead(pipeline *pl) {
+    int64_t ahead =
+        (int64_t)atomic_load(&pl->produced_bytes) - (int64_t)atomic_load(&pl->consumed_bytes);
+    if (pl->share)
+        ahead += (int64_t)atomic_load(&pl->others_produced_bytes) -
+                 (int64_t)atomic_load(&pl->others_consumed_bytes);
+    return ahead;
+}
+
 /* With several consumers in a group, start sending once the group has
  * formed (every member holds a partition, all partitions are held), so
  * every member takes part; bounded to 60 s. */
 static void wait_for_group(pipeline *pl) {
     const workload *wl = pl->wl;
-    if (!wl->consume || wl->consumers < 2 || !pl->start_offsets) return;
+    /* a worker of a shared run: its gate waited for the whole group */
+    if (!wl->consume || wl->consumers < 2 || !pl->start_offsets || pl->share) return;
     double deadline = stats_now() + 60;
     while (!atomic_load(&pl->stop) && stats_now() < deadline) {
         int held = 0, members = 0;
@@ -420,8 +432,27 @@ void *kafka_producer_thread(void *arg) {
     const uint64_t txn_size = workload_transaction_size(wl);
     char keybuf[KEYS_MAX_LEN];
 
+    uint64_t rows_taken = 0; /* csvsrc_next calls so far */
     for (size_t ph = 0; ph < nphases && !stopped; ph++) {
         const worker_phase *pp = &plan[ph];
+        if (pl->share) {
+            /* a worker of a shared run sends its share of the phase: its
+             * sequence numbers, with the rows a single run would send them
+             * with (row = seq mod rows, when the CSV is cached) */
+            if (!pp->records) continue;
+            seq = pl->share->seq_base[ph];
+            size_t nrows = csvsrc_rows(job->csv);
+            while (nrows && rows_taken % nrows != seq % nrows) {
+                csvsrc_row skip;
+                if (csvsrc_next(job->csv, &skip, err, sizeof err) < 0) {
+                    pipeline_fail(pl, EXITCODE_USAGE, "%s", err);
+                    stopped = true;
+                    break;
+                }
+                rows_taken++;
+            }
+            if (stopped) break;
+        }
         const int64_t start_us = stats_wall_us();
         const double start = stats_now();
         int64_t last_send_us = start_us;
@@ -439,6 +470,7 @@ void *kafka_producer_thread(void *arg) {
                 stopped = true;
                 break;
             }
+            rows_taken++;
             const char *value;
             size_t vlen;
             uint64_t w;
@@ -465,8 +497,7 @@ void *kafka_producer_thread(void *arg) {
             }
             /* the embedded broker forgets old data: stay within reach of the consumer */
             while (pl->window_bytes && !atomic_load(&pl->stop) &&
-                   atomic_load(&pl->produced_bytes) - atomic_load(&pl->consumed_bytes) >
-                       pl->window_bytes)
+                   window_ahead(pl) > (int64_t)pl->window_bytes)
                 rd_kafka_poll(rk, 1);
 
             hv.seq = seq;

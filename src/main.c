@@ -20,15 +20,18 @@
 #include "figures.h"
 #include "html.h"
 #include "kafka.h"
+#include "launch.h"
 #include "logger.h"
 #include "progress.h"
 #include "report.h"
+#include "report_cmd.h"
 #include "results.h"
 #include "script.h"
 #include "signals.h"
 #include "suite.h"
 #include "threshold.h"
 #include "words.h"
+#include "dist_run.h"
 
 #ifdef KENGINE_WITH_JEMALLOC
 /* jemalloc's start-up options (read by jemalloc itself): one arena, since
@@ -45,6 +48,7 @@ static void usage(FILE *out) {
                  "       kengine broker [--topic NAME:PARTITIONS ...] [--fault SPEC ...]\n"
                  "       kengine words [--batch N] [--json] [FILE|-]\n"
                  "       kengine compare [--max-regression PCT] [--json FILE] BASE NEW\n"
+                 "       kengine report RUN_ID [-b LIST] [--wait SECONDS] [--json FILE] [-q]\n"
                  "\n"
                  "Runs the workload a Lua script describes: CSV rows replicated to `records`\n"
                  "messages, produced to Kafka in batches, consumed back with per-batch word\n"
@@ -246,10 +250,13 @@ static int run_script(script *sc, report *rep, results *html, const char *path) 
         emit_run(rep, html, wl, path);
         report_summary sum;
         if (progress_on) progress_init(&progress_state.p);
-        int r = engine_run(wl, on_batch, &ctx, &sum, err, sizeof err);
+        /* a worker of a shared run: its thresholds apply to the merged run */
+        const bool worker = wl->workers > 1;
+        int r = worker ? dist_run(wl, on_batch, &ctx, ctx.ts, ctx.nts, &sum, err, sizeof err)
+                       : engine_run(wl, on_batch, &ctx, &sum, err, sizeof err);
         logger_status(NULL, NULL);
         if (ctx.hook_err[0]) snprintf(sum.error, sizeof sum.error, "%s", ctx.hook_err);
-        int failed = threshold_finish(ctx.ts, ctx.nts, &sum);
+        int failed = worker ? 0 : threshold_finish(ctx.ts, ctx.nts, &sum);
         if (failed > 0 && r == 0) r = EXITCODE_THRESHOLD;
         /* a failure before anything ran (bad input, no broker) gets its one
          * line, no summary */
@@ -293,18 +300,31 @@ typedef struct {
     int progress; /* 1 --progress, 0 --no-progress, -1 when stderr is a terminal */
     char **ov;    /* name=value overrides, KENGINE_BROKERS and -b included */
     size_t nov;
-    char env_ov[4096], b_ov[4096];
+    char env_ov[4096], b_ov[4096], worker_ov[64], run_ov[512];
 } cli;
 
 /* Returns -1 to go on, else an exit code (help, version, bad usage). */
 static int parse_cli(int argc, char **argv, cli *c) {
     const char *brokers_opt = NULL;
-    c->ov = calloc((size_t)argc + 2, sizeof *c->ov);
+    c->ov = calloc((size_t)argc + 4, sizeof *c->ov);
     if (!c->ov) return EXITCODE_RUNTIME;
     const char *env = getenv("KENGINE_BROKERS");
     if (env && env[0]) {
         snprintf(c->env_ov, sizeof c->env_ov, "brokers=%s", env);
         c->ov[c->nov++] = c->env_ov;
+    }
+    /* a shared run's worker index and run id (Kubernetes' Indexed Job sets
+     * JOB_COMPLETION_INDEX); the command line still wins */
+    const char *widx = getenv("KENGINE_WORKER");
+    if (!widx || !widx[0]) widx = getenv("JOB_COMPLETION_INDEX");
+    if (widx && widx[0]) {
+        snprintf(c->worker_ov, sizeof c->worker_ov, "worker=%s", widx);
+        c->ov[c->nov++] = c->worker_ov;
+    }
+    const char *rid = getenv("KENGINE_RUN_ID");
+    if (rid && rid[0]) {
+        snprintf(c->run_ov, sizeof c->run_ov, "run_id=%s", rid);
+        c->ov[c->nov++] = c->run_ov;
     }
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -384,6 +404,7 @@ int main(int argc, char **argv) {
     install_signals();
     if (argc >= 2 && !strcmp(argv[1], "broker")) return broker_cli_main(argc - 1, argv + 1);
     if (argc >= 2 && !strcmp(argv[1], "test")) return suite_main(argc - 1, argv + 1);
+    if (argc >= 2 && !strcmp(argv[1], "report")) return report_cmd_main(argc - 1, argv + 1);
 
     cli c = {.progress = -1};
     int rc = parse_cli(argc, argv, &c);
@@ -407,6 +428,22 @@ int main(int argc, char **argv) {
         fprintf(stderr, "kengine: %s\n", err);
         script_close(sc);
         return EXITCODE_USAGE;
+    }
+    const workload *wl0 = script_leg(sc, 0);
+    if (wl0->workers > 1 && wl0->worker < 0) {
+        /* workers=N and no index: run them here (launch.c) */
+        report_close(rep);
+        if (script_legs(sc) > 1) {
+            fprintf(stderr,
+                    "kengine: %s: workers = %d with legs: launch each leg's workers "
+                    "separately\n",
+                    c.script, wl0->workers);
+            rc = EXITCODE_USAGE;
+        } else {
+            rc = launch_workers(wl0, argc, argv, c.json, c.quiet);
+        }
+        script_close(sc);
+        return rc;
     }
     FILE *html_out = NULL;
     if (c.html && !(html_out = fopen(c.html, "w"))) {

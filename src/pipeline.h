@@ -46,6 +46,13 @@ static inline int pipeline_bits_get(const pipeline_bits *b, uint64_t i) {
 }
 void pipeline_bits_free(pipeline_bits *b);
 
+/* A worker's part in a run shared by several processes (dist.h). */
+typedef struct pipeline_share {
+    uint64_t run_tag;                       /* header run id shared by every worker */
+    uint64_t total;                         /* records of the whole run: the bitmaps' range */
+    uint64_t seq_base[PIPELINE_MAX_PHASES]; /* first sequence number of each phase's share */
+} pipeline_share;
+
 typedef struct pipeline_event {
     report_batch batch;
     struct pipeline_event *next;
@@ -93,6 +100,15 @@ typedef struct pipeline {
     atomic_uint_fast64_t consume_batches; /* consume batches numbered so far */
     atomic_int_fast64_t last_message_us;  /* when any consumer last got a message */
     atomic_int assigned[PIPELINE_MAX_CONSUMERS]; /* partitions each group member holds */
+
+    /* A worker of a shared run (NULL otherwise): its consumers stop when
+     * the coordinator (dist_run.c) sets group_done, i.e. the whole
+     * group has seen everything every worker's producer delivered. */
+    const pipeline_share *share;
+    atomic_bool group_done;
+    /* the other workers' value bytes produced and consumed, as last heard:
+     * on an embedded broker the window bounds the whole group */
+    atomic_uint_fast64_t others_produced_bytes, others_consumed_bytes;
 
     pthread_mutex_t mu; /* guards the event queue and `error` */
     pthread_cond_t cv;

@@ -173,7 +173,11 @@ void report_summary_text(FILE *out, const report_summary *s) {
                 (unsigned long long)s->words, (unsigned long long)s->unique_words_total);
         text_latency(out, s->latency);
         fputc('\n', out);
+        if (s->unique_words_estimated)
+            fputs("  distinct words estimated (HyperLogLog, about 0.8%)\n", out);
     }
+    if (s->workers)
+        fprintf(out, "  workers %d, reported %d\n", s->workers, s->workers_reported);
     for (size_t i = 0; i < s->nphases; i++) {
         const report_phase *p = &s->phases[i];
         fprintf(out, "  phase %s: sent %llu in %.3f s (%.0f msgs/s", p->name,
@@ -289,6 +293,9 @@ static void summary_json(FILE *out, const report_summary *s) {
         json_counts(out, s->part_consumed, s->npart_consumed);
         fputc('}', out);
     }
+    if (s->workers)
+        fprintf(out, ",\"workers\":%d,\"workers_reported\":%d,\"unique_words_estimated\":%s",
+                s->workers, s->workers_reported, s->unique_words_estimated ? "true" : "false");
     if (s->nphases) {
         fputs(",\"phases\":[", out);
         for (size_t i = 0; i < s->nphases; i++) {
@@ -407,4 +414,34 @@ void report_emit_batch(report *r, const report_batch *b) {
 void report_emit_summary(report *r, const report_summary *s) {
     if (r->text) report_summary_text(r->text, s);
     report_emit_json_summary(r, s);
+}
+
+static void worker_text(FILE *out, const report_worker *w) {
+    fprintf(out, "worker %d: %s", w->worker, w->status);
+    if (w->exit_code >= 0) /* its final state arrived: its figures */
+        fprintf(out,
+                ", sent %llu, delivered %llu, delivery errors %llu, consumed %llu, "
+                "words %llu, cpu %.1f%%, peak rss %.1f MB, exit %d",
+                (unsigned long long)w->sent, (unsigned long long)w->delivered,
+                (unsigned long long)w->delivery_errors, (unsigned long long)w->consumed,
+                (unsigned long long)w->words, w->cpu_percent, w->peak_rss_mb, w->exit_code);
+    if (w->error[0]) fprintf(out, ": %s", w->error);
+    fputc('\n', out);
+}
+
+void report_emit_worker(report *r, const report_worker *w) {
+    if (r->text) worker_text(r->text, w);
+    if (!r->json) return;
+    fprintf(r->json, "{\"type\":\"worker\",\"worker\":%d,\"status\":", w->worker);
+    json_str(r->json, w->status, strlen(w->status));
+    fprintf(r->json,
+            ",\"exit_code\":%d,\"sent\":%llu,\"delivered\":%llu,\"delivery_errors\":%llu,"
+            "\"consumed\":%llu,\"words\":%llu,\"cpu_percent\":%.1f,\"peak_rss_mb\":%.2f,"
+            "\"error\":",
+            w->exit_code, (unsigned long long)w->sent, (unsigned long long)w->delivered,
+            (unsigned long long)w->delivery_errors, (unsigned long long)w->consumed,
+            (unsigned long long)w->words, jnum(w->cpu_percent), jnum(w->peak_rss_mb));
+    json_str(r->json, w->error, strlen(w->error));
+    fputs("}\n", r->json);
+    fflush(r->json);
 }

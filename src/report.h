@@ -89,6 +89,9 @@ typedef struct {
     uint64_t foreign;            /* messages without our header or of another run */
     uint64_t words;              /* words over all consumed values */
     uint64_t unique_words_total; /* distinct words over the whole run */
+    bool unique_words_estimated; /* a merged run's sketch estimate (merge.h) */
+    int workers;                 /* a merged run (kengine report): workers of the run, */
+    int workers_reported;        /* and those whose final state arrived; 0 otherwise */
     uint64_t bytes;              /* value bytes consumed */
     uint64_t csv_skipped;        /* CSV rows skipped for a wrong field count (ragged=skip) */
     uint64_t csv_padded;         /* CSV rows padded or truncated (ragged=pad) */
@@ -111,6 +114,18 @@ typedef struct {
 
 void report_summary_free(report_summary *s);
 
+/* One worker's line in a merged report (kengine report). */
+typedef struct {
+    int worker;
+    const char *status; /* "finished"; "failed" (a failure record, or a final state with
+                           a failing exit code); "unfinished" (announced, no final
+                           state); "missing" (never announced) */
+    const char *error;  /* why it failed, or "" */
+    int exit_code;      /* its own exit code; -1 when no final state arrived */
+    uint64_t sent, delivered, delivery_errors, consumed, words;
+    double cpu_percent, peak_rss_mb;
+} report_worker;
+
 typedef struct report report;
 
 /* Opens the reporters: text to `text` (NULL = none), NDJSON to json_path
@@ -130,6 +145,8 @@ char *report_summary_string(const report_summary *s);
 /* Both reporters at once, as configured by report_open. */
 void report_emit_batch(report *r, const report_batch *b);
 void report_emit_summary(report *r, const report_summary *s);
+/* A worker's line: text and a {"type":"worker",...} NDJSON object. */
+void report_emit_worker(report *r, const report_worker *w);
 /* How far a failed threshold missed: "off by X, Y%" (no newline). */
 void report_threshold_miss(FILE *out, const report_threshold *t);
 

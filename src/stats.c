@@ -72,6 +72,47 @@ void stats_hist_merge(stats_hist *dst, const stats_hist *src) {
     for (unsigned i = 0; i < NBUCKETS; i++) dst->counts[i] += src->counts[i];
 }
 
+/* Layout: count, min, max (varints), sum (double), the number of non-empty
+ * buckets, then per bucket its index's distance from the previous one and
+ * its count (varints): a few hundred bytes for a typical run. */
+void stats_hist_encode(const stats_hist *h, codec_buf *out) {
+    unsigned nz = 0;
+    for (unsigned i = 0; i < NBUCKETS; i++) nz += h->counts[i] != 0;
+    codec_put_varint(out, h->count);
+    codec_put_varint(out, h->min);
+    codec_put_varint(out, h->max);
+    codec_put_double(out, h->sum);
+    codec_put_varint(out, nz);
+    unsigned prev = 0;
+    for (unsigned i = 0; i < NBUCKETS; i++) {
+        if (!h->counts[i]) continue;
+        codec_put_varint(out, i - prev);
+        codec_put_varint(out, h->counts[i]);
+        prev = i;
+    }
+}
+
+int stats_hist_decode(stats_hist *h, codec_rd *in) {
+    stats_hist_reset(h);
+    h->count = codec_get_varint(in);
+    h->min = codec_get_varint(in);
+    h->max = codec_get_varint(in);
+    h->sum = codec_get_double(in);
+    uint64_t nz = codec_get_varint(in), at = 0, total = 0;
+    for (uint64_t k = 0; k < nz && !in->bad; k++) {
+        at += codec_get_varint(in);
+        if (at >= NBUCKETS)
+            in->bad = true;
+        else
+            total += h->counts[at] = codec_get_varint(in);
+    }
+    if (in->bad || nz > NBUCKETS || total != h->count) {
+        stats_hist_reset(h);
+        return -1;
+    }
+    return 0;
+}
+
 stats_hist *stats_hist_dup(const stats_hist *h) {
     stats_hist *d = malloc(sizeof *d);
     if (d) *d = *h;

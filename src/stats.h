@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "codec.h"
+
 /* Histogram of non-negative integer values (kengine records microseconds).
  * Values are kept in buckets with at most 1/64 relative error; min, max,
  * count and sum are exact. */
@@ -25,6 +27,10 @@ void stats_hist_merge(stats_hist *dst, const stats_hist *src);
 stats_hist *stats_hist_dup(const stats_hist *h);
 size_t stats_hist_sizeof(void);
 void stats_hist_copy(stats_hist *dst, const stats_hist *src);
+/* A portable, compact form of h (non-empty buckets only), appended to out;
+ * and back: 0, or -1 (h left empty) when the input is malformed. */
+void stats_hist_encode(const stats_hist *h, codec_buf *out);
+int stats_hist_decode(stats_hist *h, codec_rd *in);
 uint64_t stats_hist_count(const stats_hist *h);
 uint64_t stats_hist_min(const stats_hist *h); /* 0 when empty */
 uint64_t stats_hist_max(const stats_hist *h); /* 0 when empty */

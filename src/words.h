@@ -64,6 +64,20 @@ typedef struct {
 } words_top_entry;
 size_t words_set_top(const words_set *set, words_top_entry *out, size_t n);
 
+/* HyperLogLog sketch of distinct words (words_hll.c): what workers ship
+ * instead of their exact sets when those grow large (merge.c). Relative
+ * standard error about 0.8%; sketches merge exactly (union). */
+#define WORDS_HLL_BITS 14
+#define WORDS_HLL_REGS (1u << WORDS_HLL_BITS)
+typedef struct {
+    uint8_t reg[WORDS_HLL_REGS];
+} words_hll;
+void words_hll_clear(words_hll *h);
+void words_hll_add(words_hll *h, const void *word, size_t len);
+void words_hll_add_set(words_hll *h, const words_set *set);
+void words_hll_merge(words_hll *dst, const words_hll *src);
+uint64_t words_hll_estimate(const words_hll *h);
+
 /* `kengine words [--batch N] [--json] [FILE|-]` (argv[0] is "words").
  * Returns 0 ok, 1 I/O error, 2 bad usage. Implemented in words_cli.c. */
 int words_cli_main(int argc, char **argv);

@@ -87,6 +87,18 @@ static const workload_field FIELDS[] = {
      AT(transaction_size), .imin = 0, .imax = INT64_MAX, .expect = "a non-negative integer"},
     {"abort_every", WORKLOAD_INT, "abort every n-th transaction on purpose, 0 = never",
      AT(abort_every), .imin = 0, .imax = INT64_MAX, .expect = "a non-negative integer"},
+    {"workers", WORKLOAD_INT,
+     "worker processes sharing the run (README: Running on many machines)", AT(workers),
+     .imin = 1, .imax = 1024, .expect = "an integer 1..1024"},
+    {"worker", WORKLOAD_INT,
+     "this process's worker index 0..workers-1 (default: $KENGINE_WORKER, "
+     "$JOB_COMPLETION_INDEX)",
+     AT(worker), .imin = 0, .imax = 1023, .expect = "an integer 0..1023"},
+    {"run_id", WORKLOAD_STRING,
+     "name shared by all workers of one run (default: $KENGINE_RUN_ID)", AT(run_id)},
+    {"results", WORKLOAD_STRING, "topic the workers coordinate and report on", AT(results)},
+    {"start_timeout", WORKLOAD_NUMBER, "seconds to wait for all workers to announce themselves",
+     AT(start_timeout), .dmin = 0, .dmin_excluded = true, .expect = "a positive number"},
 };
 #define NFIELDS (sizeof FIELDS / sizeof FIELDS[0])
 
@@ -132,8 +144,11 @@ int workload_init(workload *wl) {
     wl->key_count = 1000;
     wl->key_skew = 1.0;
     wl->seed = 1;
+    wl->workers = 1;
+    wl->worker = -1;
+    wl->start_timeout = 60.0;
     if (set_str(&wl->topic, "test_topic") || set_str(&wl->csv, "sample.csv") ||
-        set_str(&wl->group, "kengine")) {
+        set_str(&wl->group, "kengine") || set_str(&wl->results, "kengine.results")) {
         workload_free(wl);
         return -1;
     }
@@ -158,6 +173,8 @@ void workload_free(workload *wl) {
     free(wl->key);
     free(wl->group);
     free(wl->consume_topic);
+    free(wl->run_id);
+    free(wl->results);
     props_free(&wl->producer);
     props_free(&wl->consumer);
     for (size_t i = 0; i < wl->nphases; i++) free(wl->phases[i].name);
@@ -207,7 +224,8 @@ int workload_copy(workload *dst, const workload *src) {
              dup_opt(&dst->topic, src->topic) | dup_opt(&dst->csv, src->csv) |
              dup_opt(&dst->baseline, src->baseline) | dup_opt(&dst->key, src->key) |
              dup_opt(&dst->group, src->group) |
-             dup_opt(&dst->consume_topic, src->consume_topic);
+             dup_opt(&dst->consume_topic, src->consume_topic) |
+             dup_opt(&dst->run_id, src->run_id) | dup_opt(&dst->results, src->results);
     for (size_t i = 0; rc == 0 && i < src->producer.n; i++)
         rc = props_set(&dst->producer, src->producer.items[i].name,
                        src->producer.items[i].value);
@@ -484,6 +502,24 @@ int workload_validate(const workload *wl, char *err, size_t errlen) {
     }
     if (!wl->produce && !wl->consume) {
         snprintf(err, errlen, "fields 'produce' and 'consume' are both false: nothing to do");
+        return -1;
+    }
+    if (wl->worker >= wl->workers) {
+        snprintf(err, errlen, "field 'worker': %d is not below workers = %d", wl->worker,
+                 wl->workers);
+        return -1;
+    }
+    if (wl->workers > 1 && wl->nphases && !workload_phase_records(wl)) {
+        snprintf(err, errlen,
+                 "field 'workers': several workers need every phase "
+                 "bounded by records, not only by duration");
+        return -1;
+    }
+    if (wl->workers > 1 && workload_records(wl) > UINT32_MAX) {
+        snprintf(err, errlen,
+                 "field 'workers': a run of several workers holds at most "
+                 "%u records (32-bit sequence bitmaps)",
+                 UINT32_MAX);
         return -1;
     }
     if (wl->consumers > 1 && wl->nphases && !workload_phase_records(wl)) {

@@ -79,6 +79,11 @@ typedef struct workload {
     bool transactional;        /* commit every transaction_size messages */
     uint64_t transaction_size; /* 0 = batch_size */
     uint64_t abort_every;      /* abort every n-th transaction on purpose, 0 = never */
+    int workers;               /* worker processes sharing the run (dist.c) */
+    int worker;                /* this process's index, -1 = not given */
+    char *run_id;              /* name shared by the run's workers, NULL = none */
+    char *results;             /* results topic (coordination and final states) */
+    double start_timeout;      /* seconds to wait for every worker to announce itself */
 } workload;
 
 typedef enum {

@@ -107,6 +107,17 @@ static const set_case SET_CASES[] = {
     {"transactional", "true", 1, NULL, BOOLV(transactional, 1)},
     {"transaction_size", "250", 1, NULL, U64(transaction_size, 250)},
     {"abort_every", "5", 1, NULL, U64(abort_every, 5)},
+    {"workers", "3", 1, NULL, INT(workers, 3)},
+    {"workers", "0", 0, "an integer 1..1024", .type = 0},
+    {"workers", "1025", 0, "an integer 1..1024", .type = 0},
+    {"worker", "0", 1, NULL, INT(worker, 0)},
+    {"worker", "1023", 1, NULL, INT(worker, 1023)},
+    {"worker", "-1", 0, "an integer 0..1023", .type = 0},
+    {"run_id", "nightly-1", 1, NULL, STR(run_id, "nightly-1")},
+    {"run_id", "", 0, "must not be empty", .type = 0},
+    {"results", "res", 1, NULL, STR(results, "res")},
+    {"start_timeout", "2.5", 1, NULL, DBL(start_timeout, 2.5)},
+    {"start_timeout", "0", 0, "positive", .type = 0},
 };
 
 /* Does the member at c->off hold what c says? */
@@ -139,7 +150,8 @@ static void test_set_table(void **state) {
         /* start from values no row expects, so a row cannot pass on a default */
         wl.records = wl.batch_size = wl.top_words = 7;
         wl.partitions = wl.replication = wl.consumers = 7;
-        wl.rate = wl.idle_timeout = 7;
+        wl.rate = wl.idle_timeout = wl.start_timeout = 7;
+        wl.workers = wl.worker = 7;
         wl.mode = (workload_mode)7;
         wl.format = (encode_format)7;
         wl.ragged = (csvsrc_ragged)7;

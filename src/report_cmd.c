@@ -1,0 +1,325 @@
+/*
+ * report_cmd: `kengine report`, the merge of a shared run. See
+ * report_cmd.h; the records are dist.h's, the state merge.h's.
+ *
+ * Which records count: per worker index, the first announcement decides
+ * who holds it (its nonce); only that process's final state or failure
+ * is taken. A final state arrives in parts, assembled in order.
+ */
+#include "report_cmd.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "exitcode.h"
+#include "kafka.h"
+#include "merge.h"
+#include "report.h"
+#include "stats.h"
+#include "threshold.h"
+#include "dist.h"
+
+typedef struct {
+    uint64_t nonce;      /* the index's holder, 0 = never announced */
+    char *failed;        /* its failure record, or NULL */
+    uint32_t parts, got; /* final state chunks expected / received */
+    codec_buf *chunk;    /* parts of them */
+    merge_state *state;  /* assembled and decoded */
+    char bad[256];       /* why its final state could not be read */
+} worker_slot;
+
+typedef struct {
+    int workers;       /* from the records, 0 = none seen yet */
+    worker_slot *slot; /* DIST_MAX */
+    int records;
+} run_records;
+
+static bool resolved(const worker_slot *w) { return w->failed || w->state || w->bad[0]; }
+
+static void assemble(worker_slot *w) {
+    codec_buf all = {0};
+    for (uint32_t k = 0; k < w->parts; k++)
+        codec_put_bytes(&all, w->chunk[k].p, w->chunk[k].len);
+    if (all.oom)
+        snprintf(w->bad, sizeof w->bad, "out of memory assembling its final state");
+    else if (!(w->state = merge_decode(all.p, all.len, w->bad, sizeof w->bad)) && !w->bad[0])
+        snprintf(w->bad, sizeof w->bad, "unreadable final state");
+    codec_buf_free(&all);
+    for (uint32_t k = 0; k < w->parts; k++) codec_buf_free(&w->chunk[k]);
+    free(w->chunk);
+    w->chunk = NULL;
+}
+
+static void on_record(void *ud, const void *v, size_t len) {
+    run_records *rr = ud;
+    dist_msg m;
+    if (dist_msg_decode(&m, v, len)) return;
+    rr->records++;
+    if (!rr->workers) rr->workers = m.workers;
+    if (m.workers != rr->workers) return;
+    worker_slot *w = &rr->slot[m.worker];
+    /* the first record of an index names its holder (normally its
+     * announcement; an embedded broker may have dropped that by now) */
+    if (!w->nonce) w->nonce = m.nonce;
+    if (m.type == DIST_ANNOUNCE) return;
+    /* a process that never held the index (a duplicate) does not count */
+    if (w->nonce != m.nonce || resolved(w)) return;
+    if (m.type == DIST_FAILED) {
+        w->failed = strndup(m.data, m.len);
+    } else if (m.type == DIST_FINAL) {
+        if (!w->chunk) {
+            w->parts = m.parts;
+            w->chunk = calloc(m.parts, sizeof *w->chunk);
+            if (!w->chunk) {
+                snprintf(w->bad, sizeof w->bad, "out of memory");
+                return;
+            }
+        }
+        if (m.parts != w->parts || w->chunk[m.part].len) return;
+        codec_put_bytes(&w->chunk[m.part], m.data, m.len);
+        if (m.len && ++w->got == w->parts) assemble(w);
+    }
+}
+
+/* Parses the workload's thresholds again (their names were checked when
+ * the workers loaded it) and sets the batch ones' merged state. */
+static int apply_thresholds(const merge_state *m, report_summary *s) {
+    const merge_threshold *mt;
+    size_t n = merge_thresholds(m, &mt);
+    if (!n) return 0;
+    threshold *ts = calloc(n, sizeof *ts);
+    const char *phases[64];
+    size_t np = 0;
+    for (size_t i = 0; i < s->nphases && np < 64; i++) phases[np++] = s->phases[i].name;
+    size_t ok = 0;
+    char err[256];
+    for (size_t i = 0; ts && i < n; i++) {
+        if (threshold_parse(&ts[ok], mt[i].metric, mt[i].condition, mt[i].abort, phases, np,
+                            err, sizeof err)) {
+            fprintf(stderr, "kengine: report: threshold '%s': %s\n", mt[i].metric, err);
+            continue;
+        }
+        ts[ok].evaluated = mt[i].evaluated;
+        ts[ok].failed = mt[i].failed;
+        ts[ok].aborted = mt[i].aborted;
+        ts[ok].actual = mt[i].actual;
+        ok++;
+    }
+    int failed = ts ? threshold_finish(ts, ok, s) : -1;
+    for (size_t i = 0; i < ok; i++) threshold_free(&ts[i]);
+    free(ts);
+    return failed;
+}
+
+int report_cmd_run(const workload *wl, const char *run_id, double wait, FILE *text,
+                   const char *json_path) {
+    char err[2048];
+    run_records rr = {0};
+    rr.slot = calloc(DIST_MAX, sizeof *rr.slot);
+    if (!rr.slot) {
+        fprintf(stderr, "kengine: out of memory\n");
+        return EXITCODE_RUNTIME;
+    }
+    int rc = EXITCODE_RUNTIME;
+    merge_state *all = NULL;
+    report *rep = NULL;
+    kafka_results *res = kafka_results_open(wl->brokers, wl, run_id, 0, err, sizeof err);
+    if (!res) {
+        fprintf(stderr, "kengine: report: %s\n", err);
+        goto out;
+    }
+    /* read everything there is, then wait (up to `wait`) for the rest */
+    double start = stats_now(), deadline = start + wait;
+    bool caught_up = false, waited = false;
+    for (;;) {
+        kafka_results_poll(res, 200, on_record, &rr, &caught_up);
+        bool complete = rr.workers > 0;
+        for (int i = 0; i < rr.workers && complete; i++) complete = resolved(&rr.slot[i]);
+        if (complete && caught_up) break;
+        double now = stats_now();
+        if (caught_up && now >= deadline) break;
+        if (now - start > wait + 30) break; /* never caught up: a broker problem */
+        if (caught_up && !waited && wait > 0) {
+            fprintf(stderr, "kengine: report: waiting up to %g s for the workers of run '%s'\n",
+                    wait, run_id);
+            waited = true;
+        }
+    }
+    if (!rr.workers) {
+        fprintf(stderr, "kengine: report: no record of run '%s' on '%s' at %s\n", run_id,
+                wl->results, wl->brokers);
+        goto out;
+    }
+    rep = report_open(text, json_path, err, sizeof err);
+    if (!rep) {
+        fprintf(stderr, "kengine: %s\n", err);
+        rc = EXITCODE_USAGE;
+        goto out;
+    }
+    all = merge_state_new();
+    if (!all) goto out;
+    int reported = 0, bad_workers = 0;
+    char first_bad[512] = "";
+    for (int i = 0; i < rr.workers; i++) {
+        worker_slot *w = &rr.slot[i];
+        report_worker line = {.worker = i, .error = ""};
+        if (w->state) {
+            const merge_meta *mm = merge_meta_get(w->state);
+            const report_summary *f = merge_figures(w->state);
+            bool clean = !mm->exit_code || mm->exit_code == EXITCODE_THRESHOLD;
+            line = (report_worker){.worker = i,
+                                   .status = clean ? "finished" : "failed",
+                                   .error = f->error,
+                                   .exit_code = mm->exit_code,
+                                   .sent = f->sent,
+                                   .delivered = f->delivered,
+                                   .delivery_errors = f->delivery_errors,
+                                   .consumed = f->consumed,
+                                   .words = f->words,
+                                   .cpu_percent = f->cpu_percent,
+                                   .peak_rss_mb = f->peak_rss_mb};
+            if (merge_into(all, w->state)) goto out;
+            reported++;
+            if (mm->exit_code && mm->exit_code != EXITCODE_THRESHOLD) {
+                bad_workers++;
+                if (!first_bad[0])
+                    snprintf(first_bad, sizeof first_bad,
+                             "worker %d ended with exit code %d%s%.300s", i, mm->exit_code,
+                             f->error[0] ? ": " : "", f->error);
+            }
+        } else {
+            line.status = w->failed || w->bad[0] ? "failed"
+                          : w->nonce             ? "unfinished"
+                                                 : "missing";
+            line.error = w->failed   ? w->failed
+                         : w->bad[0] ? w->bad
+                         : w->nonce  ? "announced itself but wrote no final state (killed?)"
+                                     : "never announced itself";
+            line.exit_code = -1;
+            bad_workers++;
+            if (!first_bad[0])
+                snprintf(first_bad, sizeof first_bad, "worker %d %s: %.300s", i, line.status,
+                         line.error);
+        }
+        report_emit_worker(rep, &line);
+    }
+    report_summary s;
+    if (merge_summary(all, &s)) goto out;
+    s.workers = rr.workers;
+    s.workers_reported = reported;
+    int failed = apply_thresholds(all, &s);
+    if (bad_workers) {
+        snprintf(s.error, sizeof s.error, "%d of %d workers did not finish cleanly (first: %s)",
+                 bad_workers, rr.workers, first_bad);
+        rc = EXITCODE_RUNTIME;
+    } else if (s.lost || s.duplicates || s.delivery_errors) {
+        snprintf(s.error, sizeof s.error,
+                 "%llu messages lost, %llu duplicated, %llu failed delivery",
+                 (unsigned long long)s.lost, (unsigned long long)s.duplicates,
+                 (unsigned long long)s.delivery_errors);
+        rc = EXITCODE_RUNTIME;
+    } else {
+        rc = failed > 0 ? EXITCODE_THRESHOLD : failed < 0 ? EXITCODE_RUNTIME : EXITCODE_OK;
+    }
+    report_emit_summary(rep, &s);
+    if (s.error[0]) fprintf(stderr, "kengine: report: run '%s': %s\n", run_id, s.error);
+    for (size_t i = 0; i < s.nthresholds; i++) {
+        const report_threshold *t = &s.thresholds[i];
+        if (t->pass) continue;
+        fprintf(stderr, "kengine: threshold '%s %s' failed: actual %.6g, ", t->metric,
+                t->condition, t->actual);
+        report_threshold_miss(stderr, t);
+        fputc('\n', stderr);
+    }
+    report_summary_free(&s);
+out:
+    report_close(rep);
+    merge_state_free(all);
+    kafka_results_close(res);
+    for (int i = 0; i < DIST_MAX; i++) {
+        worker_slot *w = &rr.slot[i];
+        free(w->failed);
+        for (uint32_t k = 0; w->chunk && k < w->parts; k++) codec_buf_free(&w->chunk[k]);
+        free(w->chunk);
+        merge_state_free(w->state);
+    }
+    free(rr.slot);
+    return rc;
+}
+
+static void usage(FILE *out) {
+    fprintf(out,
+            "usage: kengine report RUN_ID [-b LIST] [--results TOPIC] [--wait SECONDS] "
+            "[--json FILE] [-q]\n"
+            "Merges the final states the workers of run RUN_ID wrote to the results topic\n"
+            "(default kengine.results) and prints the run's summary, one line per worker.\n"
+            "exit codes: 0 ok, 1 a worker missing or failed, loss, duplicates or delivery\n"
+            "errors, 2 bad usage, 3 a threshold failed.\n");
+}
+
+int report_cmd_main(int argc, char **argv) {
+    const char *run_id = NULL, *json = NULL, *brokers = getenv("KENGINE_BROKERS"),
+               *results = NULL;
+    double wait = 0;
+    bool quiet = false;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            usage(stdout);
+            return 0;
+        } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+            quiet = true;
+        } else if (!strcmp(a, "-b") || !strcmp(a, "--brokers") || !strcmp(a, "--json") ||
+                   !strcmp(a, "--wait") || !strcmp(a, "--results")) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "kengine: report: %s needs a value\n", a);
+                return EXITCODE_USAGE;
+            }
+            const char *v = argv[++i];
+            if (!strcmp(a, "--json"))
+                json = v;
+            else if (!strcmp(a, "--results"))
+                results = v;
+            else if (!strcmp(a, "--wait")) {
+                char *end;
+                wait = strtod(v, &end);
+                if (end == v || *end || !(wait >= 0) || wait > 86400) {
+                    fprintf(stderr,
+                            "kengine: report: --wait must be seconds (0..86400), "
+                            "got '%s'\n",
+                            v);
+                    return EXITCODE_USAGE;
+                }
+            } else
+                brokers = v;
+        } else if (a[0] == '-' && a[1]) {
+            fprintf(stderr, "kengine: report: unknown option '%s'\n", a);
+            return EXITCODE_USAGE;
+        } else if (!run_id) {
+            run_id = a;
+        } else {
+            fprintf(stderr, "kengine: report: unexpected argument '%s' (one run id)\n", a);
+            return EXITCODE_USAGE;
+        }
+    }
+    if (!run_id || !run_id[0]) {
+        usage(stderr);
+        return EXITCODE_USAGE;
+    }
+    if (!brokers || !brokers[0]) {
+        fprintf(stderr, "kengine: report: no brokers: give -b LIST or KENGINE_BROKERS\n");
+        return EXITCODE_USAGE;
+    }
+    workload wl;
+    char err[256];
+    if (workload_init(&wl) || workload_set(&wl, "brokers", brokers, err, sizeof err) ||
+        (results && workload_set(&wl, "results", results, err, sizeof err))) {
+        fprintf(stderr, "kengine: report: %s\n", err);
+        workload_free(&wl);
+        return EXITCODE_USAGE;
+    }
+    FILE *text = quiet ? NULL : (json && !strcmp(json, "-") ? stderr : stdout);
+    int rc = report_cmd_run(&wl, run_id, wait, text, json);
+    workload_free(&wl);
+    return rc;
+}
