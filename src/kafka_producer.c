@@ -248,7 +248,11 @@ static rd_kafka_t *producer_new(pipeline *pl, producer_state *st, char *err, siz
     if (wl->transactional) {
         /* one transactional id per run (and per worker of a run) */
         char tid[64];
-        snprintf(tid, sizeof tid, "kengine-%016llx", (unsigned long long)pl->run_id);
+        if (wl->workers > 1) /* the run's workers share its run tag */
+            snprintf(tid, sizeof tid, "kengine-%016llx-w%d", (unsigned long long)pl->run_id,
+                     wl->worker);
+        else
+            snprintf(tid, sizeof tid, "kengine-%016llx", (unsigned long long)pl->run_id);
         if (rd_kafka_conf_set(conf, "transactional.id", tid, errstr, sizeof errstr) !=
             RD_KAFKA_CONF_OK) {
             rd_kafka_conf_destroy(conf);

@@ -496,6 +496,18 @@ int workload_validate(const workload *wl, char *err, size_t errlen) {
                  "bounded by records, not only by duration");
         return -1;
     }
+    if (wl->workers > 1 && wl->expect_copies > 1) {
+        snprintf(err, errlen,
+                 "field 'expect_copies': not with workers > 1 (the workers' "
+                 "merged bitmaps tell seen from not seen, not how many copies)");
+        return -1;
+    }
+    if (wl->workers > 1 && wl->abort_every) {
+        snprintf(err, errlen,
+                 "field 'abort_every': not with workers > 1 (the merge would "
+                 "count aborted messages as lost); commits alone work");
+        return -1;
+    }
     if (wl->transactional && wl->mode == WORKLOAD_SYNC) {
         snprintf(err, errlen, "field 'transactional': not with mode = \"sync\"");
         return -1;

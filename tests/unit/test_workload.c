@@ -250,6 +250,10 @@ static void test_validate_pipeline_fields(void **state) {
         {{{"transactional", "true"}, {"abort_every", "3"}}, NULL},
         {{{"transactional", "true"}, {"mode", "sync"}}, "not with mode"},
         {{{"expect_copies", "3"}}, NULL},
+        {{{"expect_copies", "3"}, {"workers", "2"}}, "not with workers > 1"},
+        {{{"transactional", "true"}, {"abort_every", "2"}, {"workers", "2"}},
+         "abort_every': not with workers"},
+        {{{"transactional", "true"}, {"workers", "2"}}, NULL},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         workload wl;
