@@ -434,6 +434,9 @@ void *kafka_producer_thread(void *arg) {
     uint64_t seq = 0;
     bool stopped = false;
     const uint64_t txn_size = workload_transaction_size(wl);
+    /* messages this producer has sent in transactions: a worker's first
+     * sequence number is its share's, not 0, so boundaries count from here */
+    uint64_t txn_i = 0;
     char keybuf[KEYS_MAX_LEN];
 
     uint64_t rows_taken = 0; /* csvsrc_next calls so far */
@@ -513,7 +516,7 @@ void *kafka_producer_thread(void *arg) {
                 klen = keys_format(&keys, seq, keybuf);
                 kptr = keybuf;
             }
-            if (wl->transactional && worker_txn_begins(seq, txn_size) &&
+            if (wl->transactional && worker_txn_begins(txn_i, txn_size) &&
                 txn_begin(rk, pl, &txn)) {
                 stopped = true;
                 break;
@@ -562,7 +565,7 @@ void *kafka_producer_thread(void *arg) {
                     break;
                 }
             }
-            if (wl->transactional && (seq + 1) % txn_size == 0 && txn_end(&rk, &st)) {
+            if (wl->transactional && ++txn_i % txn_size == 0 && txn_end(&rk, &st)) {
                 stopped = true;
                 break;
             }
@@ -586,7 +589,7 @@ void *kafka_producer_thread(void *arg) {
             job->phase_sent[ph] ? (double)(last_send_us - start_us) / 1e6 : 0;
     }
     /* the last transaction, shorter than the others or cut by a stop */
-    if (wl->transactional && txn.no && seq % txn_size != 0) {
+    if (wl->transactional && rk && txn_i % txn_size != 0) {
         if (atomic_load(&pl->stop)) {
             rd_kafka_error_t *error = rd_kafka_abort_transaction(rk, 10000);
             if (error) rd_kafka_error_destroy(error);
@@ -600,7 +603,8 @@ void *kafka_producer_thread(void *arg) {
     /* Flush: wait for every delivery report. The message timeout
      * (delivery.timeout.ms) bounds this; a stop request bounds it to 10 s. */
     double deadline = stats_now() + (atomic_load(&pl->stop) ? 10.0 : 600.0);
-    int left = drain(rk, deadline);
+    /* (no client left when a replacement for a failed one could not start) */
+    int left = rk ? drain(rk, deadline) : 0;
     if (left > 0) {
         rd_kafka_purge(rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
         drain(rk, stats_now() + 5.0);

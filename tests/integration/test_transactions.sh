@@ -5,7 +5,7 @@
 # records - aborted, lost 0, duplicates 0, aborted exactly one transaction
 # in four. Then the embedded broker refuses abort_every with one clear line
 # (librdkafka 2.0.2's mock writes no transaction markers), and accepts
-# commits alone.
+# commits alone, also from two workers.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 need_kafka
 STATE=${KENGINE_KAFKA_STATE:-$ROOT/.kafka}
@@ -49,3 +49,13 @@ grep -q "abort_every" "$TMP/e.err" || fail "the line does not name abort_every: 
 "$KENGINE" lua/transactions.lua -q --json "$TMP/e.json" records=2000 transaction_size=200 \
   abort_every=0 || fail "embedded, commits only: exit $?"
 expect_whole "$TMP/e.json" 2000 "embedded, commits only"
+
+# Two workers (local launch, embedded broker), each with its own
+# transactional id; worker 1's first sequence number (1000) is not a
+# multiple of the transaction size, so its transactions count from its own
+# first message.
+"$KENGINE" lua/transactions.lua -q --json "$TMP/w.json" workers=2 records=2000 \
+  transaction_size=300 abort_every=0 batch_size=500 2>"$TMP/w.err" ||
+  { tail -n 20 "$TMP/w.err" >&2; fail "two transactional workers: exit $?"; }
+expect_whole "$TMP/w.json" 2000 "two transactional workers"
+expect_eq "$(json_get "$TMP/w.json" summary workers_reported)" 2 "two transactional workers: reported"
