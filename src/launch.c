@@ -20,7 +20,8 @@
  * (they flush theirs before exiting: this only covers a slow broker). */
 #define REPORT_WAIT 10.0
 
-int launch_workers(const workload *wl, int argc, char **argv, const char *json, bool quiet) {
+int launch_workers(const workload *wl, int argc, char **argv, const char *json,
+                   const char *html, bool quiet) {
     char run_id[128], err[512];
     if (wl->run_id)
         snprintf(run_id, sizeof run_id, "%s", wl->run_id);
@@ -48,7 +49,8 @@ int launch_workers(const workload *wl, int argc, char **argv, const char *json, 
     }
     fprintf(stderr, "kengine: run '%s': launching %d workers\n", run_id, wl->workers);
 
-    /* the workers' command line: ours without --json FILE and -q, plus -q */
+    /* the workers' command line: ours without --json FILE, --html FILE and
+     * -q, plus -q (the merged report writes those) */
     char **args = calloc((size_t)argc + 2, sizeof *args);
     if (!args) {
         kafka_embedded_stop(emb);
@@ -56,7 +58,7 @@ int launch_workers(const workload *wl, int argc, char **argv, const char *json, 
     }
     int n = 0;
     for (int i = 0; i < argc; i++) {
-        if (!strcmp(argv[i], "--json")) {
+        if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "--html")) {
             i++;
             continue;
         }
@@ -102,7 +104,7 @@ int launch_workers(const workload *wl, int argc, char **argv, const char *json, 
         workload rw = *wl; /* shallow: brokers of the run, wl's results and security */
         rw.brokers = (char *)brokers;
         FILE *text = quiet ? NULL : (json && !strcmp(json, "-") ? stderr : stdout);
-        rc = report_cmd_run(&rw, run_id, REPORT_WAIT, text, json);
+        rc = report_cmd_run(&rw, run_id, REPORT_WAIT, text, json, html);
     }
     kafka_embedded_stop(emb);
     return rc;

@@ -14,6 +14,7 @@
 
 /* argv: this process's command line, passed on to the workers (without
  * --json and its file, with -q: the merged report is the parent's). */
-int launch_workers(const workload *wl, int argc, char **argv, const char *json, bool quiet);
+int launch_workers(const workload *wl, int argc, char **argv, const char *json,
+                   const char *html, bool quiet);
 
 #endif

@@ -440,7 +440,7 @@ int main(int argc, char **argv) {
                     c.script, wl0->workers);
             rc = EXITCODE_USAGE;
         } else {
-            rc = launch_workers(wl0, argc, argv, c.json, c.quiet);
+            rc = launch_workers(wl0, argc, argv, c.json, c.html, c.quiet);
         }
         script_close(sc);
         return rc;

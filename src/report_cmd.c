@@ -8,13 +8,17 @@
  */
 #include "report_cmd.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "encode.h"
 #include "exitcode.h"
+#include "html.h"
 #include "kafka.h"
 #include "merge.h"
 #include "report.h"
+#include "results.h"
 #include "stats.h"
 #include "threshold.h"
 #include "dist.h"
@@ -32,7 +36,52 @@ typedef struct {
     int workers;       /* from the records, 0 = none seen yet */
     worker_slot *slot; /* DIST_MAX */
     int records;
+    results *html;      /* --html: the workers' events read back, or NULL */
+    bool have_run;      /* html has its `run` event */
+    const char *run_id; /* for that event */
+    const char *brokers;
 } run_records;
+
+/* The page's `run` event (the run's identity): workers relay their batches,
+ * not their own identity, so the report states what it knows. */
+static int html_run_event(run_records *rr) {
+    encode_buf id = {0}, br = {0};
+    char *line = NULL;
+    int rc = -1;
+    if (encode_json_string(&id, rr->run_id, strlen(rr->run_id)) == 0 &&
+        encode_json_string(&br, rr->brokers, strlen(rr->brokers)) == 0 &&
+        asprintf(&line,
+                 "{\"type\":\"run\",\"name\":%.*s,\"brokers\":%.*s,\"kengine\":\"%s\","
+                 "\"librdkafka\":\"%s\",\"workers\":%d}",
+                 (int)id.len, id.data, (int)br.len, br.data, KENGINE_VERSION, kafka_version(),
+                 rr->workers) > 0) {
+        char err[256];
+        rc = results_add_line(rr->html, line, err, sizeof err);
+        free(line);
+    }
+    encode_buf_free(&id);
+    encode_buf_free(&br);
+    if (rc == 0) rr->have_run = true;
+    return rc;
+}
+
+/* Batches in order of time: the workers' arrive interleaved, each counting
+ * elapsed from its own start (they start together at the barrier). */
+static int by_elapsed(const void *a, const void *b) {
+    double x = ((const results_batch *)a)->elapsed, y = ((const results_batch *)b)->elapsed;
+    return (x > y) - (x < y);
+}
+
+/* --html: one worker's batch (an NDJSON object) into the page's run; the
+ * summary is the merged one, added at the end. */
+static void html_event(run_records *rr, const void *data, size_t len) {
+    if (!rr->have_run && html_run_event(rr)) return;
+    char *line = strndup(data, len);
+    if (!line) return;
+    char err[256];
+    (void)results_add_line(rr->html, line, err, sizeof err); /* best effort, as relayed */
+    free(line);
+}
 
 static bool resolved(const worker_slot *w) { return w->failed || w->state || w->bad[0]; }
 
@@ -64,7 +113,9 @@ static void on_record(void *ud, const void *v, size_t len) {
     if (m.type == DIST_ANNOUNCE) return;
     /* a process that never held the index (a duplicate) does not count */
     if (w->nonce != m.nonce || resolved(w)) return;
-    if (m.type == DIST_FAILED) {
+    if (m.type == DIST_EVENT) {
+        if (rr->html) html_event(rr, m.data, m.len);
+    } else if (m.type == DIST_FAILED) {
         w->failed = strndup(m.data, m.len);
     } else if (m.type == DIST_FINAL) {
         if (!w->chunk) {
@@ -112,12 +163,25 @@ static int apply_thresholds(const merge_state *m, report_summary *s) {
 }
 
 int report_cmd_run(const workload *wl, const char *run_id, double wait, FILE *text,
-                   const char *json_path) {
+                   const char *json_path, const char *html_path) {
     char err[2048];
     run_records rr = {0};
+    results html = {0};
+    FILE *html_out = NULL;
+    if (html_path && !(html_out = fopen(html_path, "w"))) {
+        fprintf(stderr, "kengine: %s: cannot open for writing: %s\n", html_path,
+                strerror(errno));
+        return EXITCODE_USAGE;
+    }
+    if (html_out) {
+        rr.html = &html;
+        rr.run_id = run_id;
+        rr.brokers = wl->brokers;
+    }
     rr.slot = calloc(DIST_MAX, sizeof *rr.slot);
     if (!rr.slot) {
         fprintf(stderr, "kengine: out of memory\n");
+        if (html_out) fclose(html_out);
         return EXITCODE_RUNTIME;
     }
     int rc = EXITCODE_RUNTIME;
@@ -222,6 +286,24 @@ int report_cmd_run(const workload *wl, const char *run_id, double wait, FILE *te
         rc = failed > 0 ? EXITCODE_THRESHOLD : failed < 0 ? EXITCODE_RUNTIME : EXITCODE_OK;
     }
     report_emit_summary(rep, &s);
+    if (html_out) {
+        /* the page: the first worker's identity, every worker's batches
+         * (elapsed from each one's start; they start together), the
+         * merged summary */
+        char *js = report_summary_json(&s);
+        for (size_t i = 0; i < html.nruns; i++)
+            if (html.runs[i].nbatches > 1)
+                qsort(html.runs[i].batches, html.runs[i].nbatches, sizeof(results_batch),
+                      by_elapsed);
+        if ((!rr.have_run && html_run_event(&rr)) || !js ||
+            results_add_line(&html, js, err, sizeof err) || html_write(html_out, &html)) {
+            fprintf(stderr, "kengine: %s: cannot write the HTML report%s%s\n", html_path,
+                    rr.have_run ? "" : " (no worker wrote its events)",
+                    js ? "" : " (out of memory)");
+            if (rc == EXITCODE_OK) rc = EXITCODE_RUNTIME;
+        }
+        free(js);
+    }
     if (s.error[0]) fprintf(stderr, "kengine: report: run '%s': %s\n", run_id, s.error);
     for (size_t i = 0; i < s.nthresholds; i++) {
         const report_threshold *t = &s.thresholds[i];
@@ -233,6 +315,8 @@ int report_cmd_run(const workload *wl, const char *run_id, double wait, FILE *te
     }
     report_summary_free(&s);
 out:
+    if (html_out && fclose(html_out) && rc == EXITCODE_OK) rc = EXITCODE_RUNTIME;
+    results_free(&html);
     report_close(rep);
     merge_state_free(all);
     kafka_results_close(res);
@@ -250,7 +334,7 @@ out:
 static void usage(FILE *out) {
     fprintf(out,
             "usage: kengine report RUN_ID [-b LIST] [--results TOPIC] [--wait SECONDS] "
-            "[--json FILE] [-q]\n"
+            "[--json FILE] [--html FILE] [-q]\n"
             "Merges the final states the workers of run RUN_ID wrote to the results topic\n"
             "(default kengine.results) and prints the run's summary, one line per worker.\n"
             "exit codes: 0 ok, 1 a worker missing or failed, loss, duplicates or delivery\n"
@@ -259,7 +343,7 @@ static void usage(FILE *out) {
 
 int report_cmd_main(int argc, char **argv) {
     const char *run_id = NULL, *json = NULL, *brokers = getenv("KENGINE_BROKERS"),
-               *results = NULL;
+               *results = NULL, *html = NULL;
     double wait = 0;
     bool quiet = false;
     for (int i = 1; i < argc; i++) {
@@ -270,7 +354,7 @@ int report_cmd_main(int argc, char **argv) {
         } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
             quiet = true;
         } else if (!strcmp(a, "-b") || !strcmp(a, "--brokers") || !strcmp(a, "--json") ||
-                   !strcmp(a, "--wait") || !strcmp(a, "--results")) {
+                   !strcmp(a, "--wait") || !strcmp(a, "--results") || !strcmp(a, "--html")) {
             if (i + 1 >= argc) {
                 fprintf(stderr, "kengine: report: %s needs a value\n", a);
                 return EXITCODE_USAGE;
@@ -278,6 +362,8 @@ int report_cmd_main(int argc, char **argv) {
             const char *v = argv[++i];
             if (!strcmp(a, "--json"))
                 json = v;
+            else if (!strcmp(a, "--html"))
+                html = v;
             else if (!strcmp(a, "--results"))
                 results = v;
             else if (!strcmp(a, "--wait")) {
@@ -319,7 +405,7 @@ int report_cmd_main(int argc, char **argv) {
         return EXITCODE_USAGE;
     }
     FILE *text = quiet ? NULL : (json && !strcmp(json, "-") ? stderr : stdout);
-    int rc = report_cmd_run(&wl, run_id, wait, text, json);
+    int rc = report_cmd_run(&wl, run_id, wait, text, json, html);
     workload_free(&wl);
     return rc;
 }

@@ -12,7 +12,7 @@
 #include "workload.h"
 
 /* `kengine report RUN_ID [-b LIST] [--results TOPIC] [--wait SECONDS]
- * [--json FILE] [-q]` (argv[0] is "report"). Exit code: 0 ok, 1 a worker
+ * [--json FILE] [--html FILE] [-q]` (argv[0] is "report"). Exit code: 0 ok, 1 a worker
  * missing or failed, loss, duplicates or delivery errors, 2 bad usage,
  * 3 a threshold failed. */
 int report_cmd_main(int argc, char **argv);
@@ -20,8 +20,9 @@ int report_cmd_main(int argc, char **argv);
 /* The merge and its report for run `run_id`, on wl->brokers' wl->results
  * (wl's security settings), waiting up to `wait` seconds for every worker's
  * final state. Text to `text` (NULL = none), NDJSON to json_path (NULL =
- * none). Returns the exit code as above. */
+ * none), the HTML page (html.c: the workers' batches, the merged summary)
+ * to html_path (NULL = none). Returns the exit code as above. */
 int report_cmd_run(const workload *wl, const char *run_id, double wait, FILE *text,
-                   const char *json_path);
+                   const char *json_path, const char *html_path);
 
 #endif
