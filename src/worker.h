@@ -129,7 +129,8 @@ void worker_counts_free(worker_counts *c);
 
 /* ---- transactions ---- */
 
-/* Does message i (0-based, of the run) start a transaction? */
+/* Does the producer's message i (0-based, counted from its own first) start a
+ * transaction? */
 bool worker_txn_begins(uint64_t i, uint64_t txn_size);
 /* Does transaction number t (1-based) end in an abort on purpose? */
 bool worker_txn_aborts(uint64_t t, uint64_t abort_every);
