@@ -272,10 +272,13 @@ int kafka_topic_prepare(const char *brokers, const workload *wl, int create, int
      * written to it yet, and its end offsets are where this run starts). */
     const char *ctopic = workload_consume_topic(wl);
     bool two = strcmp(ctopic, wl->topic) != 0;
-    n = topic_ready(rk, wl, wl->topic, create, has_controller, brokers, err, errlen);
-    if (n < 0) goto out;
+    /* a consume-only run of a pipeline reads consume_topic alone */
+    if (wl->produce || !two) {
+        n = topic_ready(rk, wl, wl->topic, create, has_controller, brokers, err, errlen);
+        if (n < 0) goto out;
+    }
     if (two && wl->consume) {
-        n = topic_ready(rk, wl, ctopic, true, has_controller, brokers, err, errlen);
+        n = topic_ready(rk, wl, ctopic, create, has_controller, brokers, err, errlen);
         if (n < 0) goto out;
     }
     *partitions = n;

@@ -7,7 +7,8 @@
 #   2. a relay dropping every 7th copy: lost = exactly the dropped copies,
 #      the summary names their sequence numbers, exit 1;
 #   3. a relay making 3 copies where 2 are expected: duplicates = records;
-#   4. messages without kengine's header on B: counted as foreign, not ours.
+#   4. messages without kengine's header on B: counted as foreign, not ours;
+# and a consume-only run of the clean output (its `topic` never made).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 need_kafka
 RELAY=(/usr/bin/python3 "$ROOT/tests/integration/relay.py")
@@ -45,6 +46,16 @@ expect_eq "$(json_get "$s" summary consumed)" $((2 * N)) "clean: consumed (2 cop
 expect_eq "$(json_get "$s" summary lost)" 0 "clean: lost"
 expect_eq "$(json_get "$s" summary duplicates)" 0 "clean: duplicates"
 expect_eq "$(json_get "$s" summary foreign)" 0 "clean: foreign"
+
+# 1b. the same output read again by a consume-only run (a topic it never
+# produces to need not exist): both copies of every record, nothing lost
+"$KENGINE" lua/pipeline.lua -q --json "$TMP/only.json" -b "$BROKERS" \
+  topic="$(fresh_topic never_made)" consume_topic="$B" produce=false records=$N \
+  expect_copies=2 batch_size=500 idle_timeout=5 group="g_$B" 2>"$TMP/only.err" ||
+  { rc=$?; cat "$TMP/only.err" >&2; fail "consume-only of the output: exit $rc"; }
+expect_eq "$(json_get "$TMP/only.json" summary consumed)" $((2 * N)) "consume-only: consumed"
+expect_eq "$(json_get "$TMP/only.json" summary lost)" 0 "consume-only: lost"
+expect_eq "$(json_get "$TMP/only.json" summary duplicates)" 0 "consume-only: duplicates"
 
 # 2. every 7th copy dropped: lost = the dropped copies, named
 run_case drop --copies 2 --drop-every 7 --messages $N -- expect_copies=2

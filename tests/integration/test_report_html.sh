@@ -9,7 +9,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 "$KENGINE" lua/seed.lua workers=2 records=8000 batch_size=1000 -q \
   --json "$TMP/r.json" --html "$TMP/r.html" 2>"$TMP/r.err" ||
-  { tail -n 20 "$TMP/r.err" >&2; fail "workers=2 --html: exit $?"; }
+  { rc=$?; tail -n 20 "$TMP/r.err" >&2; fail "workers=2 --html: exit $rc"; }
 [ -s "$TMP/r.html" ] || fail "no page written"
 python3 - "$TMP/r.json" "$TMP/r.html" <<'PY' || fail "the page does not show the merged run"
 import json, re, sys

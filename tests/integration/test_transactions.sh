@@ -56,6 +56,6 @@ expect_whole "$TMP/e.json" 2000 "embedded, commits only"
 # first message.
 "$KENGINE" lua/transactions.lua -q --json "$TMP/w.json" workers=2 records=2000 \
   transaction_size=300 abort_every=0 batch_size=500 2>"$TMP/w.err" ||
-  { tail -n 20 "$TMP/w.err" >&2; fail "two transactional workers: exit $?"; }
+  { rc=$?; tail -n 20 "$TMP/w.err" >&2; fail "two transactional workers: exit $rc"; }
 expect_whole "$TMP/w.json" 2000 "two transactional workers"
 expect_eq "$(json_get "$TMP/w.json" summary workers_reported)" 2 "two transactional workers: reported"
