@@ -394,6 +394,32 @@ static int cmp_word(const void *a, const void *b) {
     return (x->count < y->count) - (x->count > y->count);
 }
 
+/* Horizontal bars, one row per value, with its label and count. */
+static void bar_chart(FILE *out, const char *aria, size_t n, const char *const *labels,
+                      const double *values) {
+    int row = 18, left = 150, width = 600;
+    fprintf(out,
+            "<svg class=\"chart\" viewBox=\"0 0 %d %zu\" width=\"%d\" height=\"%zu\" "
+            "role=\"img\" aria-label=\"%s\">\n",
+            left + width + 90, n * (size_t)row + 4, left + width + 90, n * (size_t)row + 4,
+            aria);
+    double max = 0;
+    for (size_t i = 0; i < n; i++)
+        if (values[i] > max) max = values[i];
+    for (size_t i = 0; i < n; i++) {
+        double len = max > 0 ? width * values[i] / max : 0;
+        fprintf(out, "<text class=\"ytick\" x=\"%d\" y=\"%zu\">", left - 6,
+                i * (size_t)row + 14);
+        esc(out, labels[i]);
+        fprintf(out,
+                "</text><rect class=\"bar\" x=\"%d\" y=\"%zu\" width=\"%.1f\" height=\"13\"/>"
+                "<text class=\"legend\" x=\"%.1f\" y=\"%zu\">%.0f</text>\n",
+                left, i * (size_t)row + 3, len, left + len + 4, i * (size_t)row + 14,
+                values[i]);
+    }
+    fputs("</svg>\n", out);
+}
+
 static void top_words(FILE *out, const results_run *run) {
     if (!run->ntop) return;
     const results_word **w = malloc(run->ntop * sizeof *w);
@@ -401,26 +427,50 @@ static void top_words(FILE *out, const results_run *run) {
     for (size_t i = 0; i < run->ntop; i++) w[i] = &run->top[i];
     qsort(w, run->ntop, sizeof *w, cmp_word);
     size_t n = run->ntop < TOP_WORDS_SHOWN ? run->ntop : TOP_WORDS_SHOWN;
-    fputs("<h3>Top words (counts summed over the batches' top-word lists)</h3>\n", out);
-    int row = 18, left = 150, width = 600;
-    fprintf(out,
-            "<svg class=\"chart\" viewBox=\"0 0 %d %zu\" width=\"%d\" height=\"%zu\" "
-            "role=\"img\" aria-label=\"top words\">\n",
-            left + width + 90, n * (size_t)row + 4, left + width + 90, n * (size_t)row + 4);
-    double max = (double)w[0]->count;
-    for (size_t i = 0; i < n; i++) {
-        double len = max > 0 ? width * (double)w[i]->count / max : 0;
-        fprintf(out, "<text class=\"ytick\" x=\"%d\" y=\"%zu\">", left - 6,
-                i * (size_t)row + 14);
-        esc(out, w[i]->word);
-        fprintf(out,
-                "</text><rect class=\"bar\" x=\"%d\" y=\"%zu\" width=\"%.1f\" height=\"13\"/>"
-                "<text class=\"legend\" x=\"%.1f\" y=\"%zu\">%llu</text>\n",
-                left, i * (size_t)row + 3, len, left + len + 4, i * (size_t)row + 14,
-                (unsigned long long)w[i]->count);
+    const char **labels = malloc(n * sizeof *labels);
+    double *values = malloc(n * sizeof *values);
+    if (labels && values) {
+        for (size_t i = 0; i < n; i++) {
+            labels[i] = w[i]->word;
+            values[i] = (double)w[i]->count;
+        }
+        fputs("<h3>Top words (counts summed over the batches' top-word lists)</h3>\n", out);
+        bar_chart(out, "top words", n, labels, values);
     }
-    fputs("</svg>\n", out);
+    free(labels);
+    free(values);
     free(w);
+}
+
+/* Messages per partition (the summary's partitions.consumed, else
+ * .delivered), so a skewed key distribution shows; nothing for one
+ * partition. */
+#define PARTITIONS_SHOWN 256
+static void partitions(FILE *out, const results_run *run) {
+    static const char *const roles[] = {"consumed", "delivered"};
+    for (size_t r = 0; r < 2; r++) {
+        double values[PARTITIONS_SHOWN], sum = 0, max = 0;
+        size_t n = 0;
+        char key[64];
+        while (n < PARTITIONS_SHOWN) {
+            snprintf(key, sizeof key, "partitions.%s.%zu", roles[r], n);
+            if (results_figure_get(run, key, &values[n])) break;
+            sum += values[n];
+            if (values[n] > max) max = values[n];
+            n++;
+        }
+        if (n < 2 || sum <= 0) continue;
+        char names[PARTITIONS_SHOWN][16];
+        const char *labels[PARTITIONS_SHOWN];
+        for (size_t i = 0; i < n; i++) {
+            snprintf(names[i], sizeof names[i], "partition %zu", i);
+            labels[i] = names[i];
+        }
+        fprintf(out, "<h3>Messages per partition (%s; %zu partitions, max/mean %.2f)</h3>\n",
+                roles[r], n, max * (double)n / sum);
+        bar_chart(out, "messages per partition", n, labels, values);
+        return;
+    }
 }
 
 static int charts(FILE *out, const results_run *run) {
@@ -486,6 +536,7 @@ int html_write(FILE *out, const results *r) {
                   "first send, each as long as its first to last send.</p>\n",
                   out);
         rc |= charts(out, run);
+        partitions(out, run);
         top_words(out, run);
         fputs("</section>\n", out);
     }

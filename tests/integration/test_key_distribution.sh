@@ -2,7 +2,8 @@
 # test_key_distribution: synthetic keys on the real Kafka, 8 partitions.
 # Uniform keys spread messages evenly; zipf keys visibly skew them; the
 # summary's per-partition counts agree with where the messages really are
-# (read back with kcat); the same seed gives the same keys.
+# (read back with kcat) and with the HTML report's chart; the same seed
+# gives the same keys.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 need_kafka
 N=16000
@@ -52,10 +53,21 @@ assert 900 < len(keys) <= 1000, len(keys)
 PY
 ok "kcat: per-partition counts equal the summary's"
 
-run zipf key_distribution=zipf key_skew=1.2 seed=11
+run zipf key_distribution=zipf key_skew=1.2 seed=11 --html "$TMP/zipf.html"
 z=$(spread "$TMP/zipf.json") || fail "zipf: per-partition figures"
 python3 -c "import sys; sys.exit(0 if $z > 1.5 else 1)" || fail "zipf: max/mean $z, not skewed"
 ok "zipf keys: max/mean per partition $z"
+# the HTML report charts the spread: one bar per partition, the summary's counts
+python3 - "$TMP/zipf.json" "$TMP/zipf.html" <<'PY' || fail "zipf: the HTML page does not chart the partitions"
+import json, re, sys
+s = [json.loads(l) for l in open(sys.argv[1]) if '"summary"' in l][-1]
+page = open(sys.argv[2]).read()
+m = re.search(r"Messages per partition \(consumed; 8 partitions, max/mean ([0-9.]+)\)(.*?)</svg>", page, re.S)
+assert m, "no per-partition chart"
+bars = re.findall(r'class="legend"[^>]*>(\d+)<', m.group(2))
+assert [int(b) for b in bars] == s["partitions"]["consumed"], (bars, s["partitions"])
+print("ok: the page charts", bars, "max/mean", m.group(1))
+PY
 
 run zipf2 key_distribution=zipf key_skew=1.2 seed=11
 expect_eq "$(json_get "$TMP/zipf2.json" summary partitions.consumed)" \
