@@ -201,20 +201,31 @@ static void txn_free(txn_state *t) {
     free(t->data);
 }
 
+/* Hands one message to librdkafka (which copies it) with kengine's header
+ * and its sequence number as the opaque, waiting while the client's queue
+ * is full; gives up waiting when *stop is set (stop NULL: never). */
+static rd_kafka_resp_err_t send_message(rd_kafka_t *rk, const char *topic, const void *v,
+                                        size_t vlen, const void *k, size_t klen, int64_t ts_ms,
+                                        const unsigned char *hdr, uint64_t seq,
+                                        atomic_bool *stop) {
+    for (;;) {
+        rd_kafka_resp_err_t e =
+            rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_VALUE((void *)v, vlen),
+                              RD_KAFKA_V_KEY(k, klen), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                              RD_KAFKA_V_TIMESTAMP(ts_ms),
+                              RD_KAFKA_V_HEADER(PIPELINE_HEADER, hdr, PIPELINE_HEADER_LEN),
+                              RD_KAFKA_V_OPAQUE((void *)(uintptr_t)seq), RD_KAFKA_V_END);
+        if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL || (stop && atomic_load(stop))) return e;
+        rd_kafka_poll(rk, 10);
+    }
+}
+
 /* Sends message m of the kept transaction again. */
 static rd_kafka_resp_err_t txn_resend(rd_kafka_t *rk, const workload *wl, const txn_state *t,
                                       const txn_msg *m) {
-    rd_kafka_resp_err_t e;
-    do {
-        e = rd_kafka_producev(
-            rk, RD_KAFKA_V_TOPIC(wl->topic), RD_KAFKA_V_VALUE(t->data + m->off, m->vlen),
-            RD_KAFKA_V_KEY(m->klen ? t->data + m->off + m->vlen : NULL, m->klen),
-            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_TIMESTAMP(m->ts_ms),
-            RD_KAFKA_V_HEADER(PIPELINE_HEADER, m->hdr, PIPELINE_HEADER_LEN),
-            RD_KAFKA_V_OPAQUE((void *)(uintptr_t)m->seq), RD_KAFKA_V_END);
-        if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) rd_kafka_poll(rk, 10);
-    } while (e == RD_KAFKA_RESP_ERR__QUEUE_FULL);
-    return e;
+    return send_message(rk, wl->topic, t->data + m->off, m->vlen,
+                        m->klen ? t->data + m->off + m->vlen : NULL, m->klen, m->ts_ms, m->hdr,
+                        m->seq, NULL);
 }
 
 /* A producer client for the run: throughput-tuned, and bounded (at most
@@ -522,17 +533,8 @@ void *kafka_producer_thread(void *arg) {
                 break;
             }
             if (!first_send) first_send = stats_now();
-            rd_kafka_resp_err_t e;
-            for (;;) {
-                e = rd_kafka_producev(
-                    rk, RD_KAFKA_V_TOPIC(wl->topic), RD_KAFKA_V_VALUE((void *)value, vlen),
-                    RD_KAFKA_V_KEY(kptr, klen), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                    RD_KAFKA_V_TIMESTAMP(now_us / 1000),
-                    RD_KAFKA_V_HEADER(PIPELINE_HEADER, hdrval, PIPELINE_HEADER_LEN),
-                    RD_KAFKA_V_OPAQUE((void *)(uintptr_t)seq), RD_KAFKA_V_END);
-                if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL || atomic_load(&pl->stop)) break;
-                rd_kafka_poll(rk, 10);
-            }
+            rd_kafka_resp_err_t e = send_message(rk, wl->topic, value, vlen, kptr, klen,
+                                                 now_us / 1000, hdrval, seq, &pl->stop);
             if (e == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) {
                 /* refused before sending: counted as a failed delivery */
                 char what[256];
