@@ -69,7 +69,7 @@ static rd_kafka_t *consumer_new(kafka_consumer_job *job, char *err, size_t errle
      * semantics without the join protocol's delay. Several consumers form
      * a consumer group. */
     const bool assign = wl->consumers == 1 && !pl->share && pl->partitions > 0;
-    const char *defaults[16];
+    const char *defaults[24];
     int n = 0;
 #define DEFAULT(k, v) (defaults[n++] = (k), defaults[n++] = (v))
     DEFAULT("group.id", wl->group);
@@ -84,6 +84,14 @@ static rd_kafka_t *consumer_new(kafka_consumer_job *job, char *err, size_t errle
     /* the mock broker holds an empty fetch for its whole wait even when data
      * arrives meanwhile: ask often */
     if (pl->mock) DEFAULT("fetch.wait.max.ms", "10");
+    /* the mock's group coordinator waits session.timeout.ms - 1 s (44 s by
+     * default) before it answers a member that joins a group already up,
+     * even when every member has rejoined; a worker whose consumer comes a
+     * little late would stall the run's start that long */
+    if (pl->mock && !assign) {
+        DEFAULT("session.timeout.ms", "6000");
+        DEFAULT("heartbeat.interval.ms", "1000");
+    }
     /* assigned at this run's own start offsets, committing is pointless, and
      * the final commit costs a second at close */
     if (pl->start_offsets || pl->share) DEFAULT("enable.auto.commit", "false");

@@ -187,6 +187,37 @@ expect_eq "$(sum "$TMP/local.json" workers_reported)" 2 "local workers reported"
   fail "workers=2 consumers=2 exit $? ($(cat "$TMP/local2.err"))"
 expect_whole "$TMP/local2.json" 20000 "2 local workers of 2 consumers"
 
+# 6b. a worker that comes late to a group already up (embedded broker): the
+# mock's coordinator holds such a join for session.timeout.ms - 1 s (44 s
+# with librdkafka's default), which made local launches stall now and then;
+# kengine's shorter session on the embedded broker lets the run start well
+# within start_timeout=25
+"$KENGINE" broker --topic late:2 >"$TMP/late.addr" 2>"$TMP/late.berr" &
+late_broker=$!
+late1=
+trap 'kill $late_broker $late1 2>/dev/null; rm -rf "$TMP"' EXIT
+for _ in $(seq 100); do [ -s "$TMP/late.addr" ] && break; sleep 0.05; done
+late_addr=$(head -n 1 "$TMP/late.addr")
+[[ "$late_addr" =~ ^127\.0\.0\.1:[0-9]+ ]] || fail "kengine broker printed no address"
+late=(lua/seed.lua -q -b "$late_addr" topic=late records=8000 batch_size=1000 workers=2
+  run_id="late_$$" start_timeout=25)
+"$KENGINE" "${late[@]}" worker=1 2>"$TMP/late.1.err" &
+late1=$!
+# worker 1's consumer holds the partitions (the group is up) before worker 0 starts
+for ((t = 0; t < 300; t++)); do
+  grep -q "waiting for the others" "$TMP/late.1.err" && break
+  sleep 0.1
+done
+grep -q "waiting for the others" "$TMP/late.1.err" || fail "worker 1 never reached the barrier"
+"$KENGINE" "${late[@]}" worker=0 2>"$TMP/late.0.err" ||
+  fail "the late worker 0 exited with $? ($(cat "$TMP/late.0.err"))"
+wait "$late1" || fail "worker 1 exited with $? ($(cat "$TMP/late.1.err"))"
+"$KENGINE" report "late_$$" -b "$late_addr" --json "$TMP/late.json" -q ||
+  fail "report of the late run exit $?"
+kill "$late_broker"
+wait "$late_broker" 2>/dev/null || true
+expect_whole "$TMP/late.json" 8000 "a worker late to the group on the embedded broker"
+
 # 7. report's own usage errors
 set +e
 "$KENGINE" report 2>/dev/null; rc=$?
