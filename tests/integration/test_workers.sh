@@ -195,7 +195,7 @@ expect_whole "$TMP/local2.json" 20000 "2 local workers of 2 consumers"
 "$KENGINE" broker --topic late:2 >"$TMP/late.addr" 2>"$TMP/late.berr" &
 late_broker=$!
 late1=
-trap 'kill $late_broker $late1 2>/dev/null; rm -rf "$TMP"' EXIT
+trap 'kill $late_broker $late1 2>/dev/null || true; rm -rf "$TMP"' EXIT
 for _ in $(seq 100); do [ -s "$TMP/late.addr" ] && break; sleep 0.05; done
 late_addr=$(head -n 1 "$TMP/late.addr")
 [[ "$late_addr" =~ ^127\.0\.0\.1:[0-9]+ ]] || fail "kengine broker printed no address"
@@ -216,6 +216,7 @@ wait "$late1" || fail "worker 1 exited with $? ($(cat "$TMP/late.1.err"))"
   fail "report of the late run exit $?"
 kill "$late_broker"
 wait "$late_broker" 2>/dev/null || true
+trap 'rm -rf "$TMP"' EXIT
 expect_whole "$TMP/late.json" 8000 "a worker late to the group on the embedded broker"
 
 # 7. report's own usage errors
