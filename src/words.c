@@ -26,6 +26,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>
@@ -61,6 +62,20 @@ typedef struct {
 #define WORDS_PIPE 32u /* power of two */
 #endif
 
+/* Deferred long-word insertions (> 16 bytes), the same idea: the word's
+ * bytes belong to the caller, so this ring is emptied before words_scan
+ * (or words_set_merge) returns. Natural text has few long words, JSON
+ * one a message (its opening key and value), nearly always distinct. */
+#define WORDS_LPIPE 8u /* power of two */
+
+typedef struct {
+    const char *p[WORDS_LPIPE];
+    size_t len[WORDS_LPIPE];
+    uint64_t h[WORDS_LPIPE];   /* XXH3_64bits of the word */
+    uint64_t add[WORDS_LPIPE]; /* occurrences to add */
+    size_t head;
+} ws_lpipe;
+
 typedef struct {
     uint64_t lo[WORDS_PIPE];  /* zero-padded word bytes 0..7 */
     uint64_t hi[WORDS_PIPE];  /* zero-padded word bytes 8..15 */
@@ -81,6 +96,7 @@ struct words_set {
     size_t arena_len; /* bytes used in the arena */
     size_t arena_cap; /* bytes allocated for the arena */
     ws_pipe pipe;     /* pending insertions, see set_flush() */
+    ws_lpipe lpipe;   /* pending long-word insertions, see lpipe_flush() */
 };
 
 /* ------------------------------------------------------------------ */
@@ -148,10 +164,20 @@ static inline const char *slot_word(const words_set *s, const ws_slot *sl) {
 static void set_flush(const words_set *s);
 
 /* Zeroed slot array aligned to a cache line (so no slot straddles two
- * lines; calloc's large chunks are only 16-byte aligned). */
+ * lines; calloc's large chunks are only 16-byte aligned). A table of
+ * 2 MiB or more (a run-wide set of ~40,000 words and up) asks for huge
+ * pages: its first touch then costs one page fault per 2 MiB instead of
+ * one per 4 KiB, which on distinct data was a tenth of `kengine words`. */
+#define WORDS_HUGE_PAGE (2u << 20)
 static ws_slot *slots_alloc(size_t n) {
-    ws_slot *p = aligned_alloc(64, n * sizeof *p); /* n >= 1024: multiple of 64 */
-    if (p) memset(p, 0, n * sizeof *p);
+    size_t bytes = n * sizeof(ws_slot); /* n >= 1024, a power of two */
+    size_t align = bytes >= WORDS_HUGE_PAGE ? WORDS_HUGE_PAGE : 64;
+    ws_slot *p = aligned_alloc(align, bytes); /* bytes is a multiple of align */
+    if (!p) return NULL;
+#ifdef MADV_HUGEPAGE
+    if (align == WORDS_HUGE_PAGE) (void)madvise(p, bytes, MADV_HUGEPAGE); /* a hint */
+#endif
+    memset(p, 0, bytes);
     return p;
 }
 
@@ -189,6 +215,7 @@ void words_set_clear(words_set *s) {
     s->arena_len = 0;
     s->oom = false;
     s->pipe.head = 0; /* pending insertions belong to the old contents */
+    s->lpipe.head = 0;
 }
 
 size_t words_set_size(const words_set *s) {
@@ -209,11 +236,26 @@ static int set_grow(words_set *s) {
     ws_slot *ns = slots_alloc(ncap);
     if (!ns) return -1;
     const uint32_t gen = s->gen;
+    /* a big table's slots move to random places in a bigger one: each is
+     * a cache miss, so targets are prefetched GROW_PIPE slots ahead */
+    enum { GROW_PIPE = 16 };
+    size_t from[GROW_PIPE], to[GROW_PIPE], n = 0;
     for (size_t i = 0; i < cap; i++) {
         if (s->slots[i].gen != gen) continue;
-        size_t j = (size_t)slot_hash(&s->slots[i]) & nmask;
+        size_t k = n++ % GROW_PIPE;
+        if (n > GROW_PIPE) {
+            size_t j = to[k];
+            while (ns[j].gen == gen) j = (j + 1) & nmask;
+            ns[j] = s->slots[from[k]];
+        }
+        from[k] = i;
+        to[k] = (size_t)slot_hash(&s->slots[i]) & nmask;
+        __builtin_prefetch(&ns[to[k]], 1, 3);
+    }
+    for (size_t m = n > GROW_PIPE ? n - GROW_PIPE : 0; m < n; m++) {
+        size_t k = m % GROW_PIPE, j = to[k];
         while (ns[j].gen == gen) j = (j + 1) & nmask;
-        ns[j] = s->slots[i];
+        ns[j] = s->slots[from[k]];
     }
     free(s->slots);
     s->slots = ns;
@@ -337,6 +379,34 @@ static void set_flush(const words_set *cset) {
     pp->head = 0;
 }
 
+static inline void lpipe_do(words_set *set, size_t i) {
+    const ws_lpipe *lp = &set->lpipe;
+    if (set_add_long(set, lp->p[i], lp->len[i], lp->h[i], lp->add[i])) set->oom = true;
+}
+
+/* Queue a long word (its bytes stay valid until lpipe_flush); completes
+ * the one queued WORDS_LPIPE pushes ago if the ring is full. */
+static inline void lpipe_push(words_set *set, const char *p, size_t len, uint64_t h,
+                              uint64_t add) {
+    ws_lpipe *lp = &set->lpipe;
+    size_t i = lp->head++ & (WORDS_LPIPE - 1);
+    if (lp->head > WORDS_LPIPE) lpipe_do(set, i);
+    __builtin_prefetch(&set->slots[(size_t)h & set->mask], 1, 3);
+    lp->p[i] = p;
+    lp->len[i] = len;
+    lp->h[i] = h;
+    lp->add[i] = add;
+}
+
+/* Complete the pending long-word insertions (before the bytes go). */
+static void lpipe_flush(words_set *set) {
+    ws_lpipe *lp = &set->lpipe;
+    if (lp->head == 0) return;
+    size_t n = lp->head < WORDS_LPIPE ? lp->head : WORDS_LPIPE;
+    for (size_t k = lp->head - n; k < lp->head; k++) lpipe_do(set, k & (WORDS_LPIPE - 1));
+    lp->head = 0;
+}
+
 /* Add one occurrence of the word buf[s..s+n) (buf has buflen bytes). */
 static inline void set_add_word(words_set *set, const char *buf, size_t buflen, size_t s,
                                 size_t n) {
@@ -347,14 +417,29 @@ static inline void set_add_word(words_set *set, const char *buf, size_t buflen, 
             lo = ld64(p) & ld64(mask_bytes + 16 - n);
             hi = ld64(p + 8) & ld64(mask_bytes + 24 - n);
         } else { /* near the end of the buffer: don't over-read */
-            uint64_t t[2] = {0, 0};
-            memcpy(t, p, n);
-            lo = t[0];
-            hi = t[1];
+#if defined(__SIZEOF_INT128__) && defined(__BYTE_ORDER__) &&                                   \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            if (buflen >= 16) { /* the 16 bytes that end the buffer, shifted */
+                const char *q = buf + buflen - 16;
+                unsigned __int128 v =
+                    (unsigned __int128)ld64(q) | (unsigned __int128)ld64(q + 8) << 64;
+                v >>= 8 * (16 - (buflen - s));
+                lo = (uint64_t)v & ld64(mask_bytes + 16 - n);
+                hi = (uint64_t)(v >> 64) & ld64(mask_bytes + 24 - n);
+            } else
+#endif
+            {
+                uint64_t t[2] = {0, 0};
+                memcpy(t, p, n);
+                lo = t[0];
+                hi = t[1];
+            }
         }
         pipe_push(set, lo, hi, (uint32_t)n, hash_short(lo, hi, n), 1);
-    } else if (n > UINT32_MAX || set_add_long(set, p, n, XXH3_64bits(p, n), 1) != 0) {
+    } else if (n > UINT32_MAX) {
         set->oom = true;
+    } else {
+        lpipe_push(set, p, n, XXH3_64bits(p, n), 1);
     }
 }
 
@@ -368,10 +453,10 @@ int words_set_merge(words_set *dst, const words_set *src) {
         if (sl->len <= WORDS_INLINE_MAX)
             pipe_push(dst, sl->k.w[0], sl->k.w[1], sl->len,
                       hash_short(sl->k.w[0], sl->k.w[1], sl->len), sl->count);
-        else if (set_add_long(dst, src->arena + sl->k.ext.off, sl->len, sl->k.ext.hash,
-                              sl->count))
-            dst->oom = true;
+        else
+            lpipe_push(dst, src->arena + sl->k.ext.off, sl->len, sl->k.ext.hash, sl->count);
     }
+    lpipe_flush(dst);
     set_flush(dst);
     return dst->oom ? -1 : 0;
 }
@@ -486,12 +571,46 @@ static inline uint64_t nonws64_sse2(const unsigned char *p) {
     }
     return ~ws;
 }
+#if defined(__GNUC__) && defined(__x86_64__)
+#include <immintrin.h>
+#define WORDS_HAVE_AVX2 1
+/* The same with 32-byte registers: half the loads, compares and movemasks.
+ * Only reached when the CPU has AVX2 (words_scan checks once). */
+__attribute__((target("avx2"))) static inline uint64_t nonws64_avx2(const unsigned char *p) {
+    const __m256i space = _mm256_set1_epi8(' ');
+    const __m256i bias = _mm256_set1_epi8((char)(0x80 - 9));
+    const __m256i lim = _mm256_set1_epi8((char)-123);
+    uint64_t ws = 0;
+    for (unsigned k = 0; k < 2; k++) {
+        __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32 * k));
+        __m256i w = _mm256_or_si256(_mm256_cmpeq_epi8(v, space),
+                                    _mm256_cmpgt_epi8(lim, _mm256_add_epi8(v, bias)));
+        ws |= (uint64_t)(uint32_t)_mm256_movemask_epi8(w) << (32 * k);
+    }
+    return ~ws;
+}
+#define NONWS64(p, sse)                                                                        \
+    ((sse) == 2 ? nonws64_avx2(p) : (sse) ? nonws64_sse2(p) : nonws64_swar(p))
+#else
 #define NONWS64(p, sse) ((sse) ? nonws64_sse2(p) : nonws64_swar(p))
+#endif
 #else
 #define NONWS64(p, sse) ((void)(sse), nonws64_swar(p))
 #endif
 
 #define WORDS_ALWAYS_INLINE inline __attribute__((always_inline))
+
+/* The mask of the last, partial block p[base..len) (0 < len - base < 64),
+ * bytes past len as whitespace: the 64 bytes that end at len, shifted
+ * (no copy), or a space-padded copy of a message shorter than a block. */
+static WORDS_ALWAYS_INLINE uint64_t tail_mask(const unsigned char *p, size_t len, size_t base,
+                                              int sse) {
+    if (len >= 64) return NONWS64(p + len - 64, sse) >> (64 - (len - base));
+    unsigned char tmp[64];
+    memset(tmp, ' ', sizeof tmp);
+    memcpy(tmp, p + base, len - base);
+    return NONWS64(tmp, sse);
+}
 
 /* Count words: a word starts at each word byte whose predecessor is
  * whitespace (or the buffer start): popcount(m & ~(m << 1 | carry)). */
@@ -503,11 +622,8 @@ static WORDS_ALWAYS_INLINE uint64_t count_impl(const unsigned char *p, size_t le
         words += popcnt64(m & ~((m << 1) | carry));
         carry = m >> 63;
     }
-    if (base < len) { /* tail: pad with spaces to a full block */
-        unsigned char tmp[64];
-        memset(tmp, ' ', sizeof tmp);
-        memcpy(tmp, p + base, len - base);
-        uint64_t m = NONWS64(tmp, sse);
+    if (base < len) {
+        uint64_t m = tail_mask(p, len, base, sse);
         words += popcnt64(m & ~((m << 1) | carry));
     }
     return words;
@@ -548,17 +664,61 @@ static WORDS_ALWAYS_INLINE uint64_t scan_impl(words_set *set, const unsigned cha
     size_t start = 0, base = 0;
     for (; base + 64 <= len; base += 64)
         scan_block(set, cp, len, base, NONWS64(p + base, sse), &carry, &start, &words);
-    if (base < len) { /* tail: mask from a space-padded copy, bytes from p */
-        unsigned char tmp[64];
-        memset(tmp, ' ', sizeof tmp);
-        memcpy(tmp, p + base, len - base);
-        scan_block(set, cp, len, base, NONWS64(tmp, sse), &carry, &start, &words);
-    }
+    if (base < len)
+        scan_block(set, cp, len, base, tail_mask(p, len, base, sse), &carry, &start, &words);
     if (carry) { /* len % 64 == 0 and the buffer ends inside a word */
         set_add_word(set, cp, len, start, len - start);
         words++;
     }
+    lpipe_flush(set); /* the long words' bytes are the caller's */
     return words;
+}
+
+#ifdef WORDS_HAVE_AVX2
+/* scan_impl compiled for AVX2 (the whole loop, so the mask inlines) */
+__attribute__((target("avx2,popcnt"))) static uint64_t scan_avx2(words_set *set,
+                                                                 const void *buf, size_t len) {
+    return scan_impl(set, buf, len, 2);
+}
+#endif
+
+bool words_impl_available(words_impl impl) {
+    switch (impl) {
+    case WORDS_IMPL_SWAR: return true;
+#ifdef __SSE2__
+    case WORDS_IMPL_SSE2: return true;
+#endif
+#ifdef WORDS_HAVE_AVX2
+    case WORDS_IMPL_AVX2: return __builtin_cpu_supports("avx2");
+#endif
+    default: return false;
+    }
+}
+
+const char *words_impl_name(words_impl impl) {
+    static const char *const names[WORDS_NIMPL] = {"swar", "sse2", "avx2"};
+    return (unsigned)impl < WORDS_NIMPL ? names[impl] : "?";
+}
+
+words_impl words_impl_best(void) {
+    for (int i = WORDS_NIMPL - 1; i > 0; i--)
+        if (words_impl_available((words_impl)i)) return (words_impl)i;
+    return WORDS_IMPL_SWAR;
+}
+
+uint64_t words_scan_impl(words_impl impl, words_set *set, const void *buf, size_t len) {
+    switch (impl) {
+#ifdef WORDS_HAVE_AVX2
+    case WORDS_IMPL_AVX2:
+        if (__builtin_cpu_supports("avx2")) return scan_avx2(set, buf, len);
+        break;
+#endif
+#ifdef __SSE2__
+    case WORDS_IMPL_SSE2: return scan_impl(set, buf, len, 1);
+#endif
+    default: break;
+    }
+    return scan_impl(set, buf, len, 0);
 }
 
 uint64_t words_scan_scalar(words_set *set, const void *buf, size_t len) {
@@ -568,6 +728,9 @@ uint64_t words_scan_scalar(words_set *set, const void *buf, size_t len) {
 uint64_t words_count_scalar(const void *buf, size_t len) { return count_impl(buf, len, 0); }
 
 uint64_t words_scan(words_set *set, const void *buf, size_t len) {
+#ifdef WORDS_HAVE_AVX2
+    if (__builtin_cpu_supports("avx2")) return scan_avx2(set, buf, len);
+#endif
 #ifdef __SSE2__
     return scan_impl(set, buf, len, 1);
 #else
@@ -575,10 +738,4 @@ uint64_t words_scan(words_set *set, const void *buf, size_t len) {
 #endif
 }
 
-uint64_t words_count(const void *buf, size_t len) {
-#ifdef __SSE2__
-    return count_impl(buf, len, 1);
-#else
-    return count_impl(buf, len, 0);
-#endif
-}
+uint64_t words_count(const void *buf, size_t len) { return words_scan(NULL, buf, len); }

@@ -40,8 +40,17 @@ uint64_t words_scan(words_set *set, const void *buf, size_t len);
 /* Count only, no set (fast path). */
 uint64_t words_count(const void *buf, size_t len);
 
-/* Portable SWAR implementations (the SSE2 ones are used by default on
- * x86-64).  Exposed so the unit tests can check both. */
+/* The tokenizer's implementations: words_scan and words_count use the
+ * best the CPU has (AVX2, checked at run time, else SSE2 on x86-64, else
+ * portable SWAR); the tests and the fuzzer drive each one. */
+typedef enum { WORDS_IMPL_SWAR, WORDS_IMPL_SSE2, WORDS_IMPL_AVX2, WORDS_NIMPL } words_impl;
+bool words_impl_available(words_impl impl);
+const char *words_impl_name(words_impl impl); /* "swar", "sse2", "avx2" */
+words_impl words_impl_best(void);             /* what words_scan uses */
+/* words_scan (set NULL: words_count) with one implementation; one that
+ * is not available falls back to SWAR. */
+uint64_t words_scan_impl(words_impl impl, words_set *set, const void *buf, size_t len);
+/* The portable SWAR ones, by name. */
 uint64_t words_scan_scalar(words_set *set, const void *buf, size_t len);
 uint64_t words_count_scalar(const void *buf, size_t len);
 

@@ -4,7 +4,8 @@
  * The input is a batch of messages: the bytes split at every '~' (0x7e,
  * which is dropped; an input without one is a single message). Every
  * message goes through all four entry points (words_scan / words_count and
- * their portable SWAR twins words_scan_scalar / words_count_scalar), also
+ * their portable SWAR twins words_scan_scalar / words_count_scalar, and
+ * words_scan_impl with each implementation), also
  * at a misaligned copy, and everything is compared exactly with a
  * deliberately naive byte-at-a-time reference (Python bytes.split()
  * semantics):
@@ -224,6 +225,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         CHECK(words_scan(NULL, copy, m[i].len) == want[i], "words_scan(NULL): message %zu", i);
         CHECK(words_scan_scalar(NULL, copy, m[i].len) == want[i],
               "words_scan_scalar(NULL): message %zu", i);
+        for (int impl = 0; impl < WORDS_NIMPL; impl++)
+            CHECK(words_scan_impl((words_impl)impl, NULL, copy, m[i].len) == want[i],
+                  "words_scan_impl(%s, NULL): message %zu", words_impl_name((words_impl)impl),
+                  i);
         free(copy);
     }
     ref_distinct(&ref);
@@ -236,6 +241,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     check_top(a, &ref);
     scan_all(b, m, nm, want, words_scan_scalar, "words_scan_scalar");
     check_set(b, &ref, 1, "words_scan_scalar set");
+    /* and the others by name (SSE2, AVX2 where the CPU has it) */
+    for (int impl = 1; impl < WORDS_NIMPL; impl++) {
+        words_set_clear(b);
+        for (size_t i = 0; i < nm; i++)
+            CHECK(words_scan_impl((words_impl)impl, b, m[i].p, m[i].len) == want[i],
+                  "words_scan_impl(%s): message %zu", words_impl_name((words_impl)impl), i);
+        check_set(b, &ref, 1, words_impl_name((words_impl)impl));
+    }
+    words_set_clear(b);
+    scan_all(b, m, nm, want, words_scan_scalar, "words_scan_scalar");
 
     /* merge twice into a run-wide set */
     CHECK(words_set_merge(run, a) == 0, "merge a");

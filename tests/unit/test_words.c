@@ -106,9 +106,14 @@ static void check_buf(const char *buf, size_t len, int64_t want_words, int64_t w
         assert_int_equal(words_count_scalar(p, len), rw);
         assert_int_equal(words_scan(NULL, p, len), rw);
         assert_int_equal(words_scan_scalar(NULL, p, len), rw);
-        for (int scalar = 0; scalar < 2; scalar++) {
+        /* words_scan, then each implementation the CPU has by name */
+        for (int impl = -1; impl < WORDS_NIMPL; impl++) {
+            if (impl >= 0 && !words_impl_available((words_impl)impl)) continue;
+            if (impl >= 0)
+                assert_int_equal(words_scan_impl((words_impl)impl, NULL, p, len), rw);
             words_set_clear(set);
-            uint64_t got = scalar ? words_scan_scalar(set, p, len) : words_scan(set, p, len);
+            uint64_t got = impl < 0 ? words_scan(set, p, len)
+                                    : words_scan_impl((words_impl)impl, set, p, len);
             assert_int_equal(got, rw);
             assert_false(words_set_oom(set));
             assert_int_equal(words_set_size(set), ru);
@@ -536,6 +541,64 @@ static void test_growth_million(void **state) {
     free(buf);
 }
 
+/* Words longer than 16 bytes go through their own deferred ring: many of
+ * them in one message (more than the ring holds), repeated within and
+ * across messages, the set growing meanwhile, a long word ending the
+ * buffer; every count exact, and merged into a run set the same. */
+static void test_long_words(void **state) {
+    (void)state;
+    enum { N = 3000 };
+    char *buf = malloc((size_t)N * 48);
+    assert_non_null(buf);
+    size_t len = 0;
+    for (int i = 0; i < N; i++) /* word i % 1000 of lengths 17..40, each 3 times */
+        len += (size_t)sprintf(buf + len, "%s%0*d ", i % 2 ? "long-word-" : "another-long-one-",
+                               17 + i % 1000 % 24, i % 1000);
+    len--; /* the buffer ends inside the last word */
+    words_set *c = words_set_new();
+    assert_non_null(c);
+    check_buf(buf, len, N, 1000, c);
+    words_set_free(c);
+    words_set *s = words_set_new(), *run = words_set_new();
+    assert_non_null(s);
+    assert_non_null(run);
+    for (int k = 0; k < 2; k++) { /* twice: every count doubles */
+        assert_int_equal(words_scan(s, buf, len), N);
+        assert_int_equal(words_set_merge(run, s), 0);
+        words_set_clear(s);
+    }
+    assert_int_equal(words_set_size(run), 1000);
+    words_top_entry top[1];
+    assert_int_equal(words_set_top(run, top, 1), 1);
+    assert_int_equal(top[0].count, 6);
+    words_set_free(s);
+    words_set_free(run);
+    free(buf);
+}
+
+/* The implementations: SWAR always, the best one available and named, and
+ * every available one agrees on a text with every byte value. */
+static void test_impls(void **state) {
+    (void)state;
+    assert_true(words_impl_available(WORDS_IMPL_SWAR));
+    assert_true(words_impl_available(words_impl_best()));
+#ifdef __x86_64__
+    assert_true(words_impl_available(WORDS_IMPL_SSE2));
+    assert_true(words_impl_best() >= WORDS_IMPL_SSE2);
+#endif
+    assert_string_equal(words_impl_name(WORDS_IMPL_AVX2), "avx2");
+    unsigned char text[1000];
+    for (size_t i = 0; i < sizeof text; i++) text[i] = (unsigned char)(i * 37 % 256);
+    uint64_t want = words_scan_scalar(NULL, text, sizeof text);
+    assert_true(want > 0);
+    for (int i = 0; i < WORDS_NIMPL; i++)
+        for (size_t off = 0; off < 70; off++)
+            assert_int_equal(
+                words_scan_impl((words_impl)i, NULL, text + off, sizeof text - off),
+                words_scan_scalar(NULL, text + off, sizeof text - off));
+    (void)want;
+}
+
 /* ------------------------------------------------------------------ */
 /* CLI                                                                  */
 
@@ -631,6 +694,7 @@ int main(void) {
         cmocka_unit_test(test_clear_reuse),         cmocka_unit_test(test_merge),
         cmocka_unit_test(test_deferred_insertions), cmocka_unit_test(test_top),
         cmocka_unit_test(test_growth_million),      cmocka_unit_test(test_cli),
+        cmocka_unit_test(test_long_words),          cmocka_unit_test(test_impls),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
