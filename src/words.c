@@ -26,7 +26,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>
@@ -164,20 +163,14 @@ static inline const char *slot_word(const words_set *s, const ws_slot *sl) {
 static void set_flush(const words_set *s);
 
 /* Zeroed slot array aligned to a cache line (so no slot straddles two
- * lines; calloc's large chunks are only 16-byte aligned). A table of
- * 2 MiB or more (a run-wide set of ~40,000 words and up) asks for huge
- * pages: its first touch then costs one page fault per 2 MiB instead of
- * one per 4 KiB, which on distinct data was a tenth of `kengine words`. */
-#define WORDS_HUGE_PAGE (2u << 20)
+ * lines; calloc's large chunks are only 16-byte aligned). Not on huge
+ * pages: madvise(MADV_HUGEPAGE) cut the page faults of a run-wide set of
+ * 750,000 words from 47k to 8.5k, but where the kernel compacts memory for
+ * such regions synchronously (THP defrag "madvise", this machine's) one run
+ * in a few took seconds instead of 0.3 s. */
 static ws_slot *slots_alloc(size_t n) {
-    size_t bytes = n * sizeof(ws_slot); /* n >= 1024, a power of two */
-    size_t align = bytes >= WORDS_HUGE_PAGE ? WORDS_HUGE_PAGE : 64;
-    ws_slot *p = aligned_alloc(align, bytes); /* bytes is a multiple of align */
-    if (!p) return NULL;
-#ifdef MADV_HUGEPAGE
-    if (align == WORDS_HUGE_PAGE) (void)madvise(p, bytes, MADV_HUGEPAGE); /* a hint */
-#endif
-    memset(p, 0, bytes);
+    ws_slot *p = aligned_alloc(64, n * sizeof *p); /* n >= 1024: multiple of 64 */
+    if (p) memset(p, 0, n * sizeof *p);
     return p;
 }
 
