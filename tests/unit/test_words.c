@@ -596,7 +596,6 @@ static void test_impls(void **state) {
             assert_int_equal(
                 words_scan_impl((words_impl)i, NULL, text + off, sizeof text - off),
                 words_scan_scalar(NULL, text + off, sizeof text - off));
-    (void)want;
 }
 
 /* ------------------------------------------------------------------ */
