@@ -38,13 +38,25 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# start_seed NAME: the seed in the background (KPID), NDJSON in $TMP/NAME.json.
+# start_seed NAME [ARG...]: the seed in the background (KPID), NDJSON in
+# $TMP/NAME.json.
 start_seed() {
   local name=$1
+  shift
   "$KENGINE" lua/seed.lua -q --json "$TMP/$name.json" -b "$BROKERS" \
-    topic="$(fresh_topic "$name")" records=$RECORDS batch_size=10000 partitions=1 \
+    topic="$(fresh_topic "$name")" records=$RECORDS batch_size=10000 partitions=1 "$@" \
     2>"$TMP/$name.err" &
   KPID=$!
+}
+
+# alive NAME WHEN: kengine is still running, else fail with its exit code
+# and its last lines.
+alive() {
+  kill -0 "$KPID" 2>/dev/null && return 0
+  local rc=0
+  wait "$KPID" || rc=$?
+  grep -v '^%' "$TMP/$1.err" | tail -n 20 >&2
+  fail "$1: kengine ended $2 (exit $rc)"
 }
 
 # wait_consumed NAME: until the consumer reported its first batch (the run is
@@ -79,18 +91,21 @@ wait_consumed freeze
 kill -STOP "$KAFKA_PID"
 echo "broker (pid $KAFKA_PID) frozen"
 sleep 4
-kill -0 "$KPID" 2>/dev/null || fail "freeze: kengine ended while the broker was frozen"
+alive freeze "while the broker was frozen"
 kill -CONT "$KAFKA_PID"
 echo "broker continued after 4 s"
 finish freeze
 
-# 2. Broker restart mid-run: same address, same data.
-start_seed restart
+# 2. Broker restart mid-run: same address, same data. Paced so that the run
+# outlasts the restart (about 10 s; unpaced, 200000 records can be done
+# before the broker goes down, and the check below would fail on a run that
+# never saw the fault).
+start_seed restart rate=6000
 wait_consumed restart
 addr=$(KENGINE_KAFKA_STATE="$STATE" scripts/kafka.sh restart 2>"$TMP/restart.log") ||
   { cat "$TMP/restart.log" >&2; fail "restart: scripts/kafka.sh restart failed"; }
 sed 's/^/    /' "$TMP/restart.log"
 expect_eq "$addr" "${BROKERS%%,*}" "restart: address after the restart"
-kill -0 "$KPID" 2>/dev/null || fail "restart: kengine ended during the restart"
+alive restart "before the restart was over"
 KAFKA_PID=$(broker_pid)
 finish restart
