@@ -568,7 +568,7 @@ static inline uint64_t nonws64_sse2(const unsigned char *p) {
 #include <immintrin.h>
 #define WORDS_HAVE_AVX2 1
 /* The same with 32-byte registers: half the loads, compares and movemasks.
- * Only reached when the CPU has AVX2 (words_scan checks once). */
+ * Only reached when the CPU has AVX2 (scan_dispatch checks). */
 __attribute__((target("avx2"))) static inline uint64_t nonws64_avx2(const unsigned char *p) {
     const __m256i space = _mm256_set1_epi8(' ');
     const __m256i bias = _mm256_set1_epi8((char)(0x80 - 9));
@@ -699,12 +699,15 @@ words_impl words_impl_best(void) {
     return WORDS_IMPL_SWAR;
 }
 
-uint64_t words_scan_impl(words_impl impl, words_set *set, const void *buf, size_t len) {
+/* The one dispatch; inlined, so words_scan's constant choice costs one
+ * CPU check per message and no switch. */
+static WORDS_ALWAYS_INLINE uint64_t scan_dispatch(words_impl impl, words_set *set,
+                                                  const void *buf, size_t len) {
     switch (impl) {
 #ifdef WORDS_HAVE_AVX2
     case WORDS_IMPL_AVX2:
         if (__builtin_cpu_supports("avx2")) return scan_avx2(set, buf, len);
-        break;
+        __attribute__((fallthrough)); /* to the next one below */
 #endif
 #ifdef __SSE2__
     case WORDS_IMPL_SSE2: return scan_impl(set, buf, len, 1);
@@ -714,6 +717,10 @@ uint64_t words_scan_impl(words_impl impl, words_set *set, const void *buf, size_
     return scan_impl(set, buf, len, 0);
 }
 
+uint64_t words_scan_impl(words_impl impl, words_set *set, const void *buf, size_t len) {
+    return scan_dispatch(impl, set, buf, len);
+}
+
 uint64_t words_scan_scalar(words_set *set, const void *buf, size_t len) {
     return scan_impl(set, buf, len, 0);
 }
@@ -721,14 +728,8 @@ uint64_t words_scan_scalar(words_set *set, const void *buf, size_t len) {
 uint64_t words_count_scalar(const void *buf, size_t len) { return count_impl(buf, len, 0); }
 
 uint64_t words_scan(words_set *set, const void *buf, size_t len) {
-#ifdef WORDS_HAVE_AVX2
-    if (__builtin_cpu_supports("avx2")) return scan_avx2(set, buf, len);
-#endif
-#ifdef __SSE2__
-    return scan_impl(set, buf, len, 1);
-#else
-    return scan_impl(set, buf, len, 0);
-#endif
+    /* the best there is: each one the CPU lacks falls to the next below */
+    return scan_dispatch(WORDS_NIMPL - 1, set, buf, len);
 }
 
 uint64_t words_count(const void *buf, size_t len) { return words_scan(NULL, buf, len); }

@@ -48,7 +48,7 @@ bool words_impl_available(words_impl impl);
 const char *words_impl_name(words_impl impl); /* "swar", "sse2", "avx2" */
 words_impl words_impl_best(void);             /* what words_scan uses */
 /* words_scan (set NULL: words_count) with one implementation; one that
- * is not available falls back to SWAR. */
+ * is not available falls back to the next one below it. */
 uint64_t words_scan_impl(words_impl impl, words_set *set, const void *buf, size_t len);
 /* The portable SWAR ones, by name. */
 uint64_t words_scan_scalar(words_set *set, const void *buf, size_t len);
