@@ -235,24 +235,28 @@ class Bench:
                     tool_seconds=s.get("produce_seconds"), tool_msgs_per_sec=s.get("msgs_per_sec"),
                     msgs_per_sec=round(s.get("delivered", 0) / res["wall"], 1))
 
-    def prepare_consume(self, broker):
-        N = self.a.records
-        res, s = self.ke(broker, ["lua/seed.lua", "consume=false", "topic=cons",
-                                  "records=%d" % N, "partitions=1"]
-                         # even spread over the mock's partitions (it drops
-                         # what exceeds ~5 MiB in one); not a measured run
-                         + (["producer.sticky.partitioning.linger.ms=0"] if broker == "mock" else []),
-                         self.jf("%s_cons_fill" % broker))
-        if res["rc"] != 0 or s.get("delivered") != N:
-            raise SystemExit("could not fill topic cons on %s: %s" % (broker, res["err"][-400:]))
-        # every consumer must find all N records: count them once with kcat
-        p = subprocess.run("kcat -C -b %s -t cons -o beginning -e -q -f '.' | wc -c"
-                           % self.brokers[broker], shell=True, stdout=subprocess.PIPE)
+    def fill_topic(self, broker, topic, n, args, what="records"):
+        """Fills `topic` with n records by kengine (consume=false, ARGS added;
+        not a measured run), then counts them once with kcat: every consumer
+        of a section must find all n."""
+        res, s = self.ke(broker, ["lua/seed.lua", "consume=false", "topic=" + topic,
+                                  "records=%d" % n] + args,
+                         self.jf("%s_%s_fill" % (broker, topic)))
+        if res["rc"] != 0 or s.get("delivered") != n:
+            raise SystemExit("could not fill topic %s on %s: %s" % (topic, broker, res["err"][-400:]))
+        p = subprocess.run("kcat -C -b %s -t %s -o beginning -e -q -f '.' | wc -c"
+                           % (self.brokers[broker], topic), shell=True, stdout=subprocess.PIPE)
         got = int(p.stdout.decode().strip() or 0)
-        if got != N:
-            raise SystemExit("topic cons on %s holds %d of %d records (dropped by the broker?)"
-                             % (broker, got, N))
-        log("filled topic cons on", broker, "with", N, "records (counted)")
+        if got != n:
+            raise SystemExit("topic %s on %s holds %d of %d records (dropped by the broker?)"
+                             % (topic, broker, got, n))
+        log("filled topic", topic, "on", broker, "with", n, what, "(counted)")
+
+    def prepare_consume(self, broker):
+        # even spread over the mock's partitions (it drops what exceeds
+        # ~5 MiB in one)
+        self.fill_topic(broker, "cons", self.a.records, ["partitions=1"]
+                        + (["producer.sticky.partitioning.linger.ms=0"] if broker == "mock" else []))
 
     def consume(self, broker, r):
         N, A = self.a.records, self.brokers[broker]
@@ -303,21 +307,10 @@ class Bench:
 
     def prepare_consume_distinct(self, broker):
         """Topic `dcons`: DISTINCT_PARTITIONS partitions holding the distinct
-        rows, spread evenly (sticky partitioning off), counted with kcat."""
-        N = self.distinct_n
-        res, s = self.ke(broker, ["lua/seed.lua", "consume=false", "topic=dcons",
-                                  "csv=" + self.distinct_csv, "records=%d" % N,
-                                  "partitions=%d" % DISTINCT_PARTITIONS,
-                                  "producer.sticky.partitioning.linger.ms=0"],
-                         self.jf("%s_dcons_fill" % broker))
-        if res["rc"] != 0 or s.get("delivered") != N:
-            raise SystemExit("could not fill topic dcons on %s: %s" % (broker, res["err"][-400:]))
-        p = subprocess.run("kcat -C -b %s -t dcons -o beginning -e -q -f '.' | wc -c"
-                           % self.brokers[broker], shell=True, stdout=subprocess.PIPE)
-        got = int(p.stdout.decode().strip() or 0)
-        if got != N:
-            raise SystemExit("topic dcons on %s holds %d of %d records" % (broker, got, N))
-        log("filled topic dcons on", broker, "with", N, "distinct records (counted)")
+        rows, spread evenly (sticky partitioning off)."""
+        self.fill_topic(broker, "dcons", self.distinct_n,
+                        ["csv=" + self.distinct_csv, "partitions=%d" % DISTINCT_PARTITIONS,
+                         "producer.sticky.partitioning.linger.ms=0"], "distinct records")
 
     def consume_distinct(self, broker, r):
         """Consume with word metrics on data that never repeats (the memo
