@@ -312,7 +312,7 @@ static void collect(void *ud, const engine_outcome *o) {
         merge_mark_word(m, MERGE_SEEN, i * 64, atomic_load(&pl->seen[i]));
     /* and the words (the consumers' sets gather in the first) */
     if (o->ncons && o->consumers[0].acc.run_words)
-        ok &= merge_add_words(m, o->consumers[0].acc.run_words) == 0;
+        ok &= merge_add_words(m, words_total_wait(o->consumers[0].acc.run_words)) == 0;
     for (size_t i = 0; i < c->nts; i++) ok &= merge_add_threshold(m, &c->ts[i]) == 0;
     if (!ok) {
         merge_state_free(m);

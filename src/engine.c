@@ -105,7 +105,8 @@ static void merge_consumers(report_summary *s, kafka_consumer_job *cj, int n) {
         if (c->last > last) last = c->last;
         if (i > 0) {
             /* without memory the set stays short; counts stay exact */
-            (void)words_set_merge(c0->run_words, c->run_words);
+            (void)words_set_merge(words_total_wait(c0->run_words),
+                                  words_total_wait(c->run_words));
             stats_hist_merge(c0->latency, c->latency);
             for (int p = 0; p < PIPELINE_MAX_PHASES; p++) {
                 c0->phase_consumed[p] += c->phase_consumed[p];
@@ -115,7 +116,7 @@ static void merge_consumers(report_summary *s, kafka_consumer_job *cj, int n) {
         }
     }
     s->consume_seconds = last > first ? last - first : 0;
-    s->unique_words_total = words_set_size(c0->run_words);
+    s->unique_words_total = words_set_size(words_total_wait(c0->run_words));
     s->latency = c0->latency;
     c0->latency = NULL;
 }
@@ -138,6 +139,12 @@ void engine_summarize(const workload *wl, pipeline *pl, kafka_producer_job *pj,
     if (wl->nphases) s->records = wl->produce ? pj->sent : workload_phase_records(wl);
     if (ncons) {
         merge_consumers(s, cj, ncons);
+        /* the last batch's merge finished after its consumer did */
+        for (int i = 0; i < ncons; i++)
+            if (cj[i].acc.run_words && words_total_oom(cj[i].acc.run_words)) {
+                pipeline_fail(pl, EXITCODE_RUNTIME, "out of memory counting distinct words");
+                break;
+            }
         worker_counts *pc = &cj[0].acc.partitions;
         worker_counts_size(pc, (size_t)pl->partitions);
         s->part_consumed = pc->v;

@@ -58,6 +58,24 @@ uint64_t words_count_scalar(const void *buf, size_t len);
  * into a run-wide set).  Returns 0, or -1 on OOM (or if dst == src). */
 int words_set_merge(words_set *dst, const words_set *src);
 
+/* The run-wide distinct set, merged on a thread of its own (words_total.c):
+ * a consumer hands each finished batch set over and gets an empty one
+ * back at once, so merging (a cache miss per distinct word into the run's
+ * large table) overlaps the next batch's scan. One merge in flight at most:
+ * words_total_put waits for the previous one. */
+typedef struct words_total words_total;
+words_total *words_total_new(void);    /* NULL on OOM (or no thread) */
+void words_total_free(words_total *t); /* NULL is a no-op */
+/* Takes *batch (read what you need from it first: from now on it belongs to
+ * the merge) and puts a cleared set in its place. Returns -1 if an earlier
+ * merge ran out of memory (the run's set misses words), else 0. */
+int words_total_put(words_total *t, words_set **batch);
+/* Waits for the merge in flight; returns the run's set (owned by t; the
+ * caller may read or add to it until its next words_total_put). */
+words_set *words_total_wait(words_total *t);
+/* Waits, then: did any merge or insertion into the run's set fail? */
+bool words_total_oom(words_total *t);
+
 /* Iterate distinct words (in table order) with their occurrence counts.
  * `word` points into the set and is not NUL-terminated. */
 typedef void (*words_visit_fn)(const char *word, size_t len, uint64_t count, void *ud);

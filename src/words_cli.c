@@ -74,7 +74,7 @@ typedef struct {
     uint64_t batch_size;  /* messages per batch */
     int json;             /* NDJSON output */
     words_set *batch;     /* distinct words of the current batch */
-    words_set *total;     /* distinct words of the whole input */
+    words_total *total;   /* distinct words of the whole input */
     words_memo *memo;     /* lines already scanned in the current batch */
     uint64_t batch_no;    /* batches printed so far */
     uint64_t batch_msgs;  /* messages in the current batch */
@@ -83,10 +83,10 @@ typedef struct {
     uint64_t words;       /* words in the whole input */
 } cli_state;
 
-/* Print the current batch, fold it into the total set, reset it. */
+/* Print the current batch, hand it to the total's merge, start the next. */
 static int flush_batch(cli_state *st) {
     if (st->batch_msgs == 0) return 0;
-    if (words_set_oom(st->batch) || words_set_merge(st->total, st->batch)) return -1;
+    if (words_set_oom(st->batch)) return -1;
     st->batch_no++;
     if (st->json)
         printf("{\"type\":\"words_batch\",\"batch\":%" PRIu64 ",\"messages\":%" PRIu64
@@ -98,8 +98,8 @@ static int flush_batch(cli_state *st) {
     st->msgs += st->batch_msgs;
     st->words += st->batch_words;
     st->batch_msgs = st->batch_words = 0;
-    words_set_clear(st->batch);
     words_memo_clear(st->memo);
+    if (words_total_put(st->total, &st->batch)) return -1; /* st->batch: empty */
     return 0;
 }
 
@@ -181,7 +181,7 @@ static int process(cli_state *st, FILE *f) {
     }
     free(buf);
     if (rc == 0 && flush_batch(st)) rc = -2;
-    if (rc == 0 && words_set_oom(st->total)) rc = -2;
+    if (rc == 0 && words_total_oom(st->total)) rc = -2;
     return rc;
 }
 
@@ -233,7 +233,7 @@ int words_cli_main(int argc, char **argv) {
     }
 
     st.batch = words_set_new();
-    st.total = words_set_new();
+    st.total = words_total_new();
     st.memo = words_memo_new();
     int rc = EXITCODE_OK;
     double t0 = now_seconds();
@@ -247,7 +247,7 @@ int words_cli_main(int argc, char **argv) {
         rc = EXITCODE_RUNTIME;
     } else {
         double wps = secs > 0 ? (double)st.words / secs : 0.0;
-        size_t uniq = words_set_size(st.total);
+        size_t uniq = words_set_size(words_total_wait(st.total));
         if (st.json)
             printf("{\"type\":\"words_summary\",\"messages\":%" PRIu64 ",\"words\":%" PRIu64
                    ",\"unique_words_total\":%zu"
@@ -260,7 +260,7 @@ int words_cli_main(int argc, char **argv) {
     }
     if (f != stdin) fclose(f);
     words_set_free(st.batch);
-    words_set_free(st.total);
+    words_total_free(st.total);
     words_memo_free(st.memo);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, "kengine words: write error: %s\n", strerror(errno));

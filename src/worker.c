@@ -138,7 +138,7 @@ bool worker_batch_take(worker_batch *b, report_role role, double now, double cpu
 int worker_consumer_init(worker_consumer *c, const workload *wl) {
     memset(c, 0, sizeof *c);
     c->top_words = wl->top_words;
-    c->run_words = words_set_new();
+    c->run_words = words_total_new();
     c->batch_words = words_set_new();
     c->latency = stats_hist_new();
     c->batch_latency = stats_hist_new();
@@ -152,7 +152,7 @@ int worker_consumer_init(worker_consumer *c, const workload *wl) {
 }
 
 void worker_consumer_free(worker_consumer *c) {
-    words_set_free(c->run_words);
+    words_total_free(c->run_words);
     words_set_free(c->batch_words);
     words_memo_free(c->memo);
     stats_hist_free(c->latency);
@@ -190,6 +190,10 @@ void worker_counts_merge(worker_counts *dst, const worker_counts *src) {
 void worker_counts_free(worker_counts *c) {
     free(c->v);
     *c = (worker_counts){0};
+}
+
+bool worker_fetch_lags(int64_t position, int64_t high_watermark) {
+    return position >= 0 && high_watermark > position;
 }
 
 bool worker_txn_begins(uint64_t i, uint64_t txn_size) { return txn_size && i % txn_size == 0; }
@@ -276,9 +280,9 @@ bool worker_consumer_flush(worker_consumer *c, pipeline *pl, int consumer, doubl
     if (c->top_words) top_words(c->batch_words, c->top_words, out);
     c->words += words;
     c->bytes += bytes;
-    if (words_set_merge(c->run_words, c->batch_words))
+    /* batch_words goes to the run's merge; an empty set comes back */
+    if (words_total_put(c->run_words, &c->batch_words))
         pipeline_fail(pl, EXITCODE_RUNTIME, "out of memory counting distinct words");
-    words_set_clear(c->batch_words);
     if (c->memo) words_memo_clear(c->memo);
     stats_hist_merge(c->latency, c->batch_latency);
     stats_hist_reset(c->batch_latency);

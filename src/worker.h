@@ -127,6 +127,13 @@ void worker_counts_size(worker_counts *c, size_t n);
 void worker_counts_merge(worker_counts *dst, const worker_counts *src);
 void worker_counts_free(worker_counts *c);
 
+/* ---- fetch ---- */
+
+/* Did the last fetch response show records past the consumer's position
+ * (librdkafka's cached high watermark beyond the next offset to read)?
+ * Either may be unknown (negative): then no. */
+bool worker_fetch_lags(int64_t position, int64_t high_watermark);
+
 /* ---- transactions ---- */
 
 /* Does the producer's message i (0-based, counted from its own first) start a
@@ -143,10 +150,11 @@ typedef struct {
     uint64_t consumed; /* messages of this run (incl. duplicates) */
     uint64_t foreign;  /* messages of other runs, skipped */
     uint64_t duplicates;
-    uint64_t words, bytes; /* over the batches taken */
-    double first, last;    /* stats_now() of the first and last message, 0 if none */
-    words_set *run_words;  /* distinct words over the batches taken */
-    stats_hist *latency;   /* end-to-end latency (us) over the run */
+    uint64_t words, bytes;  /* over the batches taken */
+    double first, last;     /* stats_now() of the first and last message, 0 if none */
+    words_total *run_words; /* distinct words over the batches taken (merged on
+                               its own thread: words_total_wait to read) */
+    stats_hist *latency;    /* end-to-end latency (us) over the run */
     uint64_t phase_consumed[PIPELINE_MAX_PHASES];
     stats_hist *phase_latency[PIPELINE_MAX_PHASES]; /* the workload's phases only */
     /* the batch being filled */

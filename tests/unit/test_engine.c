@@ -61,8 +61,8 @@ static void fixture_init(fixture *f) {
     a->last = 11.0;
     b->first = 10.5;
     b->last = 12.5;
-    words_scan(a->run_words, "x y", 3);
-    words_scan(b->run_words, "y z w", 5);
+    words_scan(words_total_wait(a->run_words), "x y", 3);
+    words_scan(words_total_wait(b->run_words), "y z w", 5);
     stats_hist_record(a->latency, 1000);
     stats_hist_record(b->latency, 8000);
     a->phase_consumed[0] = 5;

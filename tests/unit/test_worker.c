@@ -294,7 +294,7 @@ static void test_batches_and_flush(void **state) {
     /* the run totals took the batch; the next batch starts empty */
     assert_int_equal(f.c.words, 6);
     assert_int_equal(f.c.bytes, 21);
-    assert_int_equal(words_set_size(f.c.run_words), 3);
+    assert_int_equal(words_set_size(words_total_wait(f.c.run_words)), 3);
     assert_int_equal(stats_hist_count(f.c.latency), 3);
     assert_false(worker_consumer_flush(&f.c, &f.pl, 2, 4.0, 0, 1.5, &b));
     assert_int_equal(feed(&f, 42, 3, 0, 0, "a bird", 5000), WORKER_COUNTED);
@@ -303,7 +303,7 @@ static void test_batches_and_flush(void **state) {
     assert_int_equal(b.unique_words, 2);
     assert_int_equal(b.messages, 1);
     report_batch_free(&b);
-    assert_int_equal(words_set_size(f.c.run_words), 5);
+    assert_int_equal(words_set_size(words_total_wait(f.c.run_words)), 5);
     assert_int_equal(f.c.words, 8);
     assert_int_equal(atomic_load(&f.pl.consumed_bytes), 27);
     fixture_free(&f);
@@ -371,6 +371,15 @@ static void test_transactions(void **state) {
     assert_false(worker_txn_aborts(3, 0));
 }
 
+static void test_fetch_lags(void **state) {
+    (void)state;
+    assert_true(worker_fetch_lags(0, 1));
+    assert_true(worker_fetch_lags(2339, 2340));
+    assert_false(worker_fetch_lags(2340, 2340));  /* caught up */
+    assert_false(worker_fetch_lags(-1001, 2340)); /* nothing read yet */
+    assert_false(worker_fetch_lags(5, -1001));    /* no fetch answered yet */
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plan),
@@ -386,6 +395,7 @@ int main(void) {
         cmocka_unit_test(test_top_words),
         cmocka_unit_test(test_partition_counts),
         cmocka_unit_test(test_transactions),
+        cmocka_unit_test(test_fetch_lags),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
