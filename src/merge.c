@@ -86,7 +86,7 @@ static void free_sum(merge_state *m) {
 merge_state *merge_state_new(void) {
     merge_state *m = calloc(1, sizeof *m);
     if (!m) return NULL;
-    m->words = words_set_new();
+    m->words = words_set_new_distinct(); /* distinct words only */
     m->name = dup_str(NULL);
     m->mode = dup_str("async");
     bool ok = m->words && m->name && m->mode;

@@ -55,6 +55,24 @@ typedef struct {
     uint32_t gen;   /* slot is live iff gen == words_set.gen */
 } ws_slot;
 
+/* The slot of a set without counts (words_set_new_distinct): 16 bytes,
+ * four to a cache line, so its table is half the memory and half the cache
+ * misses of the one above. Words of up to 15 bytes live inline with their
+ * length in byte 15; longer ones are in the arena behind a 4-byte length
+ * and found by hash. Byte 15 is 0 in a free slot (no generations: clearing
+ * zeroes the table), 1..15 for an inline word, WORDS_DLONG for a long one. */
+#define WORDS_DINLINE_MAX 15u
+#define WORDS_DLONG       0xffu
+typedef union {
+    unsigned char bytes[16]; /* inline: the word, 0-padded, then its length */
+    uint64_t w[2];           /* the same, for compares */
+    struct {
+        uint64_t hash;        /* long: XXH3_64bits of the word */
+        unsigned char off[7]; /* long: arena offset, little-endian */
+        unsigned char tag;    /* byte 15 */
+    } ext;
+} ws_dslot;
+
 /* Deferred short-word insertions: hashed and prefetched, looked up
  * WORDS_PIPE insertions later, when the slot's cache line has arrived. */
 #ifndef WORDS_PIPE
@@ -85,13 +103,15 @@ typedef struct {
 } ws_pipe;
 
 struct words_set {
-    ws_slot *slots;   /* capacity = mask + 1 slots, calloc'ed (gen 0 = free) */
+    bool counts;      /* per-word counts: slots, else dslots */
+    ws_slot *slots;   /* capacity = mask + 1 slots, zeroed (gen 0 = free) */
+    ws_dslot *dslots; /* the same without counts (byte 15 == 0: free) */
     size_t mask;      /* capacity - 1; capacity is a power of two */
     size_t size;      /* live slots == distinct words */
     size_t grow_at;   /* double the table before size exceeds this */
-    uint32_t gen;     /* current generation, never 0 */
+    uint32_t gen;     /* current generation, never 0 (slots only) */
     bool oom;         /* sticky: an insertion failed since the last clear */
-    char *arena;      /* bytes of the distinct words longer than 16 bytes */
+    char *arena;      /* the distinct words too long for a slot */
     size_t arena_len; /* bytes used in the arena */
     size_t arena_cap; /* bytes allocated for the arena */
     ws_pipe pipe;     /* pending insertions, see set_flush() */
@@ -162,25 +182,68 @@ static inline const char *slot_word(const words_set *s, const ws_slot *sl) {
 
 static void set_flush(const words_set *s);
 
-/* Zeroed slot array aligned to a cache line (so no slot straddles two
- * lines; calloc's large chunks are only 16-byte aligned). Not on huge
- * pages: madvise(MADV_HUGEPAGE) cut the page faults of a run-wide set of
- * 750,000 words from 47k to 8.5k, but where the kernel compacts memory for
- * such regions synchronously (THP defrag "madvise", this machine's) one run
- * in a few took seconds instead of 0.3 s. */
-static ws_slot *slots_alloc(size_t n) {
-    ws_slot *p = aligned_alloc(64, n * sizeof *p); /* n >= 1024: multiple of 64 */
-    if (p) memset(p, 0, n * sizeof *p);
+/* A 64-bit word whose byte 7 (in memory order) is v and the rest zero:
+ * byte 15 of a distinct slot, as part of its second word. */
+static inline uint64_t byte7(unsigned v) {
+    unsigned char b[8] = {0, 0, 0, 0, 0, 0, 0, (unsigned char)v};
+    return ld64(b);
+}
+
+static inline bool dslot_live(const ws_dslot *sl) { return sl->bytes[15] != 0; }
+
+static inline uint64_t dslot_off(const ws_dslot *sl) {
+    uint64_t off = 0;
+    for (unsigned i = 0; i < 7; i++) off |= (uint64_t)sl->ext.off[i] << (8 * i);
+    return off;
+}
+
+/* A live distinct slot's word: its bytes and length. */
+static inline const char *dslot_word(const words_set *s, const ws_dslot *sl, size_t *len) {
+    if (sl->bytes[15] != WORDS_DLONG) {
+        *len = sl->bytes[15];
+        return (const char *)sl->bytes;
+    }
+    const char *a = s->arena + dslot_off(sl);
+    uint32_t n;
+    memcpy(&n, a, sizeof n);
+    *len = n;
+    return a + sizeof n;
+}
+
+static inline uint64_t dslot_hash(const ws_dslot *sl) {
+    if (sl->bytes[15] == WORDS_DLONG) return sl->ext.hash;
+    return hash_short(sl->w[0], sl->w[1] & ~byte7(0xff), sl->bytes[15]);
+}
+
+/* Words up to this long are inline (and go through the short-word ring). */
+static inline size_t set_inline_max(const words_set *s) {
+    return s->counts ? WORDS_INLINE_MAX : WORDS_DINLINE_MAX;
+}
+
+/* Zeroed table of `bytes` (a multiple of 64) aligned to a cache line, so
+ * no slot straddles two lines (calloc's large chunks are only 16-byte
+ * aligned). Not on huge pages: madvise(MADV_HUGEPAGE) cut the page faults
+ * of a run-wide set of 750,000 words from 47k to 8.5k, but where the kernel
+ * compacts memory for such regions synchronously (THP defrag "madvise",
+ * this machine's) one run in a few took seconds instead of 0.3 s. */
+static void *table_alloc(size_t bytes) {
+    void *p = aligned_alloc(64, bytes);
+    if (p) memset(p, 0, bytes);
     return p;
 }
 
-words_set *words_set_new(void) {
+static words_set *set_new(bool counts) {
     words_set *s = calloc(1, sizeof *s);
     if (!s) return NULL;
-    s->slots = slots_alloc(WORDS_INIT_SLOTS);
+    s->counts = counts;
+    void *t = table_alloc(WORDS_INIT_SLOTS * (counts ? sizeof(ws_slot) : sizeof(ws_dslot)));
+    if (counts)
+        s->slots = t;
+    else
+        s->dslots = t;
     s->arena = malloc(WORDS_INIT_ARENA);
-    if (!s->slots || !s->arena) {
-        free(s->slots);
+    if (!t || !s->arena) {
+        free(t);
         free(s->arena);
         free(s);
         return NULL;
@@ -192,15 +255,24 @@ words_set *words_set_new(void) {
     return s;
 }
 
+words_set *words_set_new(void) { return set_new(true); }
+
+words_set *words_set_new_distinct(void) { return set_new(false); }
+
+bool words_set_counts(const words_set *s) { return s->counts; }
+
 void words_set_free(words_set *s) {
     if (!s) return;
     free(s->slots);
+    free(s->dslots);
     free(s->arena);
     free(s);
 }
 
 void words_set_clear(words_set *s) {
-    if (++s->gen == 0) { /* wrapped after 4G clears: really wipe once */
+    if (!s->counts) {
+        if (s->size) memset(s->dslots, 0, (s->mask + 1) * sizeof *s->dslots);
+    } else if (++s->gen == 0) { /* wrapped after 4G clears: really wipe once */
         memset(s->slots, 0, (s->mask + 1) * sizeof *s->slots);
         s->gen = 1;
     }
@@ -221,52 +293,74 @@ bool words_set_oom(const words_set *s) {
     return s->oom;
 }
 
-/* Double the table; -1 on OOM (the old table stays valid). */
+/* Double the table; -1 on OOM (the old table stays valid). Each word moves
+ * to its old home or that plus the old capacity: two streams. */
 static int set_grow(words_set *s) {
     size_t cap = s->mask + 1;
     if (cap > SIZE_MAX / 2 / sizeof(ws_slot)) return -1;
     size_t ncap = cap * 2, nmask = ncap - 1;
-    ws_slot *ns = slots_alloc(ncap);
-    if (!ns) return -1;
-    const uint32_t gen = s->gen;
-    /* a big table's slots move to random places in a bigger one: each is
-     * a cache miss, so targets are prefetched GROW_PIPE slots ahead */
-    enum { GROW_PIPE = 16 };
-    size_t from[GROW_PIPE], to[GROW_PIPE], n = 0;
-    for (size_t i = 0; i < cap; i++) {
-        if (s->slots[i].gen != gen) continue;
-        size_t k = n++ % GROW_PIPE;
-        if (n > GROW_PIPE) {
-            size_t j = to[k];
+    if (s->counts) {
+        ws_slot *ns = table_alloc(ncap * sizeof *ns);
+        if (!ns) return -1;
+        const uint32_t gen = s->gen;
+        for (size_t i = 0; i < cap; i++) {
+            if (s->slots[i].gen != gen) continue;
+            size_t j = (size_t)slot_hash(&s->slots[i]) & nmask;
             while (ns[j].gen == gen) j = (j + 1) & nmask;
-            ns[j] = s->slots[from[k]];
+            ns[j] = s->slots[i];
         }
-        from[k] = i;
-        to[k] = (size_t)slot_hash(&s->slots[i]) & nmask;
-        __builtin_prefetch(&ns[to[k]], 1, 3);
+        free(s->slots);
+        s->slots = ns;
+    } else {
+        ws_dslot *ns = table_alloc(ncap * sizeof *ns);
+        if (!ns) return -1;
+        for (size_t i = 0; i < cap; i++) {
+            if (!dslot_live(&s->dslots[i])) continue;
+            size_t j = (size_t)dslot_hash(&s->dslots[i]) & nmask;
+            while (dslot_live(&ns[j])) j = (j + 1) & nmask;
+            ns[j] = s->dslots[i];
+        }
+        free(s->dslots);
+        s->dslots = ns;
     }
-    for (size_t m = n > GROW_PIPE ? n - GROW_PIPE : 0; m < n; m++) {
-        size_t k = m % GROW_PIPE, j = to[k];
-        while (ns[j].gen == gen) j = (j + 1) & nmask;
-        ns[j] = s->slots[from[k]];
-    }
-    free(s->slots);
-    s->slots = ns;
     s->mask = nmask;
     s->grow_at = ncap / 2 + ncap / 8;
     return 0;
 }
 
-/* Claim a free slot for a new word with hash h, growing the table first
- * if needed; returns the slot or NULL on OOM. `i` is a free slot index. */
-static ws_slot *set_claim(words_set *s, size_t i, uint64_t h) {
+/* Counts a new word in, growing the table first if needed; returns the
+ * index of the free slot to fill (i, or where the word's home leads in the
+ * grown table), or SIZE_MAX on OOM. */
+static size_t set_claim(words_set *s, size_t i, uint64_t h) {
     if (s->size >= s->grow_at) {
-        if (set_grow(s) != 0) return NULL;
+        if (set_grow(s) != 0) return SIZE_MAX;
         i = (size_t)h & s->mask;
-        while (s->slots[i].gen == s->gen) i = (i + 1) & s->mask;
+        if (s->counts)
+            while (s->slots[i].gen == s->gen) i = (i + 1) & s->mask;
+        else
+            while (dslot_live(&s->dslots[i])) i = (i + 1) & s->mask;
     }
     s->size++;
-    return &s->slots[i];
+    return i;
+}
+
+/* Makes room for `need` more arena bytes; -1 on OOM. */
+static int arena_reserve(words_set *s, size_t need) {
+    if (need <= s->arena_cap - s->arena_len) return 0;
+    size_t want = s->arena_len + need, ncap = s->arena_cap;
+    if (want < s->arena_len) return -1;
+    while (ncap < want) {
+        if (ncap > SIZE_MAX / 2) {
+            ncap = want;
+            break;
+        }
+        ncap *= 2;
+    }
+    char *na = realloc(s->arena, ncap);
+    if (!na) return -1;
+    s->arena = na;
+    s->arena_cap = ncap;
+    return 0;
 }
 
 /* Add `add` occurrences of the short word (len <= 16) whose zero-padded
@@ -280,8 +374,8 @@ static inline int set_add_short(words_set *s, uint64_t lo, uint64_t hi, uint32_t
     for (;;) {
         ws_slot *sl = &slots[i];
         if (sl->gen != gen) {
-            sl = set_claim(s, i, h);
-            if (!sl) return -1;
+            if ((i = set_claim(s, i, h)) == SIZE_MAX) return -1;
+            sl = &s->slots[i];
             sl->k.w[0] = lo;
             sl->k.w[1] = hi;
             sl->count = add;
@@ -293,6 +387,27 @@ static inline int set_add_short(words_set *s, uint64_t lo, uint64_t hi, uint32_t
             sl->count += add;
             return 0;
         }
+        i = (i + 1) & mask;
+    }
+}
+
+/* The same in a set without counts (len <= 15): the slot is lo and hi with
+ * the length in its top byte. */
+static inline int dset_add_short(words_set *s, uint64_t lo, uint64_t hi, uint32_t len,
+                                 uint64_t h) {
+    const size_t mask = s->mask;
+    const uint64_t key = hi | byte7(len);
+    const ws_dslot *t = s->dslots;
+    size_t i = (size_t)h & mask;
+    for (;;) {
+        const ws_dslot *sl = &t[i];
+        if (!dslot_live(sl)) {
+            if ((i = set_claim(s, i, h)) == SIZE_MAX) return -1;
+            s->dslots[i].w[0] = lo;
+            s->dslots[i].w[1] = key;
+            return 0;
+        }
+        if (sl->w[0] == lo && sl->w[1] == key) return 0;
         i = (i + 1) & mask;
     }
 }
@@ -311,23 +426,8 @@ static int set_add_long(words_set *s, const char *p, size_t len, uint64_t h, uin
         }
         i = (i + 1) & mask;
     }
-    if (len > s->arena_cap - s->arena_len) {
-        size_t need = s->arena_len + len, ncap = s->arena_cap;
-        if (need < s->arena_len) return -1;
-        while (ncap < need) {
-            if (ncap > SIZE_MAX / 2) {
-                ncap = need;
-                break;
-            }
-            ncap *= 2;
-        }
-        char *na = realloc(s->arena, ncap);
-        if (!na) return -1;
-        s->arena = na;
-        s->arena_cap = ncap;
-    }
-    ws_slot *sl = set_claim(s, i, h);
-    if (!sl) return -1;
+    if (arena_reserve(s, len) || (i = set_claim(s, i, h)) == SIZE_MAX) return -1;
+    ws_slot *sl = &s->slots[i];
     memcpy(s->arena + s->arena_len, p, len);
     sl->k.ext.off = s->arena_len;
     sl->k.ext.hash = h;
@@ -338,20 +438,57 @@ static int set_add_long(words_set *s, const char *p, size_t len, uint64_t h, uin
     return 0;
 }
 
-static inline void pipe_do(words_set *set, size_t i) {
-    const ws_pipe *pp = &set->pipe;
-    if (set_add_short(set, pp->lo[i], pp->hi[i], pp->len[i], pp->h[i], pp->add[i]))
-        set->oom = true;
+/* The same without counts (len >= 16): arena bytes are a 4-byte length,
+ * then the word. */
+static int dset_add_long(words_set *s, const char *p, size_t len, uint64_t h) {
+    const size_t mask = s->mask;
+    const uint32_t n32 = (uint32_t)len;
+    size_t i = (size_t)h & mask;
+    for (;;) {
+        const ws_dslot *sl = &s->dslots[i];
+        if (!dslot_live(sl)) break;
+        if (sl->bytes[15] == WORDS_DLONG && sl->ext.hash == h) {
+            const char *a = s->arena + dslot_off(sl);
+            if (memcmp(a, &n32, sizeof n32) == 0 && memcmp(a + sizeof n32, p, len) == 0)
+                return 0;
+        }
+        i = (i + 1) & mask;
+    }
+    uint64_t off = s->arena_len;
+    if (off >> 56 || arena_reserve(s, sizeof n32 + len) || (i = set_claim(s, i, h)) == SIZE_MAX)
+        return -1;
+    memcpy(s->arena + off, &n32, sizeof n32);
+    memcpy(s->arena + off + sizeof n32, p, len);
+    ws_dslot *sl = &s->dslots[i];
+    sl->ext.hash = h;
+    for (unsigned k = 0; k < 7; k++) sl->ext.off[k] = (unsigned char)(off >> (8 * k));
+    sl->ext.tag = WORDS_DLONG;
+    s->arena_len += sizeof n32 + len;
+    return 0;
 }
 
-/* Queue a short word; first completes the insertion queued WORDS_PIPE
- * pushes ago if the ring is full. */
+static inline void pipe_do(words_set *set, size_t i) {
+    const ws_pipe *pp = &set->pipe;
+    int rc = set->counts
+                 ? set_add_short(set, pp->lo[i], pp->hi[i], pp->len[i], pp->h[i], pp->add[i])
+                 : dset_add_short(set, pp->lo[i], pp->hi[i], pp->len[i], pp->h[i]);
+    if (rc) set->oom = true;
+}
+
+/* The slot a word with hash h would be looked up in first. */
+static inline const void *set_home(const words_set *set, uint64_t h) {
+    size_t i = (size_t)h & set->mask;
+    return set->counts ? (const void *)&set->slots[i] : (const void *)&set->dslots[i];
+}
+
+/* Queue a short word (len <= set_inline_max); first completes the
+ * insertion queued WORDS_PIPE pushes ago if the ring is full. */
 static inline void pipe_push(words_set *set, uint64_t lo, uint64_t hi, uint32_t len, uint64_t h,
                              uint64_t add) {
     ws_pipe *pp = &set->pipe;
     size_t i = pp->head++ & (WORDS_PIPE - 1);
     if (pp->head > WORDS_PIPE) pipe_do(set, i);
-    __builtin_prefetch(&set->slots[(size_t)h & set->mask], 1, 3);
+    __builtin_prefetch(set_home(set, h), 1, 3);
     pp->lo[i] = lo;
     pp->hi[i] = hi;
     pp->h[i] = h;
@@ -374,7 +511,9 @@ static void set_flush(const words_set *cset) {
 
 static inline void lpipe_do(words_set *set, size_t i) {
     const ws_lpipe *lp = &set->lpipe;
-    if (set_add_long(set, lp->p[i], lp->len[i], lp->h[i], lp->add[i])) set->oom = true;
+    int rc = set->counts ? set_add_long(set, lp->p[i], lp->len[i], lp->h[i], lp->add[i])
+                         : dset_add_long(set, lp->p[i], lp->len[i], lp->h[i]);
+    if (rc) set->oom = true;
 }
 
 /* Queue a long word (its bytes stay valid until lpipe_flush); completes
@@ -384,7 +523,7 @@ static inline void lpipe_push(words_set *set, const char *p, size_t len, uint64_
     ws_lpipe *lp = &set->lpipe;
     size_t i = lp->head++ & (WORDS_LPIPE - 1);
     if (lp->head > WORDS_LPIPE) lpipe_do(set, i);
-    __builtin_prefetch(&set->slots[(size_t)h & set->mask], 1, 3);
+    __builtin_prefetch(set_home(set, h), 1, 3);
     lp->p[i] = p;
     lp->len[i] = len;
     lp->h[i] = h;
@@ -404,7 +543,7 @@ static void lpipe_flush(words_set *set) {
 static inline void set_add_word(words_set *set, const char *buf, size_t buflen, size_t s,
                                 size_t n) {
     const char *p = buf + s;
-    if (n <= WORDS_INLINE_MAX) {
+    if (n <= set_inline_max(set)) {
         uint64_t lo, hi;
         if (buflen - s >= 16) { /* two unaligned loads, then mask */
             lo = ld64(p) & ld64(mask_bytes + 16 - n);
@@ -436,31 +575,78 @@ static inline void set_add_word(words_set *set, const char *buf, size_t buflen, 
     }
 }
 
+/* Queue `add` occurrences of the word p[0..len) into dst, whichever kind
+ * of slot dst has. `h` is the word's XXH3_64bits if the caller has it
+ * (len >= 16), else 0. */
+static inline void set_push(words_set *dst, const char *p, size_t len, uint64_t h,
+                            uint64_t add) {
+    if (len <= set_inline_max(dst)) {
+        uint64_t w[2] = {0, 0};
+        memcpy(w, p, len);
+        pipe_push(dst, w[0], w[1], (uint32_t)len, hash_short(w[0], w[1], len), add);
+    } else {
+        lpipe_push(dst, p, len, h ? h : XXH3_64bits(p, len), add);
+    }
+}
+
 int words_set_merge(words_set *dst, const words_set *src) {
     if (dst == src) return -1;
     set_flush(src);
     const size_t cap = src->mask + 1;
-    for (size_t i = 0; i < cap; i++) {
-        const ws_slot *sl = &src->slots[i];
-        if (sl->gen != src->gen) continue;
-        if (sl->len <= WORDS_INLINE_MAX)
-            pipe_push(dst, sl->k.w[0], sl->k.w[1], sl->len,
-                      hash_short(sl->k.w[0], sl->k.w[1], sl->len), sl->count);
-        else
-            lpipe_push(dst, src->arena + sl->k.ext.off, sl->len, sl->k.ext.hash, sl->count);
+    if (src->counts) {
+        for (size_t i = 0; i < cap; i++) {
+            const ws_slot *sl = &src->slots[i];
+            if (sl->gen != src->gen) continue;
+            if (sl->len <= WORDS_DINLINE_MAX || (sl->len == WORDS_INLINE_MAX && dst->counts))
+                pipe_push(dst, sl->k.w[0], sl->k.w[1], sl->len,
+                          hash_short(sl->k.w[0], sl->k.w[1], sl->len), sl->count);
+            else if (sl->len <= WORDS_INLINE_MAX)
+                set_push(dst, (const char *)sl->k.bytes, sl->len, 0, sl->count);
+            else
+                lpipe_push(dst, src->arena + sl->k.ext.off, sl->len, sl->k.ext.hash, sl->count);
+        }
+    } else {
+        const uint64_t lenbyte = byte7(0xff);
+        for (size_t i = 0; i < cap; i++) {
+            const ws_dslot *sl = &src->dslots[i];
+            unsigned tag = sl->bytes[15];
+            if (tag == 0) continue;
+            if (tag != WORDS_DLONG) {
+                uint64_t hi = sl->w[1] & ~lenbyte;
+                pipe_push(dst, sl->w[0], hi, tag, hash_short(sl->w[0], hi, tag), 0);
+            } else {
+                size_t len;
+                const char *w = dslot_word(src, sl, &len);
+                set_push(dst, w, len, sl->ext.hash, 0);
+            }
+        }
     }
     lpipe_flush(dst);
     set_flush(dst);
     return dst->oom ? -1 : 0;
 }
 
+/* Slot i's word, if the slot is live. */
+static inline bool set_entry(const words_set *s, size_t i, words_top_entry *e) {
+    if (s->counts) {
+        const ws_slot *sl = &s->slots[i];
+        if (sl->gen != s->gen) return false;
+        *e = (words_top_entry){slot_word(s, sl), sl->len, sl->count};
+        return true;
+    }
+    const ws_dslot *sl = &s->dslots[i];
+    if (!dslot_live(sl)) return false;
+    e->word = dslot_word(s, sl, &e->len);
+    e->count = 0;
+    return true;
+}
+
 void words_set_foreach(const words_set *s, words_visit_fn fn, void *ud) {
     set_flush(s);
     const size_t cap = s->mask + 1;
-    for (size_t i = 0; i < cap; i++) {
-        const ws_slot *sl = &s->slots[i];
-        if (sl->gen == s->gen) fn(slot_word(s, sl), sl->len, sl->count, ud);
-    }
+    words_top_entry e;
+    for (size_t i = 0; i < cap; i++)
+        if (set_entry(s, i, &e)) fn(e.word, e.len, e.count, ud);
 }
 
 /* Ranking for top-N: <0 if a ranks before b (more frequent, then bytes
@@ -505,10 +691,9 @@ size_t words_set_top(const words_set *s, words_top_entry *out, size_t n) {
     set_flush(s);
     size_t filled = 0;
     const size_t cap = s->mask + 1;
+    words_top_entry e;
     for (size_t i = 0; i < cap; i++) {
-        const ws_slot *sl = &s->slots[i];
-        if (sl->gen != s->gen) continue;
-        words_top_entry e = {slot_word(s, sl), sl->len, sl->count};
+        if (!set_entry(s, i, &e)) continue;
         if (filled < n) {
             out[filled] = e;
             top_sift_up(out, filled++);

@@ -13,6 +13,8 @@
  *   - the batch's distinct words and per-word counts (words_set_foreach),
  *     the set size, and words_set_top against a sort of the reference;
  *   - words_set_merge into a run-wide set (twice: counts double);
+ *   - a set without counts (words_set_new_distinct): the same distinct
+ *     words scanned, after a clear, and merged both ways with the others;
  *   - words_set_clear then a rescan gives the same set again (generation
  *     counter, pending-insertion ring);
  *   - words_scan_memo (the batch memo of message values) over the messages
@@ -257,6 +259,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     CHECK(words_set_merge(run, b) == 0, "merge b");
     CHECK(words_set_merge(run, run) == -1, "merge into itself must fail");
     check_set(run, &ref, 2, "merged set");
+
+    /* a set without counts: scanned, cleared with insertions pending and
+     * scanned again, merged into another such set from both kinds, and
+     * that one into a set with counts */
+    words_set *d = words_set_new_distinct(), *drun = words_set_new_distinct(),
+              *c = words_set_new();
+    CHECK(d && drun && c, "out of memory");
+    scan_all(d, m, nm, want, words_scan, "distinct");
+    check_set(d, &ref, 0, "distinct set");
+    words_set_clear(d);
+    scan_all(d, m, nm, want, words_scan, "distinct 2");
+    words_set_clear(d);
+    scan_all(d, m, nm, want, words_scan, "distinct 3");
+    check_set(d, &ref, 0, "distinct set after clear");
+    CHECK(words_set_merge(drun, d) == 0 && words_set_merge(drun, a) == 0, "merge distinct");
+    check_set(drun, &ref, 0, "distinct run set");
+    CHECK(words_set_merge(c, drun) == 0, "merge from distinct");
+    check_set(c, &ref, 0, "set merged from distinct");
+    words_set_free(d);
+    words_set_free(drun);
+    words_set_free(c);
 
     /* clear and rescan: same contents (stale generations, pipe reset);
      * then scan again without reading in between, clear with insertions

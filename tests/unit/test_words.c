@@ -86,6 +86,21 @@ static ref_word *collect(const words_set *s, size_t *n) {
     return c.w;
 }
 
+/* The words of `set` are exactly ref's ru words (sorted by bytes), with
+ * ref's counts, or 0 where counts are not known (a set without counts, or
+ * merged from one). */
+static void check_words(const words_set *set, const ref_word *ref, size_t ru, bool counted) {
+    size_t n;
+    ref_word *have = collect(set, &n);
+    assert_int_equal(n, ru);
+    for (size_t k = 0; k < n; k++) {
+        assert_int_equal(have[k].len, ref[k].len);
+        assert_memory_equal(have[k].p, ref[k].p, ref[k].len);
+        assert_int_equal(have[k].count, counted ? ref[k].count : 0);
+    }
+    free(have);
+}
+
 /* Check all entry points on buf (at a few alignments) against the
  * reference; if want_words/want_uniq != -1 also check those. */
 static void check_buf(const char *buf, size_t len, int64_t want_words, int64_t want_uniq,
@@ -98,6 +113,9 @@ static void check_buf(const char *buf, size_t len, int64_t want_words, int64_t w
 
     char *copy = malloc(len + 8);
     assert_non_null(copy);
+    words_set *d = words_set_new_distinct(); /* the same without counts */
+    assert_non_null(d);
+    assert_false(words_set_counts(d));
     static const size_t aligns[] = {0, 1, 7};
     for (size_t a = 0; a < sizeof aligns / sizeof aligns[0]; a++) {
         memcpy(copy + aligns[a], buf, len);
@@ -117,16 +135,30 @@ static void check_buf(const char *buf, size_t len, int64_t want_words, int64_t w
             assert_int_equal(got, rw);
             assert_false(words_set_oom(set));
             assert_int_equal(words_set_size(set), ru);
-            size_t n;
-            ref_word *have = collect(set, &n);
-            for (size_t k = 0; k < n; k++) {
-                assert_int_equal(have[k].len, ref[k].len);
-                assert_memory_equal(have[k].p, ref[k].p, ref[k].len);
-                assert_int_equal(have[k].count, ref[k].count);
-            }
-            free(have);
+            check_words(set, ref, ru, true);
+            words_set_clear(d);
+            got =
+                impl < 0 ? words_scan(d, p, len) : words_scan_impl((words_impl)impl, d, p, len);
+            assert_int_equal(got, rw);
+            assert_false(words_set_oom(d));
+            check_words(d, ref, ru, false);
         }
     }
+    /* merges between the two kinds of slot, both ways, twice (no change) */
+    words_set *u = words_set_new_distinct(), *c = words_set_new();
+    assert_non_null(u);
+    assert_non_null(c);
+    for (int twice = 0; twice < 2; twice++) {
+        assert_int_equal(words_set_merge(u, set), 0);
+        check_words(u, ref, ru, false);
+        assert_int_equal(words_set_merge(c, d), 0);
+        check_words(c, ref, ru, false);
+        assert_int_equal(words_set_merge(u, d), 0);
+        check_words(u, ref, ru, false);
+    }
+    words_set_free(u);
+    words_set_free(c);
+    words_set_free(d);
     free(copy);
     free(ref);
 }
@@ -533,12 +565,70 @@ static void test_growth_million(void **state) {
     assert_non_null(t);
     assert_int_equal(words_set_merge(t, s), 0);
     assert_int_equal(words_set_size(t), n);
+    /* and into sets without counts: scanned twice, merged both ways */
+    words_set *d = words_set_new_distinct(), *e = words_set_new_distinct();
+    assert_non_null(d);
+    assert_non_null(e);
+    assert_int_equal(words_scan(d, buf, len), n);
+    assert_int_equal(words_scan(d, buf, len), n);
+    assert_false(words_set_oom(d));
+    assert_int_equal(words_set_size(d), n);
+    assert_int_equal(words_set_merge(e, s), 0);
+    assert_int_equal(words_set_merge(e, d), 0);
+    assert_int_equal(words_set_size(e), n);
+    words_set_clear(t);
+    assert_int_equal(words_set_merge(t, e), 0);
+    assert_int_equal(words_set_size(t), n);
+    words_set_clear(d);
+    assert_int_equal(words_set_size(d), 0);
+    assert_int_equal(words_scan(d, buf, len / 2), words_count(buf, len / 2));
+    assert_int_equal(words_set_size(d), words_count(buf, len / 2));
+    words_set_free(d);
+    words_set_free(e);
     words_set_clear(s);
     assert_int_equal(words_set_size(s), 0);
     assert_int_equal(words_scan(s, buf, len / 2), words_count(buf, len / 2));
     words_set_free(s);
     words_set_free(t);
     free(buf);
+}
+
+/* The run's set merged on its own thread: more batches handed over than
+ * may wait, each handed back empty; the run's set is their union. */
+static void test_total(void **state) {
+    (void)state;
+    words_total *t = words_total_new();
+    words_set *b = words_set_new();
+    assert_non_null(t);
+    assert_non_null(b);
+    char buf[96];
+    for (int k = 0; k < 10; k++) {
+        for (int i = 0; i < 1000; i++) {
+            /* a word of this batch only, one of every batch, a long shared one */
+            int n = snprintf(buf, sizeof buf, "w%d s%d a-word-longer-than-sixteen-%d\n",
+                             k * 1000 + i, i, i % 7);
+            words_scan(b, buf, (size_t)n);
+        }
+        assert_int_equal(words_set_size(b), 1000 + 1000 + 7);
+        words_set *mine = b;
+        assert_int_equal(words_total_put(t, &b), 0);
+        assert_non_null(b);
+        assert_ptr_not_equal(b, mine);
+        assert_int_equal(words_set_size(b), 0);
+        assert_true(words_set_counts(b));
+    }
+    words_set *run = words_total_wait(t);
+    assert_false(words_total_oom(t));
+    assert_false(words_set_counts(run));
+    assert_int_equal(words_set_size(run), 10000 + 1000 + 7);
+    words_scan(run, "w9999 new", 9); /* the caller may add between puts */
+    assert_int_equal(words_set_size(run), 10000 + 1000 + 7 + 1);
+    words_scan(b, "late", 4); /* and a batch handed over at the end is merged */
+    assert_int_equal(words_total_put(t, &b), 0);
+    assert_int_equal(words_set_size(words_total_wait(t)), 10000 + 1000 + 7 + 2);
+    words_total_free(t);
+    words_set_free(b);
+    words_total_free(NULL);
 }
 
 /* Words longer than 16 bytes go through their own deferred ring: many of
@@ -688,12 +778,19 @@ static void test_cli(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_literal_table),       cmocka_unit_test(test_generated_table),
-        cmocka_unit_test(test_random_differential), cmocka_unit_test(test_scan_null_set),
-        cmocka_unit_test(test_clear_reuse),         cmocka_unit_test(test_merge),
-        cmocka_unit_test(test_deferred_insertions), cmocka_unit_test(test_top),
-        cmocka_unit_test(test_growth_million),      cmocka_unit_test(test_cli),
-        cmocka_unit_test(test_long_words),          cmocka_unit_test(test_impls),
+        cmocka_unit_test(test_literal_table),
+        cmocka_unit_test(test_generated_table),
+        cmocka_unit_test(test_random_differential),
+        cmocka_unit_test(test_scan_null_set),
+        cmocka_unit_test(test_clear_reuse),
+        cmocka_unit_test(test_merge),
+        cmocka_unit_test(test_deferred_insertions),
+        cmocka_unit_test(test_top),
+        cmocka_unit_test(test_growth_million),
+        cmocka_unit_test(test_cli),
+        cmocka_unit_test(test_long_words),
+        cmocka_unit_test(test_impls),
+        cmocka_unit_test(test_total),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
