@@ -35,7 +35,7 @@
 #endif
 
 #define WORDS_INIT_SLOTS 1024u         /* initial table capacity (power of 2) */
-#define WORDS_INIT_ARENA (16u * 1024u) /* initial arena bytes */
+#define WORDS_INIT_ARENA (16u * 1024u) /* the arena's first chunk */
 #define WORDS_INLINE_MAX 16u           /* words up to this long live in the slot */
 
 /* One hash-table slot; 32 bytes so two share a cache line exactly.  Short
@@ -46,7 +46,7 @@ typedef struct {
         unsigned char bytes[WORDS_INLINE_MAX]; /* len <= 16: word, 0-padded */
         uint64_t w[2];                         /* the same, for compares */
         struct {
-            uint64_t off;  /* len > 16: offset of the word in the arena */
+            uint64_t off;  /* len > 16: the word's place in the arena */
             uint64_t hash; /* len > 16: XXH3_64bits of the word */
         } ext;
     } k;
@@ -68,7 +68,7 @@ typedef union {
     uint64_t w[2];           /* the same, for compares */
     struct {
         uint64_t hash;        /* long: XXH3_64bits of the word */
-        unsigned char off[7]; /* long: arena offset, little-endian */
+        unsigned char off[7]; /* long: place in the arena, little-endian */
         unsigned char tag;    /* byte 15 */
     } ext;
 } ws_dslot;
@@ -93,6 +93,23 @@ typedef struct {
     size_t head;
 } ws_lpipe;
 
+/* The bytes of the words too long for a slot, in chunks that never move:
+ * growing copies nothing and first touches only what it stores (the run's
+ * set of 300,000 distinct JSON lines keeps 17 MB of such words; grown by
+ * realloc it copied 32 MB and touched twice that). A word's place is its
+ * chunk's index << ARENA_OFF_BITS | its offset in the chunk. Clearing keeps
+ * the chunks for the next batch. */
+#define ARENA_CHUNK_MAX ((size_t)1 << 20) /* chunks double up to this */
+#define ARENA_OFF_BITS  40
+#define ARENA_CHUNKS    ((size_t)1 << 16) /* so that a place fits 7 bytes */
+
+typedef struct {
+    char **chunk; /* chunk[i] has size[i] bytes */
+    size_t *size;
+    size_t n, cap;    /* chunks allocated; room in chunk[] and size[] */
+    size_t cur, used; /* the chunk being filled, and its bytes used */
+} ws_arena;
+
 typedef struct {
     uint64_t lo[WORDS_PIPE];  /* zero-padded word bytes 0..7 */
     uint64_t hi[WORDS_PIPE];  /* zero-padded word bytes 8..15 */
@@ -111,9 +128,7 @@ struct words_set {
     size_t grow_at;   /* double the table before size exceeds this */
     uint32_t gen;     /* current generation, never 0 (slots only) */
     bool oom;         /* sticky: an insertion failed since the last clear */
-    char *arena;      /* the distinct words too long for a slot */
-    size_t arena_len; /* bytes used in the arena */
-    size_t arena_cap; /* bytes allocated for the arena */
+    ws_arena arena;   /* the distinct words too long for a slot */
     ws_pipe pipe;     /* pending insertions, see set_flush() */
     ws_lpipe lpipe;   /* pending long-word insertions, see lpipe_flush() */
 };
@@ -172,9 +187,59 @@ static inline uint64_t slot_hash(const ws_slot *sl) {
                                        : sl->k.ext.hash;
 }
 
+static inline const char *arena_at(const ws_arena *a, uint64_t place) {
+    return a->chunk[place >> ARENA_OFF_BITS] + (place & (((uint64_t)1 << ARENA_OFF_BITS) - 1));
+}
+
+/* Room for `need` bytes, contiguous; sets *place. NULL on OOM. */
+static char *arena_take(ws_arena *a, size_t need, uint64_t *place) {
+    if (a->n == 0 || a->size[a->cur] - a->used < need) {
+        size_t next = a->n ? a->cur + 1 : 0;
+        if (next < a->n && a->size[next] >= need) {
+            a->cur = next; /* a chunk kept from before the last clear */
+        } else {
+            if (next >= ARENA_CHUNKS) return NULL;
+            size_t sz = next ? a->size[a->cur] * 2 : WORDS_INIT_ARENA;
+            if (sz > ARENA_CHUNK_MAX) sz = ARENA_CHUNK_MAX;
+            if (sz < need) sz = need; /* a word bigger than a chunk: its own */
+            if (next == a->cap) {
+                size_t ncap = a->cap ? a->cap * 2 : 8;
+                char **c = realloc(a->chunk, ncap * sizeof *c);
+                if (!c) return NULL;
+                a->chunk = c;
+                size_t *z = realloc(a->size, ncap * sizeof *z);
+                if (!z) return NULL;
+                a->size = z;
+                a->cap = ncap;
+            }
+            char *c = malloc(sz);
+            if (!c) return NULL;
+            if (next < a->n)
+                free(a->chunk[next]); /* kept, but too small for this word */
+            else
+                a->n++;
+            a->chunk[next] = c;
+            a->size[next] = sz;
+            a->cur = next;
+        }
+        a->used = 0;
+    }
+    *place = (uint64_t)a->cur << ARENA_OFF_BITS | a->used;
+    char *p = a->chunk[a->cur] + a->used;
+    a->used += need;
+    return p;
+}
+
+static void arena_free(ws_arena *a) {
+    for (size_t i = 0; i < a->n; i++) free(a->chunk[i]);
+    free(a->chunk);
+    free(a->size);
+}
+
 /* Bytes of a live slot's word. */
 static inline const char *slot_word(const words_set *s, const ws_slot *sl) {
-    return sl->len <= WORDS_INLINE_MAX ? (const char *)sl->k.bytes : s->arena + sl->k.ext.off;
+    return sl->len <= WORDS_INLINE_MAX ? (const char *)sl->k.bytes
+                                       : arena_at(&s->arena, sl->k.ext.off);
 }
 
 /* ------------------------------------------------------------------ */
@@ -203,7 +268,7 @@ static inline const char *dslot_word(const words_set *s, const ws_dslot *sl, siz
         *len = sl->bytes[15];
         return (const char *)sl->bytes;
     }
-    const char *a = s->arena + dslot_off(sl);
+    const char *a = arena_at(&s->arena, dslot_off(sl));
     uint32_t n;
     memcpy(&n, a, sizeof n);
     *len = n;
@@ -241,17 +306,13 @@ static words_set *set_new(bool counts) {
         s->slots = t;
     else
         s->dslots = t;
-    s->arena = malloc(WORDS_INIT_ARENA);
-    if (!t || !s->arena) {
-        free(t);
-        free(s->arena);
+    if (!t) {
         free(s);
         return NULL;
     }
     s->mask = WORDS_INIT_SLOTS - 1;
     s->grow_at = WORDS_INIT_SLOTS / 2 + WORDS_INIT_SLOTS / 8;
     s->gen = 1;
-    s->arena_cap = WORDS_INIT_ARENA;
     return s;
 }
 
@@ -265,7 +326,7 @@ void words_set_free(words_set *s) {
     if (!s) return;
     free(s->slots);
     free(s->dslots);
-    free(s->arena);
+    arena_free(&s->arena);
     free(s);
 }
 
@@ -277,7 +338,7 @@ void words_set_clear(words_set *s) {
         s->gen = 1;
     }
     s->size = 0;
-    s->arena_len = 0;
+    s->arena.cur = s->arena.used = 0;
     s->oom = false;
     s->pipe.head = 0; /* pending insertions belong to the old contents */
     s->lpipe.head = 0;
@@ -344,25 +405,6 @@ static size_t set_claim(words_set *s, size_t i, uint64_t h) {
     return i;
 }
 
-/* Makes room for `need` more arena bytes; -1 on OOM. */
-static int arena_reserve(words_set *s, size_t need) {
-    if (need <= s->arena_cap - s->arena_len) return 0;
-    size_t want = s->arena_len + need, ncap = s->arena_cap;
-    if (want < s->arena_len) return -1;
-    while (ncap < want) {
-        if (ncap > SIZE_MAX / 2) {
-            ncap = want;
-            break;
-        }
-        ncap *= 2;
-    }
-    char *na = realloc(s->arena, ncap);
-    if (!na) return -1;
-    s->arena = na;
-    s->arena_cap = ncap;
-    return 0;
-}
-
 /* Add `add` occurrences of the short word (len <= 16) whose zero-padded
  * bytes are lo, hi.  0 or -1 (OOM). */
 static inline int set_add_short(words_set *s, uint64_t lo, uint64_t hi, uint32_t len,
@@ -420,21 +462,22 @@ static int set_add_long(words_set *s, const char *p, size_t len, uint64_t h, uin
         ws_slot *sl = &s->slots[i];
         if (sl->gen != s->gen) break;
         if (sl->len == len && sl->k.ext.hash == h &&
-            memcmp(s->arena + sl->k.ext.off, p, len) == 0) {
+            memcmp(arena_at(&s->arena, sl->k.ext.off), p, len) == 0) {
             sl->count += add;
             return 0;
         }
         i = (i + 1) & mask;
     }
-    if (arena_reserve(s, len) || (i = set_claim(s, i, h)) == SIZE_MAX) return -1;
+    uint64_t place;
+    char *a = arena_take(&s->arena, len, &place);
+    if (!a || (i = set_claim(s, i, h)) == SIZE_MAX) return -1;
+    memcpy(a, p, len);
     ws_slot *sl = &s->slots[i];
-    memcpy(s->arena + s->arena_len, p, len);
-    sl->k.ext.off = s->arena_len;
+    sl->k.ext.off = place;
     sl->k.ext.hash = h;
     sl->count = add;
     sl->len = (uint32_t)len;
     sl->gen = s->gen;
-    s->arena_len += len;
     return 0;
 }
 
@@ -448,22 +491,21 @@ static int dset_add_long(words_set *s, const char *p, size_t len, uint64_t h) {
         const ws_dslot *sl = &s->dslots[i];
         if (!dslot_live(sl)) break;
         if (sl->bytes[15] == WORDS_DLONG && sl->ext.hash == h) {
-            const char *a = s->arena + dslot_off(sl);
+            const char *a = arena_at(&s->arena, dslot_off(sl));
             if (memcmp(a, &n32, sizeof n32) == 0 && memcmp(a + sizeof n32, p, len) == 0)
                 return 0;
         }
         i = (i + 1) & mask;
     }
-    uint64_t off = s->arena_len;
-    if (off >> 56 || arena_reserve(s, sizeof n32 + len) || (i = set_claim(s, i, h)) == SIZE_MAX)
-        return -1;
-    memcpy(s->arena + off, &n32, sizeof n32);
-    memcpy(s->arena + off + sizeof n32, p, len);
+    uint64_t place;
+    char *a = arena_take(&s->arena, sizeof n32 + len, &place);
+    if (!a || (i = set_claim(s, i, h)) == SIZE_MAX) return -1;
+    memcpy(a, &n32, sizeof n32);
+    memcpy(a + sizeof n32, p, len);
     ws_dslot *sl = &s->dslots[i];
     sl->ext.hash = h;
-    for (unsigned k = 0; k < 7; k++) sl->ext.off[k] = (unsigned char)(off >> (8 * k));
+    for (unsigned k = 0; k < 7; k++) sl->ext.off[k] = (unsigned char)(place >> (8 * k));
     sl->ext.tag = WORDS_DLONG;
-    s->arena_len += sizeof n32 + len;
     return 0;
 }
 
@@ -603,7 +645,8 @@ int words_set_merge(words_set *dst, const words_set *src) {
             else if (sl->len <= WORDS_INLINE_MAX)
                 set_push(dst, (const char *)sl->k.bytes, sl->len, 0, sl->count);
             else
-                lpipe_push(dst, src->arena + sl->k.ext.off, sl->len, sl->k.ext.hash, sl->count);
+                lpipe_push(dst, arena_at(&src->arena, sl->k.ext.off), sl->len, sl->k.ext.hash,
+                           sl->count);
         }
     } else {
         const uint64_t lenbyte = byte7(0xff);
