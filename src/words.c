@@ -7,20 +7,26 @@
  *    "non-whitespace" bitmask per 64-byte block (SSE2 compares, or a
  *    portable SWAR fallback), derives word-boundary events with one shift
  *    and xor, and walks them with ctz (one iteration per word, not per
- *    byte); the count-only path is just a popcount per block;
+ *    byte; AVX2 where the CPU has it, chosen at run time); the count-only
+ *    path is just a popcount per block;
  *  - the set is an open-addressing table (power-of-two capacity, linear
  *    probing, load <= 5/8) of 32-byte cache-aligned slots.  Words of up to
  *    16 bytes (nearly all of them) live inline in the slot, zero padded, so
  *    a lookup is one branch-free hash plus one slot; longer words are
- *    copied (only when new) into a byte arena and found by XXH3 hash +
- *    memcmp.  No malloc per word; table and arena grow geometrically;
+ *    copied (only when new) into an arena of chunks that never move and
+ *    found by XXH3 hash + memcmp.  No malloc per word; the table grows by
+ *    doubling, the arena by chunks;
+ *  - a set without counts (the run-wide one, which only needs its size and
+ *    its words) has 16-byte slots: half the memory, page faults and cache
+ *    misses of a table that reaches tens of MiB on data that never repeats;
  *  - table lookups are cache misses once a batch has ~10^5 distinct words,
  *    and such misses cost 100-300 ns here, so lookups are software
  *    pipelined: each word is hashed and its slot prefetched, and the
  *    lookup itself runs WORDS_PIPE words later (the ring persists across
  *    words_scan calls and is flushed by every function that reads the set);
  *  - clearing between batches is O(1): slots carry a generation number and
- *    a slot is live only if its generation equals the set's.
+ *    a slot is live only if its generation equals the set's (a set without
+ *    counts zeroes its table instead).
  */
 #include "words.h"
 
