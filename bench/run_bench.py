@@ -69,6 +69,16 @@ def run(cmd, timeout=900, stdout_file=None, env=None):
             if not stdout_file else "", "err": e, "rss_kb": rss}
 
 
+def warm_file(path):
+    """Reads a file once, outside any timing. This VM's page cache loses
+    pages even with 23 GiB free (of a 93 MB file read a minute before, 57 MB
+    were still cached), and its disk gives 6-25 MB/s: without this the first
+    tool of a section reads from disk and the ones after it from memory."""
+    with open(path, "rb") as f:
+        while f.read(1 << 20):
+            pass
+
+
 def slowest_batch(path):
     """The longest consume batch (seconds) in a kengine run's NDJSON: a fetch
     stall shows here even when the medians of whole runs hide it."""
@@ -274,14 +284,23 @@ class Bench:
             raise SystemExit("topic %s on %s holds %d of %d records (dropped by the broker?)"
                              % (topic, broker, got, n))
         log("filled topic", topic, "on", broker, "with", n, what, "(counted)")
-        # The first consumer group on a fresh Kafka creates __consumer_offsets
-        # (50 partitions): 0.7 s that would be charged to whichever tool uses a
-        # group first (kengine, run 1). One group read before any measured run.
+        # The first consumer group on a fresh Kafka creates __consumer_offsets:
+        # start-up that would be charged to whichever tool uses a group first
+        # (kengine, run 1). One group read before any measured run.
         if not self.groups_warm.get(broker):
             res, _ = self.ke(broker, ["lua/seed.lua", "produce=false", "consume=true",
                                       "topic=" + topic, "records=1", "group=kg_warmup"],
                              self.jf("%s_warmup" % broker))
             self.groups_warm[broker] = res["rc"] == 0
+
+    def warm_topic(self, broker, topic):
+        """Before each measured consume on Kafka: one read of the topic by
+        kcat, not timed, so every tool finds the broker's log in its page
+        cache (see warm_file: otherwise the first tool after a while reads
+        it from disk, 16 s instead of 0.8 s for 97 MB once)."""
+        if broker == "kafka":
+            run(["kcat", "-C", "-b", self.brokers[broker], "-t", topic, "-o", "beginning",
+                 "-e", "-q"], timeout=self.a.timeout, stdout_file="/dev/null")
 
     def prepare_consume(self, broker):
         # even spread over the mock's partitions (it drops what exceeds
@@ -293,6 +312,7 @@ class Bench:
         N, A = self.a.records, self.brokers[broker]
         g = "kg_%s_r%d" % (broker, r)
         jf = self.jf("%s_cons_kengine_r%d" % (broker, r))
+        self.warm_topic(broker, "cons")
         res, s = self.ke(broker, ["lua/seed.lua", "produce=false", "consume=true",
                                   "topic=cons", "records=%d" % N, "group=" + g], jf)
         cs = s.get("consume_seconds") or 0
@@ -302,11 +322,13 @@ class Bench:
                     msgs_per_sec=round((s.get("consumed") or 0) / res["wall"], 1),
                     cpu_percent=s.get("cpu_percent"), peak_rss_mb=s.get("peak_rss_mb"))
         out = os.path.join(self.tmp, "kcat_out")
+        self.warm_topic(broker, "cons")
         res = run(["kcat", "-C", "-b", A, "-t", "cons", "-o", "beginning", "-e", "-q"],
                   timeout=self.a.timeout, stdout_file="/dev/null")
         self.record("consume", "kcat -C", broker, r, res, records=N,
                     msgs_per_sec=round(N / res["wall"], 1) if res["rc"] == 0 else None)
         if broker == "kafka":
+            self.warm_topic(broker, "cons")
             res = run(self.java("org.apache.kafka.tools.ConsumerPerformance",
                                 ["--bootstrap-server", A, "--topic", "cons",
                                  "--messages", str(N), "--group", "perf_r%d" % r]),
@@ -326,6 +348,7 @@ class Bench:
             self.record("consume", "ConsumerPerformance", broker, r, res, records=N,
                         consumed=got, tool_msgs_per_sec=tool,
                         msgs_per_sec=round((got or 0) / res["wall"], 1))
+        self.warm_topic(broker, "cons")
         res = run([self.py, "bench/seed_consumer.py", "-b", A, "-t", "cons",
                    "-g", "seed_%s_r%d" % (broker, r), "--records", str(N), "-q"],
                   timeout=self.a.timeout)
@@ -350,6 +373,7 @@ class Bench:
         N, A = self.distinct_n, self.brokers[broker]
         g = "kgd_%s_r%d" % (broker, r)
         jf = self.jf("%s_dcons_kengine_r%d" % (broker, r))
+        self.warm_topic(broker, "dcons")
         res, s = self.ke(broker, ["lua/seed.lua", "produce=false", "consume=true",
                                   "topic=dcons", "records=%d" % N, "group=" + g], jf)
         cs = s.get("consume_seconds") or 0
@@ -360,6 +384,7 @@ class Bench:
                     tool_msgs_per_sec=round(s.get("consumed", 0) / cs, 1) if cs else None,
                     msgs_per_sec=round((s.get("consumed") or 0) / res["wall"], 1),
                     cpu_percent=s.get("cpu_percent"), peak_rss_mb=s.get("peak_rss_mb"))
+        self.warm_topic(broker, "dcons")
         res = run(["kcat", "-C", "-b", A, "-t", "dcons", "-o", "beginning", "-e", "-q"],
                   timeout=self.a.timeout, stdout_file="/dev/null")
         self.record("consume_distinct", "kcat -C", broker, r, res, records=N,
@@ -371,15 +396,18 @@ class Bench:
     def words(self, r, f=None, section="words"):
         f = f or self.payload
         mb = os.path.getsize(f) / 1e6
+        warm_file(f)
         res = run([self.kengine, "words", "--batch", "10000", f], timeout=self.a.timeout)
         m = re.search(r"total: (\d+) messages, (\d+) words", res["out"])
         self.record(section, "kengine words", "-", r, res, messages=int(m.group(1)) if m else None,
                     words=int(m.group(2)) if m else None, mb_per_sec=round(mb / res["wall"], 1))
+        warm_file(f)
         res = run([sys.executable, "tests/unit/words_reference.py", "--batch", "10000", f],
                   timeout=self.a.timeout)
         m = re.search(r"total: (\d+) messages, (\d+) words", res["out"])
         self.record(section, "python split/set", "-", r, res, messages=int(m.group(1)) if m else None,
                     words=int(m.group(2)) if m else None, mb_per_sec=round(mb / res["wall"], 1))
+        warm_file(f)
         res = run(["wc", "-w", f], timeout=self.a.timeout)
         m = re.match(r"\s*(\d+)", res["out"])
         self.record(section, "wc -w", "-", r, res, words=int(m.group(1)) if m else None,
