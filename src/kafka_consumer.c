@@ -158,8 +158,10 @@ static rd_kafka_t *consumer_new(kafka_consumer_job *job, char *err, size_t errle
  * records on 128 partitions, 6 runs of 6). Called when a poll came back
  * empty: if the last fetch showed records past our position, a ListOffsets
  * request to those partitions' leaders wakes their broker threads, which
- * then fetch again. Its answer is not needed, hence the short timeout. */
-#define WAKE_TIMEOUT_MS 50
+ * then fetch again. Its answer is not needed: the request wakes them when
+ * it is queued, and waiting longer than a local round trip would only hold
+ * up the messages that arrive meanwhile (librdkafka drops a late answer). */
+#define WAKE_TIMEOUT_MS 5
 #define POLL_MS         100 /* longest wait for a message before the end checks */
 #define WAKE_AFTER_MS   10  /* an empty queue this long: wake_fetchers() */
 

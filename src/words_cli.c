@@ -11,7 +11,9 @@
  * Input is streamed through one large buffer (never the whole file).  A
  * line longer than the buffer is consumed piecewise: everything up to its
  * last whitespace byte is scanned and dropped, and only the trailing word
- * fragment is kept, so memory is bounded by buffer + longest word.
+ * fragment is kept, so memory is bounded by buffer + longest word. The
+ * whole input's distinct words are merged on words_total's thread while
+ * the next batches are scanned, as in the consumer.
  * This is the only words file doing stdio; it never calls exit().
  */
 #include "words.h"
