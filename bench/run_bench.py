@@ -302,6 +302,30 @@ class Bench:
             run(["kcat", "-C", "-b", self.brokers[broker], "-t", topic, "-o", "beginning",
                  "-e", "-q"], timeout=self.a.timeout, stdout_file="/dev/null")
 
+    def consume_kengine(self, section, broker, r, topic, n, group, name):
+        """One measured kengine consume-only run of n records with word
+        metrics (a fresh group), recorded under `section`."""
+        jf = self.jf(name)
+        self.warm_topic(broker, topic)
+        res, s = self.ke(broker, ["lua/seed.lua", "produce=false", "consume=true",
+                                  "topic=" + topic, "records=%d" % n, "group=" + group], jf)
+        cs = s.get("consume_seconds") or 0
+        self.record(section, "kengine", broker, r, res, records=n,
+                    slowest_batch_s=slowest_batch(jf),
+                    consumed=s.get("consumed"), words=s.get("words"),
+                    unique_words_total=s.get("unique_words_total"), tool_seconds=cs,
+                    tool_msgs_per_sec=round(s.get("consumed", 0) / cs, 1) if cs else None,
+                    msgs_per_sec=round((s.get("consumed") or 0) / res["wall"], 1),
+                    cpu_percent=s.get("cpu_percent"), peak_rss_mb=s.get("peak_rss_mb"))
+
+    def consume_kcat(self, section, broker, r, topic, n):
+        """One measured `kcat -C` of the whole topic to /dev/null."""
+        self.warm_topic(broker, topic)
+        res = run(["kcat", "-C", "-b", self.brokers[broker], "-t", topic, "-o", "beginning",
+                   "-e", "-q"], timeout=self.a.timeout, stdout_file="/dev/null")
+        self.record(section, "kcat -C", broker, r, res, records=n,
+                    msgs_per_sec=round(n / res["wall"], 1) if res["rc"] == 0 else None)
+
     def prepare_consume(self, broker):
         # even spread over the mock's partitions (it drops what exceeds
         # ~5 MiB in one)
@@ -310,23 +334,9 @@ class Bench:
 
     def consume(self, broker, r):
         N, A = self.a.records, self.brokers[broker]
-        g = "kg_%s_r%d" % (broker, r)
-        jf = self.jf("%s_cons_kengine_r%d" % (broker, r))
-        self.warm_topic(broker, "cons")
-        res, s = self.ke(broker, ["lua/seed.lua", "produce=false", "consume=true",
-                                  "topic=cons", "records=%d" % N, "group=" + g], jf)
-        cs = s.get("consume_seconds") or 0
-        self.record("consume", "kengine", broker, r, res, records=N, slowest_batch_s=slowest_batch(jf),
-                    consumed=s.get("consumed"), words=s.get("words"),
-                    tool_seconds=cs, tool_msgs_per_sec=round(s.get("consumed", 0) / cs, 1) if cs else None,
-                    msgs_per_sec=round((s.get("consumed") or 0) / res["wall"], 1),
-                    cpu_percent=s.get("cpu_percent"), peak_rss_mb=s.get("peak_rss_mb"))
-        out = os.path.join(self.tmp, "kcat_out")
-        self.warm_topic(broker, "cons")
-        res = run(["kcat", "-C", "-b", A, "-t", "cons", "-o", "beginning", "-e", "-q"],
-                  timeout=self.a.timeout, stdout_file="/dev/null")
-        self.record("consume", "kcat -C", broker, r, res, records=N,
-                    msgs_per_sec=round(N / res["wall"], 1) if res["rc"] == 0 else None)
+        self.consume_kengine("consume", broker, r, "cons", N, "kg_%s_r%d" % (broker, r),
+                             "%s_cons_kengine_r%d" % (broker, r))
+        self.consume_kcat("consume", broker, r, "cons", N)
         if broker == "kafka":
             self.warm_topic(broker, "cons")
             res = run(self.java("org.apache.kafka.tools.ConsumerPerformance",
@@ -370,25 +380,10 @@ class Bench:
         """Consume with word metrics on data that never repeats (the memo
         stands aside, the run's distinct set grows with the records), many
         partitions; beside kcat -C on the same topic."""
-        N, A = self.distinct_n, self.brokers[broker]
-        g = "kgd_%s_r%d" % (broker, r)
-        jf = self.jf("%s_dcons_kengine_r%d" % (broker, r))
-        self.warm_topic(broker, "dcons")
-        res, s = self.ke(broker, ["lua/seed.lua", "produce=false", "consume=true",
-                                  "topic=dcons", "records=%d" % N, "group=" + g], jf)
-        cs = s.get("consume_seconds") or 0
-        self.record("consume_distinct", "kengine", broker, r, res, records=N,
-                    slowest_batch_s=slowest_batch(jf),
-                    consumed=s.get("consumed"), words=s.get("words"),
-                    unique_words_total=s.get("unique_words_total"), tool_seconds=cs,
-                    tool_msgs_per_sec=round(s.get("consumed", 0) / cs, 1) if cs else None,
-                    msgs_per_sec=round((s.get("consumed") or 0) / res["wall"], 1),
-                    cpu_percent=s.get("cpu_percent"), peak_rss_mb=s.get("peak_rss_mb"))
-        self.warm_topic(broker, "dcons")
-        res = run(["kcat", "-C", "-b", A, "-t", "dcons", "-o", "beginning", "-e", "-q"],
-                  timeout=self.a.timeout, stdout_file="/dev/null")
-        self.record("consume_distinct", "kcat -C", broker, r, res, records=N,
-                    msgs_per_sec=round(N / res["wall"], 1) if res["rc"] == 0 else None)
+        N = self.distinct_n
+        self.consume_kengine("consume_distinct", broker, r, "dcons", N, "kgd_%s_r%d" % (broker, r),
+                             "%s_dcons_kengine_r%d" % (broker, r))
+        self.consume_kcat("consume_distinct", broker, r, "dcons", N)
 
     def words_distinct(self, r):
         self.words(r, self.payload_distinct, "words_distinct")

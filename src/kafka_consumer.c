@@ -188,6 +188,12 @@ static void wake_fetchers(rd_kafka_t *rk) {
     rd_kafka_topic_partition_list_destroy(parts);
 }
 
+/* The next message, waiting up to ms: from the consumer queue (a single
+ * consumer, batches drained after it) or by consumer_poll (a group). */
+static rd_kafka_message_t *poll_one(rd_kafka_t *rk, rd_kafka_queue_t *queue, int ms) {
+    return queue ? rd_kafka_consume_queue(queue, ms) : rd_kafka_consumer_poll(rk, ms);
+}
+
 /* One message: its kengine header, then worker_consume's accounting;
  * flushes a full batch. */
 static void consume_one(pipeline *pl, kafka_consumer_job *job, const rd_kafka_message_t *m,
@@ -248,26 +254,17 @@ void *kafka_consumer_thread(void *arg) {
     atomic_store(&pl->last_message_us, stats_wall_us());
     while (!atomic_load(&pl->stop)) {
         ssize_t n;
-        if (queue) {
-            /* block for the first message only: waiting for a full batch
-             * would add its fill time to every message's latency */
-            msgs[0] = rd_kafka_consume_queue(queue, WAKE_AFTER_MS);
-            if (!msgs[0]) {
-                wake_fetchers(rk);
-                msgs[0] = rd_kafka_consume_queue(queue, POLL_MS - WAKE_AFTER_MS);
-            }
-            n = msgs[0] ? 1 : 0;
-            if (n) {
-                ssize_t more = rd_kafka_consume_batch_queue(queue, 0, msgs + 1, FETCH_MAX - 1);
-                if (more > 0) n += more;
-            }
-        } else {
-            msgs[0] = rd_kafka_consumer_poll(rk, WAKE_AFTER_MS);
-            if (!msgs[0]) {
-                wake_fetchers(rk);
-                msgs[0] = rd_kafka_consumer_poll(rk, POLL_MS - WAKE_AFTER_MS);
-            }
-            n = msgs[0] ? 1 : 0;
+        /* block for the first message only: waiting for a full batch
+         * would add its fill time to every message's latency */
+        msgs[0] = poll_one(rk, queue, WAKE_AFTER_MS);
+        if (!msgs[0]) {
+            wake_fetchers(rk);
+            msgs[0] = poll_one(rk, queue, POLL_MS - WAKE_AFTER_MS);
+        }
+        n = msgs[0] ? 1 : 0;
+        if (n && queue) {
+            ssize_t more = rd_kafka_consume_batch_queue(queue, 0, msgs + 1, FETCH_MAX - 1);
+            if (more > 0) n += more;
         }
         double now = stats_now();
         int64_t now_us = stats_wall_us();
