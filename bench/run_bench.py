@@ -31,7 +31,7 @@ RATES = [10000, 50000, 100000]
 DISTINCT_MAX = 300000
 # A consume batch takes 10-60 ms here; a fetch stall made one take 0.4-1 s
 # (librdkafka 2.0.2 waits up to a second before it fetches again, see
-# src/kafka_consumer.c). The slowest batch of any kengine consume run must
+# src/kafka/consumer.c). The slowest batch of any kengine consume run must
 # stay under this, in the targets.
 STALL_S = 0.25
 DISTINCT_PARTITIONS = 128

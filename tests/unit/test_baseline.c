@@ -11,7 +11,7 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "results.h"
+#include "runfile.h"
 #include "threshold.h"
 
 static const char *const PHASES[] = {"steady"};
@@ -57,10 +57,10 @@ static void test_parse(void **state) {
 
 static void test_resolve(void **state) {
     (void)state;
-    results r = {0};
+    runfile r = {0};
     char err[512];
     assert_int_equal(
-        results_add_line(&r,
+        runfile_add_line(&r,
                          "{\"type\":\"summary\",\"name\":\"b\",\"consume_msgs_per_sec\":2000.0,"
                          "\"latency_ms\":{\"p99\":10.0},\"error\":\"\"}",
                          err, sizeof err),
@@ -74,7 +74,9 @@ static void test_resolve(void **state) {
                      0);
     assert_int_equal(threshold_parse(&ts[2], "lost", "== 0", false, NULL, 0, err, sizeof err),
                      0);
-    assert_int_equal(threshold_resolve_base(ts, 3, &r.runs[0], "b.ndjson", err, sizeof err), 0);
+    assert_int_equal(
+        threshold_resolve_base(ts, 3, runfile_lookup, &r.runs[0], "b.ndjson", err, sizeof err),
+        0);
     assert_true(ts[0].limit == 1800 && ts[1].limit == 15 && ts[2].limit == 0);
     assert_string_equal(ts[0].condition, ">= 0.9 * base (= 1800)");
     assert_string_equal(ts[2].condition, "== 0");
@@ -83,11 +85,12 @@ static void test_resolve(void **state) {
     assert_int_equal(
         threshold_parse(&ts[0], "peak_rss_mb", "< 2 * base", false, NULL, 0, err, sizeof err),
         0);
-    assert_int_equal(threshold_resolve_base(ts, 1, &r.runs[0], "b.ndjson", err, sizeof err),
-                     -1);
+    assert_int_equal(
+        threshold_resolve_base(ts, 1, runfile_lookup, &r.runs[0], "b.ndjson", err, sizeof err),
+        -1);
     if (!strstr(err, "the baseline b.ndjson has no figure 'peak_rss_mb'")) fail_msg("%s", err);
     threshold_free(&ts[0]);
-    results_free(&r);
+    runfile_free(&r);
 }
 
 int main(void) {

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dist.h"
+#include "protocol.h"
 
 static void test_shares_cover_once(void **state) {
     (void)state;
@@ -49,7 +49,7 @@ static void test_workload_share(void **state) {
     (void)state;
     workload wl, out;
     char err[256];
-    pipeline_share sh;
+    hub_share sh;
     assert_int_equal(workload_init(&wl), 0);
     assert_int_equal(workload_set(&wl, "records", "1000", err, sizeof err), 0);
     assert_int_equal(workload_set(&wl, "rate", "300", err, sizeof err), 0);

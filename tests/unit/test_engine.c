@@ -17,7 +17,7 @@
 
 typedef struct {
     workload wl;
-    pipeline pl;
+    hub pl;
     kafka_producer_job pj;
     kafka_consumer_job cj[2];
 } fixture;
@@ -30,7 +30,7 @@ static void fixture_init(fixture *f) {
     assert_int_equal(workload_init(&f->wl), 0);
     assert_int_equal(workload_add_phase(&f->wl, "a", 5, 0, 100, err, sizeof err), 0);
     assert_int_equal(workload_add_phase(&f->wl, "b", 5, 0, 0, err, sizeof err), 0);
-    assert_int_equal(pipeline_init(&f->pl, &f->wl, workload_records(&f->wl)), 0);
+    assert_int_equal(hub_init(&f->pl, &f->wl, workload_records(&f->wl)), 0);
     f->pj.pl = &f->pl;
     f->pj.sent = 10;
     f->pj.delivered = 9;
@@ -39,17 +39,17 @@ static void fixture_init(fixture *f) {
     f->pj.phase_sent[0] = f->pj.phase_sent[1] = 5;
     f->pj.phase_seconds[0] = 0.05;
     f->pj.phase_seconds[1] = 0.01;
-    assert_int_equal(pipeline_bits_set(&f->pj.failed, 5), 0);
+    assert_int_equal(hub_bits_set(&f->pj.failed, 5), 0);
     const uint64_t seen[] = {0, 1, 2, 3, 4, 6, 8};
     for (size_t i = 0; i < sizeof seen / sizeof seen[0]; i++)
-        assert_int_equal(pipeline_seen_set(&f->pl, seen[i]), 0);
+        assert_int_equal(hub_seen_set(&f->pl, seen[i]), 0);
     atomic_store(&f->pl.distinct, sizeof seen / sizeof seen[0]); /* as the consumers count */
     for (int c = 0; c < 2; c++) {
         f->cj[c].pl = &f->pl;
         f->cj[c].index = c;
-        assert_int_equal(worker_consumer_init(&f->cj[c].acc, &f->wl), 0);
+        assert_int_equal(flow_consumer_init(&f->cj[c].acc, &f->wl), 0);
     }
-    worker_consumer *a = &f->cj[0].acc, *b = &f->cj[1].acc;
+    flow_consumer *a = &f->cj[0].acc, *b = &f->cj[1].acc;
     a->consumed = 5;
     b->consumed = 3;
     b->duplicates = 1;
@@ -61,8 +61,8 @@ static void fixture_init(fixture *f) {
     a->last = 11.0;
     b->first = 10.5;
     b->last = 12.5;
-    words_scan(words_total_wait(a->run_words), "x y", 3);
-    words_scan(words_total_wait(b->run_words), "y z w", 5);
+    words_scan(words_merger_wait(a->run_words), "x y", 3);
+    words_scan(words_merger_wait(b->run_words), "y z w", 5);
     stats_hist_record(a->latency, 1000);
     stats_hist_record(b->latency, 8000);
     a->phase_consumed[0] = 5;
@@ -71,11 +71,11 @@ static void fixture_init(fixture *f) {
     stats_hist_record(b->phase_latency[1], 8000);
 }
 
-static void fixture_free(fixture *f, report_summary *s) {
-    report_summary_free(s);
-    for (int c = 0; c < 2; c++) worker_consumer_free(&f->cj[c].acc);
-    pipeline_bits_free(&f->pj.failed);
-    pipeline_destroy(&f->pl);
+static void fixture_free(fixture *f, run_summary *s) {
+    run_summary_free(s);
+    for (int c = 0; c < 2; c++) flow_consumer_free(&f->cj[c].acc);
+    hub_bits_free(&f->pj.failed);
+    hub_destroy(&f->pl);
     workload_free(&f->wl);
 }
 
@@ -83,7 +83,7 @@ static void test_summary(void **state) {
     (void)state;
     fixture f;
     fixture_init(&f);
-    report_summary s = {0};
+    run_summary s = {0};
     engine_summarize(&f.wl, &f.pl, &f.pj, f.cj, 2, &s);
     assert_int_equal(s.sent, 10);
     assert_int_equal(s.delivered, 9);
@@ -119,7 +119,7 @@ static void test_stopped_early(void **state) {
     fixture f;
     fixture_init(&f);
     atomic_store(&f.pl.stop, true);
-    report_summary s = {0};
+    run_summary s = {0};
     engine_summarize(&f.wl, &f.pl, &f.pj, f.cj, 2, &s);
     assert_int_equal(s.lost, 0);
     assert_int_equal(s.unconsumed, 2);
@@ -138,7 +138,7 @@ static void test_consume_only(void **state) {
     fixture_init(&f);
     f.wl.produce = false;
     atomic_store(&f.pl.unsequenced, 1);
-    report_summary s = {0};
+    run_summary s = {0};
     engine_summarize(&f.wl, &f.pl, &f.pj, f.cj, 2, &s);
     /* expected 10, found 7 distinct + 1 without a header */
     assert_int_equal(s.lost, 2);
@@ -150,15 +150,15 @@ static void test_verdicts(void **state) {
     (void)state;
     fixture f;
     fixture_init(&f);
-    report_summary s = {0};
+    run_summary s = {0};
     char err[256] = "";
     assert_int_equal(engine_verdict(&f.pl, &s, 2, 0, 0, err, sizeof err), EXITCODE_OK);
     assert_string_equal(err, "");
     s.duplicates = 1;
     assert_int_equal(engine_verdict(&f.pl, &s, 0, 0, 0, err, sizeof err), EXITCODE_OK);
     /* no consumer: nothing to call lost */
-    pipeline_error(&f.pl, EXITCODE_USAGE, "bad key");
-    pipeline_error(&f.pl, EXITCODE_RUNTIME, "later");
+    hub_error(&f.pl, EXITCODE_USAGE, "bad key");
+    hub_error(&f.pl, EXITCODE_RUNTIME, "later");
     assert_int_equal(engine_verdict(&f.pl, &s, 2, 0, 0, err, sizeof err), EXITCODE_USAGE);
     assert_string_equal(err, "bad key");
     assert_int_equal(engine_verdict(&f.pl, &s, 2, 0, SIGTERM, err, sizeof err), 143);

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "figures.h"
+#include "writer.h"
 #include "threshold.h"
 
 /* Does the JSON text hold the key "name": ? */
@@ -27,7 +28,7 @@ static int has_key(const char *json, const char *name) {
  * so is every latency statistic. */
 static void test_summary_everywhere(void **state) {
     (void)state;
-    report_summary s = {.name = "t"};
+    run_summary s = {.name = "t"};
     char *json = report_summary_json(&s);
     assert_non_null(json);
     size_t n;
@@ -64,7 +65,7 @@ static void test_summary_everywhere(void **state) {
 /* A batch's JSON has exactly its role's figures; thresholds follow roles. */
 static void test_batch_roles(void **state) {
     (void)state;
-    report_batch p = {.role = REPORT_PRODUCE}, c = {.role = REPORT_CONSUME};
+    run_batch p = {.role = RUN_PRODUCE}, c = {.role = RUN_CONSUME};
     char *pj = report_batch_json(&p), *cj = report_batch_json(&c);
     size_t n;
     const figure *f = figures_list(FIGURES_IN_BATCH, &n);
@@ -83,20 +84,19 @@ static void test_batch_roles(void **state) {
 /* Derived figures come from the stored ones, once. */
 static void test_derived(void **state) {
     (void)state;
-    report_summary s = {.delivered = 1000,
-                        .produce_seconds = 2,
-                        .consumed = 900,
-                        .consume_seconds = 3,
-                        .bytes = 3u << 20};
+    run_summary s = {.delivered = 1000,
+                     .produce_seconds = 2,
+                     .consumed = 900,
+                     .consume_seconds = 3,
+                     .bytes = 3u << 20};
     assert_true(figures_summary(&s, FIGURE_SUMMARY_produce_msgs_per_sec) == 500);
     assert_true(figures_summary(&s, FIGURE_SUMMARY_consume_msgs_per_sec) == 300);
     assert_true(figures_summary(&s, FIGURE_SUMMARY_consume_mb_per_sec) == 1);
     s.produce_seconds = 0; /* nothing produced: a rate of 0, not inf */
     assert_true(figures_summary(&s, FIGURE_SUMMARY_produce_msgs_per_sec) == 0);
-    report_phase ph = {.name = "x", .sent = 50, .seconds = 0.5};
+    run_phase ph = {.name = "x", .sent = 50, .seconds = 0.5};
     assert_true(figures_phase(&ph, FIGURE_PHASE_msgs_per_sec) == 100);
-    report_batch b = {
-        .role = REPORT_CONSUME, .messages = 10, .bytes = 1u << 20, .seconds = 0.25};
+    run_batch b = {.role = RUN_CONSUME, .messages = 10, .bytes = 1u << 20, .seconds = 0.25};
     assert_true(figures_batch(&b, FIGURE_BATCH_msgs_per_sec) == 40);
     assert_true(figures_batch(&b, FIGURE_BATCH_mb_per_sec) == 4);
     double v;
@@ -109,7 +109,7 @@ static void test_latency(void **state) {
     (void)state;
     stats_hist *h = stats_hist_new();
     for (uint64_t i = 1; i <= 100; i++) stats_hist_record(h, i * 1000); /* 1..100 ms */
-    report_summary s = {.latency = h};
+    run_summary s = {.latency = h};
     static const struct {
         const char *metric;
         double want;
@@ -134,7 +134,7 @@ static void test_latency(void **state) {
     assert_true(p50 >= 49 && p50 <= 51); /* within the histogram's 1/64 */
     assert_true(figures_latency(NULL, 99) == 0);
     /* a produce batch has no latency */
-    report_batch b = {.role = REPORT_PRODUCE, .latency = h};
+    run_batch b = {.role = RUN_PRODUCE, .latency = h};
     double v;
     assert_int_equal(figures_value(FIGURES_IN_BATCH, FIGURE_PRODUCE, &b, "latency_ms.p99", &v),
                      -1);
@@ -151,23 +151,23 @@ static void test_merge(void **state) {
     stats_hist_record(h1, 1000);
     stats_hist_record(h2, 9000);
     stats_hist_record(h2, 5000);
-    report_summary a = {.delivered = 10,
-                        .consumed = 10,
-                        .bytes = 100,
-                        .consume_seconds = 1,
-                        .produce_seconds = 2,
-                        .peak_rss_mb = 30,
-                        .lost = 1,
-                        .latency = NULL};
-    report_summary b = {.delivered = 5,
-                        .consumed = 4,
-                        .bytes = 50,
-                        .consume_seconds = 3,
-                        .produce_seconds = 1,
-                        .peak_rss_mb = 20,
-                        .lost = 2,
-                        .latency = h1};
-    report_summary c = {.latency = h2};
+    run_summary a = {.delivered = 10,
+                     .consumed = 10,
+                     .bytes = 100,
+                     .consume_seconds = 1,
+                     .produce_seconds = 2,
+                     .peak_rss_mb = 30,
+                     .lost = 1,
+                     .latency = NULL};
+    run_summary b = {.delivered = 5,
+                     .consumed = 4,
+                     .bytes = 50,
+                     .consume_seconds = 3,
+                     .produce_seconds = 1,
+                     .peak_rss_mb = 20,
+                     .lost = 2,
+                     .latency = h1};
+    run_summary c = {.latency = h2};
     assert_int_equal(figures_merge(FIGURES_IN_SUMMARY, &a, &b), 0);
     assert_int_equal(figures_merge(FIGURES_IN_SUMMARY, &a, &c), 0);
     assert_true(a.delivered == 15 && a.consumed == 14 && a.bytes == 150); /* sum */

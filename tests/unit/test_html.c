@@ -66,10 +66,10 @@ static void test_page(void **state) {
         "\"phases\":[{\"name\":\"p\\\"1\",\"seconds\":1,\"sent\":2}],"
         "\"thresholds\":[{\"metric\":\"lost\",\"condition\":\"== 0\",\"actual\":0,"
         "\"pass\":true,\"aborted\":false}],\"error\":\"\"}"};
-    results r = {0};
+    runfile r = {0};
     char err[256];
     for (size_t i = 0; i < 4; i++)
-        assert_int_equal(results_add_line(&r, lines[i], err, sizeof err), 0);
+        assert_int_equal(runfile_add_line(&r, lines[i], err, sizeof err), 0);
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
@@ -91,7 +91,7 @@ static void test_page(void **state) {
     for (size_t i = 0; i < sizeof hasnt / sizeof hasnt[0]; i++)
         if (strstr(buf, hasnt[i])) fail_msg("page has '%s'", hasnt[i]);
     free(buf);
-    results_free(&r);
+    runfile_free(&r);
 }
 
 int main(void) {

@@ -144,13 +144,13 @@ static void test_hooks(void **state) {
     char err[2048];
     script *sc = script_load(path, NULL, 0, err, sizeof err);
     if (!sc) fail_msg("%s", err);
-    report_batch b = {.role = REPORT_CONSUME, .batch = 1, .words = 10};
+    run_batch b = {.role = RUN_CONSUME, .batch = 1, .words = 10};
     assert_int_equal(script_on_batch(sc, &b, err, sizeof err), 0);
     b.batch = 3;
     assert_int_not_equal(script_on_batch(sc, &b, err, sizeof err), 0);
     assert_non_null(strstr(err, ":4: third"));
     assert_non_null(strstr(err, "traceback"));
-    report_summary s = {.delivered = 5};
+    run_summary s = {.delivered = 5};
     assert_int_equal(script_on_done(sc, &s, err, sizeof err), 0);
     s.delivered = 4;
     assert_int_not_equal(script_on_done(sc, &s, err, sizeof err), 0);
@@ -200,22 +200,22 @@ static void test_objects_have_every_figure(void **state) {
     if (!sc) fail_msg("%s", err);
     stats_hist *h = stats_hist_new();
     stats_hist_record(h, 2000);
-    report_phase ph = {.name = "p", .sent = 100, .seconds = 2};
-    report_summary s = {.delivered = 100,
-                        .produce_seconds = 0.5,
-                        .consumed = 100,
-                        .consume_seconds = 0.25,
-                        .bytes = 1048576,
-                        .latency = h,
-                        .phases = &ph,
-                        .nphases = 1};
+    run_phase ph = {.name = "p", .sent = 100, .seconds = 2};
+    run_summary s = {.delivered = 100,
+                     .produce_seconds = 0.5,
+                     .consumed = 100,
+                     .consume_seconds = 0.25,
+                     .bytes = 1048576,
+                     .latency = h,
+                     .phases = &ph,
+                     .nphases = 1};
     if (script_on_done(sc, &s, err, sizeof err)) fail_msg("%s", err);
-    report_batch b = {.role = REPORT_PRODUCE,
-                      .batch = 1,
-                      .batches = 4,
-                      .messages = 20,
-                      .bytes = 1048576,
-                      .seconds = 2};
+    run_batch b = {.role = RUN_PRODUCE,
+                   .batch = 1,
+                   .batches = 4,
+                   .messages = 20,
+                   .bytes = 1048576,
+                   .seconds = 2};
     if (script_on_batch(sc, &b, err, sizeof err)) fail_msg("%s", err);
     s.consumed = 99; /* the hook sees the figures it is given */
     assert_int_not_equal(script_on_done(sc, &s, err, sizeof err), 0);
@@ -224,7 +224,7 @@ static void test_objects_have_every_figure(void **state) {
     unlink(path);
 }
 
-/* The sandbox (script_sandbox.c): nothing ends the process, print and
+/* The sandbox (script/sandbox.c): nothing ends the process, print and
  * io.write go to the script's output stream, kengine's stdout cannot be
  * opened again. */
 static void test_sandbox(void **state) {

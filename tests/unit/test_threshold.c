@@ -115,13 +115,13 @@ static void test_summary_verdicts(void **state) {
         threshold_parse(&ts[3], "steady.sent", "== 10", false, PHASES, 2, err, sizeof err), 0);
     stats_hist *h = stats_hist_new();
     for (int i = 1; i <= 100; i++) stats_hist_record(h, (uint64_t)i * 100); /* 0.1..10 ms */
-    report_phase ph = {.name = "steady", .sent = 10};
-    report_summary s = {.lost = 0,
-                        .consumed = 500,
-                        .consume_seconds = 1.0,
-                        .latency = h,
-                        .phases = &ph,
-                        .nphases = 1};
+    run_phase ph = {.name = "steady", .sent = 10};
+    run_summary s = {.lost = 0,
+                     .consumed = 500,
+                     .consume_seconds = 1.0,
+                     .latency = h,
+                     .phases = &ph,
+                     .nphases = 1};
     assert_int_equal(threshold_finish(ts, 4, &s), 2); /* rate 500 < 1000; p50 5.0 not < 5 */
     assert_true(s.thresholds[0].pass);
     assert_false(s.thresholds[1].pass);
@@ -131,7 +131,7 @@ static void test_summary_verdicts(void **state) {
     s.latency = NULL;
     s.phases = NULL;
     s.nphases = 0;
-    report_summary_free(&s);
+    run_summary_free(&s);
     stats_hist_free(h);
     for (int i = 0; i < 4; i++) threshold_free(&ts[i]);
 }
@@ -147,7 +147,7 @@ static void test_batches(void **state) {
                                      err, sizeof err),
                      0);
     /* msgs_per_sec is messages / seconds (figures.h): one second per batch */
-    report_batch b = {.role = REPORT_CONSUME, .messages = 500, .seconds = 1, .cpu_percent = 10};
+    run_batch b = {.role = RUN_CONSUME, .messages = 500, .seconds = 1, .cpu_percent = 10};
     assert_false(threshold_check_batch(ts, 2, &b));
     b.messages = 300;
     assert_false(threshold_check_batch(ts, 2, &b));
@@ -160,11 +160,11 @@ static void test_batches(void **state) {
     b.cpu_percent = 70;
     assert_true(threshold_check_batch(ts, 2, &b)); /* abort */
     assert_true(ts[1].aborted);
-    report_batch p = {.role = REPORT_PRODUCE, .messages = 1, .seconds = 1};
+    run_batch p = {.role = RUN_PRODUCE, .messages = 1, .seconds = 1};
     assert_false(threshold_check_batch(ts, 2, &p)); /* other role: ignored */
-    report_summary s = {0};
+    run_summary s = {0};
     assert_int_equal(threshold_finish(ts, 2, &s), 2);
-    report_summary_free(&s);
+    run_summary_free(&s);
     threshold_free(&ts[0]);
     threshold_free(&ts[1]);
 }

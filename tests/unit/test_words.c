@@ -1,6 +1,6 @@
 /*
  * test_words.c - unit tests for src/words.c (tokenizer + distinct-word set)
- * and src/words_cli.c.
+ * and src/cli/words.c.
  *
  * Every case runs through all four entry points (SSE2 and SWAR, with and
  * without a set) at several buffer alignments and is checked against the
@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <fcntl.h>
 
+#include "commands.h"
 #include "words.h"
 
 /* ------------------------------------------------------------------ */
@@ -597,7 +598,7 @@ static void test_growth_million(void **state) {
  * may wait, each handed back empty; the run's set is their union. */
 static void test_total(void **state) {
     (void)state;
-    words_total *t = words_total_new();
+    words_merger *t = words_merger_new();
     words_set *b = words_set_new();
     assert_non_null(t);
     assert_non_null(b);
@@ -611,24 +612,24 @@ static void test_total(void **state) {
         }
         assert_int_equal(words_set_size(b), 1000 + 1000 + 7);
         words_set *mine = b;
-        assert_int_equal(words_total_put(t, &b), 0);
+        assert_int_equal(words_merger_put(t, &b), 0);
         assert_non_null(b);
         assert_ptr_not_equal(b, mine);
         assert_int_equal(words_set_size(b), 0);
         assert_true(words_set_counts(b));
     }
-    words_set *run = words_total_wait(t);
-    assert_false(words_total_oom(t));
+    words_set *run = words_merger_wait(t);
+    assert_false(words_merger_oom(t));
     assert_false(words_set_counts(run));
     assert_int_equal(words_set_size(run), 10000 + 1000 + 7);
     words_scan(run, "w9999 new", 9); /* the caller may add between puts */
     assert_int_equal(words_set_size(run), 10000 + 1000 + 7 + 1);
     words_scan(b, "late", 4); /* and a batch handed over at the end is merged */
-    assert_int_equal(words_total_put(t, &b), 0);
-    assert_int_equal(words_set_size(words_total_wait(t)), 10000 + 1000 + 7 + 2);
-    words_total_free(t);
+    assert_int_equal(words_merger_put(t, &b), 0);
+    assert_int_equal(words_set_size(words_merger_wait(t)), 10000 + 1000 + 7 + 2);
+    words_merger_free(t);
     words_set_free(b);
-    words_total_free(NULL);
+    words_merger_free(NULL);
 }
 
 /* Words longer than 16 bytes go through their own deferred ring: many of
@@ -691,10 +692,10 @@ static void test_impls(void **state) {
 /* ------------------------------------------------------------------ */
 /* CLI                                                                  */
 
-/* Run words_cli_main with stdout captured into a malloc'ed string. */
+/* Run cmd_words with stdout captured into a malloc'ed string. */
 static int run_cli(char **out, int argc, char **argv) {
     helper_stdout c = helper_stdout_begin();
-    int rc = words_cli_main(argc, argv);
+    int rc = cmd_words(argc, argv);
     *out = helper_stdout_end(c);
     return rc;
 }

@@ -236,7 +236,7 @@ static void test_values_land(void **state) {
 }
 
 /* Cross-field checks of keys, copies and transactions, and copy of the
- * pipeline's string field. */
+ * hub's string field. */
 static void test_validate_pipeline_fields(void **state) {
     (void)state;
     struct {

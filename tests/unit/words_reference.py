@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Obviously-correct reference for `kengine words` (src/words_cli.c).
+"""Obviously-correct reference for `kengine words` (src/cli/words.c).
 
 Reads newline-delimited messages (bytes; a trailing \\r stays in the
 message) and prints, per batch of N messages, exactly the line that
