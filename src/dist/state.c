@@ -6,10 +6,9 @@
  * a worker's seen set is runs of sequence numbers (a partition's share of
  * each producer batch), its sent set a few ranges, its failed set usually
  * empty; roaring picks per 64Ki block an array, a bitmap or runs, so each
- * costs what its shape needs (measured: a final state of 136 KB for one of
- * two workers of 10^6 seed records, about half of it the 9,080 words, the
- * seen set most of the rest, where plain bitmaps would take 122 KiB each;
- * the sent set is one run), ORs and counts without decoding, and its
+ * costs what its shape needs (a run is a few bytes where a plain bitmap
+ * takes a bit per record; sizes in BENCHMARKS.md, "Workers"), ORs and
+ * counts without decoding, and its
  * portable format is documented and read by the Java, Go and Python
  * implementations, so a run's states can be examined with other tools. Its
  * cost: one more package, and 32-bit values (2^32 - 1 records per run).

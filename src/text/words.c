@@ -20,8 +20,8 @@
  *    its words) has 16-byte slots: half the memory, page faults and cache
  *    misses of a table that reaches tens of MiB on data that never repeats;
  *  - table lookups are cache misses once a batch has ~10^5 distinct words,
- *    and such misses cost 100-300 ns here, so lookups are software
- *    pipelined: each word is hashed and its slot prefetched, and the
+ *    and a miss costs more than the rest of a word's work, so lookups are
+ *    software pipelined: each word is hashed and its slot prefetched, and the
  *    lookup itself runs WORDS_PIPE words later (the ring persists across
  *    words_scan calls and is flushed by every function that reads the set);
  *  - clearing between batches is O(1): slots carry a generation number and
@@ -100,9 +100,10 @@ typedef struct {
 } ws_lpipe;
 
 /* The bytes of the words too long for a slot, in chunks that never move:
- * growing copies nothing and first touches only what it stores (the run's
- * set of 300,000 distinct JSON lines keeps 17 MB of such words; grown by
- * realloc it copied 32 MB and touched twice that). A word's place is its
+ * growing copies nothing and first touches only what it stores (a run-wide
+ * set on data that does not repeat keeps megabytes of such words, and one
+ * realloc'd buffer copied them at every growth and touched twice what it
+ * kept: BENCHMARKS.md, "Data that does not repeat"). A word's place is its
  * chunk's index << ARENA_OFF_BITS | its offset in the chunk. Clearing keeps
  * the chunks for the next batch. */
 #define ARENA_CHUNK_MAX ((size_t)1 << 20) /* chunks double up to this */
@@ -293,10 +294,10 @@ static inline size_t set_inline_max(const words_set *s) {
 
 /* Zeroed table of `bytes` (a multiple of 64) aligned to a cache line, so
  * no slot straddles two lines (calloc's large chunks are only 16-byte
- * aligned). Not on huge pages: madvise(MADV_HUGEPAGE) cut the page faults
- * of a run-wide set of 750,000 words from 47k to 8.5k, but where the kernel
- * compacts memory for such regions synchronously (THP defrag "madvise",
- * this machine's) one run in a few took seconds instead of 0.3 s. */
+ * aligned). Not on huge pages: madvise(MADV_HUGEPAGE) cuts the page faults
+ * of a large run-wide set, but where the kernel compacts memory for such
+ * regions synchronously (THP defrag "madvise") some runs stall for seconds
+ * (BENCHMARKS.md, "Data that does not repeat"). */
 static void *table_alloc(size_t bytes) {
     void *p = aligned_alloc(64, bytes);
     if (p) memset(p, 0, bytes);

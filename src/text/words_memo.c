@@ -122,8 +122,8 @@ uint64_t words_scan_memo(words_memo *m, words_set *set, const void *buf, size_t 
     if (m->lookups == MEMO_PROBE && m->hits * 8 < m->lookups) m->off = true;
     uint64_t w = words_scan(set, buf, len);
     /* Not asking words_set_oom first: it completes the set's deferred
-     * insertions, a stall at every message (44 ms of 0.24 s on 300,000
-     * distinct lines). A failed insertion marks the set, and so the whole
+     * insertions, a stall at every message (BENCHMARKS.md, "Data that does
+     * not repeat"). A failed insertion marks the set, and so the whole
      * batch, out of memory anyway. */
     if (!m->off) memo_put(m, h, i, buf, len, w);
     return w;

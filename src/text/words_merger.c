@@ -5,7 +5,8 @@
  * Why: merging a batch's set into the run's costs a cache miss per
  * distinct word of the batch (the run's table is tens of MiB once the data
  * does not repeat) plus the run's table growth. Done in line it followed
- * every batch: 0.19 s of `kengine words`'s 0.50 s on 300,000 distinct lines.
+ * every batch, a large share of the whole scan on data that does not
+ * repeat (BENCHMARKS.md, "Data that does not repeat").
  * Here the caller hands the finished batch set over, gets an empty one
  * back at once, and the merge runs beside the next batches' scans. The
  * caller may be TOTAL_AHEAD batches ahead; handing over one more waits, so
