@@ -11,8 +11,8 @@
  *   - the start barrier: who claimed an index and joined, who is missing,
  *     a duplicate index, one common start time.
  *
- * dist_worker_run.c runs a worker (results I/O in kafka_channel.c, the run in
- * engine.c, the state in state.c); collect.c merges the final states.
+ * dist/worker.c runs a worker (results I/O in kafka/channel.c, the run in
+ * engine/engine.c, the state in state.c); collect.c merges the final states.
  */
 #ifndef KENGINE_DIST_PROTOCOL_H
 #define KENGINE_DIST_PROTOCOL_H

@@ -102,7 +102,7 @@ typedef struct hub {
     atomic_int assigned[HUB_MAX_CONSUMERS]; /* partitions each group member holds */
 
     /* A worker of a shared run (NULL otherwise): its consumers stop when
-     * the coordinator (dist_worker_run.c) sets group_done, i.e. the whole
+     * the coordinator (dist/worker.c) sets group_done, i.e. the whole
      * group has seen everything every worker's producer delivered. */
     const hub_share *share;
     atomic_bool group_done;

@@ -1,6 +1,6 @@
 /*
  * conf: builds librdkafka configurations from kengine's defaults and
- * the workload's property tables. Private to the kafka_*.c files.
+ * the workload's property tables. Private to the kafka/ layer.
  */
 #ifndef KENGINE_KAFKA_CONF_H
 #define KENGINE_KAFKA_CONF_H
