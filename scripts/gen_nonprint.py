@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
-"""Generates the `nonprint` table of src/encode.c: the code points >= 0x80
+"""Generates the `nonprint` table of src/text/encode.c: the code points >= 0x80
 that Python considers non-printable (not chr(cp).isprintable()), as sorted
 inclusive ranges. The `dict` message format escapes them as Python's
 str.__repr__ does. The table in encode.c was made with Python 3.11
 (Unicode 14.0.0); another Unicode version gives another table.
 
   scripts/gen_nonprint.py            print the table's C initializer
-  scripts/gen_nonprint.py --check    compare with src/encode.c (exit 1 if it differs)
+  scripts/gen_nonprint.py --check    compare with src/text/encode.c (exit 1 if it differs)
 """
 import os
 import re
@@ -56,12 +56,12 @@ def main():
     table = c_table(rs)
     if sys.argv[1:] == ["--check"]:
         root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        src = open(os.path.join(root, "src", "encode.c"), encoding="utf-8").read()
+        src = open(os.path.join(root, "src", "text", "encode.c"), encoding="utf-8").read()
         m = re.search(r"static const uint32_t nonprint\[\]\[2\] = \{\n.*?\n\};\n", src, re.S)
         if not m or pairs(m.group(0)) != rs:
-            sys.exit("gen_nonprint.py: src/encode.c's nonprint table differs from "
+            sys.exit("gen_nonprint.py: src/text/encode.c's nonprint table differs from "
                      "Python's (regenerate it with scripts/gen_nonprint.py)")
-        print("ok: src/encode.c's nonprint table is Python %s's" % UNICODE)
+        print("ok: src/text/encode.c's nonprint table is Python %s's" % UNICODE)
     elif sys.argv[1:]:
         sys.exit(__doc__)
     else:

@@ -216,7 +216,7 @@ scenario_minisr() {
   # Duplicates are measured, not asserted: once in-flight messages time
   # out, librdkafka's idempotent producer bumps its epoch, and what it sends
   # again under the new epoch the broker cannot tell from what the
-  # surviving leader already holds (see README, Reliability).
+  # surviving leader already holds (see docs/reliability-and-faults.md).
   dups=$(json_get "$s" summary duplicates)
   distinct=$((consumed - dups))
   [ "$distinct" -ge "$delivered" ] && [ "$distinct" -le "$N" ] ||
