@@ -14,6 +14,7 @@
  *                   retriable errors; fetch-errors@1:20 the same for Fetch.
  * Each fault, as it starts and ends, is reported on stderr.
  */
+#include "args.h"
 #include "commands.h"
 
 #include <errno.h>
@@ -44,27 +45,31 @@ typedef struct {
     bool end; /* the fault's end (broker up, rtt 0) */
 } fault_event;
 
-static void usage(FILE *out) {
-    fprintf(
-        out,
-        "usage: kengine broker [--brokers N] [--topic NAME[:PARTITIONS]]... [--fault SPEC]...\n"
-        "Runs the embedded broker until SIGINT/SIGTERM. The bootstrap address is\n"
-        "the first line of stdout. Topics not named are created on first use with\n"
-        "4 partitions. It keeps only ~5 MiB per partition.\n"
-        "\n"
-        "  --brokers N    brokers in the cluster (default 1); topics are replicated\n"
-        "                 on up to 3 of them\n"
-        "  --topic T[:P]  create topic T with P partitions (default 4)\n"
-        "  --fault SPEC   KIND@START[+DURATION][:ARG], seconds from the broker's start:\n"
-        "                   down@2+3[:ID]         broker ID (default 1) down at 2 s for 3 s\n"
-        "                                         (no +DURATION: stays down); its partitions\n"
-        "                                         move to a broker that is up, if any\n"
-        "                   rtt@0+10:50           50 ms added round-trip time for 10 s\n"
-        "                   produce-errors@1:20   the next 20 Produce requests after 1 s\n"
-        "                                         fail with retriable errors\n"
-        "                   fetch-errors@1:20     the same for Fetch requests\n"
-        "                 Each fault is reported on stderr as it starts and ends.\n");
-}
+enum { OPT_BROKERS = 1, OPT_TOPIC, OPT_FAULT };
+
+static const command_option OPTIONS[] = {
+    {OPT_BROKERS, "--brokers", 0, "N",
+     "brokers in the cluster (default 1); topics are replicated\non up to 3 of them"},
+    {OPT_TOPIC, "--topic", 0, "T[:P]", "create topic T with P partitions (default 4)"},
+    {OPT_FAULT, "--fault", 0, "SPEC",
+     "KIND@START[+DURATION][:ARG], seconds from the broker's start:\n"
+     "  down@2+3[:ID]         broker ID (default 1) down at 2 s for 3 s\n"
+     "                        (no +DURATION: stays down); its partitions\n"
+     "                        move to a broker that is up, if any\n"
+     "  rtt@0+10:50           50 ms added round-trip time for 10 s\n"
+     "  produce-errors@1:20   the next 20 Produce requests after 1 s\n"
+     "                        fail with retriable errors\n"
+     "  fetch-errors@1:20     the same for Fetch requests\n"
+     "Each fault is reported on stderr as it starts and ends."},
+    {0},
+};
+
+const command_doc broker_doc = {
+    .about = "Runs the embedded broker until SIGINT/SIGTERM. The bootstrap address is\n"
+             "the first line of stdout. Topics not named are created on first use with\n"
+             "4 partitions. It keeps only ~5 MiB per partition.\n",
+    .options = OPTIONS,
+};
 
 static int parse_num(const char **p, double *out) {
     char *end;
@@ -227,40 +232,30 @@ int cmd_broker(int argc, char **argv) {
         goto out;
     }
     size_t nspecs = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            usage(stdout);
-            goto out;
-        }
-        if (strcmp(a, "--topic") && strcmp(a, "--fault") && strcmp(a, "--brokers")) {
-            fprintf(stderr,
-                    "kengine broker: unexpected argument '%s' (expected --brokers N, "
-                    "--topic NAME:PARTITIONS or --fault SPEC; see --help)\n",
-                    a);
-            rc = EXITCODE_USAGE;
-            goto out;
-        }
-        if (i + 1 >= argc) {
-            fprintf(stderr, "kengine broker: %s needs a value\n", a);
-            rc = EXITCODE_USAGE;
-            goto out;
-        }
-        const char *v = argv[++i];
-        if (!strcmp(a, "--topic")) {
-            topics[ntopics++] = v;
-        } else if (!strcmp(a, "--fault")) {
-            fault_specs[nspecs++] = v;
-        } else {
+    args a;
+    args_init(&a, "broker", argc, argv);
+    for (int o; (o = args_next(&a)) != ARGS_END;) {
+        const char *v = a.value;
+        switch (o) {
+        case OPT_TOPIC: topics[ntopics++] = v; break;
+        case OPT_FAULT: fault_specs[nspecs++] = v; break;
+        case OPT_BROKERS: {
             char *end;
             long n = strtol(v, &end, 10);
             if (end == v || *end || n < 1 || n > MAX_BROKERS) {
-                fprintf(stderr, "kengine broker: --brokers %s: must be 1..%d\n", v,
-                        MAX_BROKERS);
-                rc = EXITCODE_USAGE;
+                rc = args_error(&a, "--brokers %s: must be 1..%d", v, MAX_BROKERS);
                 goto out;
             }
             brokers = (int)n;
+            break;
+        }
+        case ARGS_OPERAND:
+            rc = args_error(&a,
+                            "unexpected argument '%s' (expected --brokers N, --topic "
+                            "NAME:PARTITIONS or --fault SPEC; see --help)",
+                            v);
+            goto out;
+        case ARGS_EXIT: rc = a.rc; goto out;
         }
     }
     /* faults are checked against the final broker count */

@@ -5,6 +5,7 @@
  * the reason (errors, failed thresholds). Results are printed as they come
  * and optionally written as JUnit XML.
  */
+#include "args.h"
 #include "commands.h"
 
 #include <dirent.h>
@@ -262,36 +263,47 @@ static int write_junit(const char *path, const scenario *s, size_t n, size_t fai
     return fclose(f) == 0 ? 0 : -1;
 }
 
+enum { OPT_JUNIT = 1, OPT_TIMEOUT };
+
+static const command_option OPTIONS[] = {
+    {OPT_JUNIT, "--junit", 0, "FILE", "also write the results as JUnit XML"},
+    {OPT_TIMEOUT, "--timeout", 0, "SECONDS",
+     "a scenario still running after SECONDS is stopped\n(SIGTERM) and fails (default 600)"},
+    {0},
+};
+
+const command_doc test_doc = {
+    .about = "Runs every *.lua scenario under PATH (a file or a folder, searched\n"
+             "recursively, in name order) as its own run of this kengine, with -q and\n"
+             "the name=value overrides given; exits 0 only if all pass. A failure is\n"
+             "named with the run's error lines.\n",
+    .options = OPTIONS,
+};
+
 int cmd_test(int argc, char **argv) {
     const char *junit = NULL;
     double timeout = 600;
     strvec ov = {0}, files = {0};
     int rc = EXITCODE_USAGE;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            printf("usage: kengine test [--junit FILE] [--timeout SECONDS] [name=value ...] "
-                   "PATH...\nRuns every *.lua scenario under PATH as its own run; exits 0 "
-                   "only if all pass.\n");
-            rc = EXITCODE_OK;
-            goto done;
-        } else if (!strcmp(argv[i], "--junit") || !strcmp(argv[i], "--timeout")) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "kengine test: %s needs a value\n", argv[i]);
+    args a;
+    args_init(&a, "test", argc, argv);
+    for (int o; (o = args_next(&a)) != ARGS_END;) {
+        switch (o) {
+        case OPT_JUNIT: junit = a.value; break;
+        case OPT_TIMEOUT:
+            if ((timeout = atof(a.value)) <= 0) {
+                args_error(&a, "--timeout must be positive");
                 goto done;
             }
-            if (!strcmp(argv[i], "--junit"))
-                junit = argv[++i];
-            else if ((timeout = atof(argv[++i])) <= 0) {
-                fprintf(stderr, "kengine test: --timeout must be positive\n");
+            break;
+        case ARGS_OPERAND:
+            if (strchr(a.value, '=') && a.value[0] != '=') {
+                if (vec_push(&ov, (char *)a.value)) goto done;
+            } else if (collect(a.value, &files, true)) {
                 goto done;
             }
-        } else if (argv[i][0] == '-') {
-            fprintf(stderr, "kengine test: unknown option '%s'\n", argv[i]);
-            goto done;
-        } else if (strchr(argv[i], '=') && argv[i][0] != '=') {
-            if (vec_push(&ov, argv[i])) goto done;
-        } else if (collect(argv[i], &files, true)) {
-            goto done;
+            break;
+        case ARGS_EXIT: rc = a.rc; goto done;
         }
     }
     if (!files.n) {

@@ -16,6 +16,7 @@
  * the next batches are scanned, as in the consumer.
  * This is the only words file doing stdio; it never calls exit().
  */
+#include "args.h"
 #include "commands.h"
 #include "words.h"
 #include "exitcode.h"
@@ -30,30 +31,23 @@
 #ifndef CLI_BUF_SIZE            /* overridable to test the long-line paths */
 #define CLI_BUF_SIZE (4u << 20) /* read buffer, grown only for huge words */
 #endif
-#define CLI_DEFAULT_BATCH 10000u
+#define CLI_DEFAULT_BATCH 10000u /* words_doc says it */
 
-static void usage(FILE *out) {
-    fputs("usage: kengine words [--batch N] [--json] [FILE|-]\n"
-          "\n"
-          "Count words (runs of non-ASCII-whitespace bytes) and distinct words\n"
-          "in newline-delimited messages read from FILE or stdin ('-').\n"
-          "Prints one line per batch of N messages (default 10000), then a\n"
-          "total line.\n"
-          "\n"
-          "  --batch N   messages per batch (N >= 1)\n"
-          "  --json      print NDJSON objects (words_batch, words_summary)\n"
-          "  --help      show this help\n",
-          out);
-}
+enum { OPT_BATCH = 1, OPT_JSON };
 
-static int bad_usage(const char *fmt, const char *arg) {
-    fputs("kengine words: ", stderr);
-    fprintf(stderr, fmt, arg);
-    fputs("\nusage: kengine words [--batch N] [--json] [FILE|-] "
-          "(see --help)\n",
-          stderr);
-    return EXITCODE_USAGE;
-}
+static const command_option OPTIONS[] = {
+    {OPT_BATCH, "--batch", 0, "N", "messages per batch (N >= 1, default 10000)"},
+    {OPT_JSON, "--json", 0, NULL, "print NDJSON objects (words_batch, words_summary)"},
+    {0},
+};
+
+const command_doc words_doc = {
+    .about = "Count words (runs of non-ASCII-whitespace bytes) and distinct words\n"
+             "in newline-delimited messages read from FILE or stdin ('-').\n"
+             "Prints one line per batch of N messages (default 10000), then a\n"
+             "total line.\n",
+    .options = OPTIONS,
+};
 
 /* Parse a positive decimal integer; 0 on success. */
 static int parse_batch(const char *s, uint64_t *out) {
@@ -191,36 +185,21 @@ static int process(cli_state *st, FILE *f) {
 int cmd_words(int argc, char **argv) {
     cli_state st = {.batch_size = CLI_DEFAULT_BATCH};
     const char *path = NULL;
-    int opts_done = 0;
-
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!opts_done && a[0] == '-' && a[1] != '\0') {
-            if (!strcmp(a, "--")) {
-                opts_done = 1;
-            } else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-                usage(stdout);
-                return fflush(stdout) ? EXITCODE_RUNTIME : EXITCODE_OK;
-            } else if (!strcmp(a, "--json")) {
-                st.json = 1;
-            } else if (!strcmp(a, "--batch")) {
-                if (i + 1 >= argc) return bad_usage("--batch needs a value", "");
-                if (parse_batch(argv[++i], &st.batch_size))
-                    return bad_usage("invalid --batch value '%s' "
-                                     "(want an integer >= 1)",
-                                     argv[i]);
-            } else if (!strncmp(a, "--batch=", 8)) {
-                if (parse_batch(a + 8, &st.batch_size))
-                    return bad_usage("invalid --batch value '%s' "
-                                     "(want an integer >= 1)",
-                                     a + 8);
-            } else {
-                return bad_usage("unknown option '%s'", a);
-            }
-        } else if (path) {
-            return bad_usage("too many arguments ('%s')", a);
-        } else {
-            path = a;
+    args a;
+    args_init(&a, "words", argc, argv);
+    for (int o; (o = args_next(&a)) != ARGS_END;) {
+        switch (o) {
+        case OPT_JSON: st.json = 1; break;
+        case OPT_BATCH:
+            if (parse_batch(a.value, &st.batch_size))
+                return args_error(&a, "invalid --batch value '%s' (want an integer >= 1)",
+                                  a.value);
+            break;
+        case ARGS_OPERAND:
+            if (path) return args_error(&a, "too many arguments ('%s')", a.value);
+            path = a.value;
+            break;
+        case ARGS_EXIT: return a.rc;
         }
     }
 

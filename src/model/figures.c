@@ -5,6 +5,8 @@
  */
 #include "figures.h"
 
+#include "markdown.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -195,17 +197,15 @@ static const char *const DIST_STATE_NAMES[] = {
     [FIGURE_HIST] = "histogram", [FIGURE_BITMAP] = "bitmap-or", [FIGURE_UNION] = "set-union",
     [FIGURE_DERIVED] = "derived"};
 
+static const char *role_note(const figure *f);
+
 static void help_list(FILE *out, figure_scope scope, const char *title) {
     size_t n;
     const figure *f = figures_list(scope, &n);
     fprintf(out, "%s\n", title);
-    for (size_t i = 0; i < n; i++) {
-        const char *role = f[i].roles == FIGURE_PRODUCE   ? " (produce batches)"
-                           : f[i].roles == FIGURE_CONSUME ? " (consume batches)"
-                                                          : "";
+    for (size_t i = 0; i < n; i++)
         fprintf(out, "  %-22s %-9s %-10s %s%s\n", f[i].name, f[i].unit[0] ? f[i].unit : "-",
-                DIST_STATE_NAMES[f[i].merge], f[i].how, role);
-    }
+                DIST_STATE_NAMES[f[i].merge], f[i].how, role_note(&f[i]));
 }
 
 void figures_help(FILE *out) {
@@ -223,4 +223,44 @@ void figures_help(FILE *out) {
           out);
     for (size_t i = 0; i < n; i++) fprintf(out, " %s", st[i].name);
     fputc('\n', out);
+}
+
+/* The role a batch figure is limited to, as help says it after the how. */
+static const char *role_note(const figure *f) {
+    return f->roles == FIGURE_PRODUCE   ? " (produce batches)"
+           : f->roles == FIGURE_CONSUME ? " (consume batches)"
+                                        : "";
+}
+
+void figures_markdown(FILE *out) {
+    static const char *const head[] = {"of", "figure", "unit", "merge", "how it is computed"};
+    static const struct {
+        figure_scope scope;
+        const char *name;
+    } scopes[] = {{FIGURES_IN_SUMMARY, "summary"},
+                  {FIGURES_IN_BATCH, "batch"},
+                  {FIGURES_IN_PHASE, "phase"}};
+    markdown_header(out, head, 5);
+    for (size_t s = 0; s < sizeof scopes / sizeof scopes[0]; s++) {
+        size_t n;
+        const figure *f = figures_list(scopes[s].scope, &n);
+        for (size_t i = 0; i < n; i++) {
+            char name[80], how[512];
+            snprintf(name, sizeof name, "`%s`", f[i].name);
+            snprintf(how, sizeof how, "%s%s", f[i].how, role_note(&f[i]));
+            const char *cells[] = {scopes[s].name, name, f[i].unit[0] ? f[i].unit : "-",
+                                   DIST_STATE_NAMES[f[i].merge], how};
+            markdown_row(out, cells, 5);
+        }
+    }
+    /* the latency statistics: one row */
+    size_t n, used = 0;
+    const figure_stat *st = figures_latency_stats(&n);
+    char stats[256] = "";
+    for (size_t i = 0; i < n && used < sizeof stats; i++)
+        used += (size_t)snprintf(stats + used, sizeof stats - used, "%s`%s`", i ? ", " : "",
+                                 st[i].name);
+    const char *cells[] = {"latency_ms", stats, "ms", DIST_STATE_NAMES[FIGURE_HIST],
+                           "statistics of a latency histogram (also `p(N)`)"};
+    markdown_row(out, cells, 5);
 }

@@ -8,7 +8,8 @@
  *                this order; the text reporter reads derived figures here
  *   threshold.c  a threshold metric is a figure's name (or latency_ms.STAT)
  *   api.c       the Lua batch and summary objects carry every figure
- *   cli/main.c   `kengine help figures` prints the lists
+ *   cli/help.c   `kengine help figures [--markdown]` prints the lists (the
+ *                docs' table of figures is that markdown)
  *
  * Adding a figure is one line in a list below (a stored figure also needs
  * its field in the struct of run.h, filled where the run measures it).
@@ -243,5 +244,9 @@ int figures_merge(figure_scope scope, void *into, const void *from);
 
 /* `kengine help figures`: every list with units, merges and how. */
 void figures_help(FILE *out);
+/* `kengine help figures --markdown`: the same as one GitHub table
+ * (| of | figure | unit | merge | how it is computed |: summary, batch,
+ * then phase figures, and a last row naming the latency statistics). */
+void figures_markdown(FILE *out);
 
 #endif

@@ -4,6 +4,7 @@
  */
 #include "workload.h"
 
+#include "markdown.h"
 #include "suggest.h"
 
 #include <errno.h>
@@ -117,6 +118,84 @@ const char *workload_suggest(const char *name) {
     const char *names[NFIELDS];
     for (size_t i = 0; i < NFIELDS; i++) names[i] = FIELDS[i].name;
     return suggest_nearest(name, names, NFIELDS);
+}
+
+const char *workload_kind_name(workload_kind kind) {
+    static const char *const names[] = {
+        [WORKLOAD_STRING] = "string", [WORKLOAD_INT] = "integer", [WORKLOAD_NUMBER] = "number",
+        [WORKLOAD_BOOL] = "boolean",  [WORKLOAD_ENUM] = "choice", [WORKLOAD_PROPS] = "table",
+        [WORKLOAD_TABLE] = "table"};
+    return kind <= WORKLOAD_TABLE ? names[kind] : "?";
+}
+
+/* Field f's value in workload `wl`, as its default is shown (workload.h). */
+static void field_value(const workload *wl, const workload_field *f, char *buf, size_t len) {
+    const void *slot = (const char *)wl + f->offset;
+    switch (f->kind) {
+    case WORKLOAD_STRING: {
+        const char *v = *(char *const *)slot;
+        snprintf(buf, len, "%s", v ? v : "none");
+        return;
+    }
+    case WORKLOAD_INT: {
+        long long v =
+            f->size == sizeof(int) ? *(const int *)slot : (long long)*(const uint64_t *)slot;
+        if (v < f->imin) /* outside the range: not given (worker's -1) */
+            snprintf(buf, len, "none");
+        else
+            snprintf(buf, len, "%lld", v);
+        return;
+    }
+    case WORKLOAD_NUMBER: snprintf(buf, len, "%g", *(const double *)slot); return;
+    case WORKLOAD_BOOL:
+        snprintf(buf, len, "%s", *(const bool *)slot ? "true" : "false");
+        return;
+    case WORKLOAD_ENUM: snprintf(buf, len, "%s", f->choices[*(const int *)slot]); return;
+    case WORKLOAD_PROPS:
+        snprintf(buf, len, "%s", ((const workload_props *)slot)->n ? "(set)" : "{}");
+        return;
+    case WORKLOAD_TABLE: break;
+    }
+    snprintf(buf, len, "none");
+}
+
+const char *workload_field_default(const workload_field *f, char *buf, size_t len) {
+    workload wl;
+    if (workload_init(&wl)) {
+        snprintf(buf, len, "?");
+        return buf;
+    }
+    field_value(&wl, f, buf, len);
+    workload_free(&wl);
+    return buf;
+}
+
+void workload_fields_help(FILE *out) {
+    fputs("Fields of a workload (set in the script, or name=value on the command line).\n"
+          "Columns: name, type, default, meaning.\n\n",
+          out);
+    for (size_t i = 0; i < NFIELDS; i++) {
+        char def[128];
+        workload_field_default(&FIELDS[i], def, sizeof def);
+        fprintf(out, "  %-17s %-8s %-14s %s\n", FIELDS[i].name,
+                workload_kind_name(FIELDS[i].kind), def, FIELDS[i].help);
+    }
+}
+
+void workload_fields_markdown(FILE *out) {
+    static const char *const head[] = {"field", "type", "default", "meaning"};
+    markdown_header(out, head, 4);
+    for (size_t i = 0; i < NFIELDS; i++) {
+        char name[64], def[128], code[136];
+        snprintf(name, sizeof name, "`%s`", FIELDS[i].name);
+        workload_field_default(&FIELDS[i], def, sizeof def);
+        /* a name (a string, a choice) as code; numbers, no value, {} as they are */
+        bool name_like = FIELDS[i].kind == WORKLOAD_ENUM ||
+                         (FIELDS[i].kind == WORKLOAD_STRING && strcmp(def, "none"));
+        snprintf(code, sizeof code, name_like ? "`%s`" : "%s", def);
+        const char *cells[] = {name, workload_kind_name(FIELDS[i].kind), code, FIELDS[i].help};
+        markdown_row(out, cells, 4);
+    }
 }
 
 static int set_str(char **slot, const char *text) {

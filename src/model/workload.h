@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "csvsrc.h"
 #include "encode.h"
@@ -124,6 +125,18 @@ const workload_field *workload_fields(size_t *n);
 const workload_field *workload_field_find(const char *name);
 /* Nearest known field name to `name` (suggest_nearest), or NULL. */
 const char *workload_suggest(const char *name);
+/* A kind's name for help: "string", "integer", "number", "boolean",
+ * "choice" or "table". */
+const char *workload_kind_name(workload_kind kind);
+/* A field's default (workload_init's value) as help shows it into buf:
+ * 1000000, `test_topic`, `async`, true, {} for properties, none for no
+ * value. Returns buf. */
+const char *workload_field_default(const workload_field *f, char *buf, size_t len);
+/* `kengine help fields`: every built-in field, its kind, default and help. */
+void workload_fields_help(FILE *out);
+/* `kengine help fields --markdown`: the same as the GitHub table
+ * | field | type | default | meaning |. */
+void workload_fields_markdown(FILE *out);
 
 /* Set field `name` from its text form ("10000", "true", "json", ...).
  * For WORKLOAD_PROPS fields use workload_set_prop. Returns 0, or -1 with a

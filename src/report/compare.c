@@ -302,65 +302,8 @@ static void json_run(FILE *out, const char *label, const runfile_run *a, const r
     fputs("]}", out);
 }
 
-static void usage(FILE *out) {
-    fprintf(out,
-            "usage: kengine compare [--max-regression PCT] [--json FILE] BASE NEW\n"
-            "\n"
-            "BASE and NEW are NDJSON files written by `kengine ... --json FILE`.\n"
-            "Prints each summary figure of both runs, the change in percent and,\n"
-            "for throughput and latency, a Mann-Whitney U test over the per-batch\n"
-            "samples (p-value; below %.2f the change is beyond noise).\n"
-            "\n"
-            "  --max-regression PCT  a significant fall of throughput or rise of\n"
-            "                        latency beyond PCT percent fails (default 10)\n"
-            "  --json FILE           also write the comparison as JSON ('-' = stdout)\n"
-            "\n"
-            "exit codes: 0 no regression, 2 bad usage or input, 3 a regression.\n",
-            COMPARE_ALPHA);
-}
-
-int compare_main(int argc, char **argv) {
-    double max_reg = 10;
-    const char *json = NULL, *paths[2] = {NULL, NULL};
-    int npaths = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            usage(stdout);
-            return 0;
-        } else if (!strcmp(a, "--max-regression") || !strcmp(a, "--json")) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "kengine compare: %s needs a value\n", a);
-                return EXIT_USAGE;
-            }
-            const char *v = argv[++i];
-            if (!strcmp(a, "--json")) {
-                json = v;
-                continue;
-            }
-            char *end;
-            max_reg = strtod(v, &end);
-            if (end == v || *end || !isfinite(max_reg) || max_reg < 0) {
-                fprintf(stderr,
-                        "kengine compare: --max-regression %s: must be a "
-                        "percentage >= 0\n",
-                        v);
-                return EXIT_USAGE;
-            }
-        } else if (a[0] == '-' && a[1]) {
-            fprintf(stderr, "kengine compare: unknown option '%s'\n", a);
-            return EXIT_USAGE;
-        } else if (npaths < 2) {
-            paths[npaths++] = a;
-        } else {
-            fprintf(stderr, "kengine compare: one BASE and one NEW file, got '%s' too\n", a);
-            return EXIT_USAGE;
-        }
-    }
-    if (npaths != 2) {
-        usage(stderr);
-        return EXIT_USAGE;
-    }
+int compare_files(const char *base, const char *new_, double max_reg, const char *json) {
+    const char *paths[2] = {base, new_};
     runfile r[2] = {{0}, {0}};
     char err[1024];
     int rc = 0;

@@ -3,7 +3,7 @@
  * summary figure is shown with its change; throughput and latency figures
  * also get a Mann-Whitney U test over the runs' per-batch samples (is the
  * change beyond the batch-to-batch noise?), and a significant change in the
- * bad direction beyond --max-regression percent is a regression (exit 3).
+ * bad direction beyond a limit in percent is a regression (exit 3).
  */
 #ifndef KENGINE_COMPARE_H
 #define KENGINE_COMPARE_H
@@ -34,7 +34,13 @@ typedef enum {
 compare_verdict compare_judge(int better, double change_pct, double p, double max_regression);
 const char *compare_verdict_name(compare_verdict v);
 
-/* The subcommand: argv[0] is "compare". Returns the exit code. */
-int compare_main(int argc, char **argv);
+/* Compares the runs of NDJSON files `base` and `new_` (their complete runs,
+ * pairwise): prints the table of figures on stdout (stderr when `json` is
+ * "-"), a "kengine compare: regression: ..." line on stderr per regression
+ * beyond max_regression percent, and with `json` (a path, "-" = stdout) the
+ * comparison as JSON. Returns the exit code: 0, EXITCODE_USAGE (a file
+ * unreadable, runs that do not pair; the message on stderr) or
+ * EXITCODE_THRESHOLD (a regression). The command line is cli/compare.c. */
+int compare_files(const char *base, const char *new_, double max_regression, const char *json);
 
 #endif

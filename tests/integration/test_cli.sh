@@ -16,6 +16,63 @@ grep -Eq "^  consume_mb_per_sec +MB/s +derived +bytes / 2\^20 / consume_seconds"
   fail "help figures: consume_mb_per_sec's unit, merge or derivation"
 ok "help figures lists the figures with units and merges"
 
+# Every subcommand of the table, as `kengine help` lists them (not a list
+# kept here), answers --help (its usage on stdout, exit 0), an unknown
+# option and an option without its value (one line on stderr, exit 2) the
+# same way.
+"$KENGINE" help >"$TMP/help" || fail "kengine help"
+subs=$(awk '/^subcommands:$/ {on = 1; next} on && /^  [a-z]/ {print $1; next} on {exit}' "$TMP/help")
+[ "$(echo "$subs" | wc -w)" -ge 7 ] || fail "kengine help lists too few subcommands: $subs"
+# run CMD...: exit code in $rc, stdout in $TMP/out, stderr in $TMP/err
+run() {
+  set +e
+  timeout 30 "$@" >"$TMP/out" 2>"$TMP/err"
+  rc=$?
+  set -e
+}
+for sub in $subs; do
+  run "$KENGINE" "$sub" --help
+  [ "$rc" -eq 0 ] || fail "kengine $sub --help: exit $rc"
+  head -n 1 "$TMP/out" | grep -Eq "^usage: kengine (\[$sub\]|$sub)( |$)" ||
+    fail "kengine $sub --help: first line '$(head -n 1 "$TMP/out")'"
+  [ ! -s "$TMP/err" ] || fail "kengine $sub --help wrote to stderr: $(cat "$TMP/err")"
+  run "$KENGINE" "$sub" --bogus
+  [ "$rc" -eq 2 ] || fail "kengine $sub --bogus: exit $rc, expected 2"
+  [ "$(wc -l <"$TMP/err")" -eq 1 ] || fail "kengine $sub --bogus: not one line: $(cat "$TMP/err")"
+  grep -q "^kengine $sub: unknown option '--bogus' (try kengine $sub --help)$" "$TMP/err" ||
+    fail "kengine $sub --bogus said: $(cat "$TMP/err")"
+  [ ! -s "$TMP/out" ] || fail "kengine $sub --bogus wrote to stdout"
+  # its first option that takes a value, from its own --help, given none
+  "$KENGINE" "$sub" --help >"$TMP/subhelp"
+  opt=$(sed -nE 's/^  (-[a-zA-Z], )?(--[a-z-]+) [A-Z].*/\2/p' "$TMP/subhelp" | head -n 1)
+  if [ -n "$opt" ]; then
+    run "$KENGINE" "$sub" "$opt"
+    [ "$rc" -eq 2 ] || fail "kengine $sub $opt: exit $rc, expected 2"
+    [ "$(cat "$TMP/err")" = "kengine $sub: $opt needs a value" ] ||
+      fail "kengine $sub $opt said: $(cat "$TMP/err")"
+  fi
+  ok "kengine $sub: --help, --bogus${opt:+ and $opt without a value}"
+done
+# the bare run is the program itself: its --help is the overview
+"$KENGINE" --help | cmp -s - "$TMP/help" || fail "kengine --help is not kengine help"
+run "$KENGINE" --bogus lua/seed.lua
+[ "$(cat "$TMP/err")" = "kengine: unknown option '--bogus' (try kengine --help)" ] ||
+  fail "kengine --bogus said: $(cat "$TMP/err")"
+"$KENGINE" help words | cmp -s - <("$KENGINE" words --help) || fail "help words"
+ok "kengine --help, kengine help SUBCOMMAND"
+# the reference tables, as text and markdown
+"$KENGINE" help exit-codes | grep -Eq "^  3 +a threshold failed" || fail "help exit-codes"
+"$KENGINE" help exit-codes --markdown | grep -qx "| code | meaning |" || fail "exit-codes --markdown"
+"$KENGINE" help fields | grep -Eq "^  records +integer +1000000 " || fail "help fields"
+"$KENGINE" help fields --markdown | grep -q '^| `batch_size` | integer | 10000 | ' ||
+  fail "help fields --markdown"
+"$KENGINE" help figures --markdown | grep -q '^| summary | `lost` | messages | bitmap-or | ' ||
+  fail "help figures --markdown"
+run "$KENGINE" help lua/seed.lua --markdown
+[ "$rc" -eq 2 ] && grep -q "^kengine help: --markdown is for " "$TMP/err" ||
+  fail "help WORKLOAD --markdown: exit $rc, $(cat "$TMP/err")"
+ok "help exit-codes, fields and figures, as text and markdown"
+
 # run CMD... ; expects exit $1 and stderr matching $2
 expect_fail() {
   local code=$1 pattern=$2; shift 2
