@@ -195,10 +195,40 @@ bool flow_fetch_lags(int64_t position, int64_t high_watermark) {
     return position >= 0 && high_watermark > position;
 }
 
-bool flow_txn_begins(uint64_t i, uint64_t txn_size) { return txn_size && i % txn_size == 0; }
+uint64_t flow_share_skip(uint64_t taken, uint64_t seq, size_t nrows) {
+    return nrows ? (seq % nrows + nrows - taken % nrows) % nrows : 0;
+}
+
+bool flow_txn_open(uint64_t n, uint64_t txn_size) { return txn_size && n % txn_size != 0; }
 
 bool flow_txn_aborts(uint64_t t, uint64_t abort_every) {
     return abort_every && t % abort_every == 0;
+}
+
+flow_end flow_consumer_ends(hub *pl, uint64_t records, int64_t *done_us,
+                            int64_t (*clock_us)(void)) {
+    const bool producing = pl->wl->produce;
+    const uint64_t k = (uint64_t)pl->copies; /* copies of each record expected */
+    uint64_t seen = atomic_load(&pl->distinct);
+    /* the producer's end first: its counts are final once it is done */
+    bool prod_done = !producing || atomic_load(&pl->producer_done);
+    if (pl->share) {
+        if (atomic_load(&pl->group_done)) return FLOW_ALL_SEEN;
+    } else {
+        if (records && seen + atomic_load(&pl->unsequenced) >= records * k)
+            return FLOW_ALL_SEEN;
+        if (producing && prod_done && !atomic_load(&pl->failed) &&
+            seen >= atomic_load(&pl->delivered) * k)
+            return FLOW_ALL_SEEN;
+    }
+    if (prod_done && !*done_us) *done_us = clock_us();
+    int64_t since = atomic_load(&pl->last_message_us);
+    if (since < *done_us) since = *done_us;
+    double idle = (double)(clock_us() - since) / 1e6;
+    if (!prod_done || idle <= pl->wl->idle_timeout) return FLOW_READING;
+    return pl->share || !producing || seen < atomic_load(&pl->delivered) * k
+               ? FLOW_IDLE
+               : FLOW_IDLE_ALL_SEEN;
 }
 
 flow_verdict flow_consume(flow_consumer *c, hub *pl, const unsigned char *hdr, size_t hlen,

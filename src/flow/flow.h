@@ -133,13 +133,54 @@ void flow_counts_free(flow_counts *c);
  * Either may be unknown (negative): then no. */
 bool flow_fetch_lags(int64_t position, int64_t high_watermark);
 
+/* ---- a worker's share ---- */
+
+/* Rows a worker of a shared run skips before sending sequence number
+ * `seq`, having taken `taken` rows of a cached CSV of `nrows` rows, so
+ * that it sends the row a single run sends with seq (row = seq mod rows).
+ * 0 when the CSV is not cached (nrows 0). */
+uint64_t flow_share_skip(uint64_t taken, uint64_t seq, size_t nrows);
+
 /* ---- transactions ---- */
 
+/* The boundaries, per message: inline, as the producer asks for each. */
 /* Does the producer's message i (0-based, counted from its own first) start a
  * transaction? */
-bool flow_txn_begins(uint64_t i, uint64_t txn_size);
+static inline bool flow_txn_begins(uint64_t i, uint64_t txn_size) {
+    return txn_size && i % txn_size == 0;
+}
+/* Does its message i end one (the transaction's last message)? */
+static inline bool flow_txn_ends(uint64_t i, uint64_t txn_size) {
+    return txn_size && (i + 1) % txn_size == 0;
+}
+/* After n messages, is a transaction still open (the last, shorter one)? */
+bool flow_txn_open(uint64_t n, uint64_t txn_size);
 /* Does transaction number t (1-based) end in an abort on purpose? */
 bool flow_txn_aborts(uint64_t t, uint64_t abort_every);
+
+/* ---- when a consumer stops ---- */
+
+typedef enum {
+    FLOW_READING,       /* go on */
+    FLOW_ALL_SEEN,      /* every record (or every delivered one) seen; a worker
+                           of a shared run: the whole group has */
+    FLOW_IDLE,          /* no message for idle_timeout since the producer's end
+                           (or the last message), some maybe unseen: worth a note */
+    FLOW_IDLE_ALL_SEEN, /* the same, every delivered message seen (after failed
+                           deliveries, which may have been written anyway) */
+} flow_end;
+
+/* Should a consumer of pl's run stop, after a poll? `records` expected (0:
+ * unknown), each pl->copies times. Done: every record seen; producing,
+ * every delivered one once the producer is done without failed deliveries
+ * (after some, `seen` may count failed ones that were written anyway);
+ * a worker: when its coordinator says the group is. Else idle: nothing
+ * for wl->idle_timeout since the last message or the producer's end,
+ * whichever is later (a broker outage while it still sends is not
+ * idleness). *done_us: when this consumer first saw the producer done
+ * (0 before; set here); `clock_us` the wall clock in us. */
+flow_end flow_consumer_ends(hub *pl, uint64_t records, int64_t *done_us,
+                            int64_t (*clock_us)(void));
 
 /* ---- per-message accounting (consumer) ---- */
 

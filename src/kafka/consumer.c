@@ -10,9 +10,10 @@
  * skips messages of other runs by the run id in the "kengine" header, so
  * old data in a reused topic never counts. Sequence numbers are tracked in
  * a bitmap (one bit per record): the engine derives the loss from it,
- * duplicates are counted per consumer. That accounting, the words and the
- * batches are flow.c's plain functions; this file holds the librdkafka
- * side: the client, the fetch loop, the end conditions.
+ * duplicates are counted per consumer. That accounting, the words, the
+ * batches and when to stop are flow.c's plain functions; this file holds
+ * the librdkafka side: the client and the canonical loop (consume: fetch,
+ * serve each message, check the end; then close, the one way out).
  */
 #include "logger.h"
 #include "kafka.h"
@@ -60,15 +61,13 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     }
 }
 
-static rd_kafka_t *consumer_new(kafka_consumer_job *job, char *err, size_t errlen) {
+/* The consumer's configuration: kengine's defaults (the workload's
+ * `consumer` settings override them), and the rebalance callback of a
+ * group that starts at this run's offsets. NULL with err. */
+static rd_kafka_conf_t *consumer_conf(kafka_consumer_job *job, bool assign, char *err,
+                                      size_t errlen) {
     hub *pl = job->pl;
     const workload *wl = pl->wl;
-    /* A single consumer is assigned every partition directly: at this
-     * run's start offsets when it also produces, else at the group's
-     * committed offsets (auto.offset.reset where none), which keeps group
-     * semantics without the join protocol's delay. Several consumers form
-     * a consumer group. */
-    const bool assign = wl->consumers == 1 && !pl->share && pl->partitions > 0;
     const char *defaults[24];
     int n = 0;
 #define DEFAULT(k, v) (defaults[n++] = (k), defaults[n++] = (v))
@@ -111,11 +110,43 @@ static rd_kafka_t *consumer_new(kafka_consumer_job *job, char *err, size_t errle
     defaults[n] = NULL;
     rd_kafka_conf_t *conf =
         kafka_conf_build(pl->brokers, defaults, &wl->consumer, "consumer", err, errlen);
-    if (!conf) return NULL;
-    if ((pl->start_offsets || pl->share) && !assign) {
+    if (conf && (pl->start_offsets || pl->share) && !assign) {
         rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
         rd_kafka_conf_set_opaque(conf, job);
     }
+    return conf;
+}
+
+/* Assigns every partition (`assign`: at this run's start offsets, else at
+ * the committed ones) or subscribes to the topic (a group). */
+static rd_kafka_resp_err_t consumer_attach(rd_kafka_t *rk, const hub *pl, bool assign) {
+    const char *topic = workload_consume_topic(pl->wl);
+    rd_kafka_topic_partition_list_t *tl =
+        rd_kafka_topic_partition_list_new(assign ? pl->partitions : 1);
+    rd_kafka_resp_err_t e;
+    if (assign) {
+        for (int p = 0; p < pl->partitions; p++)
+            rd_kafka_topic_partition_list_add(tl, topic, p)->offset =
+                pl->start_offsets ? pl->start_offsets[p] : RD_KAFKA_OFFSET_STORED;
+        e = rd_kafka_assign(rk, tl);
+    } else {
+        rd_kafka_topic_partition_list_add(tl, topic, RD_KAFKA_PARTITION_UA);
+        e = rd_kafka_subscribe(rk, tl);
+    }
+    rd_kafka_topic_partition_list_destroy(tl);
+    return e;
+}
+
+/* The run's consumer, attached to its partitions. A single consumer is
+ * assigned every partition directly: at this run's start offsets when it
+ * also produces, else at the group's committed offsets (auto.offset.reset
+ * where none), which keeps group semantics without the join protocol's
+ * delay. Several consumers form a consumer group. NULL with err. */
+static rd_kafka_t *consumer_new(kafka_consumer_job *job, char *err, size_t errlen) {
+    const hub *pl = job->pl;
+    const bool assign = pl->wl->consumers == 1 && !pl->share && pl->partitions > 0;
+    rd_kafka_conf_t *conf = consumer_conf(job, assign, err, errlen);
+    if (!conf) return NULL;
     char errstr[256];
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
     if (!rk) {
@@ -124,23 +155,10 @@ static rd_kafka_t *consumer_new(kafka_consumer_job *job, char *err, size_t errle
         return NULL;
     }
     rd_kafka_poll_set_consumer(rk);
-    rd_kafka_topic_partition_list_t *tl =
-        rd_kafka_topic_partition_list_new(assign ? pl->partitions : 1);
-    rd_kafka_resp_err_t e;
-    if (assign) {
-        for (int p = 0; p < pl->partitions; p++)
-            rd_kafka_topic_partition_list_add(tl, workload_consume_topic(wl), p)->offset =
-                pl->start_offsets ? pl->start_offsets[p] : RD_KAFKA_OFFSET_STORED;
-        e = rd_kafka_assign(rk, tl);
-    } else {
-        rd_kafka_topic_partition_list_add(tl, workload_consume_topic(wl),
-                                          RD_KAFKA_PARTITION_UA);
-        e = rd_kafka_subscribe(rk, tl);
-    }
-    rd_kafka_topic_partition_list_destroy(tl);
+    rd_kafka_resp_err_t e = consumer_attach(rk, pl, assign);
     if (e) {
         snprintf(err, errlen, "consumer: cannot %s '%s': %s",
-                 assign ? "assign" : "subscribe to", workload_consume_topic(wl),
+                 assign ? "assign" : "subscribe to", workload_consume_topic(pl->wl),
                  rd_kafka_err2str(e));
         rd_kafka_destroy(rk);
         return NULL;
@@ -223,111 +241,98 @@ static void publish_recent(hub *pl, int index, stats_hist **mine) {
     *mine = old; /* NULL on OOM: no more publishing */
 }
 
-void *kafka_consumer_thread(void *arg) {
-    kafka_consumer_job *job = arg;
+/* The first message, waiting up to POLL_MS (the fetchers woken after
+ * WAKE_AFTER_MS of nothing), then (a single consumer) what else the queue
+ * holds, up to FETCH_MAX. Returns how many. Blocks for the first message
+ * only: waiting for a full batch would add its fill time to every
+ * message's latency. */
+static ssize_t fetch(rd_kafka_t *rk, rd_kafka_queue_t *queue, rd_kafka_message_t **msgs) {
+    msgs[0] = poll_one(rk, queue, WAKE_AFTER_MS);
+    if (!msgs[0]) {
+        wake_fetchers(rk);
+        msgs[0] = poll_one(rk, queue, POLL_MS - WAKE_AFTER_MS);
+    }
+    ssize_t n = msgs[0] ? 1 : 0;
+    if (n && queue) {
+        ssize_t more = rd_kafka_consume_batch_queue(queue, 0, msgs + 1, FETCH_MAX - 1);
+        if (more > 0) n += more;
+    }
+    return n;
+}
+
+/* Accounts the fetched messages (consume_one) and destroys them; an error
+ * is logged (at most one every 5 s, *last_warn when the last was). -1
+ * after a fatal error: the run failed. */
+static int serve(hub *pl, kafka_consumer_job *job, rd_kafka_message_t **msgs, ssize_t n,
+                 double now, int64_t now_us, double *last_warn) {
+    int rc = 0;
+    for (ssize_t i = 0; i < n; i++) {
+        rd_kafka_message_t *m = msgs[i];
+        if (!m->err) {
+            consume_one(pl, job, m, now, now_us);
+        } else {
+            if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF && now - *last_warn > 5.0) {
+                logger_msg("consumer: %s", rd_kafka_message_errstr(m));
+                *last_warn = now;
+            }
+            if (m->err == RD_KAFKA_RESP_ERR__FATAL && !rc) {
+                hub_fail(pl, EXITCODE_RUNTIME, "consumer fatal error: %s",
+                         rd_kafka_message_errstr(m));
+                rc = -1;
+            }
+        }
+        rd_kafka_message_destroy(m);
+    }
+    return rc;
+}
+
+/* The loop: fetch, account each message, hand the last second's latencies
+ * to the progress line, and ask flow_consumer_ends whether to stop; then
+ * the last partial batch. Without rebalances (a single, assigned consumer)
+ * messages are taken from the queue in batches; with a group, one at a
+ * time, as librdkafka 2.0.2's batch calls misbehave during rebalances. */
+static void consume(rd_kafka_t *rk, kafka_consumer_job *job, double recent_start) {
     hub *pl = job->pl;
     const workload *wl = pl->wl;
-    /* records expected; 0 = unknown (phases bounded by duration) */
-    const uint64_t records = workload_records(wl);
-    const bool producing = wl->produce;
-    char err[512];
-    rd_kafka_t *rk = NULL;
-
-    /* the progress line's latency over the last second */
-    if (pl->progress) job->acc.recent = stats_hist_new();
-    double recent_start = stats_now();
-    rk = consumer_new(job, err, sizeof err);
-    if (!rk) {
-        hub_fail(pl, EXITCODE_USAGE, "%s", err);
-        goto out;
-    }
-
-    /* Without rebalances (a single, assigned consumer) messages are taken
-     * from the queue in batches; with a group, one at a time, as
-     * librdkafka 2.0.2's batch calls misbehave during rebalances. */
+    const uint64_t records = workload_records(wl); /* 0 = unknown (phases by duration) */
     rd_kafka_queue_t *queue =
         wl->consumers == 1 && !pl->share ? rd_kafka_queue_get_consumer(rk) : NULL;
     rd_kafka_message_t *msgs[FETCH_MAX];
     double last_warn = 0;
     int64_t done_us = 0; /* when this consumer first saw the producer done */
+    flow_end end = FLOW_READING;
     atomic_store(&pl->last_message_us, stats_wall_us());
-    while (!atomic_load(&pl->stop)) {
-        ssize_t n;
-        /* block for the first message only: waiting for a full batch
-         * would add its fill time to every message's latency */
-        msgs[0] = poll_one(rk, queue, WAKE_AFTER_MS);
-        if (!msgs[0]) {
-            wake_fetchers(rk);
-            msgs[0] = poll_one(rk, queue, POLL_MS - WAKE_AFTER_MS);
-        }
-        n = msgs[0] ? 1 : 0;
-        if (n && queue) {
-            ssize_t more = rd_kafka_consume_batch_queue(queue, 0, msgs + 1, FETCH_MAX - 1);
-            if (more > 0) n += more;
-        }
+    while (end == FLOW_READING && !atomic_load(&pl->stop)) {
+        ssize_t n = fetch(rk, queue, msgs);
         double now = stats_now();
         int64_t now_us = stats_wall_us();
-        bool fatal = false;
-        for (ssize_t i = 0; i < n; i++) {
-            rd_kafka_message_t *m = msgs[i];
-            if (m->err) {
-                if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF && now - last_warn > 5.0) {
-                    logger_msg("consumer: %s", rd_kafka_message_errstr(m));
-                    last_warn = now;
-                }
-                if (m->err == RD_KAFKA_RESP_ERR__FATAL && !fatal) {
-                    hub_fail(pl, EXITCODE_RUNTIME, "consumer fatal error: %s",
-                             rd_kafka_message_errstr(m));
-                    fatal = true;
-                }
-            } else {
-                consume_one(pl, job, m, now, now_us);
-            }
-            rd_kafka_message_destroy(m);
-        }
-        if (fatal) break;
+        if (serve(pl, job, msgs, n, now, now_us, &last_warn)) break;
         if (job->acc.recent && now - recent_start >= 1.0) {
             publish_recent(pl, job->index, &job->acc.recent);
             recent_start = now;
         }
-        /* done: every record seen, or every delivered record seen */
-        /* seen: expected copies seen (k = expect_copies per record) */
-        const uint64_t k = (uint64_t)pl->copies;
-        uint64_t seen = atomic_load(&pl->distinct);
-        bool prod_done = !producing || atomic_load(&pl->producer_done);
-        if (pl->share) {
-            /* a worker: when the whole group has seen all that every
-             * worker delivered (dist_worker_run.c's coordinator says so) */
-            if (atomic_load(&pl->group_done)) break;
-        } else {
-            if (records && seen + atomic_load(&pl->unsequenced) >= records * k) break;
-            /* After failed deliveries `seen` may count some of them: a
-             * message that timed out in flight can still have been written
-             * (and be read). Then seen >= delivered does not mean every
-             * delivered message was seen, and the idle timeout ends the run. */
-            if (producing && prod_done && !atomic_load(&pl->failed) &&
-                seen >= atomic_load(&pl->delivered) * k)
-                break;
-        }
-        /* idle since the last message or the producer's end, whichever is
-         * later: a broker outage while it still sends is not idleness */
-        if (prod_done && !done_us) done_us = stats_wall_us();
-        int64_t since = atomic_load(&pl->last_message_us);
-        if (since < done_us) since = done_us;
-        double idle = (double)(stats_wall_us() - since) / 1e6;
-        if (prod_done && idle > wl->idle_timeout) {
-            if (job->index == 0 &&
-                (pl->share || !producing || seen < atomic_load(&pl->delivered) * k))
-                logger_msg("consumer: no message for %.0f s, stopping", wl->idle_timeout);
-            break;
-        }
+        end = flow_consumer_ends(pl, records, &done_us, stats_wall_us);
     }
+    if (end == FLOW_IDLE && job->index == 0)
+        logger_msg("consumer: no message for %.0f s, stopping", wl->idle_timeout);
     batch_flush(pl, job);
     if (queue) rd_kafka_queue_destroy(queue);
-out:
+}
+
+void *kafka_consumer_thread(void *arg) {
+    kafka_consumer_job *job = arg;
+    hub *pl = job->pl;
+    char err[512];
+    /* the progress line's latency over the last second */
+    if (pl->progress) job->acc.recent = stats_hist_new();
+    double recent_start = stats_now();
+    rd_kafka_t *rk = consumer_new(job, err, sizeof err);
     if (rk) {
+        consume(rk, job, recent_start);
         rd_kafka_consumer_close(rk);
         rd_kafka_destroy(rk);
+    } else {
+        hub_fail(pl, EXITCODE_USAGE, "%s", err);
     }
     hub_worker_exit(pl);
     return NULL;

@@ -1,7 +1,14 @@
 /*
  * producer: the producer thread. Pulls rows from the CSV source
  * (which cycles to replicate them), encodes each into a reused buffer and
- * hands it to librdkafka, which copies it. Delivery reports are counted in
+ * hands it to librdkafka, which copies it.
+ *
+ * The thread is librdkafka's canonical loop (examples/producer.c): set up
+ * (producer_open); for each phase, for each message: decide (stop, value,
+ * pacing, header, key), produce (within its transaction), poll
+ * (produce_phase); flush (producer_finish); tear down (producer_close,
+ * the one way out). Each decision is a named static function below, and
+ * what needs no client is flow.c's. Delivery reports are counted in
  * the callback, never printed one by one; failed ones are remembered by
  * sequence number so loss can be told apart from failed delivery. Every
  * `batch_size` messages a produce_batch event goes to the main thread.
@@ -48,14 +55,56 @@ typedef struct {
     uint64_t no; /* transactions begun so far (1-based number of the current) */
 } txn_state;
 
+/* The producer thread's state, from set-up to tear-down; also the
+ * delivery callback's opaque. */
 typedef struct {
     kafka_producer_job *job;
+    hub *pl;
+    const workload *wl;
+    rd_kafka_t *rk; /* the client (replaced when a transaction's fails); NULL
+                       when a replacement could not start */
+    /* delivery reports (on_delivery) */
     double last_dr; /* time of the latest delivery report */
     char first_error[256];
     bool oom;           /* the failed-bitmap could not grow */
     bool transactional; /* delivery counts come from transaction outcomes */
-    txn_state *txn;     /* the current transaction's messages */
-} producer_state;
+    txn_state txn;      /* the current transaction's messages */
+    /* the input */
+    const csvsrc_row *hdr; /* the CSV's header */
+    int keycol;            /* the key column, or -1 */
+    keys_gen keys;         /* synthetic keys (key_distribution) */
+    flow_cache cache;      /* each row's value, once encoded */
+    encode_buf buf;        /* a value being encoded */
+    uint64_t rows_taken;   /* csvsrc_next calls so far */
+    /* the plan, and where the run is */
+    flow_phase plan[HUB_MAX_PHASES];
+    size_t nphases;
+    uint64_t batches;  /* batches the run will post, 0 if unknown */
+    flow_batch batch;  /* the batch being filled */
+    flow_header hv;    /* the next message's header */
+    uint64_t seq;      /* the next message's sequence number */
+    uint64_t txn_size; /* messages per transaction */
+    uint64_t txn_i;    /* messages this producer has sent in transactions: a
+                          worker's first sequence number is its share's, not 0,
+                          so boundaries count from here */
+    double first_send; /* stats_now() of the first send, 0 before */
+    bool stopped;      /* the run stops: no further message, no further phase */
+    char keybuf[KEYS_MAX_LEN];
+    char err[512];
+} producer;
+
+/* The message being sent. */
+typedef struct {
+    csvsrc_row row;
+    const char *value;
+    size_t vlen;
+    uint64_t words;
+    const void *key;
+    size_t klen;
+    int64_t now_us;  /* its produce time (the Kafka timestamp, in ms) */
+    int64_t send_us; /* its intended send time (the header's) */
+    unsigned char hdr[HUB_HEADER_LEN];
+} outgoing;
 
 /* The kept message of the current transaction with sequence number seq. */
 static txn_msg *txn_find(txn_state *t, uint64_t seq) {
@@ -70,49 +119,50 @@ static txn_msg *txn_find(txn_state *t, uint64_t seq) {
     return lo < t->n && t->msgs[lo].seq == seq ? &t->msgs[lo] : NULL;
 }
 
-static void note_failure(producer_state *st, uint64_t seq, const char *what) {
-    if (!st->job->errors) snprintf(st->first_error, sizeof st->first_error, "%s", what);
-    st->job->errors++;
-    if (hub_bits_set(&st->job->failed, seq) < 0) st->oom = true;
+static void note_failure(producer *p, uint64_t seq, const char *what) {
+    if (!p->job->errors) snprintf(p->first_error, sizeof p->first_error, "%s", what);
+    p->job->errors++;
+    if (hub_bits_set(&p->job->failed, seq) < 0) p->oom = true;
 }
 
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
     (void)rk;
-    producer_state *st = opaque;
-    if (st->transactional) {
+    producer *p = opaque;
+    if (p->transactional) {
         /* a message in the log is delivered only once its transaction
          * commits (txn_end counts it); one purged by an abort is not a
          * failure. Only where the committed ones went is noted here. */
-        txn_msg *tm = m->err ? NULL : txn_find(st->txn, (uint64_t)(uintptr_t)m->_private);
+        txn_msg *tm = m->err ? NULL : txn_find(&p->txn, (uint64_t)(uintptr_t)m->_private);
         if (tm) tm->partition = m->partition;
-        st->last_dr = stats_now();
+        p->last_dr = stats_now();
         return;
     }
     if (m->err) {
         char what[256];
         snprintf(what, sizeof what, "record %llu: %s",
                  (unsigned long long)(uintptr_t)m->_private, rd_kafka_err2str(m->err));
-        note_failure(st, (uint64_t)(uintptr_t)m->_private, what);
+        note_failure(p, (uint64_t)(uintptr_t)m->_private, what);
     } else {
-        st->job->delivered++;
-        flow_counts_add(&st->job->part_delivered, m->partition, 1);
+        p->job->delivered++;
+        flow_counts_add(&p->job->part_delivered, m->partition, 1);
     }
     /* the time of the last report matters; reading the clock for every
      * one would cost more than the report itself */
-    uint64_t reported = st->job->delivered + st->job->errors;
-    if ((reported & 255) == 0 || reported >= st->job->sent) st->last_dr = stats_now();
+    uint64_t reported = p->job->delivered + p->job->errors;
+    if ((reported & 255) == 0 || reported >= p->job->sent) p->last_dr = stats_now();
 }
 
-/* Posts the batch being filled (if any) to the main thread. */
-static void batch_post(hub *pl, flow_batch *pb, uint64_t batches, uint64_t delivered,
-                       const char *phase) {
+/* Posts the batch being filled (if any) to the main thread, as sent in
+ * `phase`. */
+static void batch_post(producer *p, const char *phase) {
     run_batch b;
-    if (!flow_batch_take(pb, RUN_PRODUCE, stats_now(), stats_cpu_seconds(), stats_rss_mb(), &b))
+    if (!flow_batch_take(&p->batch, RUN_PRODUCE, stats_now(), stats_cpu_seconds(),
+                         stats_rss_mb(), &b))
         return;
-    b.batches = batches;
-    b.delivered = delivered;
+    b.batches = p->batches;
+    b.delivered = p->job->delivered;
     b.phase = phase;
-    hub_post(pl, &b);
+    hub_post(p->pl, &b);
 }
 
 /* Index of the key column in the header, or -1 if absent. */
@@ -232,8 +282,10 @@ static rd_kafka_resp_err_t txn_resend(rd_kafka_t *rk, const workload *wl, const 
  * id for the run and its transactions initialised (which also aborts
  * whatever an earlier client of the same id left open). NULL with the run
  * failed. */
-static rd_kafka_t *producer_new(hub *pl, producer_state *st, char *err, size_t errlen) {
+static rd_kafka_t *producer_new(producer *p) {
+    hub *pl = p->pl;
     const workload *wl = pl->wl;
+    char err[512];
     const char *defaults[] = {"enable.idempotence",
                               "true",
                               "linger.ms",
@@ -248,7 +300,7 @@ static rd_kafka_t *producer_new(hub *pl, producer_state *st, char *err, size_t e
                               "1000", /* back soon after an outage */
                               NULL};
     rd_kafka_conf_t *conf =
-        kafka_conf_build(pl->brokers, defaults, &wl->producer, "producer", err, errlen);
+        kafka_conf_build(pl->brokers, defaults, &wl->producer, "producer", err, sizeof err);
     if (!conf) {
         hub_fail(pl, EXITCODE_USAGE, "%s", err);
         return NULL;
@@ -270,7 +322,7 @@ static rd_kafka_t *producer_new(hub *pl, producer_state *st, char *err, size_t e
         }
     }
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
-    rd_kafka_conf_set_opaque(conf, st);
+    rd_kafka_conf_set_opaque(conf, p);
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
     if (!rk) {
         rd_kafka_conf_destroy(conf);
@@ -333,14 +385,14 @@ static int txn_count(hub *pl, kafka_producer_job *job, txn_state *t, bool aborte
  * the same transactional id takes over (its initialisation aborts what the
  * old one left open) and sends it again. Up to 10 attempts. 0, or -1 with
  * the run failed. */
-static int txn_end(rd_kafka_t **rkp, producer_state *st) {
-    kafka_producer_job *job = st->job;
-    hub *pl = job->pl;
-    const workload *wl = pl->wl;
-    txn_state *t = st->txn;
+static int txn_end(producer *p) {
+    kafka_producer_job *job = p->job;
+    hub *pl = p->pl;
+    const workload *wl = p->wl;
+    txn_state *t = &p->txn;
+    rd_kafka_t **rkp = &p->rk;
     const bool on_purpose = flow_txn_aborts(t->no, wl->abort_every);
     rd_kafka_error_t *error = NULL;
-    char err[512];
     for (int attempt = 0; attempt < 10; attempt++) {
         error = txn_end_once(*rkp, on_purpose);
         if (!error) return txn_count(pl, job, t, on_purpose);
@@ -353,7 +405,7 @@ static int txn_end(rd_kafka_t **rkp, producer_state *st) {
         error = NULL;
         if (fatal) {
             rd_kafka_destroy(*rkp);
-            *rkp = producer_new(pl, st, err, sizeof err);
+            *rkp = producer_new(p);
             if (!*rkp) return -1;
             /* the new client's initialisation aborted it */
             if (on_purpose) return txn_count(pl, job, t, true);
@@ -384,10 +436,11 @@ static int txn_end(rd_kafka_t **rkp, producer_state *st) {
 }
 
 /* Begins transaction t->no + 1. 0, or -1 with the run failed. */
-static int txn_begin(rd_kafka_t *rk, hub *pl, txn_state *t) {
-    rd_kafka_error_t *error = rd_kafka_begin_transaction(rk);
+static int txn_begin(producer *p) {
+    txn_state *t = &p->txn;
+    rd_kafka_error_t *error = rd_kafka_begin_transaction(p->rk);
     if (error) {
-        hub_fail(pl, EXITCODE_RUNTIME, "producer: cannot begin a transaction: %s",
+        hub_fail(p->pl, EXITCODE_RUNTIME, "producer: cannot begin a transaction: %s",
                  rd_kafka_error_string(error));
         rd_kafka_error_destroy(error);
         return -1;
@@ -397,233 +450,305 @@ static int txn_begin(rd_kafka_t *rk, hub *pl, txn_state *t) {
     return 0;
 }
 
-void *kafka_producer_thread(void *arg) {
-    kafka_producer_job *job = arg;
+/* ---- the decisions, per message ----
+ * Each a static function the compiler inlines into the loop: no
+ * allocation, clock read or lock beyond what the message needs. One that
+ * stops the run returns halt(p) (after hub_fail, when there is a reason). */
+
+static int halt(producer *p) {
+    p->stopped = true;
+    return -1;
+}
+
+/* Stop: does the phase end before its message i (its records sent, its
+ * duration over), or the whole run (a stop asked for)? */
+static inline bool phase_ends(producer *p, const flow_phase *pp, uint64_t i, double start) {
+    if (flow_phase_ends(pp, i, start, stats_now)) return true;
+    if (!atomic_load(&p->pl->stop)) return false;
+    halt(p);
+    return true;
+}
+
+/* The value: the next row's, from the cache or encoded (then cached). */
+static inline int next_value(producer *p, outgoing *m) {
+    if (csvsrc_next(p->job->csv, &m->row, p->err, sizeof p->err) < 0) {
+        hub_fail(p->pl, EXITCODE_USAGE, "%s", p->err);
+        return halt(p);
+    }
+    p->rows_taken++;
+    if (flow_cache_get(&p->cache, m->row.index, &m->value, &m->vlen, &m->words)) return 0;
+    if (encode_row(&p->buf, p->wl->format, p->hdr, &m->row)) {
+        hub_fail(p->pl, EXITCODE_RUNTIME, "out of memory encoding a message");
+        return halt(p);
+    }
+    m->value = p->buf.data;
+    m->vlen = p->buf.len;
+    m->words = words_count(p->buf.data, p->buf.len);
+    flow_cache_put(&p->cache, m->row.index, p->buf.data, p->buf.len, (uint32_t)m->words);
+    return 0;
+}
+
+/* Pacing: with a rate, waits until message i's intended send time (the
+ * phase's start + i/rate), serving delivery reports meanwhile. Sets its
+ * produce time and intended send time (unpaced: now). */
+static inline void wait_until_due(producer *p, const flow_phase *pp, int64_t start_us,
+                                  uint64_t i, outgoing *m) {
+    m->now_us = m->send_us = stats_wall_us();
+    if (pp->rate <= 0) return;
+    m->send_us = flow_send_time(start_us, i, pp->rate);
+    while (m->now_us < m->send_us && !atomic_load(&p->pl->stop)) {
+        int64_t ms = (m->send_us - m->now_us) / 1000;
+        rd_kafka_poll(p->rk, ms > 100 ? 100 : (int)ms);
+        m->now_us = stats_wall_us();
+    }
+}
+
+/* Pacing: the embedded broker forgets old data, so the producer stays
+ * within reach of the consumer (the window; 0 = none). */
+static inline void wait_for_window(producer *p) {
+    hub *pl = p->pl;
+    while (pl->window_bytes && !atomic_load(&pl->stop) &&
+           window_ahead(pl) > (int64_t)pl->window_bytes)
+        rd_kafka_poll(p->rk, 1);
+}
+
+/* The header: sequence number, intended send time, run id, phase. */
+static inline void stamp(producer *p, outgoing *m) {
+    p->hv.seq = p->seq;
+    p->hv.send_us = m->send_us;
+    flow_header_put(m->hdr, &p->hv);
+}
+
+/* The key: a synthetic one (key_distribution), the key column's value
+ * (key), or none (workload_validate refuses both). */
+static inline void message_key(producer *p, outgoing *m) {
+    if (p->keys.dist != KEYS_NONE) {
+        m->klen = keys_format(&p->keys, p->seq, p->keybuf);
+        m->key = p->keybuf;
+    } else if (p->keycol >= 0) {
+        m->key = m->row.fields[p->keycol];
+        m->klen = m->row.lens[p->keycol];
+    } else {
+        m->key = NULL;
+        m->klen = 0;
+    }
+}
+
+/* Transactions: the message that starts one begins it. */
+static inline int txn_boundary_before(producer *p) {
+    if (!p->transactional || !flow_txn_begins(p->txn_i, p->txn_size)) return 0;
+    return txn_begin(p) ? halt(p) : 0;
+}
+
+/* Transactions: the message that ends one (sent or refused) ends it. */
+static inline int txn_boundary_after(producer *p) {
+    if (!p->transactional) return 0;
+    const uint64_t i = p->txn_i++;
+    if (!flow_txn_ends(i, p->txn_size)) return 0;
+    return txn_end(p) ? halt(p) : 0;
+}
+
+/* Oversize: a value larger than the producer's message.max.bytes, refused
+ * by the client before sending, is counted as a failed delivery and named;
+ * the run goes on (oversize = "skip") or stops ("stop"). */
+static int refuse_oversize(producer *p, const outgoing *m) {
+    char what[256];
+    snprintf(what, sizeof what,
+             "record %llu (%s line %llu): message of %zu bytes is larger than "
+             "the producer's message.max.bytes",
+             (unsigned long long)p->seq, p->wl->csv, (unsigned long long)m->row.line, m->vlen);
+    p->job->sent++;
+    note_failure(p, p->seq, what);
+    if (p->wl->oversize != WORKLOAD_OVERSIZE_STOP) return 0;
+    hub_fail(p->pl, EXITCODE_RUNTIME, "%s", what);
+    return halt(p);
+}
+
+/* Produce: hands the message to the client (waiting while its queue is
+ * full) and counts it as sent (kept, in a transaction, until it ends). */
+static inline int produce(producer *p, const outgoing *m) {
+    if (!p->first_send) p->first_send = stats_now();
+    rd_kafka_resp_err_t e =
+        send_message(p->rk, p->wl->topic, m->value, m->vlen, m->key, m->klen, m->now_us / 1000,
+                     m->hdr, p->seq, &p->pl->stop);
+    if (e == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) return refuse_oversize(p, m);
+    if (e) {
+        /* a full queue here: a stop was asked for while waiting */
+        if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+            hub_fail(p->pl, EXITCODE_RUNTIME, "produce to '%s' failed: %s", p->wl->topic,
+                     rd_kafka_err2str(e));
+        return halt(p);
+    }
+    p->job->sent++;
+    atomic_fetch_add(&p->pl->produced_bytes, m->vlen);
+    if (p->pl->progress)
+        atomic_fetch_add_explicit(&p->pl->produced_msgs, 1, memory_order_relaxed);
+    if (p->transactional && txn_keep(&p->txn, p->seq, m->now_us / 1000, m->value, m->vlen,
+                                     m->key, m->klen, m->hdr)) {
+        hub_fail(p->pl, EXITCODE_RUNTIME, "out of memory keeping a transaction");
+        return halt(p);
+    }
+    return 0;
+}
+
+/* Poll: delivery reports are served every 1024 messages without waiting;
+ * in sync mode each message's is waited for. */
+static inline void serve_reports(producer *p) {
+    kafka_producer_job *job = p->job;
+    if (p->wl->mode == WORKLOAD_SYNC) {
+        while (job->delivered + job->errors < job->sent && !atomic_load(&p->pl->stop))
+            rd_kafka_poll(p->rk, 100);
+    } else if ((job->sent & 1023) == 0) {
+        rd_kafka_poll(p->rk, 0);
+    }
+}
+
+/* Stop: a fatal error of the client (idempotence can no longer hold). */
+static inline int client_failed(producer *p) {
+    char errstr[256];
+    if (!rd_kafka_fatal_error(p->rk, errstr, sizeof errstr)) return 0;
+    hub_fail(p->pl, EXITCODE_RUNTIME, "producer fatal error: %s", errstr);
+    return halt(p);
+}
+
+/* ---- phases ---- */
+
+/* This worker's share: a worker of a shared run sends its share of each
+ * phase, its sequence numbers, with the rows a single run would send them
+ * with (row = seq mod rows, when the CSV is cached). false when it has no
+ * share of phase ph (or the run stops). */
+static bool share_start(producer *p, size_t ph) {
+    if (!p->plan[ph].records) return false;
+    p->seq = p->pl->share->seq_base[ph];
+    uint64_t skip = flow_share_skip(p->rows_taken, p->seq, csvsrc_rows(p->job->csv));
+    for (; skip; skip--, p->rows_taken++) {
+        csvsrc_row row;
+        if (csvsrc_next(p->job->csv, &row, p->err, sizeof p->err) < 0) {
+            hub_fail(p->pl, EXITCODE_USAGE, "%s", p->err);
+            halt(p);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Sends phase ph's messages, each: decide (value, pacing, header, key),
+ * produce (within its transaction), poll; every batch_size messages a
+ * batch goes to the main thread. */
+static void produce_phase(producer *p, size_t ph) {
+    const flow_phase *pp = &p->plan[ph];
+    if (p->pl->share && !share_start(p, ph)) return;
+    const int64_t start_us = stats_wall_us();
+    const double start = stats_now();
+    int64_t last_send_us = start_us;
+    p->hv.phase = (uint32_t)ph;
+    atomic_store(&p->pl->phase, (int)ph);
+    for (uint64_t i = 0; !phase_ends(p, pp, i, start); i++, p->seq++) {
+        outgoing m;
+        if (next_value(p, &m)) break;
+        wait_until_due(p, pp, start_us, i, &m);
+        wait_for_window(p);
+        stamp(p, &m);
+        message_key(p, &m);
+        if (txn_boundary_before(p) || produce(p, &m) || txn_boundary_after(p)) break;
+        p->job->phase_sent[ph]++;
+        last_send_us = m.now_us;
+        serve_reports(p);
+        if (flow_batch_add(&p->batch, m.vlen, m.words, p->wl->batch_size))
+            batch_post(p, pp->name);
+        if (client_failed(p)) break;
+    }
+    p->job->phase_seconds[ph] =
+        p->job->phase_sent[ph] ? (double)(last_send_us - start_us) / 1e6 : 0;
+}
+
+/* ---- the thread ---- */
+
+/* Set-up: the client, the keys, the key column, the payload cache, the
+ * plan. 0, or -1 with the run failed. */
+static int producer_open(producer *p, kafka_producer_job *job) {
     hub *pl = job->pl;
     const workload *wl = pl->wl;
-    txn_state txn = {0};
-    producer_state st = {.job = job, .txn = &txn, .transactional = wl->transactional};
-    keys_gen keys = {0};
-    encode_buf buf = {0};
-    flow_cache cache = {0};
-    rd_kafka_t *rk = NULL;
-    char err[512];
-
-    char errstr[256];
-    rk = producer_new(pl, &st, err, sizeof err);
-    if (!rk) goto out;
-    if (keys_init(&keys, wl->key_distribution, wl->key_count, wl->key_skew, wl->seed, err,
-                  sizeof err)) {
-        hub_fail(pl, EXITCODE_USAGE, "%s", err);
-        goto out;
+    *p = (producer){.job = job,
+                    .pl = pl,
+                    .wl = wl,
+                    .transactional = wl->transactional,
+                    .keycol = -1,
+                    .hv = {.run_id = pl->run_id},
+                    .txn_size = workload_transaction_size(wl)};
+    if (!(p->rk = producer_new(p))) return -1;
+    if (keys_init(&p->keys, wl->key_distribution, wl->key_count, wl->key_skew, wl->seed, p->err,
+                  sizeof p->err)) {
+        hub_fail(pl, EXITCODE_USAGE, "%s", p->err);
+        return -1;
     }
-    const csvsrc_row *hdr = csvsrc_header(job->csv);
-    int keycol = -1;
-    if (wl->key) {
-        keycol = key_column(hdr, wl->key);
-        if (keycol < 0) {
-            hub_fail(pl, EXITCODE_USAGE,
-                     "field 'key': column '%s' is not in the CSV header of %s", wl->key,
-                     wl->csv);
-            goto out;
-        }
+    p->hdr = csvsrc_header(job->csv);
+    if (wl->key && (p->keycol = key_column(p->hdr, wl->key)) < 0) {
+        hub_fail(pl, EXITCODE_USAGE, "field 'key': column '%s' is not in the CSV header of %s",
+                 wl->key, wl->csv);
+        return -1;
     }
-    flow_cache_init(&cache, csvsrc_rows(job->csv), FLOW_CACHE_LIMIT);
+    flow_cache_init(&p->cache, csvsrc_rows(job->csv), FLOW_CACHE_LIMIT);
+    p->nphases = flow_plan(wl, p->plan);
+    p->batches = flow_batches(workload_records(wl), wl->batch_size);
+    return 0;
+}
 
-    wait_for_group(pl);
-    flow_phase plan[HUB_MAX_PHASES];
-    const size_t nphases = flow_plan(wl, plan);
-    const uint64_t bsize = wl->batch_size;
-    const uint64_t batches = flow_batches(workload_records(wl), bsize);
-    flow_batch pb = {0};
-    flow_batch_start(&pb, stats_now(), stats_cpu_seconds());
-    double first_send = 0;
-    unsigned char hdrval[HUB_HEADER_LEN];
-    flow_header hv = {.run_id = pl->run_id};
-    uint64_t seq = 0;
-    bool stopped = false;
-    const uint64_t txn_size = workload_transaction_size(wl);
-    /* messages this producer has sent in transactions: a worker's first
-     * sequence number is its share's, not 0, so boundaries count from here */
-    uint64_t txn_i = 0;
-    char keybuf[KEYS_MAX_LEN];
-
-    uint64_t rows_taken = 0; /* csvsrc_next calls so far */
-    for (size_t ph = 0; ph < nphases && !stopped; ph++) {
-        const flow_phase *pp = &plan[ph];
-        if (pl->share) {
-            /* a worker of a shared run sends its share of the phase: its
-             * sequence numbers, with the rows a single run would send them
-             * with (row = seq mod rows, when the CSV is cached) */
-            if (!pp->records) continue;
-            seq = pl->share->seq_base[ph];
-            size_t nrows = csvsrc_rows(job->csv);
-            while (nrows && rows_taken % nrows != seq % nrows) {
-                csvsrc_row skip;
-                if (csvsrc_next(job->csv, &skip, err, sizeof err) < 0) {
-                    hub_fail(pl, EXITCODE_USAGE, "%s", err);
-                    stopped = true;
-                    break;
-                }
-                rows_taken++;
-            }
-            if (stopped) break;
-        }
-        const int64_t start_us = stats_wall_us();
-        const double start = stats_now();
-        int64_t last_send_us = start_us;
-        hv.phase = (uint32_t)ph;
-        atomic_store(&pl->phase, (int)ph);
-        for (uint64_t i = 0;; i++, seq++) {
-            if (flow_phase_ends(pp, i, start, stats_now)) break;
-            if (atomic_load(&pl->stop)) {
-                stopped = true;
-                break;
-            }
-            csvsrc_row row;
-            if (csvsrc_next(job->csv, &row, err, sizeof err) < 0) {
-                hub_fail(pl, EXITCODE_USAGE, "%s", err);
-                stopped = true;
-                break;
-            }
-            rows_taken++;
-            const char *value;
-            size_t vlen;
-            uint64_t w;
-            if (!flow_cache_get(&cache, row.index, &value, &vlen, &w)) {
-                if (encode_row(&buf, wl->format, hdr, &row)) {
-                    hub_fail(pl, EXITCODE_RUNTIME, "out of memory encoding a message");
-                    stopped = true;
-                    break;
-                }
-                value = buf.data;
-                vlen = buf.len;
-                w = words_count(buf.data, buf.len);
-                flow_cache_put(&cache, row.index, buf.data, buf.len, (uint32_t)w);
-            }
-
-            int64_t now_us = stats_wall_us(), send_us = now_us;
-            if (pp->rate > 0) {
-                send_us = flow_send_time(start_us, i, pp->rate);
-                while (now_us < send_us && !atomic_load(&pl->stop)) {
-                    int64_t ms = (send_us - now_us) / 1000;
-                    rd_kafka_poll(rk, ms > 100 ? 100 : (int)ms);
-                    now_us = stats_wall_us();
-                }
-            }
-            /* the embedded broker forgets old data: stay within reach of the consumer */
-            while (pl->window_bytes && !atomic_load(&pl->stop) &&
-                   window_ahead(pl) > (int64_t)pl->window_bytes)
-                rd_kafka_poll(rk, 1);
-
-            hv.seq = seq;
-            hv.send_us = send_us;
-            flow_header_put(hdrval, &hv);
-            const void *kptr = keycol >= 0 ? row.fields[keycol] : NULL;
-            size_t klen = keycol >= 0 ? row.lens[keycol] : 0;
-            if (keys.dist != KEYS_NONE) {
-                klen = keys_format(&keys, seq, keybuf);
-                kptr = keybuf;
-            }
-            if (wl->transactional && flow_txn_begins(txn_i, txn_size) &&
-                txn_begin(rk, pl, &txn)) {
-                stopped = true;
-                break;
-            }
-            if (!first_send) first_send = stats_now();
-            rd_kafka_resp_err_t e = send_message(rk, wl->topic, value, vlen, kptr, klen,
-                                                 now_us / 1000, hdrval, seq, &pl->stop);
-            if (e == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) {
-                /* refused before sending: counted as a failed delivery */
-                char what[256];
-                snprintf(what, sizeof what,
-                         "record %llu (%s line %llu): message of %zu bytes is larger than "
-                         "the producer's message.max.bytes",
-                         (unsigned long long)seq, wl->csv, (unsigned long long)row.line, vlen);
-                job->sent++;
-                note_failure(&st, seq, what);
-                if (wl->oversize == WORKLOAD_OVERSIZE_STOP) {
-                    hub_fail(pl, EXITCODE_RUNTIME, "%s", what);
-                    stopped = true;
-                    break;
-                }
-            } else if (e) {
-                if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL)
-                    hub_fail(pl, EXITCODE_RUNTIME, "produce to '%s' failed: %s", wl->topic,
-                             rd_kafka_err2str(e));
-                stopped = true;
-                break;
-            } else {
-                job->sent++;
-                atomic_fetch_add(&pl->produced_bytes, vlen);
-                if (pl->progress)
-                    atomic_fetch_add_explicit(&pl->produced_msgs, 1, memory_order_relaxed);
-                if (wl->transactional &&
-                    txn_keep(&txn, seq, now_us / 1000, value, vlen, kptr, klen, hdrval)) {
-                    hub_fail(pl, EXITCODE_RUNTIME, "out of memory keeping a transaction");
-                    stopped = true;
-                    break;
-                }
-            }
-            if (wl->transactional && ++txn_i % txn_size == 0 && txn_end(&rk, &st)) {
-                stopped = true;
-                break;
-            }
-            job->phase_sent[ph]++;
-            last_send_us = now_us;
-            if (wl->mode == WORKLOAD_SYNC) {
-                while (job->delivered + job->errors < job->sent && !atomic_load(&pl->stop))
-                    rd_kafka_poll(rk, 100);
-            } else if ((job->sent & 1023) == 0) {
-                rd_kafka_poll(rk, 0);
-            }
-            if (flow_batch_add(&pb, vlen, w, bsize))
-                batch_post(pl, &pb, batches, job->delivered, pp->name);
-            if (rd_kafka_fatal_error(rk, errstr, sizeof errstr)) {
-                hub_fail(pl, EXITCODE_RUNTIME, "producer fatal error: %s", errstr);
-                stopped = true;
-                break;
-            }
-        }
-        job->phase_seconds[ph] =
-            job->phase_sent[ph] ? (double)(last_send_us - start_us) / 1e6 : 0;
-    }
-    /* the last transaction, shorter than the others or cut by a stop */
-    if (wl->transactional && rk && txn_i % txn_size != 0) {
+/* After the last phase: the last transaction (shorter than the others, or
+ * cut by a stop), the final partial batch, then every delivery report
+ * (flush); the delivery failures become the run's error. */
+static void producer_finish(producer *p) {
+    hub *pl = p->pl;
+    kafka_producer_job *job = p->job;
+    if (p->transactional && p->rk && flow_txn_open(p->txn_i, p->txn_size)) {
         if (atomic_load(&pl->stop)) {
-            rd_kafka_error_t *error = rd_kafka_abort_transaction(rk, 10000);
+            rd_kafka_error_t *error = rd_kafka_abort_transaction(p->rk, 10000);
             if (error) rd_kafka_error_destroy(error);
         } else {
-            txn_end(&rk, &st);
+            txn_end(p);
         }
     }
-    batch_post(pl, &pb, batches, job->delivered,
-               plan[nphases - 1].name); /* the final partial batch */
+    batch_post(p, p->plan[p->nphases - 1].name);
 
     /* Flush: wait for every delivery report. The message timeout
-     * (delivery.timeout.ms) bounds this; a stop request bounds it to 10 s. */
+     * (delivery.timeout.ms) bounds this; a stop request bounds it to 10 s.
+     * (No client left when a replacement for a failed one could not start.) */
     double deadline = stats_now() + (atomic_load(&pl->stop) ? 10.0 : 600.0);
-    /* (no client left when a replacement for a failed one could not start) */
-    int left = rk ? drain(rk, deadline) : 0;
-    if (left > 0) {
-        rd_kafka_purge(rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-        drain(rk, stats_now() + 5.0);
+    if (p->rk && drain(p->rk, deadline) > 0) {
+        rd_kafka_purge(p->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+        drain(p->rk, stats_now() + 5.0);
     }
-    if (first_send && st.last_dr) job->produce_seconds = st.last_dr - first_send;
-    if (st.oom) hub_error(pl, EXITCODE_RUNTIME, "out of memory tracking failed deliveries");
+    if (p->first_send && p->last_dr) job->produce_seconds = p->last_dr - p->first_send;
+    if (p->oom) hub_error(pl, EXITCODE_RUNTIME, "out of memory tracking failed deliveries");
     if (job->errors)
         hub_error(pl, EXITCODE_RUNTIME, "%llu of %llu messages failed delivery (first: %s)",
                   (unsigned long long)job->errors, (unsigned long long)job->sent,
-                  st.first_error);
-out:
-    atomic_store(&pl->delivered, job->delivered);
-    atomic_store(&pl->failed, job->errors);
+                  p->first_error);
+}
+
+/* Tear-down, whatever set-up got to: the delivery counts published, the
+ * producer's end announced, everything freed. */
+static void producer_close(producer *p) {
+    hub *pl = p->pl;
+    atomic_store(&pl->delivered, p->job->delivered);
+    atomic_store(&pl->failed, p->job->errors);
     atomic_store(&pl->producer_done, true);
-    if (rk) rd_kafka_destroy(rk);
-    flow_cache_free(&cache);
-    encode_buf_free(&buf);
-    txn_free(&txn);
-    keys_free(&keys);
+    if (p->rk) rd_kafka_destroy(p->rk);
+    flow_cache_free(&p->cache);
+    encode_buf_free(&p->buf);
+    txn_free(&p->txn);
+    keys_free(&p->keys);
     hub_worker_exit(pl);
+}
+
+void *kafka_producer_thread(void *arg) {
+    producer p;
+    if (producer_open(&p, arg) == 0) {
+        wait_for_group(p.pl);
+        flow_batch_start(&p.batch, stats_now(), stats_cpu_seconds());
+        for (size_t ph = 0; ph < p.nphases && !p.stopped; ph++) produce_phase(&p, ph);
+        producer_finish(&p);
+    }
+    producer_close(&p);
     return NULL;
 }

@@ -1,8 +1,9 @@
 /*
- * Unit tests for worker: the producer's and consumers' logic without a
+ * Unit tests for flow: the producer's and consumers' logic without a
  * broker. Phase plan and pacing, the payload cache, the message header,
- * batches, and per-message accounting (run-id filter, sequence bitmap,
- * duplicates, latency per batch and phase, words).
+ * batches, per-message accounting (run-id filter, sequence bitmap,
+ * duplicates, latency per batch and phase, words), transaction
+ * boundaries, a worker's share, when a consumer stops.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -363,12 +364,132 @@ static void test_transactions(void **state) {
     for (uint64_t i = 0; i < 10; i++) begins += flow_txn_begins(i, 4);
     assert_int_equal(begins, 3);
     assert_true(flow_txn_begins(8, 4) && !flow_txn_begins(9, 4));
+    /* ... and end at 3 and 7; the last (8, 9) is still open after 10 */
+    int ends = 0;
+    for (uint64_t i = 0; i < 10; i++) ends += flow_txn_ends(i, 4);
+    assert_int_equal(ends, 2);
+    assert_true(flow_txn_ends(3, 4) && flow_txn_ends(7, 4) && !flow_txn_ends(8, 4));
+    assert_true(flow_txn_open(10, 4));
+    assert_false(flow_txn_open(8, 4)); /* 8 messages: two whole transactions */
+    assert_false(flow_txn_open(0, 4));
+    assert_false(flow_txn_begins(0, 0) || flow_txn_ends(0, 0) || flow_txn_open(3, 0));
     /* every 3rd transaction aborts; 0 = never */
     int aborts = 0;
     for (uint64_t t = 1; t <= 9; t++) aborts += flow_txn_aborts(t, 3);
     assert_int_equal(aborts, 3);
     assert_true(flow_txn_aborts(3, 3) && !flow_txn_aborts(4, 3));
     assert_false(flow_txn_aborts(3, 0));
+}
+
+/* ---- a worker's share ---- */
+
+static void test_share_skip(void **state) {
+    (void)state;
+    static const struct {
+        uint64_t taken, seq;
+        size_t nrows;
+        uint64_t want;
+    } CASES[] = {
+        {0, 0, 10, 0},       /* worker 0: from the first row */
+        {0, 3334, 10, 4},    /* worker 1 of 3 of 10000 records */
+        {0, 6667, 10, 7},    /* worker 2 */
+        {3334, 5000, 10, 6}, /* its second phase: row 4 taken next, wants row 0 */
+        {7, 3, 10, 6},       /* past the row: around the CSV again */
+        {12, 2, 10, 0},      /* row 2 is next already */
+        {5, 1000, 0, 0},     /* not cached: no skipping */
+        {0, 7, 1, 0},        /* one row: always it */
+    };
+    for (size_t k = 0; k < sizeof CASES / sizeof CASES[0]; k++) {
+        uint64_t got = flow_share_skip(CASES[k].taken, CASES[k].seq, CASES[k].nrows);
+        if (got != CASES[k].want)
+            fail_msg("taken %llu seq %llu rows %zu: %llu, want %llu",
+                     (unsigned long long)CASES[k].taken, (unsigned long long)CASES[k].seq,
+                     CASES[k].nrows, (unsigned long long)got,
+                     (unsigned long long)CASES[k].want);
+        /* the row taken next is the one a single run sends with seq */
+        if (CASES[k].nrows)
+            assert_int_equal((CASES[k].taken + got) % CASES[k].nrows,
+                             CASES[k].seq % CASES[k].nrows);
+    }
+}
+
+/* ---- when a consumer stops ---- */
+
+static int64_t fake_us;
+static int64_t fake_clock_us(void) { return fake_us; }
+
+static void test_consumer_ends(void **state) {
+    (void)state;
+    fixture f;
+    fixture_init(&f, true, 10, 100);
+    f.wl.idle_timeout = 2;
+    int64_t done_us = 0;
+    fake_us = 100000000;
+    atomic_store(&f.pl.last_message_us, fake_us);
+    /* the producer still sending: never idle, however long */
+    fake_us += 60000000;
+    assert_int_equal(flow_consumer_ends(&f.pl, 10, &done_us, fake_clock_us), FLOW_READING);
+    assert_int_equal(done_us, 0);
+    /* done with 6 delivered, 5 seen: idle counts from its end */
+    atomic_store(&f.pl.delivered, 6);
+    atomic_store(&f.pl.producer_done, true);
+    atomic_store(&f.pl.distinct, 5);
+    assert_int_equal(flow_consumer_ends(&f.pl, 10, &done_us, fake_clock_us), FLOW_READING);
+    assert_int_equal(done_us, fake_us);
+    fake_us += 2000000; /* exactly the timeout: not beyond it */
+    assert_int_equal(flow_consumer_ends(&f.pl, 10, &done_us, fake_clock_us), FLOW_READING);
+    fake_us += 1;
+    assert_int_equal(flow_consumer_ends(&f.pl, 10, &done_us, fake_clock_us), FLOW_IDLE);
+    /* a message since resets it */
+    atomic_store(&f.pl.last_message_us, fake_us);
+    assert_int_equal(flow_consumer_ends(&f.pl, 10, &done_us, fake_clock_us), FLOW_READING);
+    /* every delivered one seen */
+    atomic_store(&f.pl.distinct, 6);
+    assert_int_equal(flow_consumer_ends(&f.pl, 10, &done_us, fake_clock_us), FLOW_ALL_SEEN);
+    /* ... unless some failed delivery (they may be seen anyway): then idle,
+     * quietly */
+    atomic_store(&f.pl.failed, 1);
+    assert_int_equal(flow_consumer_ends(&f.pl, 10, &done_us, fake_clock_us), FLOW_READING);
+    fake_us += 3000000;
+    assert_int_equal(flow_consumer_ends(&f.pl, 10, &done_us, fake_clock_us),
+                     FLOW_IDLE_ALL_SEEN);
+    /* every record seen (messages without a header count) */
+    atomic_store(&f.pl.distinct, 9);
+    atomic_store(&f.pl.unsequenced, 1);
+    assert_int_equal(flow_consumer_ends(&f.pl, 10, &done_us, fake_clock_us), FLOW_ALL_SEEN);
+    /* records unknown (phases by duration): that rule is off */
+    assert_int_equal(flow_consumer_ends(&f.pl, 0, &done_us, fake_clock_us), FLOW_IDLE_ALL_SEEN);
+    fixture_free(&f);
+
+    /* only consuming: no producer to wait for, idle from the last message */
+    fixture_init(&f, false, 10, 100);
+    f.wl.idle_timeout = 1;
+    done_us = 0;
+    atomic_store(&f.pl.last_message_us, fake_us);
+    atomic_store(&f.pl.distinct, 3);
+    assert_int_equal(flow_consumer_ends(&f.pl, 10, &done_us, fake_clock_us), FLOW_READING);
+    fake_us += 1500000;
+    assert_int_equal(flow_consumer_ends(&f.pl, 10, &done_us, fake_clock_us), FLOW_IDLE);
+    atomic_store(&f.pl.distinct, 10);
+    assert_int_equal(flow_consumer_ends(&f.pl, 10, &done_us, fake_clock_us), FLOW_ALL_SEEN);
+    fixture_free(&f);
+
+    /* a worker of a shared run: the group decides, the counts do not */
+    fixture_init(&f, true, 10, 100);
+    hub_share share = {0};
+    f.pl.share = &share;
+    f.wl.idle_timeout = 1;
+    done_us = 0;
+    atomic_store(&f.pl.last_message_us, fake_us);
+    atomic_store(&f.pl.producer_done, true);
+    atomic_store(&f.pl.distinct, 10);
+    assert_int_equal(flow_consumer_ends(&f.pl, 10, &done_us, fake_clock_us), FLOW_READING);
+    atomic_store(&f.pl.group_done, true);
+    assert_int_equal(flow_consumer_ends(&f.pl, 10, &done_us, fake_clock_us), FLOW_ALL_SEEN);
+    atomic_store(&f.pl.group_done, false);
+    fake_us += 1500000;
+    assert_int_equal(flow_consumer_ends(&f.pl, 10, &done_us, fake_clock_us), FLOW_IDLE);
+    fixture_free(&f);
 }
 
 static void test_fetch_lags(void **state) {
@@ -395,6 +516,8 @@ int main(void) {
         cmocka_unit_test(test_top_words),
         cmocka_unit_test(test_partition_counts),
         cmocka_unit_test(test_transactions),
+        cmocka_unit_test(test_share_skip),
+        cmocka_unit_test(test_consumer_ends),
         cmocka_unit_test(test_fetch_lags),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
