@@ -7,7 +7,7 @@
 # workload a worker runs exists; failed pods are not retried (a retried
 # worker would claim its index twice). No cluster needed.
 source "$(dirname "$0")/lib.sh"
-python3 - deploy/kubernetes/workers-job.yaml deploy/kubernetes/report-job.yaml src/main.c <<'PY'
+python3 - deploy/kubernetes/workers-job.yaml deploy/kubernetes/report-job.yaml src/cli/run.c src/cli/report.c <<'PY'
 import re, sys, os
 import yaml
 
@@ -19,7 +19,7 @@ def ok(msg):
     print("ok: " + msg)
 
 workers, report = (yaml.safe_load(open(p)) for p in sys.argv[1:3])
-main_c = open(sys.argv[3]).read()
+main_c = "".join(open(p).read() for p in sys.argv[3:])  # where kengine reads its environment
 
 for doc, name in ((workers, "workers"), (report, "report")):
     if doc.get("kind") != "Job" or doc.get("apiVersion") != "batch/v1":
