@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "csvsrc.h"
+#include "figures.h"
 #include "kafka.h"
 #include "logger.h"
 #include "hub.h"
@@ -76,10 +77,9 @@ static uint64_t count_lost(const workload *wl, const hub *pl, const kafka_produc
     if (!desc) desc = none, desclen = sizeof none;
     uint64_t lost;
     if (!wl->produce) {
-        uint64_t want = workload_records(wl) * (uint64_t)pl->copies;
-        uint64_t got =
-            atomic_load(&((hub *)pl)->distinct) + atomic_load(&((hub *)pl)->unsequenced);
-        lost = want > got ? want - got : 0;
+        lost = run_unfound(workload_records(wl) * (uint64_t)pl->copies,
+                           atomic_load(&((hub *)pl)->distinct) +
+                               atomic_load(&((hub *)pl)->unsequenced));
         if (lost) hub_missing(pl, NULL, NULL, workload_records(wl), desc, desclen);
     } else {
         lost = hub_missing(pl, &pj->failed, &pj->aborted, pj->sent, desc, desclen);
@@ -88,37 +88,70 @@ static uint64_t count_lost(const workload *wl, const hub *pl, const kafka_produc
     return lost;
 }
 
-/* Adds the consumers' figures into the summary; the run's and phases'
- * histograms gather in cj[0] and move to the summary. */
+/* Adds the consumers' figures into the summary, each by the rule the
+ * table of figures declares (figures_merge: consumed, foreign, words and
+ * bytes summed, the latency histograms merged into the first consumer's,
+ * which moves to the summary). The figures a consumer does not have are 0
+ * in its summary and leave the run's as they are (sums and maxima). The
+ * rest are the merge's caller's, as figures.h says: the distinct words
+ * (UNION) from the consumers' sets, gathered in cj[0]; the partitions. */
 static void merge_consumers(run_summary *s, kafka_consumer_job *cj, int n) {
-    double first = 0, last = 0;
     flow_consumer *c0 = &cj[0].acc;
+    s->latency = c0->latency;
+    c0->latency = NULL;
+    double first = 0, last = 0;
     for (int i = 0; i < n; i++) {
         flow_consumer *c = &cj[i].acc;
-        s->consumed += c->consumed;
+        run_summary f = {.consumed = c->consumed,
+                         .foreign = c->foreign,
+                         .words = c->words,
+                         .bytes = c->bytes,
+                         .latency = c->latency};
+        /* -1 only when a histogram must be copied: never, into the first's */
+        (void)figures_merge(FIGURES_IN_SUMMARY, s, &f);
+        /* duplicates (BITMAP): the consumers counted theirs against the
+         * run's one bitmap, so theirs add up */
         s->duplicates += c->duplicates;
-        s->foreign += c->foreign;
-        if (i > 0) flow_counts_merge(&c0->partitions, &c->partitions);
-        s->words += c->words;
-        s->bytes += c->bytes;
+        /* consume_seconds: the run's span, earliest first to latest last,
+         * not the table's MAX of each one's span (which merges workers) */
         if (c->first && (!first || c->first < first)) first = c->first;
         if (c->last > last) last = c->last;
         if (i > 0) {
+            flow_counts_merge(&c0->partitions, &c->partitions);
             /* without memory the set stays short; counts stay exact */
             (void)words_set_merge(words_merger_wait(c0->run_words),
                                   words_merger_wait(c->run_words));
-            stats_hist_merge(c0->latency, c->latency);
-            for (int p = 0; p < HUB_MAX_PHASES; p++) {
-                c0->phase_consumed[p] += c->phase_consumed[p];
-                if (c0->phase_latency[p] && c->phase_latency[p])
-                    stats_hist_merge(c0->phase_latency[p], c->phase_latency[p]);
-            }
         }
     }
     s->consume_seconds = last > first ? last - first : 0;
     s->unique_words_total = words_set_size(words_merger_wait(c0->run_words));
-    s->latency = c0->latency;
-    c0->latency = NULL;
+}
+
+/* Phase i's consumer figures, merged as merge_consumers does: messages
+ * summed, the latency histograms merged into the first consumer's, which
+ * moves to the phase. */
+static void merge_consumer_phase(run_phase *ph, kafka_consumer_job *cj, int n, size_t i) {
+    ph->latency = cj[0].acc.phase_latency[i];
+    cj[0].acc.phase_latency[i] = NULL;
+    for (int c = 0; c < n; c++) {
+        run_phase f = {.consumed = cj[c].acc.phase_consumed[i],
+                       .latency = cj[c].acc.phase_latency[i]};
+        (void)figures_merge(FIGURES_IN_PHASE, ph, &f);
+    }
+}
+
+/* The phases' figures: the producer's per phase, the consumers' merged. */
+static void summarize_phases(const workload *wl, const kafka_producer_job *pj,
+                             kafka_consumer_job *cj, int ncons, run_summary *s) {
+    if (!(s->phases = calloc(wl->nphases, sizeof *s->phases))) return;
+    for (size_t i = 0; i < wl->nphases && i < HUB_MAX_PHASES; i++) {
+        run_phase *ph = &s->phases[s->nphases++];
+        ph->name = wl->phases[i].name;
+        ph->sent = pj->phase_sent[i];
+        ph->seconds = pj->phase_seconds[i];
+        ph->target_rate = wl->phases[i].rate;
+        if (ncons) merge_consumer_phase(ph, cj, ncons, i);
+    }
 }
 
 void engine_summarize(const workload *wl, hub *pl, kafka_producer_job *pj,
@@ -151,29 +184,16 @@ void engine_summarize(const workload *wl, hub *pl, kafka_producer_job *pj,
         s->npart_consumed = pc->n;
         *pc = (flow_counts){0};
         /* a run stopped early did not give the consumers their chance: what
-         * they missed is unconsumed, not lost; a worker's share: loss is
-         * counted by the merge (kengine report) */
-        if (pl->share) {
-        } else if (atomic_load(&pl->stop)) {
-            s->unconsumed = count_lost(wl, pl, pj, NULL, 0);
-        } else {
-            s->lost = count_lost(wl, pl, pj, s->missing, sizeof s->missing);
+         * they missed is unconsumed, not lost (and not listed); a worker's
+         * share: loss is counted by the merge (kengine report) */
+        if (!pl->share) {
+            const bool stopped = atomic_load(&pl->stop);
+            run_set_loss(s,
+                         count_lost(wl, pl, pj, stopped ? NULL : s->missing, sizeof s->missing),
+                         stopped);
         }
     }
-    if (wl->nphases && (s->phases = calloc(wl->nphases, sizeof *s->phases))) {
-        for (size_t i = 0; i < wl->nphases && i < HUB_MAX_PHASES; i++) {
-            run_phase *ph = &s->phases[s->nphases++];
-            ph->name = wl->phases[i].name;
-            ph->sent = pj->phase_sent[i];
-            ph->seconds = pj->phase_seconds[i];
-            ph->target_rate = wl->phases[i].rate;
-            if (ncons) {
-                ph->consumed = cj[0].acc.phase_consumed[i];
-                ph->latency = cj[0].acc.phase_latency[i];
-                cj[0].acc.phase_latency[i] = NULL;
-            }
-        }
-    }
+    if (wl->nphases) summarize_phases(wl, pj, cj, ncons, s);
 }
 
 int engine_verdict(const hub *pl, const run_summary *s, int ncons, int hook_rc, int sig,
@@ -182,12 +202,9 @@ int engine_verdict(const hub *pl, const run_summary *s, int ncons, int hook_rc, 
     if (pl->error[0]) snprintf(err, errlen, "%s", pl->error);
     if (hook_rc) return hook_rc;
     if (sig) return EXITCODE_SIGNAL(sig);
-    if (rc == EXITCODE_OK && ncons && !pl->share && (s->lost || s->duplicates)) {
-        snprintf(err, errlen, "%llu messages lost%s%s%s, %llu duplicated",
-                 (unsigned long long)s->lost, s->missing[0] ? " (sequence numbers " : "",
-                 s->missing, s->missing[0] ? ")" : "", (unsigned long long)s->duplicates);
-        rc = EXITCODE_RUNTIME;
-    }
+    /* the figures' verdict (delivery failures are the producer's error
+     * already); a worker's share: the merge's (kengine report) */
+    if (rc == EXITCODE_OK && ncons && !pl->share) rc = run_verdict(s, false, err, errlen);
     return rc;
 }
 
@@ -340,21 +357,14 @@ int engine_run(const workload *wl, engine_batch_fn on_batch, void *ud, run_summa
     return engine_run_worker(wl, NULL, on_batch, ud, s, err, errlen);
 }
 
-int engine_run_worker(const workload *wl, const engine_worker *w, engine_batch_fn on_batch,
-                      void *ud, run_summary *s, char *err, size_t errlen) {
-    memset(s, 0, sizeof *s);
-    s->name = wl->name;
-    s->mode = wl->mode == WORKLOAD_SYNC ? "sync" : "async";
-    s->records = wl->records;
-    s->produced = wl->produce;
-    s->consumed_run = wl->consume;
-    err[0] = '\0';
-
-    double t0 = stats_now(), cpu0 = stats_cpu_seconds();
+/* A run of `wl` (a worker's share of it when w), its hub initialised,
+ * started at t0. NULL with err. */
+static run *run_new(const workload *wl, const engine_worker *w, double t0, char *err,
+                    size_t errlen) {
     run *r = calloc(1, sizeof *r);
     if (!r) {
         snprintf(err, errlen, "out of memory");
-        return EXITCODE_RUNTIME;
+        return NULL;
     }
     r->wl = wl;
     r->w = w;
@@ -363,42 +373,65 @@ int engine_run_worker(const workload *wl, const engine_worker *w, engine_batch_f
     if (hub_init(&r->pl, wl, w ? w->share->total : workload_records(wl))) {
         snprintf(err, errlen, "cannot initialise the run (out of memory?)");
         free(r);
-        return EXITCODE_RUNTIME;
+        return NULL;
     }
     r->pl.run_id = w ? w->share->run_tag : new_run_id();
     r->pl.share = w ? w->share : NULL;
     r->pl.t0 = t0;
     r->pl.progress = tick_fn != NULL;
+    return r;
+}
 
-    int rc = run_setup(r, err, errlen);
-    if (rc == EXITCODE_OK) {
-        s->started = true;
-        int gate_rc = run_start_threads(r, err, errlen);
-        int sig;
-        int hook_rc = run_loop(r, on_batch, ud, &sig);
-        engine_summarize(wl, &r->pl, &r->pj, r->cj, r->ncons, s);
-        rc = engine_verdict(&r->pl, s, r->ncons, hook_rc, sig, err, errlen);
-        /* the run never started: no summary, the gate's error alone */
-        if (gate_rc) s->started = false;
+/* The threads' life once set up: started, served until they end, their
+ * figures summarized and judged. Returns the exit code. */
+static int run_threads(run *r, engine_batch_fn on_batch, void *ud, run_summary *s, char *err,
+                       size_t errlen) {
+    s->started = true;
+    int gate_rc = run_start_threads(r, err, errlen);
+    int sig;
+    int hook_rc = run_loop(r, on_batch, ud, &sig);
+    engine_summarize(r->wl, &r->pl, &r->pj, r->cj, r->ncons, s);
+    int rc = engine_verdict(&r->pl, s, r->ncons, hook_rc, sig, err, errlen);
+    /* the run never started: no summary, the gate's error alone */
+    if (gate_rc) s->started = false;
+    return rc;
+}
+
+/* A worker's collect hook: what the threads left behind, before it is
+ * freed. */
+static void run_collect(run *r, run_summary *s, int rc, double t0) {
+    if (r->csv) {
+        s->csv_skipped = csvsrc_skipped(r->csv);
+        s->csv_padded = csvsrc_padded(r->csv);
     }
+    engine_outcome o = {.pl = &r->pl,
+                        .producer = r->wl->produce ? &r->pj : NULL,
+                        .consumers = r->cj,
+                        .ncons = r->ncons,
+                        .summary = s,
+                        .started = t0,
+                        .rc = rc};
+    r->w->collect(r->w->ud, &o);
+}
+
+int engine_run_worker(const workload *wl, const engine_worker *w, engine_batch_fn on_batch,
+                      void *ud, run_summary *s, char *err, size_t errlen) {
+    *s = (run_summary){.name = wl->name,
+                       .mode = wl->mode == WORKLOAD_SYNC ? "sync" : "async",
+                       .records = wl->records,
+                       .produced = wl->produce,
+                       .consumed_run = wl->consume};
+    err[0] = '\0';
+    double t0 = stats_now(), cpu0 = stats_cpu_seconds();
+    run *r = run_new(wl, w, t0, err, errlen);
+    if (!r) return EXITCODE_RUNTIME;
+    int rc = run_setup(r, err, errlen);
+    if (rc == EXITCODE_OK) rc = run_threads(r, on_batch, ud, s, err, errlen);
     double wall = stats_now() - t0;
     s->cpu_percent = wall > 0 ? 100.0 * (stats_cpu_seconds() - cpu0) / wall : 0;
     s->peak_rss_mb = stats_peak_rss_mb();
     snprintf(s->error, sizeof s->error, "%s", err);
-    if (w && w->collect && s->started) {
-        if (r->csv) {
-            s->csv_skipped = csvsrc_skipped(r->csv);
-            s->csv_padded = csvsrc_padded(r->csv);
-        }
-        engine_outcome o = {.pl = &r->pl,
-                            .producer = wl->produce ? &r->pj : NULL,
-                            .consumers = r->cj,
-                            .ncons = r->ncons,
-                            .summary = s,
-                            .started = t0,
-                            .rc = rc};
-        w->collect(w->ud, &o);
-    }
+    if (w && w->collect && s->started) run_collect(r, s, rc, t0);
     run_teardown(r, s);
     free(r);
     return rc;

@@ -36,14 +36,16 @@ int engine_run(const workload *wl, engine_batch_fn on_batch, void *ud, run_summa
 /* The parts of engine_run that are plain functions (unit-tested): */
 
 /* Fills the summary of a finished run from its workers' figures: the
- * producer's counts, the consumers' merged (histograms and distinct words
- * gather in cj[0]; the run's and phases' histograms move to *s), lost (or
- * unconsumed when the run was stopped) from the sequence bitmaps, phases. */
+ * producer's counts, the consumers' merged by figures.h's rules
+ * (figures_merge; the first consumer's run and phase histograms move to
+ * *s and the others' merge into them; distinct words gather in cj[0]),
+ * lost (or unconsumed when the run was stopped) from the sequence bitmaps
+ * (run_set_loss), phases. */
 void engine_summarize(const workload *wl, hub *pl, kafka_producer_job *pj,
                       kafka_consumer_job *cj, int ncons, run_summary *s);
 /* The run's exit code: a hook's stop, else a signal's, else the workers'
- * worst failure, else EXITCODE_RUNTIME for lost or duplicated messages;
- * err gets the message. */
+ * worst failure, else the figures' verdict (run_verdict: EXITCODE_RUNTIME
+ * for lost or duplicated messages); err gets the message. */
 int engine_verdict(const hub *pl, const run_summary *s, int ncons, int hook_rc, int sig,
                    char *err, size_t errlen);
 

@@ -1,8 +1,11 @@
 /*
- * run: freeing what a run's batch and summary own (model/run.h).
+ * run: freeing what a run's batch and summary own, and a run's loss and
+ * verdict from its figures (model/run.h).
  */
+#include <stdio.h>
 #include <stdlib.h>
 
+#include "exitcode.h"
 #include "run.h"
 
 void run_batch_free(run_batch *b) {
@@ -32,4 +35,25 @@ void run_summary_free(run_summary *s) {
     free(s->thresholds);
     s->thresholds = NULL;
     s->nthresholds = 0;
+}
+
+uint64_t run_unfound(uint64_t expected, uint64_t found) {
+    return expected > found ? expected - found : 0;
+}
+
+void run_set_loss(run_summary *s, uint64_t missing, bool stopped) {
+    s->lost = stopped ? 0 : missing;
+    s->unconsumed = stopped ? missing : 0;
+}
+
+int run_verdict(const run_summary *s, bool delivery, char *reason, size_t len) {
+    const bool failed = delivery && s->delivery_errors;
+    if (!s->lost && !s->duplicates && !failed) return EXITCODE_OK;
+    int n = snprintf(reason, len, "%llu messages lost%s%s%s, %llu duplicated",
+                     (unsigned long long)s->lost, s->missing[0] ? " (sequence numbers " : "",
+                     s->missing, s->missing[0] ? ")" : "", (unsigned long long)s->duplicates);
+    if (delivery && n >= 0 && (size_t)n < len)
+        snprintf(reason + n, len - (size_t)n, ", %llu failed delivery",
+                 (unsigned long long)s->delivery_errors);
+    return EXITCODE_RUNTIME;
 }

@@ -40,7 +40,7 @@ typedef struct {
     double rss_mb;         /* resident set size at the batch's end */
     const char *phase;     /* producer: the phase this batch was sent in, or NULL */
     stats_hist *latency;   /* consumer: end-to-end latency (us) of the batch; owned */
-    run_word *top;      /* consumer: top words of the batch; owned */
+    run_word *top;         /* consumer: top words of the batch; owned */
     size_t ntop;
 } run_batch;
 
@@ -98,7 +98,7 @@ typedef struct {
     double cpu_percent;          /* process CPU over the whole run */
     double peak_rss_mb;          /* peak resident set size (VmHWM) */
     stats_hist *latency;         /* end-to-end latency (us) over the run; owned */
-    run_phase *phases;        /* owned */
+    run_phase *phases;           /* owned */
     size_t nphases;
     run_threshold *thresholds; /* owned */
     size_t nthresholds;
@@ -112,6 +112,24 @@ typedef struct {
 } run_summary;
 
 void run_summary_free(run_summary *s);
+
+/* ---- a run's loss and verdict, once for a run and a merged run ---- */
+
+/* Records a run that only consumed did not find: `expected` (its records
+ * times the copies of each) less `found` (distinct sequence numbers seen
+ * and messages without one); 0 when all were found. */
+uint64_t run_unfound(uint64_t expected, uint64_t found);
+/* Sets the summary's loss: `missing` messages the run expected and no
+ * consumer saw are lost, or unconsumed when the run was stopped early (a
+ * signal, a hook, an abort: its consumers did not get their chance). */
+void run_set_loss(run_summary *s, uint64_t missing, bool stopped);
+/* The verdict on a finished run's figures: EXITCODE_RUNTIME when messages
+ * were lost or duplicated, or (with `delivery`) failed delivery, the
+ * reason written to `reason`: "N messages lost (sequence numbers R), N
+ * duplicated[, N failed delivery]" (the ranges when s->missing has them);
+ * else EXITCODE_OK, `reason` untouched. A merged run judges delivery here;
+ * a single run's producer reports its failures itself, naming the first. */
+int run_verdict(const run_summary *s, bool delivery, char *reason, size_t len);
 
 /* One worker's line in a merged report (kengine report). */
 typedef struct {

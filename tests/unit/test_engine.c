@@ -53,6 +53,8 @@ static void fixture_init(fixture *f) {
     a->consumed = 5;
     b->consumed = 3;
     b->duplicates = 1;
+    a->foreign = 2;
+    b->foreign = 1;
     a->words = 50;
     b->words = 30;
     a->bytes = 500;
@@ -98,15 +100,25 @@ static void test_summary(void **state) {
     assert_int_equal(s.unique_words_total, 4);
     assert_int_equal(s.lost, 2); /* 7 and 9; 5 failed, counted apart */
     assert_int_equal(s.unconsumed, 0);
-    assert_int_equal(stats_hist_count(s.latency), 2);
+    assert_int_equal(s.foreign, 3);
+    assert_int_equal(stats_hist_count(s.latency), 2); /* both consumers' */
+    assert_int_equal(stats_hist_min(s.latency), 1000);
     assert_int_equal(stats_hist_max(s.latency), 8000);
+    assert_null(f.cj[0].acc.latency); /* moved to the summary, not copied */
     assert_int_equal(s.nphases, 2);
     assert_string_equal(s.phases[0].name, "a");
     assert_int_equal(s.phases[0].sent, 5);
     assert_true(s.phases[0].target_rate == 100);
     assert_int_equal(s.phases[0].consumed, 5);
     assert_int_equal(s.phases[1].consumed, 3);
+    assert_int_equal(s.phases[1].sent, 5); /* the producer's, untouched by the merge */
+    assert_true(s.phases[1].seconds == 0.01 && s.phases[1].target_rate == 0);
+    assert_int_equal(stats_hist_count(s.phases[0].latency), 1);
     assert_int_equal(stats_hist_max(s.phases[1].latency), 8000);
+    assert_null(f.cj[0].acc.phase_latency[1]);
+    /* the producer's figures, untouched by the consumers' merge */
+    assert_int_equal(s.sent, 10);
+    assert_true(s.produce_seconds == 2.0);
 
     char err[256] = "";
     assert_int_equal(engine_verdict(&f.pl, &s, 2, 0, 0, err, sizeof err), EXITCODE_RUNTIME);
