@@ -5,10 +5,16 @@
  * Which records count: per worker index, the first announcement decides
  * who holds it (its nonce); only that process's final state or failure
  * is taken. A final state arrives in parts, assembled in order.
+ *
+ * dist_collect is its steps in order, each returning an exit code:
+ * collect_open, read_records (on_record, assemble), open_report,
+ * merge_workers, report_run (merged_verdict: run.h's run_verdict after
+ * the workers' own); collect_close frees whatever they got to.
  */
 #include "collect.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -163,171 +169,246 @@ static int apply_thresholds(const dist_state *m, run_summary *s) {
     return failed;
 }
 
-int dist_collect(const workload *wl, const char *run_id, double wait, FILE *text,
-                 const char *json_path, const char *html_path) {
-    char err[2048];
-    run_records rr = {0};
-    runfile html = {0};
-    FILE *html_out = NULL;
-    if (html_path && !(html_out = fopen(html_path, "w"))) {
-        fprintf(stderr, "kengine: %s: cannot open for writing: %s\n", html_path,
+/* ---- the merge's steps ---- */
+
+/* A merge in progress: what dist_collect's steps share; collect_close
+ * frees whatever they got to. */
+typedef struct {
+    const workload *wl;
+    const char *run_id;
+    const char *html_path; /* --html, or NULL */
+    FILE *html_out;        /* it, open for writing */
+    runfile html;          /* the page's events */
+    run_records rr;        /* the run's records, per worker */
+    kafka_channel *res;    /* the results topic */
+    report *rep;
+    dist_state *all;     /* the workers' final states merged */
+    int reported;        /* workers whose final state was merged */
+    int bad_workers;     /* workers that did not finish cleanly */
+    char first_bad[512]; /* the first of them, and why */
+} collect;
+
+/* Opens the --html file (before any broker work, so a bad path fails
+ * fast) and the workers' slots. 0, or an exit code (said on stderr). */
+static int collect_open(collect *c) {
+    if (c->html_path && !(c->html_out = fopen(c->html_path, "w"))) {
+        fprintf(stderr, "kengine: %s: cannot open for writing: %s\n", c->html_path,
                 strerror(errno));
         return EXITCODE_USAGE;
     }
-    if (html_out) {
-        rr.html = &html;
-        rr.run_id = run_id;
-        rr.brokers = wl->brokers;
+    if (c->html_out) {
+        c->rr.html = &c->html;
+        c->rr.run_id = c->run_id;
+        c->rr.brokers = c->wl->brokers;
     }
-    rr.slot = calloc(DIST_MAX, sizeof *rr.slot);
-    if (!rr.slot) {
+    if (!(c->rr.slot = calloc(DIST_MAX, sizeof *c->rr.slot))) {
         fprintf(stderr, "kengine: out of memory\n");
-        if (html_out) fclose(html_out);
         return EXITCODE_RUNTIME;
     }
-    int rc = EXITCODE_RUNTIME;
-    dist_state *all = NULL;
-    report *rep = NULL;
-    kafka_channel *res = kafka_channel_open(wl->brokers, wl, run_id, 0, err, sizeof err);
-    if (!res) {
+    return EXITCODE_OK;
+}
+
+/* Has every worker of the run resolved (a final state or a failure)? */
+static bool complete(const run_records *rr) {
+    for (int i = 0; i < rr->workers; i++)
+        if (!resolved(&rr->slot[i])) return false;
+    return rr->workers > 0;
+}
+
+/* Reads the run's records: everything there is, then up to `wait`
+ * seconds for the rest. 0, or EXITCODE_RUNTIME when the results topic
+ * cannot be read or holds no record of the run (said on stderr). */
+static int read_records(collect *c, double wait) {
+    char err[2048];
+    c->res = kafka_channel_open(c->wl->brokers, c->wl, c->run_id, 0, err, sizeof err);
+    if (!c->res) {
         fprintf(stderr, "kengine: report: %s\n", err);
-        goto out;
+        return EXITCODE_RUNTIME;
     }
-    /* read everything there is, then wait (up to `wait`) for the rest */
     double start = stats_now(), deadline = start + wait;
     bool caught_up = false, waited = false;
     for (;;) {
-        kafka_channel_poll(res, 200, on_record, &rr, &caught_up);
-        bool complete = rr.workers > 0;
-        for (int i = 0; i < rr.workers && complete; i++) complete = resolved(&rr.slot[i]);
-        if (complete && caught_up) break;
+        kafka_channel_poll(c->res, 200, on_record, &c->rr, &caught_up);
         double now = stats_now();
-        if (caught_up && now >= deadline) break;
+        if (caught_up && (complete(&c->rr) || now >= deadline)) break;
         if (now - start > wait + 30) break; /* never caught up: a broker problem */
         if (caught_up && !waited && wait > 0) {
             fprintf(stderr, "kengine: report: waiting up to %g s for the workers of run '%s'\n",
-                    wait, run_id);
+                    wait, c->run_id);
             waited = true;
         }
     }
-    if (!rr.workers) {
-        fprintf(stderr, "kengine: report: no record of run '%s' on '%s' at %s\n", run_id,
-                wl->results, wl->brokers);
-        goto out;
+    if (!c->rr.workers) {
+        fprintf(stderr, "kengine: report: no record of run '%s' on '%s' at %s\n", c->run_id,
+                c->wl->results, c->wl->brokers);
+        return EXITCODE_RUNTIME;
     }
-    rep = report_open(text, json_path, err, sizeof err);
-    if (!rep) {
-        fprintf(stderr, "kengine: %s\n", err);
-        rc = EXITCODE_USAGE;
-        goto out;
-    }
-    all = dist_state_new();
-    if (!all) goto out;
-    int reported = 0, bad_workers = 0;
-    char first_bad[512] = "";
-    for (int i = 0; i < rr.workers; i++) {
-        worker_slot *w = &rr.slot[i];
-        run_worker line = {.worker = i, .error = ""};
-        if (w->state) {
-            const dist_state_meta *mm = dist_state_meta_get(w->state);
-            const run_summary *f = dist_state_figures(w->state);
-            bool clean = !mm->exit_code || mm->exit_code == EXITCODE_THRESHOLD;
-            line = (run_worker){.worker = i,
-                                .status = clean ? "finished" : "failed",
-                                .error = f->error,
-                                .exit_code = mm->exit_code,
-                                .sent = f->sent,
-                                .delivered = f->delivered,
-                                .delivery_errors = f->delivery_errors,
-                                .consumed = f->consumed,
-                                .words = f->words,
-                                .cpu_percent = f->cpu_percent,
-                                .peak_rss_mb = f->peak_rss_mb};
-            if (dist_state_merge(all, w->state)) goto out;
-            reported++;
-            if (mm->exit_code && mm->exit_code != EXITCODE_THRESHOLD) {
-                bad_workers++;
-                if (!first_bad[0])
-                    snprintf(first_bad, sizeof first_bad,
-                             "worker %d ended with exit code %d%s%.300s", i, mm->exit_code,
-                             f->error[0] ? ": " : "", f->error);
-            }
-        } else {
-            line.status = w->failed || w->bad[0] ? "failed"
-                          : w->nonce             ? "unfinished"
-                                                 : "missing";
-            line.error = w->failed   ? w->failed
-                         : w->bad[0] ? w->bad
-                         : w->nonce  ? "announced itself but wrote no final state (killed?)"
-                                     : "never announced itself";
-            line.exit_code = -1;
-            bad_workers++;
-            if (!first_bad[0])
-                snprintf(first_bad, sizeof first_bad, "worker %d %s: %.300s", i, line.status,
-                         line.error);
-        }
-        report_emit_worker(rep, &line);
-    }
-    run_summary s;
-    if (dist_state_summary(all, &s)) goto out;
-    s.workers = rr.workers;
-    s.workers_reported = reported;
-    int failed = apply_thresholds(all, &s);
-    if (bad_workers) {
-        snprintf(s.error, sizeof s.error, "%d of %d workers did not finish cleanly (first: %s)",
-                 bad_workers, rr.workers, first_bad);
-        rc = EXITCODE_RUNTIME;
-    } else if (s.lost || s.duplicates || s.delivery_errors) {
-        snprintf(s.error, sizeof s.error,
-                 "%llu messages lost, %llu duplicated, %llu failed delivery",
-                 (unsigned long long)s.lost, (unsigned long long)s.duplicates,
-                 (unsigned long long)s.delivery_errors);
-        rc = EXITCODE_RUNTIME;
+    return EXITCODE_OK;
+}
+
+/* Opens the text and NDJSON reporters. 0, or EXITCODE_USAGE (said). */
+static int open_report(collect *c, FILE *text, const char *json_path) {
+    char err[2048];
+    if ((c->rep = report_open(text, json_path, err, sizeof err))) return EXITCODE_OK;
+    fprintf(stderr, "kengine: %s\n", err);
+    return EXITCODE_USAGE;
+}
+
+/* Counts a worker that did not finish cleanly; the first one's reason is
+ * kept for the run's error. */
+__attribute__((format(printf, 2, 3))) static void note_bad(collect *c, const char *fmt, ...) {
+    c->bad_workers++;
+    if (c->first_bad[0]) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->first_bad, sizeof c->first_bad, fmt, ap);
+    va_end(ap);
+}
+
+/* Worker i: its final state merged into c->all (a failing exit code other
+ * than a threshold's makes it a bad worker), or why there is none; its
+ * line reported. 0, or -1 on OOM. */
+static int merge_worker(collect *c, int i) {
+    worker_slot *w = &c->rr.slot[i];
+    run_worker line = {.worker = i, .error = ""};
+    if (w->state) {
+        const dist_state_meta *mm = dist_state_meta_get(w->state);
+        const run_summary *f = dist_state_figures(w->state);
+        bool clean = !mm->exit_code || mm->exit_code == EXITCODE_THRESHOLD;
+        line = (run_worker){.worker = i,
+                            .status = clean ? "finished" : "failed",
+                            .error = f->error,
+                            .exit_code = mm->exit_code,
+                            .sent = f->sent,
+                            .delivered = f->delivered,
+                            .delivery_errors = f->delivery_errors,
+                            .consumed = f->consumed,
+                            .words = f->words,
+                            .cpu_percent = f->cpu_percent,
+                            .peak_rss_mb = f->peak_rss_mb};
+        if (dist_state_merge(c->all, w->state)) return -1;
+        c->reported++;
+        if (!clean)
+            note_bad(c, "worker %d ended with exit code %d%s%.300s", i, mm->exit_code,
+                     f->error[0] ? ": " : "", f->error);
     } else {
-        rc = failed > 0 ? EXITCODE_THRESHOLD : failed < 0 ? EXITCODE_RUNTIME : EXITCODE_OK;
+        line.status = w->failed || w->bad[0] ? "failed" : w->nonce ? "unfinished" : "missing";
+        line.error = w->failed   ? w->failed
+                     : w->bad[0] ? w->bad
+                     : w->nonce  ? "announced itself but wrote no final state (killed?)"
+                                 : "never announced itself";
+        line.exit_code = -1;
+        note_bad(c, "worker %d %s: %.300s", i, line.status, line.error);
     }
-    report_emit_summary(rep, &s);
-    if (html_out) {
-        /* the page: the first worker's identity, every worker's batches
-         * (elapsed from each one's start; they start together), the
-         * merged summary */
-        char *js = report_summary_json(&s);
-        for (size_t i = 0; i < html.nruns; i++)
-            if (html.runs[i].nbatches > 1)
-                qsort(html.runs[i].batches, html.runs[i].nbatches, sizeof(runfile_batch),
-                      by_elapsed);
-        if ((!rr.have_run && html_run_event(&rr)) || !js ||
-            runfile_add_line(&html, js, err, sizeof err) || html_write(html_out, &html)) {
-            fprintf(stderr, "kengine: %s: cannot write the HTML report%s%s\n", html_path,
-                    rr.have_run ? "" : " (no worker wrote its events)",
-                    js ? "" : " (out of memory)");
-            if (rc == EXITCODE_OK) rc = EXITCODE_RUNTIME;
-        }
-        free(js);
+    report_emit_worker(c->rep, &line);
+    return 0;
+}
+
+/* Merges every worker's final state, reporting one line per worker. 0, or
+ * EXITCODE_RUNTIME on OOM. */
+static int merge_workers(collect *c) {
+    if (!(c->all = dist_state_new())) return EXITCODE_RUNTIME;
+    for (int i = 0; i < c->rr.workers; i++)
+        if (merge_worker(c, i)) return EXITCODE_RUNTIME;
+    return EXITCODE_OK;
+}
+
+/* The merged run's exit code, its reason to s->error: a worker that did
+ * not finish cleanly; else the figures' verdict (run_verdict: loss,
+ * duplicates, failed deliveries); else the thresholds' (`failed`:
+ * apply_thresholds'). */
+static int merged_verdict(const collect *c, run_summary *s, int failed) {
+    if (c->bad_workers) {
+        snprintf(s->error, sizeof s->error,
+                 "%d of %d workers did not finish cleanly (first: %s)", c->bad_workers,
+                 c->rr.workers, c->first_bad);
+        return EXITCODE_RUNTIME;
     }
-    if (s.error[0]) fprintf(stderr, "kengine: report: run '%s': %s\n", run_id, s.error);
-    for (size_t i = 0; i < s.nthresholds; i++) {
-        const run_threshold *t = &s.thresholds[i];
+    int rc = run_verdict(s, true, s->error, sizeof s->error);
+    if (rc != EXITCODE_OK) return rc;
+    return failed > 0 ? EXITCODE_THRESHOLD : failed < 0 ? EXITCODE_RUNTIME : EXITCODE_OK;
+}
+
+/* --html: the page: the first worker's identity, every worker's batches
+ * (elapsed from each one's start; they start together), the merged
+ * summary. 0, or -1 when it cannot be written (said on stderr). */
+static int write_html(collect *c, const run_summary *s) {
+    char err[2048];
+    char *js = report_summary_json(s);
+    runfile *html = &c->html;
+    for (size_t i = 0; i < html->nruns; i++)
+        if (html->runs[i].nbatches > 1)
+            qsort(html->runs[i].batches, html->runs[i].nbatches, sizeof(runfile_batch),
+                  by_elapsed);
+    int rc = 0;
+    if ((!c->rr.have_run && html_run_event(&c->rr)) || !js ||
+        runfile_add_line(html, js, err, sizeof err) || html_write(c->html_out, html)) {
+        fprintf(stderr, "kengine: %s: cannot write the HTML report%s%s\n", c->html_path,
+                c->rr.have_run ? "" : " (no worker wrote its events)",
+                js ? "" : " (out of memory)");
+        rc = -1;
+    }
+    free(js);
+    return rc;
+}
+
+/* The run's error and each failed threshold, on stderr. */
+static void say_failures(const char *run_id, const run_summary *s) {
+    if (s->error[0]) fprintf(stderr, "kengine: report: run '%s': %s\n", run_id, s->error);
+    for (size_t i = 0; i < s->nthresholds; i++) {
+        const run_threshold *t = &s->thresholds[i];
         if (t->pass) continue;
         fprintf(stderr, "kengine: threshold '%s %s' failed: actual %.6g, ", t->metric,
                 t->condition, t->actual);
         report_threshold_miss(stderr, t);
         fputc('\n', stderr);
     }
+}
+
+/* The merged run's summary (thresholds applied, the verdict) to the
+ * reporters, the page and stderr. Returns the run's exit code. */
+static int report_run(collect *c) {
+    run_summary s;
+    if (dist_state_summary(c->all, &s)) {
+        run_summary_free(&s);
+        return EXITCODE_RUNTIME;
+    }
+    s.workers = c->rr.workers;
+    s.workers_reported = c->reported;
+    int rc = merged_verdict(c, &s, apply_thresholds(c->all, &s));
+    report_emit_summary(c->rep, &s);
+    if (c->html_out && write_html(c, &s) && rc == EXITCODE_OK) rc = EXITCODE_RUNTIME;
+    say_failures(c->run_id, &s);
     run_summary_free(&s);
-out:
-    if (html_out && fclose(html_out) && rc == EXITCODE_OK) rc = EXITCODE_RUNTIME;
-    runfile_free(&html);
-    report_close(rep);
-    dist_state_free(all);
-    kafka_channel_close(res);
-    for (int i = 0; i < DIST_MAX; i++) {
-        worker_slot *w = &rr.slot[i];
+    return rc;
+}
+
+/* Frees what the steps got to; the --html file's close can still fail
+ * the run. Returns rc. */
+static int collect_close(collect *c, int rc) {
+    if (c->html_out && fclose(c->html_out) && rc == EXITCODE_OK) rc = EXITCODE_RUNTIME;
+    runfile_free(&c->html);
+    report_close(c->rep);
+    dist_state_free(c->all);
+    kafka_channel_close(c->res);
+    for (int i = 0; c->rr.slot && i < DIST_MAX; i++) {
+        worker_slot *w = &c->rr.slot[i];
         free(w->failed);
         for (uint32_t k = 0; w->chunk && k < w->parts; k++) codec_buf_free(&w->chunk[k]);
         free(w->chunk);
         dist_state_free(w->state);
     }
-    free(rr.slot);
+    free(c->rr.slot);
     return rc;
+}
+
+int dist_collect(const workload *wl, const char *run_id, double wait, FILE *text,
+                 const char *json_path, const char *html_path) {
+    collect c = {.wl = wl, .run_id = run_id, .html_path = html_path};
+    int rc = collect_open(&c);
+    if (rc == EXITCODE_OK) rc = read_records(&c, wait);
+    if (rc == EXITCODE_OK) rc = open_report(&c, text, json_path);
+    if (rc == EXITCODE_OK) rc = merge_workers(&c);
+    if (rc == EXITCODE_OK) rc = report_run(&c);
+    return collect_close(&c, rc);
 }
