@@ -185,6 +185,7 @@ typedef struct {
     dist_state *all;     /* the workers' final states merged */
     int reported;        /* workers whose final state was merged */
     int bad_workers;     /* workers that did not finish cleanly */
+    int died;            /* of them, those that left no final state */
     char first_bad[512]; /* the first of them, and why */
 } collect;
 
@@ -298,6 +299,7 @@ static int merge_worker(collect *c, int i) {
                      : w->nonce  ? "announced itself but wrote no final state (killed?)"
                                  : "never announced itself";
         line.exit_code = -1;
+        c->died++;
         note_bad(c, "worker %d %s: %.300s", i, line.status, line.error);
     }
     report_emit_worker(c->rep, &line);
@@ -319,9 +321,14 @@ static int merge_workers(collect *c) {
  * apply_thresholds'). */
 static int merged_verdict(const collect *c, run_summary *s, int failed) {
     if (c->bad_workers) {
-        snprintf(s->error, sizeof s->error,
-                 "%d of %d workers did not finish cleanly (first: %s)", c->bad_workers,
-                 c->rr.workers, c->first_bad);
+        int n = snprintf(s->error, sizeof s->error,
+                         "%d of %d workers did not finish cleanly (first: %s)", c->bad_workers,
+                         c->rr.workers, c->first_bad);
+        if (s->unconsumed && n > 0 && (size_t)n < sizeof s->error)
+            snprintf(s->error + n, sizeof s->error - (size_t)n,
+                     "; %llu delivered messages were not read, not lost: a worker that "
+                     "consumed stopped before the end, and Kafka still holds them",
+                     (unsigned long long)s->unconsumed);
         return EXITCODE_RUNTIME;
     }
     int rc = run_verdict(s, true, s->error, sizeof s->error);
@@ -368,6 +375,11 @@ static void say_failures(const char *run_id, const run_summary *s) {
 /* The merged run's summary (thresholds applied, the verdict) to the
  * reporters, the page and stderr. Returns the run's exit code. */
 static int report_run(collect *c) {
+    /* a worker that left no final state may have died holding partitions
+     * (its consumer's assignment is not revoked until its session expires,
+     * after the others stopped): what nobody read is unconsumed, not lost,
+     * as in a run stopped early. The verdict still fails on that worker. */
+    if (c->died) dist_state_meta_of(c->all)->stopped = true;
     run_summary s;
     if (dist_state_summary(c->all, &s)) {
         run_summary_free(&s);

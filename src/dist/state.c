@@ -550,21 +550,19 @@ int dist_state_summary(const dist_state *m, run_summary *s) {
     }
     /* the BITMAP figures, from the OR of the workers' bitmaps */
     uint64_t distinct = roaring_bitmap_get_cardinality(m->sets[DIST_STATE_SEEN]);
-    uint64_t lost;
+    uint64_t missing;
     if (mm->produced) {
         /* sent, delivery not failed, never seen by any worker */
-        roaring_bitmap_t *missing =
+        roaring_bitmap_t *unseen =
             roaring_bitmap_andnot(m->sets[DIST_STATE_SENT], m->sets[DIST_STATE_SEEN]);
-        if (!missing) return -1;
-        roaring_bitmap_andnot_inplace(missing, m->sets[DIST_STATE_FAILED]);
-        lost = roaring_bitmap_get_cardinality(missing);
-        roaring_bitmap_free(missing);
+        if (!unseen) return -1;
+        roaring_bitmap_andnot_inplace(unseen, m->sets[DIST_STATE_FAILED]);
+        missing = roaring_bitmap_get_cardinality(unseen);
+        roaring_bitmap_free(unseen);
     } else {
-        uint64_t got = distinct + mm->unsequenced;
-        lost = s->records > got ? s->records - got : 0;
+        missing = run_unfound(s->records, distinct + mm->unsequenced);
     }
-    s->lost = mm->stopped ? 0 : lost;
-    s->unconsumed = mm->stopped ? lost : 0;
+    run_set_loss(s, missing, mm->stopped);
     uint64_t unique = distinct + mm->unsequenced;
     s->duplicates = s->consumed > unique ? s->consumed - unique : 0;
     /* the UNION figure, from the union of the workers' words */

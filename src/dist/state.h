@@ -51,7 +51,8 @@ typedef struct {
 typedef struct {
     int worker, workers;
     bool produced, consumed_run; /* the workload's roles */
-    bool stopped;                /* stopped early (signal, hook, abort) */
+    bool stopped;                /* stopped early (signal, hook, abort; merged: or
+                                    a worker left no final state, collect.c) */
     uint64_t unsequenced;        /* messages without a kengine header */
     int exit_code;               /* the worker's own (0, 1, 2, 128+signal) */
 } dist_state_meta;

@@ -260,7 +260,7 @@ static int run_setup(run *r, char *err, size_t errlen) {
         return EXITCODE_RUNTIME;
     r->pl.mock = r->emb || mock;
     /* workers on another process's embedded broker: the window bounds
-     * the group's bytes in flight (dist_worker_run.c shares the figures) */
+     * the group's bytes in flight (dist/worker.c shares the figures) */
     if (r->w && mock && wl->produce && wl->consume) r->pl.window_bytes = EMBEDDED_WINDOW_BYTES;
     r->pj.pl = &r->pl;
     r->pj.csv = r->csv;

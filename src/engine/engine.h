@@ -60,7 +60,7 @@ typedef struct {
     int rc;         /* the run's exit code (engine_verdict: a signal's, a hook's...) */
 } engine_outcome;
 
-/* One worker of a run shared by several processes (dist_worker_run.c). */
+/* One worker of a run shared by several processes (dist/worker.c). */
 typedef struct {
     const hub_share *share;
     /* Once the consumers run and before the producer starts: the start

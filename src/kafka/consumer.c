@@ -81,8 +81,7 @@ static rd_kafka_conf_t *consumer_conf(kafka_consumer_job *job, bool assign, char
      * queue holds queued.min.messages (100000; it counts the one queue
      * all partitions feed) and starts again only when its broker thread
      * next wakes, up to a second later: a consumer that fell behind for a
-     * moment stalled 0.5-0.9 s (20000: 4.0 s instead of 0.5 s for 300,000
-     * messages). The queue stays bounded by queued.max.messages.kbytes
+     * moment stalled (BENCHMARKS.md, "Data that does not repeat"). The queue stays bounded by queued.max.messages.kbytes
      * (64 MiB), which the same stall still follows, much more rarely. */
     DEFAULT("queued.min.messages", "10000000");
     /* back within a second of a broker's return (default: up to 10 s,
@@ -92,8 +91,8 @@ static rd_kafka_conf_t *consumer_conf(kafka_consumer_job *job, bool assign, char
      * arrives meanwhile: ask often. Kafka holds a fetch whose partitions are
      * all caught up for its whole wait too, and a broker has one fetch in
      * flight: when the others' fetching stopped at the queue's limit (see
-     * wake_fetchers), they wait for it (500 ms by default: one run in 8 of
-     * 300,000 records on 128 partitions took 1.35 s instead of 0.8 s). */
+     * wake_fetchers), they wait for it (500 ms by default; BENCHMARKS.md,
+     * "Data that does not repeat"). */
     DEFAULT("fetch.wait.max.ms", pl->mock ? "10" : "100");
     /* the mock's group coordinator waits session.timeout.ms - 1 s (44 s by
      * default) before it answers a member that joins a group already up,
@@ -172,8 +171,8 @@ static rd_kafka_t *consumer_new(kafka_consumer_job *job, char *err, size_t errle
  * holds queued.max.messages.kbytes (64 MiB) and looks again only when its
  * broker thread next wakes, up to a second later. A consumer that fell
  * that far behind (a local Kafka serves faster than words are counted)
- * drains the queue and then waits: 0.2-0.4 s of a 1.2 s run (300,000
- * records on 128 partitions, 6 runs of 6). Called when a poll came back
+ * drains the queue and then waits (BENCHMARKS.md, "Data that does not
+ * repeat"). Called when a poll came back
  * empty: if the last fetch showed records past our position, a ListOffsets
  * request to those partitions' leaders wakes their broker threads, which
  * then fetch again. Its answer is not needed: the request wakes them when

@@ -1,6 +1,6 @@
 /*
  * kafka: everything kengine does with librdkafka, behind plain C calls.
- * Only the kafka_*.c files include <librdkafka/rdkafka.h>.
+ * Only this folder's files include <librdkafka/rdkafka.h> (src/layers.txt).
  *
  *   embedded.c        the in-process mock cluster (zero-setup default and
  *                     `kengine broker`)

@@ -181,7 +181,7 @@ static int drain(rd_kafka_t *rk, double deadline) {
 }
 
 /* Value bytes produced and not yet consumed: this run's, or with workers
- * of a shared run the whole group's as last heard (dist_worker_run.c). */
+ * of a shared run the whole group's as last heard (dist/worker.c). */
 static int64_t window_ahead(hub *pl) {
     int64_t ahead =
         (int64_t)atomic_load(&pl->produced_bytes) - (int64_t)atomic_load(&pl->consumed_bytes);
@@ -278,7 +278,7 @@ static rd_kafka_resp_err_t txn_resend(rd_kafka_t *rk, const workload *wl, const 
 
 /* A producer client for the run: throughput-tuned, and bounded (at most
  * 8 MiB waits in the client, so memory does not grow with the record
- * count; README: producer defaults); with transactions, a transactional
+ * count; docs/writing-workloads.md, client defaults); with transactions, a transactional
  * id for the run and its transactions initialised (which also aborts
  * whatever an earlier client of the same id left open). NULL with the run
  * failed. */

@@ -56,7 +56,7 @@
     S(lost, COUNT, "messages", NULL, BITMAP, ANY, lost,                                        \
       "delivered sequence numbers no consumer saw (only consuming: records not found)")        \
     S(unconsumed, COUNT, "messages", NULL, BITMAP, ANY, unconsumed,                            \
-      "as lost, when the run was stopped early (signal, hook error, abort)")                   \
+      "as lost, when the run was stopped early (signal, hook error, abort, a dead worker)")    \
     S(duplicates, COUNT, "messages", NULL, BITMAP, ANY, duplicates,                            \
       "copies beyond expect_copies (with 1: sequence numbers seen more than once)")            \
     S(aborted, COUNT, "messages", NULL, SUM, ANY, aborted,                                     \

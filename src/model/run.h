@@ -80,7 +80,8 @@ typedef struct {
     uint64_t consumed;           /* messages of this run consumed (incl. duplicates) */
     uint64_t lost;               /* delivered messages never consumed (run completed) */
     uint64_t unconsumed;         /* delivered messages not consumed because the run
-                                    was stopped early (signal, hook error, abort) */
+                                    was stopped early (signal, hook error, abort, or
+                                    a worker of a shared run died holding them) */
     char missing[256];           /* the lost sequence numbers as ranges, "" if none
                                     ("0-4999, 7000 and 2 more ranges") */
     uint64_t duplicates;         /* copies beyond expect_copies (1: seen more than once) */
@@ -121,7 +122,8 @@ void run_summary_free(run_summary *s);
 uint64_t run_unfound(uint64_t expected, uint64_t found);
 /* Sets the summary's loss: `missing` messages the run expected and no
  * consumer saw are lost, or unconsumed when the run was stopped early (a
- * signal, a hook, an abort: its consumers did not get their chance). */
+ * signal, a hook, an abort, a dead worker: its consumers did not get
+ * their chance). */
 void run_set_loss(run_summary *s, uint64_t missing, bool stopped);
 /* The verdict on a finished run's figures: EXITCODE_RUNTIME when messages
  * were lost or duplicated, or (with `delivery`) failed delivery, the

@@ -88,9 +88,8 @@ static const workload_field FIELDS[] = {
      AT(transaction_size), .imin = 0, .imax = INT64_MAX, .expect = "a non-negative integer"},
     {"abort_every", WORKLOAD_INT, "abort every n-th transaction on purpose, 0 = never",
      AT(abort_every), .imin = 0, .imax = INT64_MAX, .expect = "a non-negative integer"},
-    {"workers", WORKLOAD_INT,
-     "worker processes sharing the run (README: Running on many machines)", AT(workers),
-     .imin = 1, .imax = 1024, .expect = "an integer 1..1024"},
+    {"workers", WORKLOAD_INT, "worker processes sharing the run (docs/many-machines.md)",
+     AT(workers), .imin = 1, .imax = 1024, .expect = "an integer 1..1024"},
     {"worker", WORKLOAD_INT,
      "this process's worker index 0..workers-1 (default: $KENGINE_WORKER, "
      "$JOB_COMPLETION_INDEX)",

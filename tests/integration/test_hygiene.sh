@@ -26,3 +26,7 @@ ok ".dockerignore keeps out what .gitignore does"
 # Generated tables agree with their generators.
 python3 "$ROOT/scripts/gen_nonprint.py" --check || fail "encode.c's nonprint table"
 ok "encode.c's nonprint table is what scripts/gen_nonprint.py makes"
+
+# The C sources are as scripts/format.sh (clang-format) leaves them.
+bash "$ROOT/scripts/format.sh" --check || fail "C sources not formatted (run scripts/format.sh)"
+ok "the C sources are formatted"

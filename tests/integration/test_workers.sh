@@ -91,6 +91,15 @@ expect_eq "$rc" 1 "report exit code with a killed worker"
 grep -q '^worker 1: unfinished' "$TMP/rk.txt" || fail "killed worker not named: $(cat "$TMP/rk.txt")"
 grep -q 'worker 1 unfinished' "$TMP/rk.err" || fail "stderr does not name worker 1: $(cat "$TMP/rk.err")"
 expect_eq "$(sum "$TMP/rk.json" workers_reported)" 1 "workers_reported with a killed worker"
+# what the dead worker's consumer held and nobody read is still in Kafka:
+# unconsumed, never lost (the verdict fails on the worker, named above)
+expect_eq "$(sum "$TMP/rk.json" lost)" 0 "lost with a killed worker"
+unread=$(sum "$TMP/rk.json" unconsumed)
+if [ "$unread" -gt 0 ]; then
+  grep -q "$unread delivered messages were not read, not lost" "$TMP/rk.err" ||
+    fail "the unread messages are not explained: $(cat "$TMP/rk.err")"
+fi
+ok "killed worker: lost 0, $unread unread messages called unconsumed"
 
 # 2b. a worker interrupted with SIGINT ends in order (exit 130, its final
 # state written) and fails the run, named
