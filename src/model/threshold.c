@@ -204,6 +204,16 @@ int threshold_copy(threshold *dst, const threshold *src) {
     return 0;
 }
 
+void threshold_sort(threshold *ts, size_t n) {
+    /* insertion sort: stable, and a workload has a handful of thresholds */
+    for (size_t i = 1; i < n; i++) {
+        threshold t = ts[i];
+        size_t k = i;
+        for (; k > 0 && strcmp(ts[k - 1].metric, t.metric) > 0; k--) ts[k] = ts[k - 1];
+        ts[k] = t;
+    }
+}
+
 int threshold_resolve_base(threshold *ts, size_t n, threshold_lookup_fn lookup,
                            const void *base, const char *path, char *err, size_t errlen) {
     for (size_t i = 0; i < n; i++) {

@@ -64,6 +64,11 @@ void threshold_free(threshold *t);
 /* Deep copy (evaluation state reset). 0 or -1 on OOM. */
 int threshold_copy(threshold *dst, const threshold *src);
 
+/* Sorts thresholds by metric name, stably (a metric's conditions keep
+ * their order): a script's thresholds table is a Lua table, whose order
+ * changes from run to run, and reports that diff need one order. */
+void threshold_sort(threshold *ts, size_t n);
+
 /* A baseline's figure by name: 0 and *v, or -1 when it has none. */
 typedef int (*threshold_lookup_fn)(const void *base, const char *name, double *v);
 

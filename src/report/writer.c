@@ -106,21 +106,50 @@ void report_batch_text(FILE *out, const run_batch *b) {
     }
 }
 
+const char *report_number(char *buf, size_t len, double v) {
+    if (isfinite(v) && fabs(v) < 1e15 && (v == floor(v) || fabs(v) >= 1e6))
+        snprintf(buf, len, "%.0f", v);
+    else
+        snprintf(buf, len, "%.6g", v);
+    return buf;
+}
+
 void report_threshold_miss(FILE *out, const run_threshold *t) {
     double by = fabs(t->actual - t->limit);
-    fprintf(out, "off by %.6g", by);
-    if (t->limit != 0) fprintf(out, ", %.1f%%", 100.0 * by / fabs(t->limit));
+    char num[64];
+    fprintf(out, "off by %s", report_number(num, sizeof num, by));
+    if (t->limit != 0) fprintf(out, " (%.4g%% of the limit)", 100.0 * by / fabs(t->limit));
 }
 
 static void text_threshold(FILE *out, const run_threshold *t) {
-    fprintf(out, "  threshold %s %s: actual %.6g, %s", t->metric, t->condition, t->actual,
-            t->pass ? "pass" : "FAIL");
+    char num[64];
+    fprintf(out, "  threshold %s %s: actual %s, %s", t->metric, t->condition,
+            report_number(num, sizeof num, t->actual), t->pass ? "pass" : "FAIL");
     if (!t->pass) {
         fputs(" (", out);
         report_threshold_miss(out, t);
         fprintf(out, ")%s", t->aborted ? ", stopped the run" : "");
     }
     fputc('\n', out);
+}
+
+/* Where the time went, a line per broker (slowest round trip first as
+ * listed by the client), and the consumers' largest lag:
+ * "  broker 2 127.0.0.1:4321: rtt mean 201.3 ms, p99 204.0 ms; client queue
+ *  mean 3.1 ms, p99 9.8 ms; send buffer 0.1 ms; throttle 0 ms (812 requests)" */
+static void text_brokers(FILE *out, const run_summary *s) {
+    for (size_t i = 0; i < s->nbrokers; i++) {
+        const run_broker *b = &s->brokers[i];
+        fprintf(out,
+                "  broker %d %s: rtt mean %.1f ms, p99 %.1f ms; client queue mean %.1f ms, "
+                "p99 %.1f ms; send buffer %.1f ms; throttle %.0f ms (%llu requests)\n",
+                (int)b->id, b->name, b->rtt_mean_ms, b->rtt_p99_ms, b->queue_mean_ms,
+                b->queue_p99_ms, b->outbuf_mean_ms, b->throttle_max_ms,
+                (unsigned long long)b->requests);
+    }
+    if (s->consumed_run && s->nbrokers)
+        fprintf(out, "  consumer lag: at most %llu messages behind\n",
+                (unsigned long long)s->consumer_lag_max);
 }
 
 void report_summary_text(FILE *out, const run_summary *s) {
@@ -173,6 +202,7 @@ void report_summary_text(FILE *out, const run_summary *s) {
     if (s->unconsumed)
         fprintf(out, "  stopped early: %llu delivered messages were not consumed\n",
                 (unsigned long long)s->unconsumed);
+    text_brokers(out, s);
     fprintf(out, "  cpu %.1f%%, peak rss %.1f MB\n", s->cpu_percent, s->peak_rss_mb);
     for (size_t i = 0; i < s->nthresholds; i++) text_threshold(out, &s->thresholds[i]);
     if (s->error[0]) fprintf(out, "  error: %s\n", s->error);
@@ -223,14 +253,30 @@ static void json_figures(FILE *out, figure_scope scope, unsigned role, const voi
     }
 }
 
+/* ,"brokers":[{"id":N,"name":"host:port",FIGURES_BROKER...},...], none
+ * when the client's statistics had not come yet. */
+static void json_brokers(FILE *out, const run_broker *b, size_t n) {
+    if (!n) return;
+    fputs(",\"brokers\":[", out);
+    for (size_t i = 0; i < n; i++) {
+        fprintf(out, "%s{\"id\":%d,\"name\":", i ? "," : "", (int)b[i].id);
+        json_str(out, b[i].name, strlen(b[i].name));
+        json_figures(out, FIGURES_IN_BROKER, FIGURE_ANY, &b[i]);
+        fputc('}', out);
+    }
+    fputc(']', out);
+}
+
 static void batch_json(FILE *out, const run_batch *b) {
     bool produce = b->role == RUN_PRODUCE;
     fprintf(out, "{\"type\":\"%s\"", produce ? "produce_batch" : "consume_batch");
+    if (b->worker) fprintf(out, ",\"worker\":%d", b->worker);
     if (b->phase) {
         fputs(",\"phase\":", out);
         json_str(out, b->phase, strlen(b->phase));
     }
     json_figures(out, FIGURES_IN_BATCH, produce ? FIGURE_PRODUCE : FIGURE_CONSUME, b);
+    json_brokers(out, b->brokers, b->nbrokers);
     if (b->ntop) {
         fputs(",\"top_words\":[", out);
         for (size_t i = 0; i < b->ntop; i++) {
@@ -255,6 +301,7 @@ static void summary_json(FILE *out, const run_summary *s) {
     json_str(out, s->name ? s->name : "", s->name ? strlen(s->name) : 0);
     fprintf(out, ",\"mode\":\"%s\"", s->mode ? s->mode : "async");
     json_figures(out, FIGURES_IN_SUMMARY, FIGURE_ANY, s);
+    json_brokers(out, s->brokers, s->nbrokers);
     fputs(",\"missing\":", out);
     json_str(out, s->missing, strlen(s->missing));
     if (s->npart_delivered || s->npart_consumed) {

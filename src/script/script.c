@@ -181,6 +181,7 @@ static int read_thresholds(lua_State *L, int idx, workload *wl, const char *wher
         return 0;
     }
     int t = lua_gettop(L);
+    size_t first = wl->nthresholds;
     if (!lua_istable(L, t)) {
         snprintf(err, errlen, "%s: field 'thresholds' must be a table of metric = condition",
                  where);
@@ -237,6 +238,8 @@ static int read_thresholds(lua_State *L, int idx, workload *wl, const char *wher
         lua_pop(L, 1);
     }
     lua_pop(L, 1);
+    /* Lua's table order changes between runs: reports list them by name */
+    threshold_sort(wl->thresholds + first, wl->nthresholds - first);
     return 0;
 fail:
     lua_settop(L, t - 1);

@@ -53,6 +53,26 @@ static void check_float_integer(const workload *wl) {
     assert_false(wl->consume);
 }
 
+/* Thresholds come out in metric-name order, whatever Lua's table order
+ * (which changes between runs): logs and JUnit files diff (issue 25, item 5).
+ * A metric's list of conditions keeps its own order. */
+static void check_threshold_order(const workload *wl) {
+    static const char *WANT[] = {"consume_batch.latency_ms.max",
+                                 "consume_msgs_per_sec",
+                                 "delivered",
+                                 "delivery_errors",
+                                 "duplicates",
+                                 "latency_ms.p50",
+                                 "latency_ms.p99",
+                                 "latency_ms.p99",
+                                 "lost",
+                                 "produce_msgs_per_sec"};
+    assert_int_equal(wl->nthresholds, 10);
+    for (size_t i = 0; i < 10; i++) assert_string_equal(wl->thresholds[i].metric, WANT[i]);
+    assert_string_equal(wl->thresholds[6].condition, "< 50");
+    assert_string_equal(wl->thresholds[7].condition, "> 0");
+}
+
 static const load_case LOAD_CASES[] = {
     {"return {}", NULL, check_defaults},
     {"return { records = 10, batch_size = 5, rate = 100.5, mode = 'sync' }", NULL,
@@ -81,6 +101,11 @@ static const load_case LOAD_CASES[] = {
     {"return { legs = { 5 } }", "legs[1] must be a table", NULL},
     {"return { legs = { { recordz = 1 } } }", "legs[1]: unknown field 'recordz'", NULL},
     {"return { produce = false, consume = false }", "nothing to do", NULL},
+    {"return { thresholds = { lost = '== 0', produce_msgs_per_sec = '> 0', "
+     "['latency_ms.p99'] = { '< 50', '> 0' }, duplicates = '== 0', delivered = '> 0', "
+     "['consume_batch.latency_ms.max'] = '< 1000', delivery_errors = '== 0', "
+     "consume_msgs_per_sec = '> 0', ['latency_ms.p50'] = '< 20' } }",
+     NULL, check_threshold_order},
 };
 
 static void test_load_table(void **state) {

@@ -223,6 +223,41 @@ static void test_summary_pipeline_lines(void **state) {
     free(t);
 }
 
+/* A failed threshold's distance in plain digits (no exponent) and, when the
+ * limit is not zero, as a share of the limit (issue 25, item 5). */
+static void test_threshold_miss(void **state) {
+    (void)state;
+    static const struct {
+        double actual, limit;
+        const char *want;
+    } CASES[] = {
+        {22400, 1e8, "off by 99977600 (99.98% of the limit)"},
+        {2, 0, "off by 2"},
+        {60, 50, "off by 10 (20% of the limit)"},
+        {0.5, 0.25, "off by 0.25 (100% of the limit)"},
+        {1234567.25, 1e9, "off by 998765433 (99.88% of the limit)"},
+    };
+    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
+        run_threshold t = {.actual = CASES[i].actual, .limit = CASES[i].limit};
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        report_threshold_miss(f, &t);
+        fclose(f);
+        assert_str(buf, CASES[i].want);
+    }
+    run_threshold big = {.metric = "consume_msgs_per_sec",
+                         .condition = ">= 1e8",
+                         .actual = 1234567.5,
+                         .limit = 1e8};
+    run_summary s = {.thresholds = &big, .nthresholds = 1};
+    char *t = report_summary_string(&s);
+    if (!strstr(t, "threshold consume_msgs_per_sec >= 1e8: actual 1234568, FAIL (off by "
+                   "98765432 (98.77% of the limit))"))
+        fail_msg("%s", t);
+    free(t);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_produce_batch),
@@ -231,6 +266,7 @@ int main(void) {
         cmocka_unit_test(test_summary_optional_lines),
         cmocka_unit_test(test_summary_pipeline_lines),
         cmocka_unit_test(test_sinks),
+        cmocka_unit_test(test_threshold_miss),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
