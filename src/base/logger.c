@@ -11,12 +11,14 @@
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static bool verbose;
+static bool quiet;
 static FILE *status_out;      /* where the status line is, NULL none */
 static char status_line[512]; /* its text */
 static bool status_shown;     /* drawn and not erased */
 
 void logger_set_verbose(bool on) { verbose = on; }
 bool logger_verbose(void) { return verbose; }
+void logger_set_quiet(bool on) { quiet = on; }
 
 /* \r and erase-to-end-of-line: the status line is gone, the cursor at column 0. */
 static void erase(void) {
@@ -46,6 +48,14 @@ static void vmsg(const char *fmt, va_list ap) {
 }
 
 void logger_msg(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vmsg(fmt, ap);
+    va_end(ap);
+}
+
+void logger_notice(const char *fmt, ...) {
+    if (quiet) return;
     va_list ap;
     va_start(ap, fmt);
     vmsg(fmt, ap);

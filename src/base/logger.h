@@ -4,7 +4,9 @@
  * through logger_msg, which is thread-safe and keeps the live progress line
  * (progress.c) intact: the status line is erased, the message written, and
  * the status line drawn again below it. Lines marked verbose (transient,
- * retriable conditions) appear only with -v/--verbose.
+ * retriable conditions) appear only with -v/--verbose; notices (what
+ * kengine chose for the user, where it wrote a file) are silenced by
+ * -q/--quiet, which keeps warnings and errors.
  */
 #ifndef KENGINE_LOGGER_H
 #define KENGINE_LOGGER_H
@@ -17,6 +19,10 @@ bool logger_verbose(void);
 
 /* "kengine: " + the formatted message + newline, on stderr. */
 void logger_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* -q: logger_notice says nothing. */
+void logger_set_quiet(bool on);
+/* The same as logger_msg, but not with -q. */
+void logger_notice(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The same, only with -v. */
 void logger_verbose_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

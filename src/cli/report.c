@@ -11,6 +11,7 @@
 #include "collect.h"
 #include "commands.h"
 #include "exitcode.h"
+#include "logger.h"
 #include "workload.h"
 
 enum { OPT_BROKERS = 1, OPT_RESULTS, OPT_WAIT, OPT_JSON, OPT_HTML, OPT_QUIET };
@@ -44,7 +45,10 @@ int cmd_report(int argc, char **argv) {
     for (int o; (o = args_next(&a)) != ARGS_END;) {
         const char *v = a.value;
         switch (o) {
-        case OPT_QUIET: quiet = true; break;
+        case OPT_QUIET:
+            quiet = true;
+            logger_set_quiet(true);
+            break;
         case OPT_JSON: json = v; break;
         case OPT_HTML: html = v; break;
         case OPT_RESULTS: results = v; break;

@@ -322,7 +322,10 @@ static int parse_cli(int argc, char **argv, cli *c) {
             printf("kengine %s (librdkafka %s, %s)\n", KENGINE_VERSION, kafka_version(),
                    script_lua_version());
             return 0;
-        case OPT_QUIET: c->quiet = true; break;
+        case OPT_QUIET:
+            c->quiet = true;
+            logger_set_quiet(true);
+            break;
         case OPT_PROGRESS: c->progress = 1; break;
         case OPT_NO_PROGRESS: c->progress = 0; break;
         case OPT_VERBOSE: logger_set_verbose(true); break;
@@ -407,6 +410,8 @@ static int run_cli(const cli *c) {
         if (fclose(html_out) || w) {
             fprintf(stderr, "kengine: %s: cannot write the HTML report\n", c->html);
             if (!rc) rc = EXITCODE_RUNTIME;
+        } else {
+            logger_notice("wrote the HTML report to %s", c->html);
         }
         runfile_free(&html);
     }

@@ -22,6 +22,7 @@
 #include "exitcode.h"
 #include "html.h"
 #include "kafka.h"
+#include "logger.h"
 #include "state.h"
 #include "writer.h"
 #include "runfile.h"
@@ -354,6 +355,8 @@ static int write_html(collect *c, const run_summary *s) {
                 c->rr.have_run ? "" : " (no worker wrote its events)",
                 js ? "" : " (out of memory)");
         rc = -1;
+    } else {
+        logger_notice("wrote the HTML report to %s", c->html_path);
     }
     free(js);
     return rc;

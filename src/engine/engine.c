@@ -249,7 +249,7 @@ static int run_setup(run *r, char *err, size_t errlen) {
                                  errlen))
             return EXITCODE_RUNTIME;
         brokers = kafka_embedded_bootstraps(r->emb);
-        logger_msg("no brokers given: using the embedded broker at %s", brokers);
+        logger_notice("no brokers given: using the embedded broker at %s", brokers);
         if (wl->produce && wl->consume) r->pl.window_bytes = EMBEDDED_WINDOW_BYTES;
     }
     r->pl.brokers = brokers;
