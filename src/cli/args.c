@@ -12,6 +12,7 @@
 
 #include "exitcode.h"
 #include "suggest.h"
+#include "workload.h"
 
 void args_init(args *a, const char *name, int argc, char **argv) {
     memset(a, 0, sizeof *a);
@@ -62,6 +63,15 @@ static int unknown(args *a, const char *s, size_t len) {
     names[n++] = "--help";
     char word[128];
     snprintf(word, sizeof word, "%.*s", (int)len, s);
+    /* `--records 1000` on a run: the workload field it names, as name=value */
+    if ((a->bare || !strcmp(a->cmd->name, "run")) && !strncmp(word, "--", 2) &&
+        workload_field_find(word + 2)) {
+        const char *v = s[len] == '=' ? s + len + 1 : NULL;
+        if (!v && a->i < a->argc && a->argv[a->i][0] != '-' && !strchr(a->argv[a->i], '='))
+            v = a->argv[a->i];
+        return args_error(a, "unknown option '%s' (workload fields are name=value: %s=%s)",
+                          word, word + 2, v ? v : "VALUE");
+    }
     const char *near = suggest_nearest(word, names, n);
     if (near)
         return args_error(a, "unknown option '%s' (did you mean '%s'? try %s --help)", word,

@@ -334,6 +334,28 @@ fail:
     return -1;
 }
 
+/* An override naming neither a field nor a script option: the nearest of
+ * both, and for `duration` (a phase's field) where it goes instead. */
+static void unknown_override(const script *sc, const char *name, const char *value, char *msg,
+                             size_t len) {
+    if (!strcmp(name, "duration")) {
+        snprintf(msg, len,
+                 "'duration' is a phase's field, not the workload's: give phases = { { "
+                 "duration = %s, rate = ... } } in the script, or records=N",
+                 value);
+        return;
+    }
+    size_t nf;
+    const workload_field *f = workload_fields(&nf);
+    const char *names[128];
+    size_t n = 0;
+    for (size_t i = 0; i < nf && n < 128; i++) names[n++] = f[i].name;
+    for (size_t i = 0; i < sc->nopts && n < 128; i++) names[n++] = sc->opts[i].name;
+    char hint[320];
+    snprintf(msg, len, "unknown field '%s'%s", name,
+             suggest_hint(hint, sizeof hint, name, names, n));
+}
+
 static int apply_overrides(script *sc, workload *wl, char *err, size_t errlen) {
     for (size_t i = 0; i < sc->nov; i++) {
         if (sc->ov_used[i]) continue; /* taken by a script option */
@@ -348,6 +370,9 @@ static int apply_overrides(script *sc, workload *wl, char *err, size_t errlen) {
         if (dot && (!strncmp(name, "producer.", 9) || !strncmp(name, "consumer.", 9))) {
             *dot = '\0';
             rc = workload_set_prop(wl, name, dot + 1, eq + 1, msg, sizeof msg);
+        } else if (!dot && !workload_field_find(name)) {
+            unknown_override(sc, name, eq + 1, msg, sizeof msg);
+            rc = -1;
         } else {
             rc = workload_set(wl, name, eq + 1, msg, sizeof msg);
         }

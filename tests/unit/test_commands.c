@@ -154,6 +154,27 @@ static void test_mistakes(void **state) {
     assert_int_equal(parse_all("run", 3, argv, &a, &err), ARGS_EXIT);
     assert_string_equal(err, "kengine: unknown option '--bogus' (try kengine --help)\n");
     free(err);
+    /* an option that names a workload field: the name=value it meant
+     * (issue 25, item 12) */
+    static const struct {
+        const char *arg, *next, *err;
+    } FIELDS[] = {
+        {"--records", "1000",
+         "kengine: unknown option '--records' (workload fields are name=value: "
+         "records=1000)\n"},
+        {"--rate=50", NULL,
+         "kengine: unknown option '--rate' (workload fields are name=value: rate=50)\n"},
+        {"--topic", NULL,
+         "kengine: unknown option '--topic' (workload fields are name=value: "
+         "topic=VALUE)\n"},
+    };
+    for (size_t i = 0; i < sizeof FIELDS / sizeof FIELDS[0]; i++) {
+        char *fargv[] = {"kengine", (char *)FIELDS[i].arg, (char *)FIELDS[i].next, NULL};
+        assert_int_equal(parse_all("run", FIELDS[i].next ? 3 : 2, fargv, &a, &err), ARGS_EXIT);
+        assert_int_equal(a.rc, EXITCODE_USAGE);
+        assert_string_equal(err, FIELDS[i].err);
+        free(err);
+    }
 }
 
 static void test_help(void **state) {

@@ -158,6 +158,32 @@ static void test_overrides_and_legs(void **state) {
     unlink(path);
 }
 
+/* A misspelt override gets the nearest field or script option; duration=
+ * points to phases (issue 25, item 12). */
+static void test_override_hints(void **state) {
+    (void)state;
+    write_script("local o = kengine.options{ steady_rate = { default = 10 } }\n"
+                 "return { records = 100 }");
+    static const struct {
+        const char *ov, *err;
+    } CASES[] = {
+        {"steady_rat=100", "command line: unknown field 'steady_rat' (did you mean "
+                           "'steady_rate'?)"},
+        {"recods=5", "command line: unknown field 'recods' (did you mean 'records'?)"},
+        {"duration=5", "command line: 'duration' is a phase's field, not the workload's: "
+                       "give phases = { { duration = 5, rate = ... } } in the script, or "
+                       "records=N"},
+    };
+    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
+        char *ov[] = {(char *)CASES[i].ov};
+        char err[1024] = "";
+        script *sc = script_load(path, ov, 1, err, sizeof err);
+        if (sc) fail_msg("'%s' loaded", CASES[i].ov);
+        if (strcmp(err, CASES[i].err)) fail_msg("got '%s'\nwant '%s'", err, CASES[i].err);
+    }
+    unlink(path);
+}
+
 static void test_hooks(void **state) {
     (void)state;
     write_script("total = 0\n"
@@ -293,8 +319,11 @@ static void test_sandbox(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_load_table), cmocka_unit_test(test_overrides_and_legs),
-        cmocka_unit_test(test_hooks),      cmocka_unit_test(test_objects_have_every_figure),
+        cmocka_unit_test(test_load_table),
+        cmocka_unit_test(test_overrides_and_legs),
+        cmocka_unit_test(test_override_hints),
+        cmocka_unit_test(test_hooks),
+        cmocka_unit_test(test_objects_have_every_figure),
         cmocka_unit_test(test_sandbox),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
