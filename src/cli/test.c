@@ -158,7 +158,8 @@ static void run_one(scenario *sc, char **ov, size_t nov, double timeout) {
     }
     size_t a = 0;
     args[a++] = "kengine";
-    args[a++] = "-q";
+    /* the text summary too: JUnit's system-out shows what the run did */
+    args[a++] = "--no-progress";
     args[a++] = "--json";
     args[a++] = jsonpath;
     args[a++] = sc->path;
@@ -251,8 +252,15 @@ static int write_junit(const char *path, const scenario *s, size_t n, size_t fai
         if (s[i].message) {
             fputs("      <failure message=\"", f);
             xml_escape(f, s[i].message);
-            fprintf(f, "\" type=\"exit %d\">", s[i].status);
-            xml_escape(f, s[i].message);
+            /* the message is the attribute; the text says what the exit
+             * code means (the run's output is system-out) */
+            fprintf(f, "\" type=\"exit %d\">exit %d", s[i].status, s[i].status);
+            size_t ne;
+            const exitcode_info *e = exitcode_list(&ne);
+            char code[16];
+            snprintf(code, sizeof code, "%d", s[i].status);
+            for (size_t k = 0; k < ne; k++)
+                if (!strcmp(e[k].codes, code)) fprintf(f, ": %s", e[k].brief);
             fputs("</failure>\n", f);
         }
         fputs("      <system-out>", f);
