@@ -154,6 +154,38 @@ static void summarize_phases(const workload *wl, const kafka_producer_job *pj,
     }
 }
 
+/* Where the time went, per broker, over the run: the producer's client's
+ * view (the consumers', merged by figures.h's broker rules, when the run
+ * only consumed), and the consumers' largest lag. */
+static void summarize_brokers(const workload *wl, kafka_producer_job *pj,
+                              kafka_consumer_job *cj, int ncons, run_summary *s) {
+    run_broker all[RUN_BROKERS_MAX];
+    size_t n = 0;
+    if (wl->produce) {
+        n = kafka_stats_run(&pj->stats, all, RUN_BROKERS_MAX);
+    } else {
+        for (int c = 0; c < ncons; c++) {
+            run_broker mine[RUN_BROKERS_MAX];
+            size_t m = kafka_stats_run(&cj[c].stats, mine, RUN_BROKERS_MAX);
+            for (size_t i = 0; i < m; i++) {
+                size_t k = 0;
+                while (k < n && all[k].id != mine[i].id) k++;
+                if (k == n && n < RUN_BROKERS_MAX)
+                    all[n++] = mine[i];
+                else if (k < n)
+                    (void)figures_merge(FIGURES_IN_BROKER, &all[k], &mine[i]);
+            }
+        }
+    }
+    for (int c = 0; c < ncons; c++) {
+        uint64_t lag = kafka_stats_lag_max(&cj[c].stats);
+        if (lag > s->consumer_lag_max) s->consumer_lag_max = lag;
+    }
+    if (!n || !(s->brokers = malloc(n * sizeof *s->brokers))) return;
+    memcpy(s->brokers, all, n * sizeof *s->brokers);
+    s->nbrokers = n;
+}
+
 void engine_summarize(const workload *wl, hub *pl, kafka_producer_job *pj,
                       kafka_consumer_job *cj, int ncons, run_summary *s) {
     s->sent = pj->sent;
@@ -194,6 +226,7 @@ void engine_summarize(const workload *wl, hub *pl, kafka_producer_job *pj,
         }
     }
     if (wl->nphases) summarize_phases(wl, pj, cj, ncons, s);
+    summarize_brokers(wl, pj, cj, ncons, s);
 }
 
 int engine_verdict(const hub *pl, const run_summary *s, int ncons, int hook_rc, int sig,
@@ -350,6 +383,8 @@ static void run_teardown(run *r, run_summary *s) {
     }
     kafka_embedded_stop(r->emb);
     hub_destroy(&r->pl);
+    kafka_stats_destroy(&r->pj.stats);
+    for (int c = 0; c < MAX_CONSUMERS; c++) kafka_stats_destroy(&r->cj[c].stats);
 }
 
 int engine_run(const workload *wl, engine_batch_fn on_batch, void *ud, run_summary *s,
@@ -379,6 +414,8 @@ static run *run_new(const workload *wl, const engine_worker *w, double t0, char 
     r->pl.share = w ? w->share : NULL;
     r->pl.t0 = t0;
     r->pl.progress = tick_fn != NULL;
+    kafka_stats_init(&r->pj.stats);
+    for (int c = 0; c < MAX_CONSUMERS; c++) kafka_stats_init(&r->cj[c].stats);
     return r;
 }
 

@@ -27,8 +27,20 @@
 static void batch_flush(hub *pl, kafka_consumer_job *job) {
     run_batch b;
     if (flow_consumer_flush(&job->acc, pl, job->index + 1, stats_now(), stats_cpu_seconds(),
-                            stats_rss_mb(), &b))
+                            stats_rss_mb(), &b)) {
+        kafka_stats_batch(&job->stats, &b);
         hub_post(pl, &b);
+    }
+}
+
+/* librdkafka's statistics, once a window, served by this thread's poll:
+ * the brokers' latency and the partitions' lag (kafka/stats.c). */
+static int on_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque) {
+    (void)rk;
+    (void)len;
+    kafka_consumer_job *job = opaque;
+    kafka_stats_take(&job->stats, json);
+    return 0; /* librdkafka frees json */
 }
 
 /* Group rebalances when several consumers share the run: partitions are
@@ -87,6 +99,8 @@ static rd_kafka_conf_t *consumer_conf(kafka_consumer_job *job, bool assign, char
     /* back within a second of a broker's return (default: up to 10 s,
      * as long as the idle timeout) */
     DEFAULT("reconnect.backoff.max.ms", "1000");
+    /* where the time went, and the partitions' lag (stats.c) */
+    DEFAULT("statistics.interval.ms", KAFKA_STATS_INTERVAL_MS);
     /* the mock broker holds an empty fetch for its whole wait even when data
      * arrives meanwhile: ask often. Kafka holds a fetch whose partitions are
      * all caught up for its whole wait too, and a broker has one fetch in
@@ -109,10 +123,12 @@ static rd_kafka_conf_t *consumer_conf(kafka_consumer_job *job, bool assign, char
     defaults[n] = NULL;
     rd_kafka_conf_t *conf =
         kafka_conf_build(pl->brokers, defaults, &wl->consumer, "consumer", err, errlen);
-    if (conf && (pl->start_offsets || pl->share) && !assign) {
-        rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
+    if (conf) {
+        rd_kafka_conf_set_stats_cb(conf, on_stats);
         rd_kafka_conf_set_opaque(conf, job);
     }
+    if (conf && (pl->start_offsets || pl->share) && !assign)
+        rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
     return conf;
 }
 

@@ -8,10 +8,12 @@
  *                     and start offsets
  *   producer.c        the producer thread: CSV rows -> messages
  *   consumer.c        the consumer thread: messages -> word metrics
+ *   stats.c           librdkafka's statistics: per broker latency, lag
  */
 #ifndef KENGINE_KAFKA_H
 #define KENGINE_KAFKA_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -63,6 +65,60 @@ int kafka_embedded_request_errors(kafka_embedded *e, kafka_embedded_api api, int
 int kafka_topic_prepare(const char *brokers, const workload *wl, int create, int *partitions,
                         int64_t **offsets, bool *mock, char *err, size_t errlen);
 
+/* ---- client statistics (kafka/stats.c) ---- */
+/* librdkafka's statistics.interval.ms for the producer and consumers: a
+ * window of a second (the cost grows with partitions; BENCHMARKS.md,
+ * "Client statistics"). */
+#define KAFKA_STATS_INTERVAL_MS "1000"
+typedef struct {
+    run_broker b;
+    uint64_t queued; /* messages the window's int_latency is over */
+    bool logical;    /* a coordinator's handle, no connection of its own */
+} kafka_stats_broker;
+/* One statistics document: its brokers with a node id, in its order. */
+typedef struct {
+    kafka_stats_broker brokers[RUN_BROKERS_MAX];
+    size_t nbrokers;
+    uint64_t consumer_lag; /* summed over the partitions whose lag is known */
+    bool lag_known;        /* any partition's was */
+} kafka_stats_window;
+/* Reads librdkafka's statistics JSON (NUL-terminated) into *w: per broker
+ * rtt (avg, p99, cnt), int_latency (avg, p99, cnt), outbuf_latency avg,
+ * throttle max, in ms; consumer_lag summed over topics' partitions (each
+ * partition's end less the position the application took,
+ * consumer_lag_stored; consumer_lag, from the committed offset, when no
+ * position is known). 0, or
+ * -1 with err when it is not JSON. */
+int kafka_stats_parse(const char *json, kafka_stats_window *w, char *err, size_t errlen);
+
+/* A client's statistics over a run: the latest window and the run's per
+ * broker figures. Fed by the client's stats callback, read per batch and
+ * at the summary; thread-safe. */
+typedef struct {
+    run_broker b; /* id, name, requests, p99s and throttle (max) so far */
+    double rtt_sum, outbuf_sum, queue_sum, queue_weight; /* for the means */
+} kafka_stats_total;
+typedef struct {
+    pthread_mutex_t mu;
+    kafka_stats_window last;
+    uint64_t windows; /* documents taken */
+    uint64_t lag_max; /* the largest consumer_lag of a window */
+    kafka_stats_total total[RUN_BROKERS_MAX];
+    size_t ntotal;
+} kafka_stats;
+void kafka_stats_init(kafka_stats *s);
+void kafka_stats_destroy(kafka_stats *s);
+/* Adds a window: it becomes the latest, and counts towards the run's. */
+void kafka_stats_add(kafka_stats *s, const kafka_stats_window *w);
+/* Parses a document and adds it; -1 (nothing added) when it is no JSON. */
+int kafka_stats_take(kafka_stats *s, const char *json);
+/* Sets b's consumer_lag and brokers (a malloc'd copy) from the latest window. */
+void kafka_stats_batch(kafka_stats *s, run_batch *b);
+/* The run's per broker figures (means weighted by requests, resp. queued
+ * messages; p99 and throttle the worst window's) into out; their number. */
+size_t kafka_stats_run(kafka_stats *s, run_broker *out, size_t max);
+uint64_t kafka_stats_lag_max(kafka_stats *s);
+
 /* ---- producer ---- */
 typedef struct {
     hub *pl;
@@ -77,6 +133,7 @@ typedef struct {
     flow_counts part_delivered; /* successful deliveries per partition */
     uint64_t phase_sent[HUB_MAX_PHASES];  /* per phase: messages sent */
     double phase_seconds[HUB_MAX_PHASES]; /* per phase: first to last send */
+    kafka_stats stats;                    /* its client's statistics (caller inits) */
 } kafka_producer_job;
 /* Thread body: produces wl->records messages. */
 void *kafka_producer_thread(void *job);
@@ -86,6 +143,7 @@ typedef struct {
     hub *pl;
     int index;         /* 0-based consumer number within the run */
     flow_consumer acc; /* its figures (flow/flow.h); the caller inits and frees it */
+    kafka_stats stats; /* its client's statistics (the caller inits and destroys) */
 } kafka_consumer_job;
 void *kafka_consumer_thread(void *job);
 

@@ -152,6 +152,16 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
     if ((reported & 255) == 0 || reported >= p->job->sent) p->last_dr = stats_now();
 }
 
+/* librdkafka's statistics, once a window, served by this thread's poll:
+ * parsed into the job's latest window (kafka/stats.c). */
+static int on_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque) {
+    (void)rk;
+    (void)len;
+    producer *p = opaque;
+    kafka_stats_take(&p->job->stats, json);
+    return 0; /* librdkafka frees json */
+}
+
 /* Posts the batch being filled (if any) to the main thread, as sent in
  * `phase`. */
 static void batch_post(producer *p, const char *phase) {
@@ -162,6 +172,7 @@ static void batch_post(producer *p, const char *phase) {
     b.batches = p->batches;
     b.delivered = p->job->delivered;
     b.phase = phase;
+    kafka_stats_batch(&p->job->stats, &b);
     hub_post(p->pl, &b);
 }
 
@@ -298,6 +309,8 @@ static rd_kafka_t *producer_new(producer *p) {
                               "8192",
                               "reconnect.backoff.max.ms",
                               "1000", /* back soon after an outage */
+                              "statistics.interval.ms",
+                              KAFKA_STATS_INTERVAL_MS, /* where the time went (stats.c) */
                               NULL};
     rd_kafka_conf_t *conf =
         kafka_conf_build(pl->brokers, defaults, &wl->producer, "producer", err, sizeof err);
@@ -322,6 +335,7 @@ static rd_kafka_t *producer_new(producer *p) {
         }
     }
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+    rd_kafka_conf_set_stats_cb(conf, on_stats);
     rd_kafka_conf_set_opaque(conf, p);
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
     if (!rk) {

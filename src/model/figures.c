@@ -107,9 +107,15 @@ static int merge_hist(stats_hist **into, const stats_hist *from) {
 #define GD_PHASE(name, type, unit, fmt, roles, expr, how)                                      \
     GET_(run_phase, phase, name, type, expr)
 
+#define GS_BROKER(name, type, unit, fmt, merge, roles, field, how)                             \
+    STORED_(run_broker, broker, name, type, merge, field)
+#define GD_BROKER(name, type, unit, fmt, roles, expr, how)                                     \
+    GET_(run_broker, broker, name, type, expr)
+
 FIGURES_SUMMARY(GS_SUMMARY, GD_SUMMARY)
 FIGURES_BATCH(GS_BATCH, GD_BATCH)
 FIGURES_PHASE(GS_PHASE, GD_PHASE)
+FIGURES_BROKER(GS_BROKER, GD_BROKER)
 
 /* ---- the descriptor arrays ---- */
 
@@ -140,14 +146,21 @@ FIGURES_PHASE(GS_PHASE, GD_PHASE)
 #define ED_PHASE(name, type, unit, fmt, roles, expr, how)                                      \
     ENTRY_D_(phase, name, type, unit, fmt, roles, how)
 
+#define ES_BROKER(name, type, unit, fmt, merge, roles, field, how)                             \
+    ENTRY_S_(broker, name, type, unit, fmt, merge, roles, how)
+#define ED_BROKER(name, type, unit, fmt, roles, expr, how)                                     \
+    ENTRY_D_(broker, name, type, unit, fmt, roles, how)
+
 static const figure SUMMARY[] = {FIGURES_SUMMARY(ES_SUMMARY, ED_SUMMARY)};
 static const figure BATCH[] = {FIGURES_BATCH(ES_BATCH, ED_BATCH)};
 static const figure PHASE[] = {FIGURES_PHASE(ES_PHASE, ED_PHASE)};
+static const figure BROKER[] = {FIGURES_BROKER(ES_BROKER, ED_BROKER)};
 
 const figure *figures_list(figure_scope scope, size_t *n) {
     switch (scope) {
     case FIGURES_IN_BATCH: *n = FIGURES_BATCH_N; return BATCH;
     case FIGURES_IN_PHASE: *n = FIGURES_PHASE_N; return PHASE;
+    case FIGURES_IN_BROKER: *n = FIGURES_BROKER_N; return BROKER;
     case FIGURES_IN_SUMMARY: break;
     }
     *n = FIGURES_SUMMARY_N;
@@ -167,6 +180,7 @@ double figures_summary(const run_summary *s, figure_summary_id id) {
 }
 double figures_batch(const run_batch *b, figure_batch_id id) { return BATCH[id].get(b).v; }
 double figures_phase(const run_phase *p, figure_phase_id id) { return PHASE[id].get(p).v; }
+double figures_broker(const run_broker *b, figure_broker_id id) { return BROKER[id].get(b).v; }
 
 int figures_value(figure_scope scope, unsigned role, const void *obj, const char *name,
                   double *v) {
@@ -216,6 +230,10 @@ void figures_help(FILE *out) {
     help_list(out, FIGURES_IN_BATCH,
               "\nbatch (threshold: produce_batch.NAME / consume_batch.NAME, every batch):");
     help_list(out, FIGURES_IN_PHASE, "\nphase (threshold: PHASE.NAME):");
+    help_list(
+        out, FIGURES_IN_BROKER,
+        "\nbroker (each entry of \"brokers\" on batches and the summary, with its id and\n"
+        "host:port; a batch's: the client's last 1 s statistics window):");
     size_t n;
     const figure_stat *st = figures_latency_stats(&n);
     fputs("\nlatency_ms statistics (milliseconds; threshold: latency_ms.STAT, also "
@@ -239,7 +257,8 @@ void figures_markdown(FILE *out) {
         const char *name;
     } scopes[] = {{FIGURES_IN_SUMMARY, "summary"},
                   {FIGURES_IN_BATCH, "batch"},
-                  {FIGURES_IN_PHASE, "phase"}};
+                  {FIGURES_IN_PHASE, "phase"},
+                  {FIGURES_IN_BROKER, "broker"}};
     markdown_header(out, head, 5);
     for (size_t s = 0; s < sizeof scopes / sizeof scopes[0]; s++) {
         size_t n;

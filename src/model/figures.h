@@ -19,7 +19,7 @@
  * and reads the struct member `field`; a derived figure is
  *   D(name, type, unit, json format, roles, expression, how)
  * where `expression` computes it from the other figures of the object `x`
- * (a run_summary, run_batch or run_phase); derived figures merge
+ * (a run_summary, run_batch, run_phase or run_broker); derived figures merge
  * by being computed again from the merged figures.
  *
  * type: COUNT (an integer), REAL, or LATENCY (a histogram of microseconds,
@@ -83,7 +83,9 @@
     S(csv_padded, COUNT, "rows", NULL, SUM, ANY, csv_padded,                                   \
       "CSV rows padded or truncated (ragged=pad)")                                             \
     S(latency_ms, LATENCY, "ms", NULL, HIST, ANY, latency,                                     \
-      "consume time - the message's intended send time, every message of the run")
+      "consume time - the message's intended send time, every message of the run")             \
+    S(consumer_lag_max, COUNT, "messages", NULL, MAX, ANY, consumer_lag_max,                   \
+      "the largest consumer_lag of any consume batch")
 
 /* One batch of either role (run_batch, object x). */
 #define FIGURES_BATCH(S, D)                                                                    \
@@ -111,7 +113,9 @@
       "process CPU time / wall time over the interval")                                        \
     S(rss_mb, REAL, "MB", "%.2f", MAX, BOTH, rss_mb, "resident set size at the batch's end")   \
     S(latency_ms, LATENCY, "ms", NULL, HIST, CONSUME, latency,                                 \
-      "end-to-end latency of the batch's messages")
+      "end-to-end latency of the batch's messages")                                            \
+    S(consumer_lag, COUNT, "messages", NULL, MAX, CONSUME, consumer_lag,                       \
+      "messages behind the partitions' ends, summed (the client's last statistics window)")
 
 /* One phase of a phased workload (run_phase, object x). */
 #define FIGURES_PHASE(S, D)                                                                    \
@@ -125,6 +129,28 @@
       "messages of this phase consumed")                                                       \
     S(latency_ms, LATENCY, "ms", NULL, HIST, ANY, latency,                                     \
       "end-to-end latency of the phase's messages")
+
+/* One broker as a client saw it (run_broker, object x): NDJSON's
+ * "brokers":[{"id":N,"name":"host:port",...}] on batches (the client's last
+ * statistics window, 1 s, before the batch's end) and on the summary (over
+ * the run: means weighted by requests, p99 and throttle the worst
+ * window's). librdkafka's statistics (kafka/stats.c); workers' entries of
+ * the same broker id merge by these rules. */
+#define FIGURES_BROKER(S, D)                                                                   \
+    S(requests, COUNT, "requests", NULL, SUM, ANY, requests,                                   \
+      "round trips measured (librdkafka rtt.cnt)")                                             \
+    S(rtt_mean_ms, REAL, "ms", "%.3f", MAX, ANY, rtt_mean_ms,                                  \
+      "request sent to response received, mean: the broker's part")                            \
+    S(rtt_p99_ms, REAL, "ms", "%.3f", MAX, ANY, rtt_p99_ms,                                    \
+      "the same, p99 (summary: the worst window's)")                                           \
+    S(queue_mean_ms, REAL, "ms", "%.3f", MAX, ANY, queue_mean_ms,                              \
+      "producer: a message's wait in the client's queue for its request (int_latency), mean")  \
+    S(queue_p99_ms, REAL, "ms", "%.3f", MAX, ANY, queue_p99_ms,                                \
+      "the same, p99 (summary: the worst window's)")                                           \
+    S(outbuf_mean_ms, REAL, "ms", "%.3f", MAX, ANY, outbuf_mean_ms,                            \
+      "a request's wait to be sent (outbuf_latency), mean")                                    \
+    S(throttle_max_ms, REAL, "ms", "%.3f", MAX, ANY, throttle_max_ms,                          \
+      "the broker's throttle time, the largest")
 
 /* How `kengine compare` judges a summary figure: X(name, better, role,
  * batch figure, gate). `better` is HIGHER or LOWER; the batch figure of
@@ -166,7 +192,12 @@ typedef enum {
     FIGURE_UNION,
     FIGURE_DERIVED
 } figure_merge;
-typedef enum { FIGURES_IN_SUMMARY, FIGURES_IN_BATCH, FIGURES_IN_PHASE } figure_scope;
+typedef enum {
+    FIGURES_IN_SUMMARY,
+    FIGURES_IN_BATCH,
+    FIGURES_IN_PHASE,
+    FIGURES_IN_BROKER
+} figure_scope;
 /* Roles a figure belongs to (batches have two). */
 enum { FIGURE_PRODUCE = 1, FIGURE_CONSUME = 2, FIGURE_BOTH = 3, FIGURE_ANY = 3 };
 
@@ -179,6 +210,9 @@ typedef enum { FIGURES_BATCH(FIGURES_ID_, FIGURES_ID_) FIGURES_BATCH_N } figure_
 #undef FIGURES_ID_
 #define FIGURES_ID_(name, ...) FIGURE_PHASE_##name,
 typedef enum { FIGURES_PHASE(FIGURES_ID_, FIGURES_ID_) FIGURES_PHASE_N } figure_phase_id;
+#undef FIGURES_ID_
+#define FIGURES_ID_(name, ...) FIGURE_BROKER_##name,
+typedef enum { FIGURES_BROKER(FIGURES_ID_, FIGURES_ID_) FIGURES_BROKER_N } figure_broker_id;
 #undef FIGURES_ID_
 
 /* A figure's value: a number, or a histogram for LATENCY figures. */
@@ -230,6 +264,7 @@ int figures_latency_parse(const char *metric, double *p);
 double figures_summary(const run_summary *s, figure_summary_id id);
 double figures_batch(const run_batch *b, figure_batch_id id);
 double figures_phase(const run_phase *p, figure_phase_id id);
+double figures_broker(const run_broker *b, figure_broker_id id);
 
 /* The value of metric `name` ("lost", "latency_ms.p99", ...) of an object
  * of `scope` and `role`. 0, or -1 if it has no such figure. */
@@ -246,7 +281,7 @@ int figures_merge(figure_scope scope, void *into, const void *from);
 void figures_help(FILE *out);
 /* `kengine help figures --markdown`: the same as one GitHub table
  * (| of | figure | unit | merge | how it is computed |: summary, batch,
- * then phase figures, and a last row naming the latency statistics). */
+ * phase, then broker figures, and a last row naming the latency statistics). */
 void figures_markdown(FILE *out);
 
 #endif

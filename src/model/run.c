@@ -15,6 +15,9 @@ void run_batch_free(run_batch *b) {
     free(b->top);
     b->top = NULL;
     b->ntop = 0;
+    free(b->brokers);
+    b->brokers = NULL;
+    b->nbrokers = 0;
 }
 
 void run_summary_free(run_summary *s) {
@@ -24,6 +27,9 @@ void run_summary_free(run_summary *s) {
     s->npart_delivered = s->npart_consumed = 0;
     stats_hist_free(s->latency);
     s->latency = NULL;
+    free(s->brokers);
+    s->brokers = NULL;
+    s->nbrokers = 0;
     for (size_t i = 0; i < s->nphases; i++) stats_hist_free(s->phases[i].latency);
     free(s->phases);
     s->phases = NULL;

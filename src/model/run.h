@@ -17,6 +17,24 @@
 
 typedef enum { RUN_PRODUCE, RUN_CONSUME } run_role;
 
+/* One broker as a Kafka client saw it (librdkafka's statistics, kafka/
+ * stats.c): where a request's time went, per broker. On a batch, the
+ * client's last statistics window before the batch's end; on the summary,
+ * over the run. Its figures are figures.h's FIGURES_BROKER. */
+#define RUN_BROKERS_MAX 32
+typedef struct {
+    int32_t id;             /* the broker's node id */
+    char name[128];         /* its host:port */
+    uint64_t requests;      /* round trips measured (rtt samples) */
+    double rtt_mean_ms;     /* request sent to response received, mean */
+    double rtt_p99_ms;      /* the same, p99 (summary: the worst window's) */
+    double queue_mean_ms;   /* producer: a message's wait in the client's queue
+                                before its produce request (int_latency), mean */
+    double queue_p99_ms;    /* the same, p99 (summary: the worst window's) */
+    double outbuf_mean_ms;  /* a request's wait to be sent (outbuf_latency), mean */
+    double throttle_max_ms; /* the broker's throttle time, the largest */
+} run_broker;
+
 /* One of a batch's most frequent words (workload field top_words). */
 typedef struct {
     char *word; /* owned, NUL-terminated (may hold other bytes) */
@@ -39,8 +57,14 @@ typedef struct {
     double cpu_percent;    /* process CPU time / wall time over the interval */
     double rss_mb;         /* resident set size at the batch's end */
     const char *phase;     /* producer: the phase this batch was sent in, or NULL */
-    stats_hist *latency;   /* consumer: end-to-end latency (us) of the batch; owned */
-    run_word *top;         /* consumer: top words of the batch; owned */
+    int worker;            /* a shared run's worker (1-based), 0 in a run of one */
+    uint64_t consumer_lag; /* consumer: messages behind the partitions' ends,
+                              summed (the client's last statistics window) */
+    run_broker *brokers;   /* the client's brokers (owned; NULL, 0 when no
+                              statistics window has come yet) */
+    size_t nbrokers;
+    stats_hist *latency; /* consumer: end-to-end latency (us) of the batch; owned */
+    run_word *top;       /* consumer: top words of the batch; owned */
     size_t ntop;
 } run_batch;
 
@@ -99,7 +123,11 @@ typedef struct {
     double cpu_percent;          /* process CPU over the whole run */
     double peak_rss_mb;          /* peak resident set size (VmHWM) */
     stats_hist *latency;         /* end-to-end latency (us) over the run; owned */
-    run_phase *phases;           /* owned */
+    uint64_t consumer_lag_max;   /* the largest consumer_lag of any batch */
+    run_broker *brokers;         /* per broker over the run, by the producer's client
+                                    (the consumers' when only consuming); owned */
+    size_t nbrokers;
+    run_phase *phases; /* owned */
     size_t nphases;
     run_threshold *thresholds; /* owned */
     size_t nthresholds;
