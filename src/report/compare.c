@@ -7,6 +7,7 @@
 
 #include <math.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,8 +123,10 @@ typedef struct {
     const char *unit;
     int better; /* +1 higher is better, -1 lower, 0 not judged */
     bool gate;
-    int role;       /* samples from batches of this role, -1 every batch */
-    char field[64]; /* the batch figure sampled, "" untested */
+    int role;          /* samples from batches of this role, -1 every batch */
+    char field[64];    /* the batch figure sampled, "" untested */
+    const char *phase; /* a phase's figure: the phase's name; NULL a summary figure */
+    size_t offset;     /* a phase's figure: its member of runfile_phase */
 } figure_def;
 
 #define MAX_ROWS 64
@@ -173,6 +176,91 @@ static size_t figure_defs(figure_def *defs, size_t max) {
     return k;
 }
 
+/* A phase's figures as the summary states them (runfile_phase), judged
+ * as the summary's figures of the same kind: its send rate as
+ * produce_msgs_per_sec, its latency as latency_ms. */
+static const struct {
+    const char *name, *unit;
+    size_t offset;
+    int better, role;
+    bool gate;
+    const char *field;
+} PHASE_FIGURES[] = {
+    {"sent", "messages", offsetof(runfile_phase, sent), 0, ROLE_BOTH, SHOW, ""},
+    {"seconds", "s", offsetof(runfile_phase, seconds), 0, ROLE_BOTH, SHOW, ""},
+    {"msgs_per_sec", "msgs/s", offsetof(runfile_phase, msgs_per_sec), HIGHER, ROLE_PRODUCE,
+     GATE, "msgs_per_sec"},
+    {"consumed", "messages", offsetof(runfile_phase, consumed), 0, ROLE_BOTH, SHOW, ""},
+    {"latency_ms.p50", "ms", offsetof(runfile_phase, p50), LOWER, ROLE_CONSUME, GATE,
+     "latency_ms.p50"},
+    {"latency_ms.p99", "ms", offsetof(runfile_phase, p99), LOWER, ROLE_CONSUME, GATE,
+     "latency_ms.p99"},
+    {"latency_ms.max", "ms", offsetof(runfile_phase, max), LOWER, ROLE_CONSUME, GATE,
+     "latency_ms.max"},
+};
+#define NPHASE_FIGURES (sizeof PHASE_FIGURES / sizeof PHASE_FIGURES[0])
+#define MAX_PHASES     16 /* phases compared per run */
+
+/* The figures of the phases both runs have (by name, in a's order), into
+ * defs. Returns their number. */
+static size_t phase_defs(const runfile_run *a, const runfile_run *b, figure_def *defs,
+                         size_t max) {
+    size_t k = 0;
+    for (size_t i = 0; i < a->nsphases; i++) {
+        bool both = false;
+        for (size_t j = 0; j < b->nsphases; j++)
+            if (!strcmp(a->sphases[i].name, b->sphases[j].name)) both = true;
+        for (size_t q = 0; both && q < NPHASE_FIGURES && k < max; q++) {
+            figure_def *d = &defs[k++];
+            *d = (figure_def){.unit = PHASE_FIGURES[q].unit,
+                              .better = PHASE_FIGURES[q].better,
+                              .gate = PHASE_FIGURES[q].gate,
+                              .role = PHASE_FIGURES[q].role,
+                              .phase = a->sphases[i].name,
+                              .offset = PHASE_FIGURES[q].offset};
+            snprintf(d->figure, sizeof d->figure, "%s.%s", a->sphases[i].name,
+                     PHASE_FIGURES[q].name);
+            snprintf(d->field, sizeof d->field, "%s", PHASE_FIGURES[q].field);
+        }
+    }
+    return k;
+}
+
+/* A figure's value in run: a summary figure, or a phase's. 0 or -1. */
+static int def_value(const runfile_run *run, const figure_def *d, double *v) {
+    if (!d->phase) return runfile_figure_get(run, d->figure, v);
+    for (size_t i = 0; i < run->nsphases; i++)
+        if (!strcmp(run->sphases[i].name, d->phase)) {
+            *v = *(const double *)((const char *)&run->sphases[i] + d->offset);
+            return 0;
+        }
+    return -1;
+}
+
+/* The samples of d's field: the run's batches of d's role (and d's phase,
+ * for a phase's figure), malloc'd into *out. Returns their number. */
+static size_t def_samples(const runfile_run *run, const figure_def *d, double **out) {
+    if (!d->phase) return runfile_samples(run, d->role, d->field, out);
+    *out = NULL;
+    int ph = -1;
+    for (size_t i = 0; i < run->nphases; i++)
+        if (!strcmp(run->phases[i], d->phase)) ph = (int)i;
+    double *v = ph < 0 ? NULL : malloc((run->nbatches ? run->nbatches : 1) * sizeof *v);
+    size_t n = 0;
+    for (size_t i = 0; v && i < run->nbatches; i++) {
+        const runfile_batch *b = &run->batches[i];
+        if (b->phase == ph && (d->role < 0 || (int)b->role == d->role) &&
+            runfile_batch_value(b, d->field, &v[n]) == 0)
+            n++;
+    }
+    if (!n) {
+        free(v);
+        return 0;
+    }
+    *out = v;
+    return n;
+}
+
 typedef struct {
     const figure_def *def;
     double base, new_, change_pct, p;
@@ -188,9 +276,7 @@ static int compare_run(const runfile_run *a, const runfile_run *b, double max_re
     for (size_t i = 0; i < ndefs; i++) {
         const figure_def *d = &defs[i];
         row *r = &rows[n];
-        if (runfile_figure_get(a, d->figure, &r->base) ||
-            runfile_figure_get(b, d->figure, &r->new_))
-            continue;
+        if (def_value(a, d, &r->base) || def_value(b, d, &r->new_)) continue;
         r->def = d;
         r->change_pct = r->base != 0   ? 100.0 * (r->new_ - r->base) / fabs(r->base)
                         : r->new_ != 0 ? (r->new_ > 0 ? INFINITY : -INFINITY)
@@ -199,8 +285,8 @@ static int compare_run(const runfile_run *a, const runfile_run *b, double max_re
         r->nbase = r->nnew = 0;
         if (d->field[0]) {
             double *sa, *sb;
-            r->nbase = runfile_samples(a, d->role, d->field, &sa);
-            r->nnew = runfile_samples(b, d->role, d->field, &sb);
+            r->nbase = def_samples(a, d, &sa);
+            r->nnew = def_samples(b, d, &sb);
             if (r->nbase && r->nnew)
                 r->p = compare_mann_whitney(sa, r->nbase, sb, r->nnew, NULL);
             free(sa);
@@ -302,6 +388,24 @@ static void json_run(FILE *out, const char *label, const runfile_run *a, const r
     fputs("]}", out);
 }
 
+/* Warns on stderr when two runs paired are not of one workload: other
+ * names, or other record counts (counts then differ by design). `leg` is
+ * the pair's number when the files have several, else 0. */
+static void warn_unlike(const runfile_run *a, const runfile_run *b, size_t leg) {
+    char where[32] = "";
+    if (leg) snprintf(where, sizeof where, " (run %zu)", leg);
+    if (a->name && b->name && strcmp(a->name, b->name))
+        fprintf(stderr, "kengine compare: warning: different workloads ('%s' and '%s')%s\n",
+                a->name, b->name, where);
+    double ra, rb;
+    if (!runfile_figure_get(a, "records", &ra) && !runfile_figure_get(b, "records", &rb) &&
+        ra != rb)
+        fprintf(stderr,
+                "kengine compare: warning: different record counts (%.0f and %.0f)%s: "
+                "counts differ by design, rates and latency still compare\n",
+                ra, rb, where);
+}
+
 int compare_files(const char *base, const char *new_, double max_reg, const char *json) {
     const char *paths[2] = {base, new_};
     runfile r[2] = {{0}, {0}};
@@ -331,10 +435,12 @@ int compare_files(const char *base, const char *new_, double max_reg, const char
         }
     }
     FILE *out = jf == stdout ? stderr : stdout;
-    figure_def defs[MAX_ROWS];
-    size_t ndefs = figure_defs(defs, MAX_ROWS);
+    figure_def defs[MAX_ROWS + MAX_PHASES * NPHASE_FIGURES];
+    size_t nsummary = figure_defs(defs, MAX_ROWS);
     if (!rc) {
         bool regression = false;
+        size_t compared = 0, tested = 0, nreg = 0;
+        char regs[512] = ""; /* the regressed figures, named in the verdict */
         if (jf) {
             fputs("{\"type\":\"compare\",\"base\":", jf);
             json_string(jf, paths[0]);
@@ -345,15 +451,25 @@ int compare_files(const char *base, const char *new_, double max_reg, const char
         }
         for (size_t i = 0; i < runs[0]; i++) {
             const runfile_run *a = &r[0].runs[i], *b = &r[1].runs[i];
-            row rows[MAX_ROWS];
+            warn_unlike(a, b, runs[0] > 1 ? i + 1 : 0);
+            size_t ndefs =
+                nsummary + phase_defs(a, b, defs + nsummary, MAX_PHASES * NPHASE_FIGURES);
+            row rows[MAX_ROWS + MAX_PHASES * NPHASE_FIGURES];
             int n = compare_run(a, b, max_reg, defs, ndefs, rows);
             fprintf(out, "%scompare %s (%s) with %s (%s), regression limit %g%%, alpha %g\n",
                     i ? "\n" : "", paths[0], a->name, paths[1], b->name, max_reg,
                     COMPARE_ALPHA);
             print_rows(out, rows, n);
             for (int k = 0; k < n; k++) {
+                compared++;
+                if (rows[k].p >= 0) tested++;
                 if (rows[k].verdict != COMPARE_REGRESSION) continue;
                 regression = true;
+                size_t used = strlen(regs);
+                if (used + 3 < sizeof regs)
+                    snprintf(regs + used, sizeof regs - used, "%s%s", nreg ? ", " : "",
+                             rows[k].def->figure);
+                nreg++;
                 fprintf(stderr,
                         "kengine compare: regression: %s %s %.1f%% (%.6g -> %.6g, "
                         "p = %.2g, limit %g%%)\n",
@@ -363,6 +479,15 @@ int compare_files(const char *base, const char *new_, double max_reg, const char
             }
             if (jf) json_run(jf, a->name, a, b, rows, n, i == 0);
         }
+        /* the verdict, always the last line */
+        if (regression)
+            fprintf(out, "kengine compare: %zu regression%s: %s\n", nreg, nreg == 1 ? "" : "s",
+                    regs);
+        else
+            fprintf(out,
+                    "kengine compare: no regression: %zu figures compared, %zu of them "
+                    "tested against the batch-to-batch noise\n",
+                    compared, tested);
         if (jf) {
             fprintf(jf, "],\"regression\":%s}\n", regression ? "true" : "false");
             if (jf != stdout)
