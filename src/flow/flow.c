@@ -26,6 +26,16 @@ int64_t flow_send_time(int64_t start_us, uint64_t i, double rate) {
     return rate > 0 ? start_us + (int64_t)((double)i * 1e6 / rate) : start_us;
 }
 
+void flow_pace(int64_t now_us, int64_t due_us, int *poll_ms, int64_t *sleep_us) {
+    int64_t wait = due_us - now_us;
+    *poll_ms = 0;
+    *sleep_us = 0;
+    if (wait >= 1000)
+        *poll_ms = wait >= 100000 ? 100 : (int)(wait / 1000);
+    else if (wait > 0)
+        *sleep_us = wait;
+}
+
 bool flow_phase_ends(const flow_phase *p, uint64_t i, double start, double (*clock)(void)) {
     if (p->records && i >= p->records) return true;
     /* unpaced, a clock read per message would cost more than the message */

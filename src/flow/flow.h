@@ -45,6 +45,14 @@ size_t flow_plan(const workload *wl, flow_phase *plan);
 /* Intended send time (us) of message i of a phase started at start_us:
  * start + i/rate, or start when the rate is unlimited. */
 int64_t flow_send_time(int64_t start_us, uint64_t i, double rate);
+/* How the producer waits for a message due at due_us, the wall clock
+ * reading now_us: *poll_ms > 0, serve the client's events (delivery
+ * reports) for that long (whole ms, at most 100, then look again); else
+ * *sleep_us > 0, sleep that long (under a ms, where a poll of 0 ms would
+ * return at once and spin the core); both 0, it is due. The wake-up's
+ * jitter does not skew the figures: latency is measured from the intended
+ * send time, and a late message is followed by the next at once. */
+void flow_pace(int64_t now_us, int64_t due_us, int *poll_ms, int64_t *sleep_us);
 /* Does the phase end before its message i? `clock` (seconds, the same
  * clock as `start`) is read only when the duration matters: for every
  * message when paced, every 64th when not. */

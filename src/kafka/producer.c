@@ -503,16 +503,25 @@ static inline int next_value(producer *p, outgoing *m) {
 }
 
 /* Pacing: with a rate, waits until message i's intended send time (the
- * phase's start + i/rate), serving delivery reports meanwhile. Sets its
- * produce time and intended send time (unpaced: now). */
+ * phase's start + i/rate): serving delivery reports while a millisecond or
+ * more is left, sleeping for a shorter wait (flow_pace; a poll of 0 ms
+ * there would spin a core). Sets its produce time and intended send time
+ * (unpaced: now). */
 static inline void wait_until_due(producer *p, const flow_phase *pp, int64_t start_us,
                                   uint64_t i, outgoing *m) {
     m->now_us = m->send_us = stats_wall_us();
     if (pp->rate <= 0) return;
     m->send_us = flow_send_time(start_us, i, pp->rate);
     while (m->now_us < m->send_us && !atomic_load(&p->pl->stop)) {
-        int64_t ms = (m->send_us - m->now_us) / 1000;
-        rd_kafka_poll(p->rk, ms > 100 ? 100 : (int)ms);
+        int poll_ms;
+        int64_t sleep_us;
+        flow_pace(m->now_us, m->send_us, &poll_ms, &sleep_us);
+        if (poll_ms) {
+            rd_kafka_poll(p->rk, poll_ms);
+        } else {
+            struct timespec ts = {0, (long)sleep_us * 1000};
+            nanosleep(&ts, NULL);
+        }
         m->now_us = stats_wall_us();
     }
 }

@@ -56,6 +56,35 @@ static void test_send_time(void **state) {
     }
 }
 
+/* Pacing waits by polling the client a whole ms or more, else by sleeping
+ * the rest: never a poll of 0 ms, which returns at once and spins a core
+ * (issue 25: 105% CPU at 2000 msgs/s). */
+static void test_pace(void **state) {
+    (void)state;
+    static const struct {
+        int64_t now, due;
+        int poll_ms;
+        int64_t sleep_us;
+    } CASES[] = {
+        {1000, 1000, 0, 0},   /* due: send */
+        {2000, 1000, 0, 0},   /* late: send at once */
+        {1000, 1500, 0, 500}, /* 2000 msgs/s: sleep 500 us */
+        {1000, 1999, 0, 999}, /* under a ms: sleep, not poll(0) */
+        {1000, 2000, 1, 0},   /* a ms: serve delivery reports */
+        {1000, 8700, 7, 0},   /* whole ms, the rest slept next time */
+        {0, 5000000, 100, 0}, /* long waits look again every 100 ms */
+    };
+    for (size_t k = 0; k < sizeof CASES / sizeof CASES[0]; k++) {
+        int poll_ms = -1;
+        int64_t sleep_us = -1;
+        flow_pace(CASES[k].now, CASES[k].due, &poll_ms, &sleep_us);
+        if (poll_ms != CASES[k].poll_ms || sleep_us != CASES[k].sleep_us)
+            fail_msg("now %lld due %lld: poll %d ms sleep %lld us, want %d / %lld",
+                     (long long)CASES[k].now, (long long)CASES[k].due, poll_ms,
+                     (long long)sleep_us, CASES[k].poll_ms, (long long)CASES[k].sleep_us);
+    }
+}
+
 static double fake_now;
 static int clock_reads;
 static double fake_clock(void) {
@@ -505,6 +534,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plan),
         cmocka_unit_test(test_send_time),
+        cmocka_unit_test(test_pace),
         cmocka_unit_test(test_phase_ends),
         cmocka_unit_test(test_cache),
         cmocka_unit_test(test_header),
