@@ -177,10 +177,35 @@ static int high_watermarks(rd_kafka_t *rk, const char *topic, int n, int64_t *of
 /* Makes sure `topic` exists (creating it when `create`: CreateTopics, or
  * on first use where the broker has no controller) and has leaders.
  * Returns its partition count, or -1 with err. */
+/* Says (one line each) when the topic has fewer partitions than wanted: an
+ * existing topic is used as it is, whatever `partitions` asks; in a shared
+ * run, a consumer beyond the partition count gets none and reads nothing.
+ * Warnings, not errors: the group's other consumers read every partition,
+ * so nothing goes unread. Worker 0 alone says the second (one line per
+ * run, not per worker). */
+static void warn_partitions(const workload *wl, const char *topic, int n, bool existed) {
+    if (existed && n < wl->partitions)
+        logger_msg("warning: topic '%s' exists with %d partition%s, fewer than partitions=%d "
+                   "asked: it is used as it is (partitions applies when kengine creates the "
+                   "topic; use a new topic name, or add partitions to it)",
+                   topic, n, n == 1 ? "" : "s", wl->partitions);
+    int members = wl->workers * (wl->consumers > 0 ? wl->consumers : 1);
+    bool results = wl->results && !strcmp(topic, wl->results); /* the workers' channel */
+    if (wl->workers > 1 && wl->worker <= 0 && wl->consume && !results &&
+        !strcmp(topic, workload_consume_topic(wl)) && n < members)
+        logger_msg("warning: topic '%s' has %d partition%s for %d workers x %d consumer%s: "
+                   "%d consumer%s no partition and read%s nothing (the others read all of it); "
+                   "give the topic at least %d partitions",
+                   topic, n, n == 1 ? "" : "s", wl->workers, wl->consumers,
+                   wl->consumers == 1 ? "" : "s", members - n,
+                   members - n == 1 ? " gets" : "s get", members - n == 1 ? "s" : "", members);
+}
+
 static int topic_ready(rd_kafka_t *rk, const workload *wl, const char *topic, bool create,
                        bool has_controller, const char *brokers, char *err, size_t errlen) {
     rd_kafka_resp_err_t merr;
     int n = topic_partitions(rk, topic, 5000, &merr);
+    bool existed = n > 0;
     bool auto_create = false; /* the broker creates the topic on first use */
     if (n == 0 && create) {
         /* without a controller, say so and let the broker create the topic
@@ -215,6 +240,7 @@ static int topic_ready(rd_kafka_t *rk, const workload *wl, const char *topic, bo
             snprintf(err, errlen, "topic '%s' at %s has no leader after 10 s", topic, brokers);
         return -1;
     }
+    warn_partitions(wl, topic, n, existed);
     return n;
 }
 
