@@ -310,6 +310,10 @@ bool flow_consumer_flush(flow_consumer *c, hub *pl, int consumer, double now, do
                          double rss, run_batch *out) {
     uint64_t words = c->batch.words, bytes = c->batch.bytes;
     if (!flow_batch_take(&c->batch, RUN_CONSUME, now, cpu, rss, out)) return false;
+    /* the run's consume time ends after the batch's messages were counted
+     * and scanned: a run whose messages came in one fetch (one clock read)
+     * still has a span, that of its work, never 0 */
+    if (now > c->last) c->last = now;
     out->batch = atomic_fetch_add(&pl->consume_batches, 1) + 1; /* numbered across consumers */
     out->consumer = consumer;
     out->unique_words = words_set_size(c->batch_words);

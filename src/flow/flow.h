@@ -199,7 +199,8 @@ typedef struct {
     uint64_t foreign;  /* messages of other runs, skipped */
     uint64_t duplicates;
     uint64_t words, bytes;   /* over the batches taken */
-    double first, last;      /* stats_now() of the first and last message, 0 if none */
+    double first, last;      /* stats_now() of the first message and of the last
+                                message or batch flush, whichever is later; 0 if none */
     words_merger *run_words; /* distinct words over the batches taken (merged on
                                its own thread: words_merger_wait to read) */
     stats_hist *latency;     /* end-to-end latency (us) over the run */

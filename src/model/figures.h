@@ -68,7 +68,7 @@
       "distinct words over the whole run")                                                     \
     S(bytes, COUNT, "bytes", NULL, SUM, ANY, bytes, "value bytes consumed")                    \
     S(consume_seconds, REAL, "s", "%.6f", MAX, ANY, consume_seconds,                           \
-      "first to last consumed message")                                                        \
+      "first consumed message to its last batch's end (messages counted, scanned)")                \
     D(consume_msgs_per_sec, REAL, "msgs/s", "%.1f", ANY,                                       \
       figures_rate((double)x->consumed, x->consume_seconds), "consumed / consume_seconds")     \
     D(consume_mb_per_sec, REAL, "MB/s", "%.3f", ANY,                                           \

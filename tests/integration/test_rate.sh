@@ -26,3 +26,18 @@ cpu=$(json_get "$TMP/paced.json" summary cpu_percent)
 python3 -c "import sys; c=float('$cpu'); sys.exit(0 if c < 50 else 1)" \
   || fail "a paced run at 2000 msgs/s used ${cpu}% of a core (a spinning limiter?)"
 ok "paced run at 2000 msgs/s: cpu ${cpu}%"
+
+# A run too fast for the clock between its first and last message (all of
+# them in one fetch) still has a consume time, its batches' (issue 25,
+# item 2: 'consumed 1000 in 0.000 s: 0 msgs/s' in two runs of three).
+for i in 1 2 3; do
+  "$KENGINE" lua/seed.lua -q --json "$TMP/fast.json" records=1000 batch_size=100 \
+    || fail "fast run $i: exit $?"
+  python3 - "$TMP/fast.json" <<'PY' || fail "fast run $i: a consume rate of 0"
+import json, sys
+s = [json.loads(l) for l in open(sys.argv[1]) if '"summary"' in l][-1]
+assert s["consumed"] == 1000, s["consumed"]
+assert s["consume_seconds"] > 0 and s["consume_msgs_per_sec"] > 0, s
+print(f"ok: 1000 records consumed in {s['consume_seconds']} s, {s['consume_msgs_per_sec']} msgs/s")
+PY
+done

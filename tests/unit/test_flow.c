@@ -321,6 +321,11 @@ static void test_batches_and_flush(void **state) {
     assert_int_equal(stats_hist_count(b.latency), 3);
     assert_true(b.seconds == 2.0); /* from the first message (now 1.0) to 3.0 */
     run_batch_free(&b);
+    /* the run's consume time ends with its last batch's processing: three
+     * messages of one fetch (one clock read) do not make a span of 0 and a
+     * rate of 0 msgs/s (issue 25, item 2) */
+    assert_true(f.c.first == 1.0);
+    assert_true(f.c.last == 3.0);
     /* the run totals took the batch; the next batch starts empty */
     assert_int_equal(f.c.words, 6);
     assert_int_equal(f.c.bytes, 21);
