@@ -13,10 +13,11 @@ set -euo pipefail
 
 group=${1:-build}
 build=(build-essential cmake pkg-config librdkafka-dev liblua5.4-dev libcsv-dev
-       libxxhash-dev libjemalloc-dev libroaring-dev)
+       libxxhash-dev libjemalloc-dev libroaring-dev libmicrohttpd-dev libsnappy-dev
+       libcurl4-openssl-dev)
 bench=(kcat time python3 python3-venv)
 test=(libcmocka-dev python3 kcat valgrind clang clang-format python3-yaml git debootstrap
-      python3-confluent-kafka chromium python3-pil)
+      python3-confluent-kafka chromium python3-pil prometheus)
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then

@@ -149,6 +149,14 @@ uint64_t stats_hist_percentile(const stats_hist *h, double p) {
     return h->max;
 }
 
+uint64_t stats_hist_count_le(const stats_hist *h, uint64_t v) {
+    if (h->count == 0 || v < h->min) return 0;
+    if (v >= h->max) return h->count;
+    uint64_t n = 0;
+    for (unsigned b = 0, last = bucket_of(v); b <= last; b++) n += h->counts[b];
+    return n;
+}
+
 double stats_now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);

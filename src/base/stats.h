@@ -33,6 +33,9 @@ double stats_hist_mean(const stats_hist *h);  /* 0 when empty */
  * at least p% of values are <= v (to the bucket's precision, clamped to
  * [min, max]). 0 when empty. */
 uint64_t stats_hist_percentile(const stats_hist *h, double p);
+/* Values recorded that are <= v, to the bucket's precision: the values of
+ * v's own bucket count as <= v (a Prometheus `le` bucket's count). */
+uint64_t stats_hist_count_le(const stats_hist *h, uint64_t v);
 
 double stats_now(void);         /* monotonic seconds */
 int64_t stats_wall_us(void);    /* CLOCK_REALTIME microseconds (for timestamps) */

@@ -27,7 +27,7 @@ static const command COMMANDS[] = {
      "kengine words [--batch N] [--json] [FILE|-]", cmd_words, false, &words_doc},
     {"help", "this list, a subcommand's or a workload's help, the reference tables",
      "kengine help [SUBCOMMAND | WORKLOAD.lua [name=value ...]]\n"
-     "kengine help figures | fields | exit-codes [--markdown]",
+     "kengine help figures | fields | exit-codes | metrics [--markdown]",
      cmd_help, false, &help_doc},
 };
 #define NCOMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])

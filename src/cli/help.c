@@ -14,6 +14,7 @@
 #include "commands.h"
 #include "exitcode.h"
 #include "figures.h"
+#include "registry.h"
 #include "script.h"
 #include "workload.h"
 
@@ -105,7 +106,8 @@ const command_doc help_doc = {
              "                  apply, as on a run)\n"
              "  figures         every figure a run reports: NDJSON keys, threshold metrics\n"
              "  fields          every field of a workload, its type and default\n"
-             "  exit-codes      what each exit code means\n",
+             "  exit-codes      what each exit code means\n"
+             "  metrics         the series --metrics and --prometheus-rw export\n",
     .options = OPTIONS,
 };
 
@@ -120,6 +122,7 @@ static const reference REFERENCES[] = {
     {"figures", figures_help, figures_markdown},
     {"fields", workload_fields_help, workload_fields_markdown},
     {"exit-codes", exitcode_help, exitcode_markdown},
+    {"metrics", export_help, export_markdown},
 };
 
 int cmd_help(int argc, char **argv) {
@@ -150,7 +153,7 @@ int cmd_help(int argc, char **argv) {
     if (rc >= 0) {
         /* --help answered, or a usage error said */
     } else if (markdown && !ref) {
-        rc = args_error(&a, "--markdown is for figures, fields and exit-codes");
+        rc = args_error(&a, "--markdown is for figures, fields, exit-codes and metrics");
     } else if ((ref || sub) && nov) {
         rc = args_error(&a, "unexpected argument '%s' (one topic)", ov[0]);
     } else if (ref) {

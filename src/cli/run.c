@@ -15,6 +15,7 @@
 #include "commands.h"
 #include "engine.h"
 #include "exitcode.h"
+#include "exporter.h"
 #include "html.h"
 #include "kafka.h"
 #include "launch.h"
@@ -36,6 +37,8 @@ enum {
     OPT_PROGRESS,
     OPT_NO_PROGRESS,
     OPT_VERSION,
+    OPT_METRICS,
+    OPT_PROMETHEUS_RW,
 };
 
 static const command_option OPTIONS[] = {
@@ -50,6 +53,10 @@ static const command_option OPTIONS[] = {
      "a live status line on stderr (default: when stderr\nis a terminal and not -q)"},
     {OPT_NO_PROGRESS, "--no-progress", 0, NULL, "no status line"},
     {OPT_VERSION, "--version", 'V', NULL, "versions of kengine, librdkafka and Lua"},
+    {OPT_METRICS, "--metrics", 0, "ADDR:PORT",
+     "serve Prometheus /metrics there during the run\n(the field metrics; docs/metrics.md)"},
+    {OPT_PROMETHEUS_RW, "--prometheus-rw", 0, "URL",
+     "push the same series with Prometheus remote write\n(the field prometheus_rw)"},
     {0},
 };
 
@@ -72,6 +79,7 @@ typedef struct {
     char hook_err[2048]; /* a hook's error, or a threshold's abort */
     int hook_rc;
     runfile *html; /* the run's events kept for --html, or NULL */
+    exporter *ex;  /* Prometheus export, or NULL */
 } run_ctx;
 
 /* The live status line: redrawn about once a second below the batch lines. */
@@ -101,6 +109,7 @@ static void keep_event(runfile *html, char *json) {
  * runs on_batch and the batch thresholds. Non-zero stops the run. */
 static int report_batch_and_hooks(void *ud, const run_batch *b) {
     run_ctx *ctx = ud;
+    exporter_batch(ctx->ex, b);
     if (ctx->html) keep_event(ctx->html, report_batch_json(b));
     if (script_has_reporter(ctx->sc)) {
         if (script_report(ctx->sc, b, NULL, ctx->hook_err, sizeof ctx->hook_err))
@@ -192,12 +201,12 @@ static bool progress_on;
 static progress_ctx progress_state;
 
 /* Runs every leg of the script. Returns the exit code. */
-static int run_script(script *sc, report *rep, runfile *html, const char *path) {
+static int run_script(script *sc, report *rep, runfile *html, exporter *ex, const char *path) {
     int rc = 0;
     char err[2048];
     for (size_t i = 0; i < script_legs(sc); i++) {
         const workload *wl = script_leg(sc, i);
-        run_ctx ctx = {.sc = sc, .rep = rep, .html = html};
+        run_ctx ctx = {.sc = sc, .rep = rep, .html = html, .ex = ex};
         ctx.ts = wl->nthresholds ? calloc(wl->nthresholds, sizeof *ctx.ts) : NULL;
         for (size_t k = 0; k < wl->nthresholds && ctx.ts; k++)
             if (threshold_copy(&ctx.ts[ctx.nts], &wl->thresholds[k]) == 0) ctx.nts++;
@@ -222,6 +231,7 @@ static int run_script(script *sc, report *rep, runfile *html, const char *path) 
             break;
         }
         emit_run(rep, html, wl, path);
+        exporter_leg(ex, wl);
         run_summary sum;
         if (progress_on) progress_init(&progress_state.p);
         /* a worker of a shared run: its thresholds apply to the merged run */
@@ -238,6 +248,7 @@ static int run_script(script *sc, report *rep, runfile *html, const char *path) 
         bool ran = sum.started || ctx.hook_err[0];
         if (ran) {
             char rerr[2048];
+            exporter_summary(ex, &sum);
             if (html) keep_event(html, report_summary_json(&sum));
             if (script_has_reporter(sc)) {
                 if (script_report(sc, NULL, &sum, rerr, sizeof rerr)) {
@@ -276,6 +287,7 @@ typedef struct {
     char **ov;    /* name=value overrides, KENGINE_BROKERS and -b included */
     size_t nov;
     char env_ov[4096], b_ov[4096], worker_ov[64], run_ov[512];
+    char metrics_ov[512], rw_ov[4096]; /* --metrics, --prometheus-rw as overrides */
     /* the command line as the workers of a launched run get it (dist/launch.c):
      * "kengine", each option as --name VALUE, the operands */
     char **argv;
@@ -332,6 +344,14 @@ static int parse_cli(int argc, char **argv, cli *c) {
         case OPT_JSON: c->json = v; break;
         case OPT_HTML: c->html = v; break;
         case OPT_BROKERS: brokers_opt = v; break;
+        case OPT_METRICS:
+            snprintf(c->metrics_ov, sizeof c->metrics_ov, "metrics=%s", v);
+            c->ov[c->nov++] = c->metrics_ov;
+            break;
+        case OPT_PROMETHEUS_RW:
+            snprintf(c->rw_ov, sizeof c->rw_ov, "prometheus_rw=%s", v);
+            c->ov[c->nov++] = c->rw_ov;
+            break;
         case ARGS_OPERAND:
             c->argv[c->argc++] = (char *)v;
             if (!c->script && !strchr(v, '='))
@@ -397,6 +417,15 @@ static int run_cli(const cli *c) {
         script_close(sc);
         return EXITCODE_USAGE;
     }
+    /* the export starts before anything runs: a bad address is a usage error */
+    exporter *ex = exporter_open(wl0, err, sizeof err);
+    if (!ex && err[0]) {
+        fprintf(stderr, "kengine: %s\n", err);
+        if (html_out) fclose(html_out);
+        report_close(rep);
+        script_close(sc);
+        return EXITCODE_USAGE;
+    }
     runfile html = {0};
     progress_on = c->progress == 1 || (c->progress == -1 && !c->quiet && isatty(STDERR_FILENO));
     if (progress_on) {
@@ -404,7 +433,8 @@ static int run_cli(const cli *c) {
         if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0) progress_state.width = ws.ws_col;
         engine_set_tick(on_tick, &progress_state);
     }
-    rc = run_script(sc, rep, html_out ? &html : NULL, c->script);
+    rc = run_script(sc, rep, html_out ? &html : NULL, ex, c->script);
+    exporter_close(ex);
     if (html_out) {
         int w = html_write(html_out, &html);
         if (fclose(html_out) || w) {

@@ -99,6 +99,19 @@ static const workload_field FIELDS[] = {
     {"results", WORKLOAD_STRING, "topic the workers coordinate and report on", AT(results)},
     {"start_timeout", WORKLOAD_NUMBER, "seconds to wait for all workers to announce themselves",
      AT(start_timeout), .dmin = 0, .dmin_excluded = true, .expect = "a positive number"},
+    {"metrics", WORKLOAD_STRING,
+     "HOST:PORT serving Prometheus /metrics during the run (worker i: PORT + i); "
+     "also --metrics",
+     AT(metrics), .empty_is_none = true},
+    {"prometheus_rw", WORKLOAD_STRING,
+     "Prometheus remote-write URL pushed every metrics_interval and at the end; "
+     "also --prometheus-rw",
+     AT(prometheus_rw), .empty_is_none = true},
+    {"metrics_interval", WORKLOAD_NUMBER, "seconds between remote-write pushes",
+     AT(metrics_interval), .dmin = 0, .dmin_excluded = true, .expect = "a positive number"},
+    {"metrics_linger", WORKLOAD_NUMBER,
+     "after the run, seconds /metrics waits for one more scrape (0 = none)", AT(metrics_linger),
+     .dmin = 0, .expect = "a non-negative number"},
 };
 #define NFIELDS (sizeof FIELDS / sizeof FIELDS[0])
 
@@ -225,6 +238,7 @@ int workload_init(workload *wl) {
     wl->workers = 1;
     wl->worker = -1;
     wl->start_timeout = 60.0;
+    wl->metrics_interval = 5.0;
     if (set_str(&wl->topic, "test_topic") || set_str(&wl->csv, "sample.csv") ||
         set_str(&wl->group, "kengine") || set_str(&wl->results, "kengine.results")) {
         workload_free(wl);
@@ -253,6 +267,8 @@ void workload_free(workload *wl) {
     free(wl->consume_topic);
     free(wl->run_id);
     free(wl->results);
+    free(wl->metrics);
+    free(wl->prometheus_rw);
     props_free(&wl->producer);
     props_free(&wl->consumer);
     for (size_t i = 0; i < wl->nphases; i++) free(wl->phases[i].name);
@@ -298,12 +314,13 @@ int workload_copy(workload *dst, const workload *src) {
     dst->nphases = 0;
     dst->thresholds = NULL;
     dst->nthresholds = 0;
-    int rc = dup_opt(&dst->name, src->name) | dup_opt(&dst->brokers, src->brokers) |
-             dup_opt(&dst->topic, src->topic) | dup_opt(&dst->csv, src->csv) |
-             dup_opt(&dst->baseline, src->baseline) | dup_opt(&dst->key, src->key) |
-             dup_opt(&dst->group, src->group) |
-             dup_opt(&dst->consume_topic, src->consume_topic) |
-             dup_opt(&dst->run_id, src->run_id) | dup_opt(&dst->results, src->results);
+    int rc =
+        dup_opt(&dst->name, src->name) | dup_opt(&dst->brokers, src->brokers) |
+        dup_opt(&dst->topic, src->topic) | dup_opt(&dst->csv, src->csv) |
+        dup_opt(&dst->baseline, src->baseline) | dup_opt(&dst->key, src->key) |
+        dup_opt(&dst->group, src->group) | dup_opt(&dst->consume_topic, src->consume_topic) |
+        dup_opt(&dst->run_id, src->run_id) | dup_opt(&dst->results, src->results) |
+        dup_opt(&dst->metrics, src->metrics) | dup_opt(&dst->prometheus_rw, src->prometheus_rw);
     for (size_t i = 0; rc == 0 && i < src->producer.n; i++)
         rc = props_set(&dst->producer, src->producer.items[i].name,
                        src->producer.items[i].value);

@@ -85,6 +85,11 @@ typedef struct workload {
     char *run_id;              /* name shared by the run's workers, NULL = none */
     char *results;             /* results topic (coordination and final states) */
     double start_timeout;      /* seconds to wait for every worker to announce itself */
+    /* Prometheus export (src/export, docs/metrics.md) */
+    char *metrics;           /* HOST:PORT serving /metrics, NULL = none */
+    char *prometheus_rw;     /* remote-write URL, NULL = none */
+    double metrics_interval; /* seconds between remote-write pushes */
+    double metrics_linger;   /* seconds /metrics waits for a scrape after the run */
 } workload;
 
 typedef enum {
