@@ -16,6 +16,7 @@
 #include "exitcode.h"
 #include "signals.h"
 #include "kafka.h"
+#include "logger.h"
 #include "state.h"
 #include "stats.h"
 #include "protocol.h"
@@ -444,10 +445,19 @@ int dist_worker_run(const workload *wl, engine_batch_fn on_batch, void *ud, cons
             rc = EXITCODE_RUNTIME;
         }
     } else if (s->started) {
-        fprintf(stderr,
-                "kengine: worker %d of run '%s': final state on '%s'; `kengine report "
-                "%s` merges the run\n",
-                wl->worker, wl->run_id, wl->results, wl->run_id);
+        /* a notice: the local launcher starts its workers with -q and prints
+         * the merged report itself (on the embedded broker the run is gone
+         * with it); anyone else gets a command that works as printed */
+        workload defaults;
+        bool other_results = false;
+        if (workload_init(&defaults) == 0) {
+            other_results = strcmp(wl->results, defaults.results) != 0;
+            workload_free(&defaults);
+        }
+        logger_notice("worker %d of run '%s': final state on '%s'; merge the run with: "
+                      "kengine report %s -b %s%s%s",
+                      wl->worker, wl->run_id, wl->results, wl->run_id, wl->brokers,
+                      other_results ? " --results " : "", other_results ? wl->results : "");
     }
 out:
     kafka_channel_close(c->res);
