@@ -4,7 +4,7 @@
 # usage, script and input; 1 for runtime), within seconds.
 source "$(dirname "$0")/lib.sh"
 
-"$KENGINE" --help | grep -q "usage: kengine" || fail "--help"
+"$KENGINE" --help >"$TMP/help" && grep -q "usage: kengine" "$TMP/help" || fail "--help"
 "$KENGINE" --version | grep -q "^kengine [0-9]" || fail "--version"
 ok "help and version"
 # kengine help figures: the table of figures, every threshold metric in it
@@ -60,13 +60,17 @@ run "$KENGINE" --bogus lua/seed.lua
   fail "kengine --bogus said: $(cat "$TMP/err")"
 "$KENGINE" help words | cmp -s - <("$KENGINE" words --help) || fail "help words"
 ok "kengine --help, kengine help SUBCOMMAND"
-# the reference tables, as text and markdown
-"$KENGINE" help exit-codes | grep -Eq "^  3 +a threshold failed" || fail "help exit-codes"
-"$KENGINE" help exit-codes --markdown | grep -qx "| code | meaning |" || fail "exit-codes --markdown"
-"$KENGINE" help fields | grep -Eq "^  records +integer +1000000 " || fail "help fields"
-"$KENGINE" help fields --markdown | grep -q '^| `batch_size` | integer | 10000 | ' ||
+# the reference tables, as text and markdown (each written whole to a file
+# first: grep -q may exit before kengine has written everything, and its
+# SIGPIPE would fail the pipeline, not the check)
+table() { "$KENGINE" help "$@" >"$TMP/table" || fail "help $*: exit $?"; }
+table exit-codes && grep -Eq "^  3 +a threshold failed" "$TMP/table" || fail "help exit-codes"
+table exit-codes --markdown && grep -qx "| code | meaning |" "$TMP/table" ||
+  fail "exit-codes --markdown"
+table fields && grep -Eq "^  records +integer +1000000 " "$TMP/table" || fail "help fields"
+table fields --markdown && grep -q '^| `batch_size` | integer | 10000 | ' "$TMP/table" ||
   fail "help fields --markdown"
-"$KENGINE" help figures --markdown | grep -q '^| summary | `lost` | messages | bitmap-or | ' ||
+table figures --markdown && grep -q '^| summary | `lost` | messages | bitmap-or | ' "$TMP/table" ||
   fail "help figures --markdown"
 run "$KENGINE" help lua/seed.lua --markdown
 [ "$rc" -eq 2 ] && grep -q "^kengine help: --markdown is for " "$TMP/err" ||
