@@ -10,6 +10,7 @@
  *   down@2+3:2      the same for broker 2. With several brokers, the
  *                   partitions a downed broker leads move to one that is up;
  *   rtt@0+10:50     50 ms added to every response for 10 s (no +: for good);
+ *   rtt@0:200/2     200 ms added to broker 2's responses only;
  *   produce-errors@1:20   the next 20 Produce requests after 1 s fail with
  *                   retriable errors; fetch-errors@1:20 the same for Fetch.
  * Each fault, as it starts and ends, is reported on stderr.
@@ -37,6 +38,7 @@ typedef struct {
     fault_kind kind;
     double start, duration; /* duration < 0: none (lasts) */
     long arg;               /* broker id, milliseconds or error count */
+    long broker;            /* rtt: the broker slowed (after '/'), 0 = every broker */
 } fault;
 
 typedef struct {
@@ -57,6 +59,7 @@ static const command_option OPTIONS[] = {
      "                        (no +DURATION: stays down); its partitions\n"
      "                        move to a broker that is up, if any\n"
      "  rtt@0+10:50           50 ms added round-trip time for 10 s\n"
+     "  rtt@0:200/2           200 ms added to broker 2's responses only\n"
      "  produce-errors@1:20   the next 20 Produce requests after 1 s\n"
      "                        fail with retriable errors\n"
      "  fetch-errors@1:20     the same for Fetch requests\n"
@@ -129,6 +132,15 @@ static int parse_fault(const char *spec, int brokers, fault *f, char *err, size_
         char *end;
         errno = 0;
         f->arg = strtol(p + 1, &end, 10);
+        if (f->kind == F_RTT && end != p + 1 && *end == '/' && !errno) {
+            const char *id = end + 1;
+            f->broker = strtol(id, &end, 10);
+            if (end == id || f->broker < 1 || f->broker > brokers) {
+                snprintf(err, errlen, "--fault %s: no broker '%s' (brokers are 1..%d)", spec,
+                         id, brokers);
+                return -1;
+            }
+        }
         if (end == p + 1 || *end || errno) {
             snprintf(err, errlen, "--fault %s: ':' must be followed by a whole number", spec);
             return -1;
@@ -153,7 +165,7 @@ static int parse_fault(const char *spec, int brokers, fault *f, char *err, size_
     case F_RTT:
         if (!has_arg || f->arg < 1 || f->arg > 600000) {
             snprintf(err, errlen,
-                     "--fault %s: needs :MILLISECONDS (1..600000), e.g. "
+                     "--fault %s: needs :MILLISECONDS[/BROKER] (1..600000), e.g. "
                      "rtt@0+10:50",
                      spec);
             return -1;
@@ -195,7 +207,9 @@ static int fire(kafka_embedded *e, const fault_event *ev, double t) {
         rc = ev->end ? kafka_embedded_broker_up(e, (int)f->arg, msg, sizeof msg)
                      : kafka_embedded_broker_down(e, (int)f->arg, msg, sizeof msg);
         break;
-    case F_RTT: rc = kafka_embedded_rtt(e, ev->end ? 0 : (int)f->arg, msg, sizeof msg); break;
+    case F_RTT:
+        rc = kafka_embedded_rtt(e, (int)f->broker, ev->end ? 0 : (int)f->arg, msg, sizeof msg);
+        break;
     case F_PRODUCE_ERRORS:
     case F_FETCH_ERRORS:
         rc = kafka_embedded_request_errors(

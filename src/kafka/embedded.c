@@ -214,8 +214,9 @@ int kafka_embedded_broker_up(kafka_embedded *e, int id, char *msg, size_t msglen
     return 0;
 }
 
-int kafka_embedded_rtt(kafka_embedded *e, int ms, char *msg, size_t msglen) {
-    for (int b = 1; b <= e->brokers; b++) {
+int kafka_embedded_rtt(kafka_embedded *e, int id, int ms, char *msg, size_t msglen) {
+    if (id && !broker_id_ok(e, id, msg, msglen)) return -1;
+    for (int b = id ? id : 1; b <= (id ? id : e->brokers); b++) {
         rd_kafka_resp_err_t rc = rd_kafka_mock_broker_set_rtt(e->mcluster, b, ms);
         if (rc) {
             snprintf(msg, msglen, "cannot set broker %d's round-trip time: %s", b,
@@ -223,10 +224,12 @@ int kafka_embedded_rtt(kafka_embedded *e, int ms, char *msg, size_t msglen) {
             return -1;
         }
     }
+    char whose[32] = "every";
+    if (id) snprintf(whose, sizeof whose, "broker %d's", id);
     if (ms)
-        snprintf(msg, msglen, "%d ms added to every response's round trip", ms);
+        snprintf(msg, msglen, "%d ms added to %s response's round trip", ms, whose);
     else
-        snprintf(msg, msglen, "round-trip delay removed");
+        snprintf(msg, msglen, "round-trip delay removed (%s responses)", id ? whose : "every");
     return 0;
 }
 

@@ -46,8 +46,9 @@ void kafka_embedded_stop(kafka_embedded *e);
  * nothing is lost); with none, they stay unavailable until it is up. */
 int kafka_embedded_broker_down(kafka_embedded *e, int id, char *msg, size_t msglen);
 int kafka_embedded_broker_up(kafka_embedded *e, int id, char *msg, size_t msglen);
-/* Adds `ms` of round-trip time to every broker's responses (0 = none). */
-int kafka_embedded_rtt(kafka_embedded *e, int ms, char *msg, size_t msglen);
+/* Adds `ms` of round-trip time to broker `id`'s responses, or every
+ * broker's when id is 0 (ms 0 = none). */
+int kafka_embedded_rtt(kafka_embedded *e, int id, int ms, char *msg, size_t msglen);
 typedef enum { KAFKA_EMBEDDED_PRODUCE, KAFKA_EMBEDDED_FETCH } kafka_embedded_api;
 /* The next `count` requests of `api` (to any broker) fail with retriable
  * errors (leadership / timeout errors; nothing is appended or read). */

@@ -20,7 +20,7 @@
 #define M_RIGHT         16
 #define M_TOP           14
 #define M_BOTTOM        44
-#define MAX_SERIES      4
+#define MAX_SERIES      10
 #define TOP_WORDS_SHOWN 15
 
 double html_ticks(double hi, int max_ticks, double *top) {
@@ -211,6 +211,38 @@ static int add_series(chart *c, const runfile_run *run, int role, const char *fi
     return 0;
 }
 
+/* A broker figure (FIGURES_BROKER's index fig) over the batches of a role:
+ * broker `bi` of the run's, or the largest over the brokers when bi < 0. */
+static int add_broker_series(chart *c, const runfile_run *run, int role, long bi, size_t fig,
+                             const char *name, const char *color) {
+    if (c->ns >= MAX_SERIES) return 0;
+    series *s = &c->s[c->ns];
+    *s = (series){.name = name, .color = color};
+    s->x = malloc((run->nbatches + 1) * sizeof *s->x);
+    s->y = malloc((run->nbatches + 1) * sizeof *s->y);
+    if (!s->x || !s->y) {
+        free(s->x);
+        free(s->y);
+        return -1;
+    }
+    for (size_t i = 0; i < run->nbatches; i++) {
+        const runfile_batch *b = &run->batches[i];
+        if ((int)b->role != role || b->elapsed < 0) continue;
+        double v = NAN;
+        for (size_t k = 0; k < b->nbrokers; k++) {
+            double x = b->brokers[k].v[fig];
+            if (isnan(x) || (bi >= 0 && b->brokers[k].broker != (size_t)bi)) continue;
+            if (isnan(v) || x > v) v = x;
+        }
+        if (isnan(v)) continue;
+        s->x[s->n] = b->elapsed;
+        s->y[s->n++] = v;
+        if (b->elapsed > c->xmax) c->xmax = b->elapsed;
+    }
+    c->ns++;
+    return 0;
+}
+
 static void chart_free(chart *c) {
     for (size_t i = 0; i < c->ns; i++) {
         free(c->s[i].x);
@@ -300,7 +332,8 @@ static const char CSS[] =
     "line.grid{stroke:#e4e4e4}line.tick{stroke:#999}text.ytick{text-anchor:end;fill:#444}"
     "text.xtick{text-anchor:middle;fill:#444}text.axis{text-anchor:middle;fill:#222;"
     "font-size:12px}text.legend{fill:#222;font-size:12px}"
-    "polyline.line{fill:none;stroke-width:1.6}rect.bar{fill:#5b7fb8}";
+    "polyline.line{fill:none;stroke-width:1.6}rect.bar{fill:#5b7fb8}"
+    "tr.slowest td{background:#fdecea}";
 
 static bool run_passed(const runfile_run *run) {
     double v;
@@ -360,6 +393,64 @@ static void summary_table(FILE *out, const runfile_run *run) {
             if (runfile_figure_get(run, key, &v) == 0)
                 figure_row(out, key, v, st[k].p == FIGURES_STAT_COUNT ? "messages" : f[i].unit);
         }
+    }
+    fputs("</table>\n", out);
+}
+
+static const char *const BROKER_COLORS[] = {"#1f5fbf", "#c62828", "#2e9d3a", "#7b3fb5",
+                                            "#e08a00", "#00838f", "#8a5a2b", "#ad1457"};
+#define NCOLORS (sizeof BROKER_COLORS / sizeof BROKER_COLORS[0])
+
+/* The summary's broker whose round trip was the slowest (p99, then mean),
+ * or -1 when the summary has none. */
+static long slowest_broker(const runfile_run *run) {
+    long w = -1;
+    for (size_t i = 0; i < run->nbrokers; i++) {
+        const runfile_broker *b = &run->brokers[i];
+        if (!b->in_summary) continue;
+        const runfile_broker *x = w >= 0 ? &run->brokers[w] : NULL;
+        if (!x || b->v[FIGURE_BROKER_rtt_p99_ms] > x->v[FIGURE_BROKER_rtt_p99_ms] ||
+            (b->v[FIGURE_BROKER_rtt_p99_ms] == x->v[FIGURE_BROKER_rtt_p99_ms] &&
+             b->v[FIGURE_BROKER_rtt_mean_ms] > x->v[FIGURE_BROKER_rtt_mean_ms]))
+            w = (long)i;
+    }
+    return w;
+}
+
+/* Where the time went, per broker, over the run: a row per broker with the
+ * summary's broker figures, the slowest round trip marked. */
+static void brokers_table(FILE *out, const runfile_run *run) {
+    long slow = slowest_broker(run);
+    if (slow < 0) return;
+    size_t nf;
+    const figure *f = figures_list(FIGURES_IN_BROKER, &nf);
+    fputs("<h3>Where the time went, per broker</h3>\n<p class=\"none\">The client's view "
+          "over the run (librdkafka's statistics): the broker's round trip, the wait in "
+          "kengine's client queue before a produce request, the wait to be sent, "
+          "throttling. The slowest round trip is marked.</p>\n"
+          "<table class=\"brokers\">\n<tr><th>broker</th><th>host:port</th>",
+          out);
+    for (size_t k = 0; k < nf; k++) { /* rtt_p99_ms -> "rtt p99 ms", so it wraps */
+        fputs("<th>", out);
+        for (const char *c = f[k].name; *c; c++) fputc(*c == '_' ? ' ' : *c, out);
+        fputs("</th>", out);
+    }
+    fputs("</tr>\n", out);
+    for (size_t i = 0; i < run->nbrokers; i++) {
+        const runfile_broker *b = &run->brokers[i];
+        if (!b->in_summary) continue;
+        fprintf(out, "<tr data-broker=\"%d\"%s><td>%d%s</td><td>", b->id,
+                (long)i == slow ? " class=\"slowest\"" : "", b->id,
+                (long)i == slow ? " <b>slowest</b>" : "");
+        esc(out, b->name);
+        fputs("</td>", out);
+        for (size_t k = 0; k < nf; k++) {
+            char num[64];
+            table_num(num, sizeof num, b->v[k]);
+            fprintf(out, "<td class=\"num\" data-broker-figure=\"%d.%s\">%s</td>", b->id,
+                    f[k].name, num);
+        }
+        fputs("</tr>\n", out);
     }
     fputs("</table>\n", out);
 }
@@ -473,33 +564,63 @@ static void partitions(FILE *out, const runfile_run *run) {
     }
 }
 
+/* The split of a batch's time by broker (the producer's client, else the
+ * consumers'): each broker's round trip p99 and the client queue's p99 (the
+ * largest over the brokers), each over the client's last 1 s window. */
+static int split_series(chart *c, const runfile_run *run, char names[][64]) {
+    int role = RUN_PRODUCE;
+    bool any = false;
+    for (size_t i = 0; i < run->nbatches && !any; i++)
+        any = run->batches[i].role == RUN_PRODUCE && run->batches[i].nbrokers;
+    if (!any) role = RUN_CONSUME;
+    int rc = 0;
+    size_t k = 0;
+    for (size_t i = 0; i < run->nbrokers && k + 1 < MAX_SERIES; i++, k++) {
+        snprintf(names[k], 64, "rtt p99 broker %d", run->brokers[i].id);
+        rc |= add_broker_series(c, run, role, (long)i, FIGURE_BROKER_rtt_p99_ms, names[k],
+                                BROKER_COLORS[k % NCOLORS]);
+    }
+    if (role == RUN_PRODUCE)
+        rc |= add_broker_series(c, run, role, -1, FIGURE_BROKER_queue_p99_ms,
+                                "client queue p99", "#555555");
+    return rc;
+}
+
+#define NCHARTS 6
 static int charts(FILE *out, const runfile_run *run) {
     size_t nb;
     band *bands = phase_bands(run, &nb);
-    chart c[4] = {
+    chart c[NCHARTS] = {
         {.title = "Throughput per batch", .ylabel = "msgs/s"},
         {.title = "End-to-end latency per consume batch", .ylabel = "latency (ms)"},
+        {.title = "Where the time went: each broker's round trip and the client's queue "
+                  "(p99 of the client's last 1 s window)",
+         .ylabel = "ms"},
+        {.title = "Consumer lag (messages behind the partitions' ends)", .ylabel = "messages"},
         {.title = "Process CPU per batch (user + system over wall time)", .ylabel = "CPU (%)"},
         {.title = "Resident memory at each batch's end", .ylabel = "RSS (MB)"},
     };
+    char names[MAX_SERIES][64];
     int rc = 0;
     rc |= add_series(&c[0], run, RUN_PRODUCE, "msgs_per_sec", "produce", "#1f5fbf");
     rc |= add_series(&c[0], run, RUN_CONSUME, "msgs_per_sec", "consume", "#2e9d3a");
     rc |= add_series(&c[1], run, RUN_CONSUME, "latency_ms.p50", "p50", "#2e9d3a");
     rc |= add_series(&c[1], run, RUN_CONSUME, "latency_ms.p99", "p99", "#e08a00");
     rc |= add_series(&c[1], run, RUN_CONSUME, "latency_ms.max", "max", "#c62828");
-    rc |= add_series(&c[2], run, -1, "cpu_percent", "CPU %", "#7b3fb5");
-    rc |= add_series(&c[3], run, -1, "rss_mb", "RSS", "#8a5a2b");
+    rc |= split_series(&c[2], run, names);
+    rc |= add_series(&c[3], run, RUN_CONSUME, "consumer_lag", "lag", "#00838f");
+    rc |= add_series(&c[4], run, -1, "cpu_percent", "CPU %", "#7b3fb5");
+    rc |= add_series(&c[5], run, -1, "rss_mb", "RSS", "#8a5a2b");
     double xmax = 0;
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < NCHARTS; i++)
         if (c[i].xmax > xmax) xmax = c[i].xmax;
-    for (int i = 0; i < 4 && !rc; i++) {
+    for (int i = 0; i < NCHARTS && !rc; i++) {
         c[i].xmax = xmax; /* one time axis for every chart */
         c[i].bands = bands;
         c[i].nbands = nb;
         chart_svg(out, &c[i]);
     }
-    for (int i = 0; i < 4; i++) chart_free(&c[i]);
+    for (int i = 0; i < NCHARTS; i++) chart_free(&c[i]);
     free(bands);
     return rc;
 }
@@ -529,6 +650,7 @@ int html_write(FILE *out, const runfile *r) {
         fputs("</div><div><h3>Summary</h3>\n", out);
         summary_table(out, run);
         fputs("</div></div>\n", out);
+        brokers_table(out, run);
         phases_table(out, run);
         fputs("<h2>Over time</h2>\n", out);
         if (run->nphases)

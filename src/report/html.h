@@ -2,8 +2,10 @@
  * html: the self-contained HTML report (--html FILE). One page, inline CSS
  * and SVG, no script and no external reference, so it reads offline and as
  * a CI artifact: each run's identity, verdict, summary table, thresholds,
- * and charts over time, batch by batch (throughput, latency, CPU, RSS) with
- * the phases shaded and named, and the top words when the run counted them.
+ * where the time went per broker, and charts over time, batch by batch
+ * (throughput, latency, each broker's round trip and the client queue,
+ * consumer lag, CPU, RSS) with the phases shaded and named, and the top
+ * words when the run counted them.
  * It renders runs read back from NDJSON (results), so the page shows
  * exactly the figures of the NDJSON.
  */

@@ -134,6 +134,54 @@ const char *runfile_batch_key(size_t i) {
     return i < nbatch_keys ? batch_keys[i] : NULL;
 }
 
+/* The run's broker of id `id` (added, named `name`, when new): its index,
+ * or -1 on OOM. */
+static long broker_index(runfile_run *run, int id, const char *name) {
+    for (size_t i = 0; i < run->nbrokers; i++)
+        if (run->brokers[i].id == id) return (long)i;
+    runfile_broker *n = realloc(run->brokers, (run->nbrokers + 1) * sizeof *n);
+    if (!n) return -1;
+    run->brokers = n;
+    runfile_broker *b = &run->brokers[run->nbrokers];
+    memset(b, 0, sizeof *b);
+    b->id = id;
+    if (!(b->name = strdup(name ? name : ""))) return -1;
+    return (long)run->nbrokers++;
+}
+
+/* An event's "brokers":[{"id","name",figures...}] into *out (malloc'd, one
+ * per entry with an id). 0, or -1 on OOM. */
+static int read_brokers(runfile_run *run, const leaves *ls, runfile_broker_values **out,
+                        size_t *nout) {
+    *out = NULL;
+    *nout = 0;
+    size_t nf;
+    const figure *f = figures_list(FIGURES_IN_BROKER, &nf);
+    for (unsigned i = 0;; i++) {
+        char key[96];
+        snprintf(key, sizeof key, "brokers.%u.id", i);
+        const leaf *id = find(ls, key);
+        if (!id || id->kind != NDJSON_NUMBER) break;
+        snprintf(key, sizeof key, "brokers.%u.name", i);
+        const leaf *name = find(ls, key);
+        long bi = broker_index(run, (int)id->num,
+                               name && name->kind == NDJSON_STRING ? name->str : "");
+        runfile_broker_values *n = realloc(*out, (*nout + 1) * sizeof *n);
+        if (bi < 0 || !n) {
+            if (n) *out = n;
+            return -1;
+        }
+        *out = n;
+        runfile_broker_values *bv = &n[(*nout)++];
+        bv->broker = (size_t)bi;
+        for (size_t k = 0; k < nf && k < FIGURES_BROKER_N; k++) {
+            snprintf(key, sizeof key, "brokers.%u.%s", i, f[k].name);
+            bv->v[k] = num_of(ls, key, NAN);
+        }
+    }
+    return 0;
+}
+
 static int add_batch(runfile_run *run, run_role role, const leaves *ls) {
     if (run->nbatches == run->capbatches) {
         size_t cap = run->capbatches ? run->capbatches * 2 : 64;
@@ -145,6 +193,10 @@ static int add_batch(runfile_run *run, run_role role, const leaves *ls) {
     init_batch_keys();
     runfile_batch *b = &run->batches[run->nbatches];
     b->role = role;
+    b->worker = (int)num_of(ls, "worker", 0);
+    if (b->worker > run->workers) run->workers = b->worker;
+    b->brokers = NULL;
+    b->nbrokers = 0;
     b->elapsed = num_of(ls, "elapsed", -1);
     b->seconds = num_of(ls, "seconds", 0);
     b->phase = -1;
@@ -161,8 +213,8 @@ static int add_batch(runfile_run *run, run_role role, const leaves *ls) {
             add_top_word(run, w->str, (uint64_t)ls->v[i + 1].num))
             return -1;
     }
-    run->nbatches++;
-    return 0;
+    run->nbatches++; /* now its brokers are freed with the run */
+    return read_brokers(run, ls, &b->brokers, &b->nbrokers);
 }
 
 static char *dup_or_empty(const leaf *l) {
@@ -228,6 +280,18 @@ static int add_summary(runfile_run *run, const leaves *ls) {
         fg->value = l->num;
         run->nfigures++;
     }
+    runfile_broker_values *bv;
+    size_t nbv;
+    if (read_brokers(run, ls, &bv, &nbv)) {
+        free(bv);
+        return -1;
+    }
+    for (size_t i = 0; i < nbv; i++) {
+        runfile_broker *b = &run->brokers[bv[i].broker];
+        b->in_summary = true;
+        memcpy(b->v, bv[i].v, sizeof b->v);
+    }
+    free(bv);
     for (size_t i = 0; i < run->nthresholds; i++)
         if (!run->thresholds[i].metric || !run->thresholds[i].condition) return -2;
     for (size_t i = 0; i < run->nsphases; i++)
@@ -357,7 +421,10 @@ void runfile_free(runfile *r) {
             free(run->info[k].value);
         }
         free(run->info);
+        for (size_t k = 0; k < run->nbatches; k++) free(run->batches[k].brokers);
         free(run->batches);
+        for (size_t k = 0; k < run->nbrokers; k++) free(run->brokers[k].name);
+        free(run->brokers);
         for (size_t k = 0; k < run->nfigures; k++) free(run->figures[k].key);
         free(run->figures);
         for (size_t k = 0; k < run->nthresholds; k++) {

@@ -14,18 +14,37 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "figures.h"
 #include "run.h"
 
 /* Values a batch can carry: the batch figures of figures.h, a LATENCY
  * figure as one value per statistic ("latency_ms.p99"). */
 #define RUNFILE_BATCH_MAX 40
 
+/* A broker's figures (figures.h's FIGURES_BROKER, by their order) as one
+ * event states them; `broker` indexes the run's brokers. */
+typedef struct {
+    size_t broker;
+    double v[FIGURES_BROKER_N];
+} runfile_broker_values;
+
+/* A broker of the run, as the events name it. */
+typedef struct {
+    int id;
+    char *name;                 /* its host:port */
+    bool in_summary;            /* the summary has its figures: */
+    double v[FIGURES_BROKER_N]; /* by FIGURES_BROKER's order */
+} runfile_broker;
+
 typedef struct {
     run_role role;
+    int worker;     /* a shared run's worker (1-based), 0 when the event names none */
     double elapsed; /* seconds from the run's start to the batch's end; -1 unknown */
     double seconds; /* the batch's own interval */
     int phase;      /* index into the run's phases, -1 none */
-    double v[RUNFILE_BATCH_MAX]; /* by runfile_batch_key(); NAN when absent */
+    double v[RUNFILE_BATCH_MAX];    /* by runfile_batch_key(); NAN when absent */
+    runfile_broker_values *brokers; /* its client's brokers (owned), NULL when none */
+    size_t nbrokers;
 } runfile_batch;
 
 typedef struct {
@@ -70,6 +89,10 @@ typedef struct runfile_run {
     size_t nsphases;
     runfile_word *top;
     size_t ntop;
+    runfile_broker *brokers; /* the brokers the batches and summary name, in
+                                order of first appearance */
+    size_t nbrokers;
+    int workers;   /* the largest worker index of its batches, 0 for none */
     bool complete; /* its summary was read */
 } runfile_run;
 
