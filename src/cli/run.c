@@ -241,11 +241,20 @@ static int run_script(script *sc, report *rep, runfile *html, exporter *ex, cons
                    : engine_run(wl, on_batch, &ctx, &sum, err, sizeof err);
         logger_status(NULL, NULL);
         if (ctx.hook_err[0]) snprintf(sum.error, sizeof sum.error, "%s", ctx.hook_err);
-        int failed = worker ? 0 : threshold_finish(ctx.ts, ctx.nts, &sum);
+        /* thresholds judge a run that ran, not one that never started */
+        int failed = worker || !sum.started ? 0 : threshold_finish(ctx.ts, ctx.nts, &sum);
         if (failed > 0 && r == 0) r = EXITCODE_THRESHOLD;
         /* a failure before anything ran (bad input, no broker) gets its one
-         * line, no summary */
+         * line, no text summary; NDJSON gets a summary whose error says why
+         * (its figures 0), so the stream after a run line ends with a
+         * verdict */
         bool ran = sum.started || ctx.hook_err[0];
+        if (!ran && r) {
+            if (!sum.error[0]) snprintf(sum.error, sizeof sum.error, "%s", err);
+            if (!sum.name) sum.name = wl->name;
+            if (!sum.mode) sum.mode = wl->mode == WORKLOAD_SYNC ? "sync" : "async";
+            report_emit_json_summary(rep, &sum);
+        }
         if (ran) {
             char rerr[2048];
             exporter_summary(ex, &sum);

@@ -70,3 +70,22 @@ set -e
 expect_eq "$rc" 2 "exit code for a folder as the CSV"
 grep -q "$TMP" "$TMP/err" || fail "the folder is not named"
 ok "$(head -n 1 "$TMP/err")"
+
+# An unreachable broker with --json -: the stream still ends with a verdict,
+# a summary whose error says why, after the run line (issue 25, item 4: it
+# ended after the run line); stderr keeps its one line.
+set +e
+timeout 60 "$KENGINE" lua/seed.lua -q -b 127.0.0.1:1 records=10 --json - >"$TMP/unreach.json" \
+  2>"$TMP/err"
+rc=$?
+set -e
+expect_eq "$rc" 1 "exit code for an unreachable broker"
+expect_eq "$(wc -l <"$TMP/err")" 1 "stderr lines for an unreachable broker"
+python3 - "$TMP/unreach.json" <<'PY' || fail "the NDJSON has no verdict"
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+assert [e["type"] for e in ev] == ["run", "summary"], [e["type"] for e in ev]
+assert "cannot reach Kafka at 127.0.0.1:1" in ev[-1]["error"], ev[-1]["error"]
+assert ev[-1]["sent"] == 0 and ev[-1]["consumed"] == 0, ev[-1]
+print("ok: unreachable broker: the NDJSON ends with a summary: " + ev[-1]["error"])
+PY
