@@ -317,13 +317,74 @@ static void test_sandbox(void **state) {
     unlink(path);
 }
 
+/* kengine help WORKLOAD.lua (issue 25, item 11): every field, `name` and
+ * `legs` too; the default and the script's value in columns of their own;
+ * the meaning starts in one column, whatever the names' lengths. */
+static void test_help(void **state) {
+    (void)state;
+    write_script(
+        "local o = kengine.options{ a_rather_long_option_name = { default = 1, "
+        "description = 'LONGDESC' }, b = { default = 2, description = 'SHORTDESC' } }\n"
+        "return { topic = 'orders', records = 50, name = 'n1', key_distribution = "
+        "'uniform', legs = { { records = 5 }, { records = 6 } } }");
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    char err[512];
+    assert_int_equal(script_help(path, NULL, 0, out, err, sizeof err), 0);
+    fclose(out);
+    unlink(path);
+    /* rows by name: "  NAME  type..." */
+    const char *want[][3] = {
+        /* name, default, script's value */
+        {"topic", "test_topic", "orders"},       {"records", "1000000", "50"},
+        {"key_distribution", "none", "uniform"}, {"transaction_size", "0", "-"},
+        {"name", "(file name)", "n1"},           {"legs", "none", "2 items"}};
+    /* the header names the columns; every row's meaning starts under it */
+    const char *hdr = strstr(buf, "\n  field ");
+    if (!hdr) fail_msg("no header row in:\n%s", buf);
+    hdr++;
+    const char *hend = strchr(hdr, '\n');
+    long col_def = strstr(hdr, "default") - hdr, col_val = strstr(hdr, "script") - hdr,
+         col_mean = strstr(hdr, "meaning") - hdr;
+    assert_true(col_def > 0 && col_val > col_def && col_mean > col_val &&
+                hdr + col_mean < hend);
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        char head[64];
+        snprintf(head, sizeof head, "\n  %s ", want[i][0]);
+        const char *row = strstr(buf, head);
+        if (!row) fail_msg("no row for %s in:\n%s", want[i][0], buf);
+        row++;
+        const char *end = strchr(row, '\n');
+        char line[512];
+        snprintf(line, sizeof line, "%.*s", (int)(end - row), row);
+        long cols[] = {col_def, col_val, col_mean};
+        for (size_t k = 0; k < 3; k++)
+            if ((long)strlen(line) <= cols[k] || line[cols[k] - 1] != ' ' ||
+                line[cols[k]] == ' ')
+                fail_msg("row '%s': column %zu does not start at %ld", line, k, cols[k]);
+        size_t dl = strlen(want[i][1]), vl = strlen(want[i][2]);
+        if (strncmp(line + col_def, want[i][1], dl) || line[col_def + (long)dl] != ' ' ||
+            strncmp(line + col_val, want[i][2], vl) || line[col_val + (long)vl] != ' ')
+            fail_msg("row '%s': want default %s, script %s", line, want[i][1], want[i][2]);
+        char glued[80];
+        snprintf(glued, sizeof glued, " = %s", want[i][2]);
+        if (strstr(line, glued))
+            fail_msg("row '%s': the script's value is glued to the meaning", line);
+    }
+    /* the script's options: sorted, their descriptions in one column */
+    const char *la = strstr(buf, "\n  a_rather_long_option_name "), *lb = strstr(buf, "\n  b ");
+    if (!la || !lb || lb < la) fail_msg("options not listed in order:\n%s", buf);
+    if (strstr(la, "LONGDESC") - la != strstr(lb, "SHORTDESC") - lb)
+        fail_msg("options' descriptions not in one column:\n%s", buf);
+    free(buf);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_load_table),
-        cmocka_unit_test(test_overrides_and_legs),
-        cmocka_unit_test(test_override_hints),
-        cmocka_unit_test(test_hooks),
-        cmocka_unit_test(test_objects_have_every_figure),
+        cmocka_unit_test(test_load_table),     cmocka_unit_test(test_overrides_and_legs),
+        cmocka_unit_test(test_override_hints), cmocka_unit_test(test_help),
+        cmocka_unit_test(test_hooks),          cmocka_unit_test(test_objects_have_every_figure),
         cmocka_unit_test(test_sandbox),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
