@@ -8,17 +8,55 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "exitcode.h"
 #include "kafka.h"
 #include "collect.h"
+#include "signals.h"
 #include "stats.h"
 
 /* Seconds the report waits for final states after the workers exited
  * (they flush theirs before exiting: this only covers a slow broker). */
 #define REPORT_WAIT 10.0
+
+/* Waits for the n workers to exit, passing SIGINT / SIGTERM (when the
+ * launcher gets one) on to each worker still running, once: they stop
+ * sending, flush and write their final state, which the merged report
+ * reads. Returns the signal (0 if none). */
+static int wait_workers(pid_t *pids, int n) {
+    int left = n, sig = 0;
+    while (left > 0) {
+        if (signals_caught && !sig) {
+            sig = signals_caught;
+            fprintf(stderr, "kengine: %s: stopping the workers\n",
+                    sig == SIGINT ? "interrupted" : "terminated");
+            for (int i = 0; i < n; i++)
+                if (pids[i] > 0) kill(pids[i], sig);
+        }
+        bool reaped = false;
+        for (int i = 0; i < n; i++) {
+            int st;
+            if (pids[i] <= 0 || waitpid(pids[i], &st, WNOHANG) != pids[i]) continue;
+            reaped = true;
+            left--;
+            pids[i] = 0;
+            if (WIFEXITED(st) && WEXITSTATUS(st) && !sig)
+                fprintf(stderr, "kengine: worker %d exited with %d\n", i, WEXITSTATUS(st));
+            else if (WIFSIGNALED(st))
+                fprintf(stderr, "kengine: worker %d was killed by signal %d\n", i,
+                        WTERMSIG(st));
+        }
+        if (!reaped && left) { /* a signal interrupts the sleep */
+            struct timespec ts = {0, 50 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    return sig;
+}
 
 int dist_launch(const workload *wl, int argc, char **argv, const char *json, const char *html,
                 bool quiet) {
@@ -68,6 +106,7 @@ int dist_launch(const workload *wl, int argc, char **argv, const char *json, con
     args[n++] = "-q";
     args[n] = NULL;
 
+    const pid_t launcher = getpid();
     pid_t *pids = calloc((size_t)wl->workers, sizeof *pids);
     int started = 0, rc = 0;
     for (int i = 0; pids && i < wl->workers; i++) {
@@ -78,6 +117,13 @@ int dist_launch(const workload *wl, int argc, char **argv, const char *json, con
             break;
         }
         if (pid == 0) {
+            /* a worker never outlives its launcher (killed outright, it
+             * cannot pass a signal on); its own process group, so a
+             * terminal's ^C or timeout(1)'s signal to the group reaches it
+             * once, through the launcher, not twice (a second signal aborts
+             * a run at once) */
+            if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != launcher) _exit(127);
+            setpgid(0, 0);
             char idx[16];
             snprintf(idx, sizeof idx, "%d", i);
             setenv("KENGINE_WORKER", idx, 1);
@@ -90,14 +136,7 @@ int dist_launch(const workload *wl, int argc, char **argv, const char *json, con
         }
         pids[started++] = pid;
     }
-    for (int i = 0; i < started; i++) {
-        int st;
-        while (waitpid(pids[i], &st, 0) < 0 && errno == EINTR) {}
-        if (WIFEXITED(st) && WEXITSTATUS(st))
-            fprintf(stderr, "kengine: worker %d exited with %d\n", i, WEXITSTATUS(st));
-        else if (WIFSIGNALED(st))
-            fprintf(stderr, "kengine: worker %d was killed by signal %d\n", i, WTERMSIG(st));
-    }
+    const int sig = wait_workers(pids, started);
     free(pids);
     free(args);
     if (!rc) {
@@ -106,6 +145,7 @@ int dist_launch(const workload *wl, int argc, char **argv, const char *json, con
         FILE *text = quiet ? NULL : (json && !strcmp(json, "-") ? stderr : stdout);
         rc = dist_collect(&rw, run_id, REPORT_WAIT, text, json, html);
     }
+    if (sig) rc = EXITCODE_SIGNAL(sig); /* the merged report said what was done */
     kafka_embedded_stop(emb);
     return rc;
 }
