@@ -449,6 +449,28 @@ static int txn_end(producer *p) {
     return -1;
 }
 
+/* A stopped run's open transaction is aborted, not committed: an
+ * interrupted run leaves no half of one behind (what kcat or k6 users
+ * expect). Its messages were never committed, so no read_committed
+ * consumer can see them: they count as aborted, not unconsumed, and
+ * stderr says so. When the abort itself fails, Kafka aborts the
+ * transaction at transaction.timeout.ms: still never committed. */
+static void txn_abort_open(producer *p) {
+    txn_state *t = &p->txn;
+    const size_t n = t->n;
+    rd_kafka_error_t *error = rd_kafka_abort_transaction(p->rk, 10000);
+    if (error)
+        logger_msg("producer: stopped: the open transaction %llu (%zu messages) could not be "
+                   "aborted (%s); Kafka aborts it at transaction.timeout.ms, never committed",
+                   (unsigned long long)t->no, n, rd_kafka_error_string(error));
+    else
+        logger_msg("producer: stopped: the open transaction %llu (%zu messages) was aborted, "
+                   "never committed; counted as aborted",
+                   (unsigned long long)t->no, n);
+    if (error) rd_kafka_error_destroy(error);
+    txn_count(p->pl, p->job, t, true);
+}
+
 /* Begins transaction t->no + 1. 0, or -1 with the run failed. */
 static int txn_begin(producer *p) {
     txn_state *t = &p->txn;
@@ -724,12 +746,10 @@ static void producer_finish(producer *p) {
     hub *pl = p->pl;
     kafka_producer_job *job = p->job;
     if (p->transactional && p->rk && flow_txn_open(p->txn_i, p->txn_size)) {
-        if (atomic_load(&pl->stop)) {
-            rd_kafka_error_t *error = rd_kafka_abort_transaction(p->rk, 10000);
-            if (error) rd_kafka_error_destroy(error);
-        } else {
+        if (atomic_load(&pl->stop))
+            txn_abort_open(p);
+        else
             txn_end(p);
-        }
     }
     batch_post(p, p->plan[p->nphases - 1].name);
 

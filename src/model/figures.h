@@ -60,7 +60,7 @@
     S(duplicates, COUNT, "messages", NULL, BITMAP, ANY, duplicates,                            \
       "copies beyond expect_copies (with 1: sequence numbers seen more than once)")            \
     S(aborted, COUNT, "messages", NULL, SUM, ANY, aborted,                                     \
-      "messages of transactions aborted on purpose (abort_every), never expected")             \
+      "messages of aborted transactions: on purpose (abort_every), open at a stop")                \
     S(foreign, COUNT, "messages", NULL, SUM, ANY, foreign,                                     \
       "messages without kengine's header or of another run, skipped")                          \
     S(words, COUNT, "words", NULL, SUM, ANY, words, "words over all consumed values")          \

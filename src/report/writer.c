@@ -194,7 +194,7 @@ void report_summary_text(FILE *out, const run_summary *s) {
     if (s->missing[0]) fprintf(out, "  lost: sequence numbers %s\n", s->missing);
     if (s->aborted || s->foreign)
         fprintf(out,
-                "  aborted %llu (transactions aborted on purpose), foreign %llu (not this "
+                "  aborted %llu (of aborted transactions), foreign %llu (not this "
                 "run's)\n",
                 (unsigned long long)s->aborted, (unsigned long long)s->foreign);
     text_partitions(out, "delivered", s->part_delivered, s->npart_delivered);

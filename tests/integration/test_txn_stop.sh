@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# A transactional run on the real Kafka stopped by SIGINT (issue 25, item
+# 15): the transaction open at the stop is aborted, its messages are
+# counted as aborted (never committed, so no consumer can read them), not
+# as unconsumed, and stderr says what happened to it. Exit 130.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+need_kafka
+topic=$(fresh_topic txnstop)
+"$KENGINE" lua/seed.lua -q --json "$TMP/t.json" -b "$BROKERS" topic="$topic" \
+  transactional=true transaction_size=2000 rate=5000 records=1000000 batch_size=1000 \
+  2>"$TMP/t.err" &
+kpid=$!
+# interrupt once something was consumed, so a transaction is committed and
+# the next is open
+for _ in $(seq 1 300); do
+  n=$(grep -c '"consume_batch"' "$TMP/t.json" 2>/dev/null || true)
+  [ "${n:-0}" -ge 2 ] && break
+  sleep 0.1
+done
+kill -INT "$kpid"
+rc=0
+wait "$kpid" || rc=$?
+expect_eq "$rc" 130 "exit code after SIGINT"
+sent=$(json_get "$TMP/t.json" summary sent)
+delivered=$(json_get "$TMP/t.json" summary delivered)
+aborted=$(json_get "$TMP/t.json" summary aborted)
+[ "$aborted" -gt 0 ] || fail "the open transaction's messages are not counted as aborted (sent $sent, delivered $delivered)"
+expect_eq "$((delivered + aborted))" "$sent" "delivered + aborted = sent"
+expect_eq "$(json_get "$TMP/t.json" summary unconsumed)" 0 "unconsumed"
+expect_eq "$(json_get "$TMP/t.json" summary consumed)" "$delivered" "consumed = delivered (committed)"
+expect_eq "$(json_get "$TMP/t.json" summary lost)" 0 "lost"
+grep -q "open transaction .* aborted" "$TMP/t.err" || { cat "$TMP/t.err" >&2; fail "stderr does not say the open transaction was aborted"; }
+ok "$(grep "open transaction" "$TMP/t.err")"
