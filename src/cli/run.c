@@ -210,7 +210,10 @@ static int run_script(script *sc, report *rep, runfile *html, exporter *ex, cons
         ctx.ts = wl->nthresholds ? calloc(wl->nthresholds, sizeof *ctx.ts) : NULL;
         for (size_t k = 0; k < wl->nthresholds && ctx.ts; k++)
             if (threshold_copy(&ctx.ts[ctx.nts], &wl->thresholds[k]) == 0) ctx.nts++;
-        if (ctx.nts == wl->nthresholds && wl->baseline &&
+        /* baseline_optional and no baseline file yet: a gate's first run */
+        bool no_base = wl->baseline && wl->baseline_optional && access(wl->baseline, F_OK) &&
+                       errno == ENOENT;
+        if (ctx.nts == wl->nthresholds && wl->baseline && !no_base &&
             resolve_baseline(ctx.ts, ctx.nts, wl->baseline, i, err, sizeof err)) {
             fprintf(stderr, "kengine: %s\n", err);
             rc = EXITCODE_USAGE;
@@ -222,6 +225,13 @@ static int run_script(script *sc, report *rep, runfile *html, exporter *ex, cons
             fprintf(stderr, "kengine: out of memory\n");
             rc = EXITCODE_RUNTIME;
             break;
+        }
+        if (no_base) {
+            size_t kept = threshold_drop_relative(ctx.ts, ctx.nts);
+            logger_msg("no baseline yet (%s does not exist): %zu relative threshold%s "
+                       "skipped; this run's --json can become the baseline",
+                       wl->baseline, ctx.nts - kept, ctx.nts - kept == 1 ? "" : "s");
+            ctx.nts = kept;
         }
         if (script_on_start(sc, wl, err, sizeof err)) {
             fprintf(stderr, "kengine: %s\n", err);

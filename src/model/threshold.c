@@ -239,6 +239,17 @@ int threshold_resolve_base(threshold *ts, size_t n, threshold_lookup_fn lookup,
     return 0;
 }
 
+size_t threshold_drop_relative(threshold *ts, size_t n) {
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (ts[i].relative)
+            threshold_free(&ts[i]);
+        else
+            ts[k++] = ts[i];
+    }
+    return k;
+}
+
 static bool holds(threshold_op op, double v, double limit) {
     switch (op) {
     case THRESHOLD_LT: return v < limit;

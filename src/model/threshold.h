@@ -80,6 +80,10 @@ typedef int (*threshold_lookup_fn)(const void *base, const char *name, double *v
 int threshold_resolve_base(threshold *ts, size_t n, threshold_lookup_fn lookup,
                            const void *base, const char *path, char *err, size_t errlen);
 
+/* Drops (frees) the relative thresholds, keeping the others in order: a
+ * gate's first run, with no baseline yet. Returns how many are left. */
+size_t threshold_drop_relative(threshold *ts, size_t n);
+
 /* Feed a batch to every batch threshold. Returns true if one with
  * `abort` failed (the run should stop). */
 bool threshold_check_batch(threshold *ts, size_t n, const run_batch *b);

@@ -37,6 +37,10 @@ static const workload_field FIELDS[] = {
     {"baseline", WORKLOAD_STRING,
      "NDJSON (--json) of an earlier run; thresholds may be relative to it: '>= 0.9 * base'",
      AT(baseline), .empty_is_none = true},
+    {"baseline_optional", WORKLOAD_BOOL,
+     "true: a baseline file that does not exist yet skips the relative thresholds (a gate's "
+     "first run) instead of exit 2",
+     AT(baseline_optional)},
     {"records", WORKLOAD_INT, "messages to produce (and to expect)", AT(records), .imin = 1,
      .imax = INT64_MAX, .expect = "a positive integer"},
     {"batch_size", WORKLOAD_INT, "messages per reported batch", AT(batch_size), .imin = 1,

@@ -45,13 +45,14 @@ typedef struct workload {
     char *name;    /* leg or script name, for reports */
     char *brokers; /* bootstrap servers; NULL = embedded broker */
     char *topic;
-    int partitions;      /* used when kengine creates the topic */
-    int replication;     /* used when kengine creates the topic */
-    char *csv;           /* path of the CSV file */
-    char *baseline;      /* NDJSON of an earlier run for '* base' thresholds, or NULL */
-    uint64_t records;    /* messages to produce (and expect) */
-    uint64_t batch_size; /* messages per reported batch */
-    double rate;         /* messages/s, 0 = unlimited */
+    int partitions;         /* used when kengine creates the topic */
+    int replication;        /* used when kengine creates the topic */
+    char *csv;              /* path of the CSV file */
+    char *baseline;         /* NDJSON of an earlier run for '* base' thresholds, or NULL */
+    bool baseline_optional; /* no baseline file yet: relative thresholds skipped */
+    uint64_t records;       /* messages to produce (and expect) */
+    uint64_t batch_size;    /* messages per reported batch */
+    double rate;            /* messages/s, 0 = unlimited */
     workload_mode mode;
     encode_format format;
     char *key; /* CSV column used as message key, NULL = none */

@@ -86,6 +86,8 @@ static const set_case SET_CASES[] = {
     {"key", "", 1, NULL, STR(key, NULL)},
     {"baseline", "last.ndjson", 1, NULL, STR(baseline, "last.ndjson")},
     {"baseline", "", 1, NULL, STR(baseline, NULL)},
+    {"baseline_optional", "true", 1, NULL, BOOLV(baseline_optional, 1)},
+    {"baseline_optional", "maybe", 0, "true or false", .type = 0},
     {"recods", "5", 0, "did you mean 'records'", .type = 0},
     {"batchsize", "5", 0, "did you mean 'batch_size'", .type = 0},
     {"zzzzzzzzzz", "5", 0, "unknown field 'zzzzzzzzzz'", .type = 0},
