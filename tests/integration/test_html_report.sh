@@ -101,8 +101,11 @@ assert page.info["name"] == 'phased <run> & "co"'
 print("ok: the run's identity (name escaped and shown as written, versions, machine)")
 dom = open(dom_path).read()
 assert "PASS" in dom and "steady.msgs_per_sec" in dom and "warmup" in dom and "burst" in dom
-assert page.svgs == 5 and page.lines == 7, (page.svgs, page.lines)  # 4 charts + top words
-print("ok: verdict, thresholds, phases, 4 charts with 7 series and the top words")
+# 6 charts + top words; series: 2 throughput, 3 latency, a round trip per
+# broker and the client queue, consumer lag, CPU, RSS
+nb = len(summ["brokers"])
+assert page.svgs == 7 and page.lines == 9 + nb, (page.svgs, page.lines, nb)
+print(f"ok: verdict, thresholds, phases, 6 charts with {9 + nb} series and the top words")
 
 img = Image.open(png_path).convert("RGB")
 w, h = img.size

@@ -118,16 +118,17 @@ static void test_figures(void **state) {
                         "|---|---|---|---|---|\n",
                         72) == 0);
     /* header, rule, every figure of every scope, the latency statistics */
-    assert_int_equal(table_rows(md),
-                     2 + FIGURES_SUMMARY_N + FIGURES_BATCH_N + FIGURES_PHASE_N + 1);
+    assert_int_equal(table_rows(md), 2 + FIGURES_SUMMARY_N + FIGURES_BATCH_N + FIGURES_PHASE_N +
+                                         FIGURES_BROKER_N + 1);
     assert_columns(md, 5);
     static const struct {
         figure_scope scope;
         const char *name;
     } scopes[] = {{FIGURES_IN_SUMMARY, "summary"},
                   {FIGURES_IN_BATCH, "batch"},
-                  {FIGURES_IN_PHASE, "phase"}};
-    for (size_t s = 0; s < 3; s++) {
+                  {FIGURES_IN_PHASE, "phase"},
+                  {FIGURES_IN_BROKER, "broker"}};
+    for (size_t s = 0; s < 4; s++) {
         size_t n;
         const figure *f = figures_list(scopes[s].scope, &n);
         for (size_t i = 0; i < n; i++) {

@@ -46,9 +46,19 @@ static void test_consume_batch(void **state) {
     stats_hist_record(h, 2048); /* p50 is its bucket's top, 2.079 ms (within 1/64) */
     stats_hist_record(h, 4096);
     run_word top[] = {{"the", 3, 7}, {"a\x01", 2, 5}};
+    run_broker br[] = {{.id = 2,
+                        .name = "k2:9092",
+                        .requests = 40,
+                        .rtt_mean_ms = 201.25,
+                        .rtt_p99_ms = 230,
+                        .outbuf_mean_ms = 0.125}};
     run_batch b = {.role = RUN_CONSUME,
                    .batch = 3,
+                   .worker = 2,
                    .consumer = 2,
+                   .consumer_lag = 77,
+                   .brokers = br,
+                   .nbrokers = 1,
                    .messages = 10,
                    .bytes = 1048576,
                    .words = 40,
@@ -65,11 +75,15 @@ static void test_consume_batch(void **state) {
                "  top words: the (7) a\x01 (5)\n");
     assert_str(
         report_batch_json(&b),
-        "{\"type\":\"consume_batch\",\"batch\":3,\"messages\":10,\"bytes\":1048576,"
+        "{\"type\":\"consume_batch\",\"worker\":2,\"batch\":3,\"messages\":10,"
+        "\"bytes\":1048576,"
         "\"words\":40,\"unique_words\":12,\"consumer\":2,\"seconds\":2.000000,"
         "\"elapsed\":0.000,\"msgs_per_sec\":5.0,\"mb_per_sec\":0.500,\"cpu_percent\":50.0,"
         "\"rss_mb\":10.00,\"latency_ms\":{\"p50\":2.079,\"p90\":4.096,\"p99\":4.096,"
         "\"p999\":4.096,\"max\":4.096,\"min\":2.048,\"mean\":3.072,\"count\":2},"
+        "\"consumer_lag\":77,\"brokers\":[{\"id\":2,\"name\":\"k2:9092\",\"requests\":40,"
+        "\"rtt_mean_ms\":201.250,\"rtt_p99_ms\":230.000,\"queue_mean_ms\":0.000,"
+        "\"queue_p99_ms\":0.000,\"outbuf_mean_ms\":0.125,\"throttle_max_ms\":0.000}],"
         "\"top_words\":[[\"the\",7],[\"a\\u0001\",5]]}");
     stats_hist_free(h);
 }
@@ -109,6 +123,18 @@ static void test_summary(void **state) {
         .metric = "lost", .condition = "== 0", .actual = 2, .limit = 0, .pass = false};
     run_summary s = sample_summary(h, &ph, &th);
     s.lost = 2;
+    run_broker br[] = {{.id = 1,
+                        .name = "k1:9092",
+                        .requests = 812,
+                        .rtt_mean_ms = 1.25,
+                        .rtt_p99_ms = 4,
+                        .queue_mean_ms = 3.125,
+                        .queue_p99_ms = 9.75,
+                        .outbuf_mean_ms = 0.05,
+                        .throttle_max_ms = 0}};
+    s.brokers = br;
+    s.nbrokers = 1;
+    s.consumer_lag_max = 120;
     snprintf(s.error, sizeof s.error, "boom");
     assert_str(report_summary_string(&s),
                "summary seed.lua: delivered 100, consumed 100, lost 2, duplicates 0, "
@@ -118,6 +144,9 @@ static void test_summary(void **state) {
                "latency p50 1.0 ms p99 1.0 ms max 1.0 ms\n"
                "  phase steady: sent 100 in 0.500 s (200 msgs/s, target 200), consumed 100, "
                "latency p50 0.0 ms p99 0.0 ms max 0.0 ms\n"
+               "  broker 1 k1:9092: rtt mean 1.2 ms, p99 4.0 ms; client queue mean 3.1 ms, "
+               "p99 9.8 ms; send buffer 0.1 ms; throttle 0 ms (812 requests)\n"
+               "  consumer lag: at most 120 messages behind\n"
                "  cpu 80.0%, peak rss 20.0 MB\n"
                "  threshold lost == 0: actual 2, FAIL (off by 2)\n"
                "  error: boom\n");
@@ -132,7 +161,10 @@ static void test_summary(void **state) {
         "\"consume_mb_per_sec\":4.000,\"cpu_percent\":80.0,\"peak_rss_mb\":20.00,"
         "\"csv_skipped\":0,\"csv_padded\":0,\"latency_ms\":{\"p50\":1.000,\"p90\":1.000,"
         "\"p99\":1.000,\"p999\":1.000,\"max\":1.000,\"min\":1.000,\"mean\":1.000,"
-        "\"count\":1},\"missing\":\"\",\"phases\":[{\"name\":\"steady\",\"sent\":100,"
+        "\"count\":1},\"consumer_lag_max\":120,\"brokers\":[{\"id\":1,\"name\":\"k1:9092\","
+        "\"requests\":812,\"rtt_mean_ms\":1.250,\"rtt_p99_ms\":4.000,\"queue_mean_ms\":3.125,"
+        "\"queue_p99_ms\":9.750,\"outbuf_mean_ms\":0.050,\"throttle_max_ms\":0.000}],"
+        "\"missing\":\"\",\"phases\":[{\"name\":\"steady\",\"sent\":100,"
         "\"seconds\":0.500000,"
         "\"msgs_per_sec\":200.0,\"target_rate\":200.0,\"consumed\":100,\"latency_ms\":"
         "{\"p50\":0.000,\"p90\":0.000,\"p99\":0.000,\"p999\":0.000,\"max\":0.000,"
