@@ -471,9 +471,12 @@ int script_on_start(script *sc, const workload *wl, char *err, size_t errlen) {
     lua_createtable(L, 0, 12);
     set_str(L, "name", wl->name ? wl->name : "");
     set_str(L, "topic", wl->topic);
-    if (wl->brokers) set_str(L, "brokers", wl->brokers);
+    /* the run that runs, as its run event says it: the brokers given or
+     * "embedded" (its address is known once the engine starts it), the
+     * records its phases send (0 when one runs for a duration) */
+    set_str(L, "brokers", wl->brokers ? wl->brokers : "embedded");
     set_str(L, "csv", wl->csv);
-    set_int(L, "records", wl->records);
+    set_int(L, "records", workload_records(wl));
     set_int(L, "batch_size", wl->batch_size);
     set_num(L, "rate", wl->rate);
     set_str(L, "mode", wl->mode == WORKLOAD_SYNC ? "sync" : "async");

@@ -80,3 +80,21 @@ s = [e for e in evs if e["type"] == "summary"]
 assert len(s) == 1 and "os.exit" in s[0]["error"], s
 PY
 ok "os.exit refused, summary written, script output kept out of the NDJSON"
+
+# on_start is told the run that runs (issue 25, item 3): with phases, the
+# records they send (not the field's default), and the brokers: the
+# address given, or "embedded" (as the run event says) when none is.
+cat >"$TMP/start.lua" <<'L'
+return {
+  csv = "sample.csv", batch_size = 1000,
+  phases = { { name = "a", records = 400 }, { name = "b", records = 600 } },
+  on_start = function(i)
+    print(string.format("START records=%s brokers=%s", tostring(i.records), tostring(i.brokers)))
+  end,
+}
+L
+out=$("$KENGINE" "$TMP/start.lua" -q -b "$BROKERS" topic="$(fresh_topic start)")
+expect_eq "$(echo "$out" | grep START)" "START records=1000 brokers=$BROKERS" "on_start on Kafka"
+out=$("$KENGINE" "$TMP/start.lua" -q)
+expect_eq "$(echo "$out" | grep START)" "START records=1000 brokers=embedded" \
+  "on_start on the embedded broker"
