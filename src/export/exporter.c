@@ -20,6 +20,7 @@
 #include <netdb.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,7 +50,6 @@ static enum MHD_Result serve(void *cls, struct MHD_Connection *conn, const char 
     (void)version;
     (void)upload;
     (void)upload_len;
-    (void)con_cls;
     exporter *e = cls;
     struct MHD_Response *resp;
     unsigned status = MHD_HTTP_OK;
@@ -68,7 +68,8 @@ static enum MHD_Result serve(void *cls, struct MHD_Connection *conn, const char 
         if (!out) return MHD_NO;
         pthread_mutex_lock(&e->mu);
         export_text_write(out, e->reg);
-        e->scraped = e->version;
+        /* which summaries this answer holds; done() counts it once sent */
+        *con_cls = (void *)(uintptr_t)(e->version + 1);
         pthread_mutex_unlock(&e->mu);
         if (fclose(out)) {
             free(text);
@@ -84,6 +85,19 @@ static enum MHD_Result serve(void *cls, struct MHD_Connection *conn, const char 
     enum MHD_Result rc = MHD_queue_response(conn, status, resp);
     MHD_destroy_response(resp);
     return rc;
+}
+
+/* A request ended: a /metrics answer sent whole counts as scraped (the
+ * linger at the end waits for that, not for the answer's rendering). */
+static void done(void *cls, struct MHD_Connection *conn, void **con_cls,
+                 enum MHD_RequestTerminationCode toe) {
+    (void)conn;
+    exporter *e = cls;
+    uintptr_t v = (uintptr_t)*con_cls;
+    if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK || v == 0) return;
+    pthread_mutex_lock(&e->mu);
+    if (v - 1 > e->scraped) e->scraped = v - 1;
+    pthread_mutex_unlock(&e->mu);
 }
 
 /* Binds and listens on HOST:PORT (+ offset). The socket, or -1 with the
@@ -232,7 +246,8 @@ exporter *exporter_open(const workload *wl, char *err, size_t errlen) {
         }
         e->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL,
                                   NULL, serve, e, MHD_OPTION_LISTEN_SOCKET, e->fd,
-                                  MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
+                                  MHD_OPTION_CONNECTION_TIMEOUT, 10u,
+                                  MHD_OPTION_NOTIFY_COMPLETED, done, e, MHD_OPTION_END);
         if (!e->mhd) {
             snprintf(err, errlen, "metrics '%s': cannot start the HTTP server", wl->metrics);
             destroy(e);
