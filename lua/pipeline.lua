@@ -5,7 +5,9 @@
 --   lost        expected copies that never arrived (named by sequence number)
 --   duplicates  copies beyond expect_copies
 --   foreign     messages without our header or from another run
--- Latency is end to end through the pipeline.
+-- Latency is end to end through the pipeline. It needs the cluster the
+-- system under test uses (-b): on the embedded broker nothing copies topic to
+-- consume_topic, and kengine says so and stops (exit 2).
 --
 --   kengine lua/pipeline.lua -b HOST:9092 topic=orders consume_topic=orders-enriched
 return {

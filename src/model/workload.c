@@ -639,6 +639,18 @@ int workload_validate(const workload *wl, char *err, size_t errlen) {
                  "bounded by records, not only by duration");
         return -1;
     }
+    /* a pipeline's system under test copies topic to consume_topic; the
+     * embedded broker lives in this process, where no such system reaches
+     * it: the consumer would wait for copies that never come */
+    if (!wl->brokers && wl->consume && wl->consume_topic &&
+        strcmp(wl->consume_topic, wl->topic)) {
+        snprintf(err, errlen,
+                 "field 'consume_topic': no brokers given, and on the embedded broker nothing "
+                 "copies '%s' to '%s' (a pipeline needs its system under test's cluster: "
+                 "-b HOST:PORT, brokers= or KENGINE_BROKERS)",
+                 wl->topic, wl->consume_topic);
+        return -1;
+    }
     for (size_t i = 0; i < wl->nthresholds && !wl->baseline; i++)
         if (wl->thresholds[i].relative) {
             snprintf(err, errlen,

@@ -200,7 +200,11 @@ void report_summary_text(FILE *out, const run_summary *s) {
     text_partitions(out, "delivered", s->part_delivered, s->npart_delivered);
     text_partitions(out, "consumed", s->part_consumed, s->npart_consumed);
     if (s->unconsumed)
-        fprintf(out, "  stopped early: %llu delivered messages were not consumed\n",
+        /* a pipeline expects copies on consume_topic, not the messages
+         * delivered to topic */
+        fprintf(out,
+                "  stopped early: %llu messages expected on the consumed topic were not "
+                "consumed\n",
                 (unsigned long long)s->unconsumed);
     text_brokers(out, s);
     fprintf(out, "  cpu %.1f%%, peak rss %.1f MB\n", s->cpu_percent, s->peak_rss_mb);
