@@ -124,6 +124,25 @@ python3 -c "import sys; sys.exit(0 if float('$n') >= 2 else 1)" ||
   fail "run A: scraped $n times, expected at least 2"
 ok "run A scraped $n times"
 compare prom_a "$TMP/a.json"
+# the Grafana dashboard's queries are PromQL Prometheus accepts, and the
+# latency quantiles and rates have data from run A
+python3 - "$PROM" deploy/grafana/kengine.json <<'PY' || fail "the dashboard's queries"
+import json, sys, urllib.parse, urllib.request
+prom, dash = sys.argv[1], json.load(open(sys.argv[2]))
+bad = 0
+for p in dash["panels"]:
+    for t in p.get("targets", []):
+        e = t["expr"].replace("$run", "prom_a").replace("$__rate_interval", "1m")
+        url = prom + "/api/v1/query?" + urllib.parse.urlencode({"query": e})
+        try:
+            r = json.load(urllib.request.urlopen(url))
+        except Exception as ex:
+            print("panel %r: %s: %s" % (p["title"], e, ex)); bad += 1; continue
+        if r["status"] != "success":
+            print("panel %r: %s: %s" % (p["title"], e, r)); bad += 1
+print("dashboard: %d panels' queries accepted" % len(dash["panels"]))
+sys.exit(1 if bad else 0)
+PY
 
 # ---- run B: remote write only, shorter than a scrape interval would need ----
 TOPIC_B=$(fresh_topic prom_b)
