@@ -1,6 +1,7 @@
 /*
- * internal: what script.c (loading) and api.c (the kengine
- * library, event objects, hooks) share. Private to the script module.
+ * internal: what script.c (loading), help.c (`kengine help WORKLOAD.lua`)
+ * and api.c (the kengine library, event objects, hooks) share. Private to
+ * the script module.
  */
 #ifndef KENGINE_SCRIPT_INTERNAL_H
 #define KENGINE_SCRIPT_INTERNAL_H
@@ -34,6 +35,18 @@ struct script {
     bool *ov_used; /* ov[i] was taken by a script option */
     bool help;     /* loading for `kengine help` */
 };
+
+/* The hooks a script may define, NULL-ended. */
+extern const char *const SCRIPT_HOOKS[];
+/* Creates the state, checks the overrides' shape, runs the chunk (for
+ * `help`, options take their defaults quietly). On success the returned
+ * table is on the stack top; NULL with err set. */
+script *script_start(const char *path, char **ov, size_t nov, bool help, char *err,
+                     size_t errlen);
+/* Applies the fields of the table at idx to wl (hooks and `legs` only when
+ * `top`); `where` names the table in errors. 0, or -1 with err set. */
+int script_read_fields(lua_State *L, int idx, workload *wl, bool top, const char *where,
+                       char *err, size_t errlen);
 
 /* Registers the kengine library and metatables. */
 void script_api_open(script *sc);

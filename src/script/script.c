@@ -19,7 +19,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static const char *HOOKS[] = {"on_start", "on_batch", "on_done", "reporter", NULL};
+const char *const SCRIPT_HOOKS[] = {"on_start", "on_batch", "on_done", "reporter", NULL};
 
 const char *script_lua_version(void) { return LUA_RELEASE; }
 
@@ -247,15 +247,15 @@ fail:
 }
 
 static bool is_hook(const char *k) {
-    for (int i = 0; HOOKS[i]; i++)
-        if (!strcmp(k, HOOKS[i])) return true;
+    for (int i = 0; SCRIPT_HOOKS[i]; i++)
+        if (!strcmp(k, SCRIPT_HOOKS[i])) return true;
     return false;
 }
 
 /* Applies the fields of the table at idx to wl. Hooks and `legs` are
  * accepted only at the top level (`top`). `thresholds` is read after,
  * by read_thresholds, once the phases are known. */
-static int read_fields(lua_State *L, int idx, workload *wl, bool top, const char *where,
+int script_read_fields(lua_State *L, int idx, workload *wl, bool top, const char *where,
                        char *err, size_t errlen) {
     idx = lua_absindex(L, idx);
     lua_pushnil(L);
@@ -421,8 +421,8 @@ static const char *base_name(const char *path) {
 
 /* Creates the state, checks the overrides' shape, runs the chunk. On
  * success the returned table is on the stack top. */
-static script *script_start(const char *path, char **ov, size_t nov, bool help, char *err,
-                            size_t errlen) {
+script *script_start(const char *path, char **ov, size_t nov, bool help, char *err,
+                     size_t errlen) {
     script *sc = calloc(1, sizeof *sc);
     if (!sc || !(sc->path = strdup(path)) || !(sc->ov_used = calloc(nov + 1, 1)) ||
         !(sc->L = luaL_newstate())) {
@@ -480,7 +480,7 @@ script *script_load(const char *path, char **ov, size_t nov, char *err, size_t e
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
-    if (read_fields(L, t, &base, true, path, err, errlen) ||
+    if (script_read_fields(L, t, &base, true, path, err, errlen) ||
         read_thresholds(L, t, &base, path, err, errlen)) {
         workload_free(&base);
         goto fail;
@@ -512,7 +512,7 @@ script *script_load(const char *path, char **ov, size_t nov, char *err, size_t e
                 goto fail;
             }
             sc->nlegs++;
-            if (read_fields(L, -1, leg, false, where, err, errlen) ||
+            if (script_read_fields(L, -1, leg, false, where, err, errlen) ||
                 read_thresholds(L, -1, leg, where, err, errlen)) {
                 workload_free(&base);
                 goto fail;
@@ -575,128 +575,3 @@ void script_close(script *sc) {
 size_t script_legs(const script *sc) { return sc->nlegs; }
 const workload *script_leg(const script *sc, size_t i) { return &sc->legs[i]; }
 bool script_has_reporter(const script *sc) { return sc->ref_reporter != LUA_NOREF; }
-
-/* ---- kengine help ---- */
-
-static const char *KIND_NAMES[] = {"string", "integer", "number", "boolean",
-                                   "choice", "table",   "table"};
-
-static int option_cmp(const void *a, const void *b) {
-    return strcmp(((const script_option *)a)->name, ((const script_option *)b)->name);
-}
-
-/* One row of a workload's help. */
-typedef struct {
-    const char *name, *type, *help;
-    char def[64]; /* the default, as workload_field_default shows it */
-    char val[40]; /* the script's value, "-" when it sets none */
-} help_row;
-
-/* The script's value at idx as help shows it: "-" for none, a string or
- * number as it is (cut at len - 4 with "..."), tables by their size. */
-static void script_value_text(lua_State *L, int idx, char *buf, size_t len) {
-    int ty = lua_type(L, idx);
-    if (ty == LUA_TNIL) {
-        snprintf(buf, len, "-");
-    } else if (ty == LUA_TSTRING || ty == LUA_TNUMBER) {
-        const char *v = lua_tostring(L, idx);
-        if (strlen(v) < len)
-            snprintf(buf, len, "%s", v);
-        else
-            snprintf(buf, len, "%.*s...", (int)len - 4, v);
-    } else if (ty == LUA_TBOOLEAN) {
-        snprintf(buf, len, "%s", lua_toboolean(L, idx) ? "true" : "false");
-    } else if (ty == LUA_TTABLE) {
-        lua_Integer items = luaL_len(L, idx);
-        size_t entries = 0;
-        idx = lua_absindex(L, idx);
-        for (lua_pushnil(L); lua_next(L, idx); lua_pop(L, 1)) entries++;
-        if (items > 0)
-            snprintf(buf, len, "%lld item%s", (long long)items, items == 1 ? "" : "s");
-        else
-            snprintf(buf, len, "%zu entr%s", entries, entries == 1 ? "y" : "ies");
-    } else {
-        snprintf(buf, len, "(%s)", lua_typename(L, ty));
-    }
-}
-
-int script_help(const char *path, char **ov, size_t nov, FILE *out, char *err, size_t errlen) {
-    script *sc = script_start(path, ov, nov, true, err, errlen);
-    if (!sc) return -1;
-    lua_State *L = sc->L;
-    int t = lua_gettop(L);
-    workload wl;
-    workload_init(&wl);
-    /* the script's own values, where valid, shown as the defaults */
-    char ignore[1024];
-    read_fields(L, t, &wl, true, path, ignore, sizeof ignore);
-    /* rows: the field table, then `name` and `legs` (read by this file) */
-    size_t n;
-    const workload_field *f = workload_fields(&n);
-    size_t nrows = n + 2;
-    help_row *rows = calloc(nrows, sizeof *rows);
-    if (!rows) {
-        snprintf(err, errlen, "out of memory");
-        workload_free(&wl);
-        script_close(sc);
-        return -1;
-    }
-    for (size_t i = 0; i < n; i++) {
-        rows[i] = (help_row){f[i].name, KIND_NAMES[f[i].kind], f[i].help, "", ""};
-        workload_field_default(&f[i], rows[i].def, sizeof rows[i].def);
-    }
-    rows[n] = (help_row){"name", "string", "the run's name in reports", "(file name)", ""};
-    rows[n + 1] = (help_row){"legs", "table",
-                             "list of tables of fields, each run in turn with the others "
-                             "as defaults",
-                             "none", ""};
-    size_t wname = 5, wdef = 7, wval = 6; /* at least the headers' widths */
-    for (size_t i = 0; i < nrows; i++) {
-        lua_getfield(L, t, rows[i].name);
-        script_value_text(L, -1, rows[i].val, sizeof rows[i].val);
-        lua_pop(L, 1);
-        wname = strlen(rows[i].name) > wname ? strlen(rows[i].name) : wname;
-        wdef = strlen(rows[i].def) > wdef ? strlen(rows[i].def) : wdef;
-        wval = strlen(rows[i].val) > wval ? strlen(rows[i].val) : wval;
-    }
-    fprintf(out,
-            "%s: a kengine workload\n\nfields (set in the script, or name=value on the "
-            "command line; \"script\" is the script's value, - where it leaves the "
-            "default):\n",
-            path);
-    fprintf(out, "  %-*s  %-7s  %-*s  %-*s  %s\n", (int)wname, "field", "type", (int)wdef,
-            "default", (int)wval, "script", "meaning");
-    for (size_t i = 0; i < nrows; i++)
-        fprintf(out, "  %-*s  %-7s  %-*s  %-*s  %s\n", (int)wname, rows[i].name, rows[i].type,
-                (int)wdef, rows[i].def, (int)wval, rows[i].val, rows[i].help);
-    free(rows);
-    if (sc->nopts) {
-        /* by name: kengine.options{...} is a Lua table, in no stable order */
-        qsort(sc->opts, sc->nopts, sizeof *sc->opts, option_cmp);
-        size_t w = 0;
-        for (size_t i = 0; i < sc->nopts; i++)
-            if (strlen(sc->opts[i].name) > w) w = strlen(sc->opts[i].name);
-        fprintf(out, "\noptions declared by the script (name=value on the command line):\n");
-        for (size_t i = 0; i < sc->nopts; i++)
-            fprintf(out, "  %-*s  %-7s  %s (default %s)\n", (int)w, sc->opts[i].name,
-                    sc->opts[i].type, sc->opts[i].description ? sc->opts[i].description : "",
-                    sc->opts[i].value ? sc->opts[i].value : "none");
-    } else {
-        fprintf(out, "\nthe script declares no options of its own\n");
-    }
-    fprintf(out, "\nhooks defined:");
-    int any = 0;
-    for (int i = 0; HOOKS[i]; i++) {
-        lua_getfield(L, t, HOOKS[i]);
-        if (lua_isfunction(L, -1)) {
-            fprintf(out, " %s", HOOKS[i]);
-            any = 1;
-        }
-        lua_pop(L, 1);
-    }
-    fprintf(out, "%s\n", any ? "" : " none");
-    fprintf(out, "\nthe figures a run reports (for thresholds): kengine help figures\n");
-    workload_free(&wl);
-    script_close(sc);
-    return 0;
-}
