@@ -287,10 +287,10 @@ static int run_setup(run *r, char *err, size_t errlen) {
     }
     r->pl.brokers = brokers;
     bool mock = false;
-    if (kafka_topic_prepare(brokers, wl, wl->produce, &r->pl.partitions,
-                            wl->produce && wl->consume ? &r->pl.start_offsets : NULL, &mock,
-                            err, errlen))
-        return EXITCODE_RUNTIME;
+    int prep = kafka_topic_prepare(brokers, wl, wl->produce, &r->pl.partitions,
+                                   wl->produce && wl->consume ? &r->pl.start_offsets : NULL,
+                                   &mock, err, errlen);
+    if (prep) return prep == -2 ? EXITCODE_USAGE : EXITCODE_RUNTIME;
     r->pl.mock = r->emb || mock;
     /* workers on another process's embedded broker: the window bounds
      * the group's bytes in flight (dist/worker.c shares the figures) */

@@ -57,7 +57,23 @@ static int controller_known(rd_kafka_t *rk) {
     return found;
 }
 
-/* CreateTopics; 0 ok (or already exists), 1 unsupported by the broker, -1 err. */
+/* The workload's field a CreateTopics refusal is about, or NULL when the
+ * refusal is not the input's fault (timeouts, authorization, a broker
+ * down): Kafka's verdict on a name or a count the workload gave. */
+static const char *refused_field(rd_kafka_resp_err_t e, const workload *wl, const char *topic) {
+    switch (e) {
+    case RD_KAFKA_RESP_ERR_INVALID_REPLICATION_FACTOR: return "replication";
+    case RD_KAFKA_RESP_ERR_INVALID_PARTITIONS: return "partitions";
+    case RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION:
+    case RD_KAFKA_RESP_ERR_POLICY_VIOLATION:
+    case RD_KAFKA_RESP_ERR_INVALID_CONFIG:
+        return strcmp(topic, wl->topic) ? "consume_topic" : "topic";
+    default: return NULL;
+    }
+}
+
+/* CreateTopics; 0 ok (or already exists), 1 unsupported by the broker, -1
+ * err, -2 Kafka refused what the workload asked for (err names the field). */
 static int create_topic(rd_kafka_t *rk, const workload *wl, const char *topic, char *err,
                         size_t errlen) {
     char errstr[256];
@@ -101,11 +117,16 @@ static int create_topic(rd_kafka_t *rk, const workload *wl, const char *topic, c
                 rc = 1;
                 continue;
             }
-            snprintf(err, errlen, "topic '%s': cannot create: %s", topic,
-                     rd_kafka_topic_result_error_string(tr[i])
-                         ? rd_kafka_topic_result_error_string(tr[i])
-                         : rd_kafka_err2str(e));
-            rc = -1;
+            const char *why = rd_kafka_topic_result_error_string(tr[i])
+                                  ? rd_kafka_topic_result_error_string(tr[i])
+                                  : rd_kafka_err2str(e);
+            const char *field = refused_field(e, wl, topic);
+            if (field)
+                snprintf(err, errlen, "field '%s': Kafka refuses to create topic '%s': %s",
+                         field, topic, why);
+            else
+                snprintf(err, errlen, "topic '%s': cannot create: %s", topic, why);
+            rc = field ? -2 : -1;
         }
     }
     if (ev) rd_kafka_event_destroy(ev);
@@ -211,7 +232,7 @@ static int topic_ready(rd_kafka_t *rk, const workload *wl, const char *topic, bo
         /* without a controller, say so and let the broker create the topic
          * on first use */
         int c = has_controller ? create_topic(rk, wl, topic, err, errlen) : 1;
-        if (c < 0) return -1;
+        if (c < 0) return c;
         if (c == 1) {
             auto_create = true;
             logger_msg("note: the broker at %s cannot create topics (an embedded broker?); "
@@ -301,11 +322,17 @@ int kafka_topic_prepare(const char *brokers, const workload *wl, int create, int
     /* a consume-only run of a hub reads consume_topic alone */
     if (wl->produce || !two) {
         n = topic_ready(rk, wl, wl->topic, create, has_controller, brokers, err, errlen);
-        if (n < 0) goto out;
+        if (n < 0) {
+            rc = n == -2 ? -2 : -1;
+            goto out;
+        }
     }
     if (two && wl->consume) {
         n = topic_ready(rk, wl, ctopic, create, has_controller, brokers, err, errlen);
-        if (n < 0) goto out;
+        if (n < 0) {
+            rc = n == -2 ? -2 : -1;
+            goto out;
+        }
     }
     *partitions = n;
     if (offsets) {

@@ -62,7 +62,8 @@ int kafka_embedded_request_errors(kafka_embedded *e, kafka_embedded_api api, int
  * non-NULL it receives a malloc'd array of each partition's high watermark
  * (where this run's messages will start). *mock tells whether the cluster
  * looks like librdkafka's mock (no controller among its brokers).
- * 0 ok, -1 err. */
+ * 0 ok, -1 err, -2 Kafka refused a topic the workload asked for (a name
+ * or count its policy forbids: err names the field; bad input). */
 int kafka_topic_prepare(const char *brokers, const workload *wl, int create, int *partitions,
                         int64_t **offsets, bool *mock, char *err, size_t errlen);
 

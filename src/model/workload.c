@@ -577,7 +577,76 @@ uint64_t workload_transaction_size(const workload *wl) {
     return wl->transaction_size ? wl->transaction_size : wl->batch_size;
 }
 
+/* Kafka's limit on a topic name's length (Topic.MAX_NAME_LENGTH). */
+#define WORKLOAD_TOPIC_MAX 249
+
+int workload_topic_check(const char *name, char *why, size_t whylen) {
+    static const char *const internal[] = {"__consumer_offsets", "__transaction_state",
+                                           "__cluster_metadata"};
+    size_t n = strlen(name);
+    if (n == 0 || n > WORKLOAD_TOPIC_MAX) {
+        snprintf(why, whylen, "a Kafka topic name has 1 to %d characters, this one has %zu",
+                 WORKLOAD_TOPIC_MAX, n);
+        return -1;
+    }
+    if (!strcmp(name, ".") || !strcmp(name, "..")) {
+        snprintf(why, whylen, "'.' and '..' are not allowed as Kafka topic names");
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)name[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-')) {
+            char shown[16];
+            if (c >= 0x20 && c < 0x7f)
+                snprintf(shown, sizeof shown, "'%c'", c);
+            else
+                snprintf(shown, sizeof shown, "byte 0x%02x", c);
+            snprintf(why, whylen,
+                     "character %zu (%s) is not allowed in a Kafka topic name (only "
+                     "ASCII letters, digits, '.', '_' and '-')",
+                     i + 1, shown);
+            return -1;
+        }
+    }
+    for (size_t i = 0; i < sizeof internal / sizeof internal[0]; i++)
+        if (!strcmp(name, internal[i])) {
+            snprintf(why, whylen, "one of Kafka's internal topics, not for a client's data");
+            return -1;
+        }
+    return 0;
+}
+
+/* Every topic the run names, by Kafka's rules (workload_topic_check). */
+static int check_topics(const workload *wl, char *err, size_t errlen) {
+    const struct {
+        const char *field, *name;
+    } topics[] = {{"topic", wl->topic},
+                  {"consume_topic", wl->consume_topic},
+                  {"results", wl->workers > 1 ? wl->results : NULL}};
+    char why[256];
+    for (size_t i = 0; i < sizeof topics / sizeof topics[0]; i++)
+        if (topics[i].name && workload_topic_check(topics[i].name, why, sizeof why)) {
+            snprintf(err, errlen, "field '%s': '%.60s%s': %s", topics[i].field, topics[i].name,
+                     strlen(topics[i].name) > 60 ? "..." : "", why);
+            return -1;
+        }
+    return 0;
+}
+
 int workload_validate(const workload *wl, char *err, size_t errlen) {
+    if (check_topics(wl, err, errlen)) return -1;
+    /* the embedded broker is one broker, and Kafka refuses a replication
+     * factor above its broker count ("Unable to replicate the partition N
+     * time(s)"): refuse it here, not silently create one replica */
+    if (!wl->brokers && wl->replication > 1) {
+        snprintf(err, errlen,
+                 "field 'replication': %d, but the embedded broker is one broker (Kafka "
+                 "refuses a replication factor above its broker count); give brokers "
+                 "(-b HOST:PORT) or replication = 1",
+                 wl->replication);
+        return -1;
+    }
     if (wl->key && wl->key_distribution != KEYS_NONE) {
         snprintf(err, errlen,
                  "fields 'key' and 'key_distribution' both set: keys come from a "

@@ -169,6 +169,13 @@ uint64_t workload_records(const workload *wl);
 const char *workload_consume_topic(const workload *wl);
 /* Messages per transaction: transaction_size, or batch_size. */
 uint64_t workload_transaction_size(const workload *wl);
+/* Kafka's rules for a topic a run names (its own topic's validation,
+ * Topic.validate): 1 to 249 characters, ASCII letters, digits, '.', '_'
+ * and '-', not "." or ".."; and none of Kafka's internal topics, which
+ * clients do not produce to. 0, or -1 with the broken rule in `why`
+ * (without the name), so the embedded broker refuses what Kafka
+ * refuses. */
+int workload_topic_check(const char *name, char *why, size_t whylen);
 /* Cross-field checks after all fields are set. 0 or -1 with err. */
 int workload_validate(const workload *wl, char *err, size_t errlen);
 

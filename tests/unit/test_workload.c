@@ -289,8 +289,67 @@ static void test_validate_pipeline_fields(void **state) {
     workload_free(&wl);
 }
 
+/* Kafka's topic name rules (workload_topic_check) and their use on every
+ * topic a run names, with the embedded broker's replication limit. */
+static void test_topic_names(void **state) {
+    (void)state;
+    char why[256];
+    const char *good[] = {"a", "test_topic", "A.b-c_9", "kengine.results", "__my_own"};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+        assert_int_equal(workload_topic_check(good[i], why, sizeof why), 0);
+    char max[250], over[251];
+    memset(max, 'x', 249);
+    max[249] = '\0';
+    memset(over, 'x', 250);
+    over[250] = '\0';
+    assert_int_equal(workload_topic_check(max, why, sizeof why), 0);
+    assert_int_equal(workload_topic_check(over, why, sizeof why), -1);
+    assert_non_null(strstr(why, "1 to 249 characters, this one has 250"));
+    assert_int_equal(workload_topic_check("", why, sizeof why), -1);
+    assert_int_equal(workload_topic_check(".", why, sizeof why), -1);
+    assert_int_equal(workload_topic_check("..", why, sizeof why), -1);
+    assert_int_equal(workload_topic_check("...", why, sizeof why), 0); /* Kafka allows it */
+    assert_int_equal(workload_topic_check("a b", why, sizeof why), -1);
+    assert_non_null(strstr(why, "character 2 (' ')"));
+    assert_int_equal(workload_topic_check("a\x01", why, sizeof why), -1);
+    assert_non_null(strstr(why, "byte 0x01"));
+    assert_int_equal(workload_topic_check("\xc3\xa9t\xc3\xa9", why, sizeof why), -1);
+    assert_int_equal(workload_topic_check("__consumer_offsets", why, sizeof why), -1);
+    assert_non_null(strstr(why, "internal"));
+    assert_int_equal(workload_topic_check("__transaction_state", why, sizeof why), -1);
+
+    workload wl;
+    char err[512];
+    assert_int_equal(workload_init(&wl), 0);
+    assert_int_equal(workload_validate(&wl, err, sizeof err), 0);
+    assert_int_equal(workload_set(&wl, "consume_topic", "x:y", err, sizeof err), 0);
+    assert_int_equal(workload_set(&wl, "brokers", "h:9092", err, sizeof err), 0);
+    assert_int_equal(workload_validate(&wl, err, sizeof err), -1);
+    assert_non_null(strstr(err, "field 'consume_topic': 'x:y': character 2 (':')"));
+    assert_int_equal(workload_set(&wl, "consume_topic", "out", err, sizeof err), 0);
+    assert_int_equal(workload_validate(&wl, err, sizeof err), 0);
+    /* the results topic matters only in a shared run */
+    assert_int_equal(workload_set(&wl, "results", "r r", err, sizeof err), 0);
+    assert_int_equal(workload_validate(&wl, err, sizeof err), 0);
+    assert_int_equal(workload_set(&wl, "workers", "2", err, sizeof err), 0);
+    assert_int_equal(workload_validate(&wl, err, sizeof err), -1);
+    assert_non_null(strstr(err, "field 'results'"));
+    assert_int_equal(workload_set(&wl, "results", "r", err, sizeof err), 0);
+    assert_int_equal(workload_set(&wl, "workers", "1", err, sizeof err), 0);
+    /* replication above the embedded broker's one broker; fine on a cluster */
+    assert_int_equal(workload_set(&wl, "replication", "3", err, sizeof err), 0);
+    assert_int_equal(workload_validate(&wl, err, sizeof err), 0);
+    assert_int_equal(workload_set(&wl, "brokers", "", err, sizeof err), 0);
+    assert_int_equal(workload_set(&wl, "consume_topic", "", err, sizeof err), 0);
+    assert_int_equal(workload_validate(&wl, err, sizeof err), -1);
+    assert_non_null(
+        strstr(err, "field 'replication': 3, but the embedded broker is one broker"));
+    workload_free(&wl);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_topic_names),
         cmocka_unit_test(test_validate_pipeline_fields),
         cmocka_unit_test(test_set_table),
         cmocka_unit_test(test_every_field_covered),
