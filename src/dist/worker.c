@@ -46,6 +46,8 @@ struct dist_ctx {
     bool coord_running;
     atomic_bool coord_stop;
     hub *pl;
+    double start;            /* stats_now() of the barrier's start (0 before): the shared
+                     run's time zero, the batches' elapsed counts from it */
     bool produced[DIST_MAX]; /* from the others' progress */
     uint64_t delivered[DIST_MAX], distinct[DIST_MAX];
     uint64_t produced_bytes[DIST_MAX], consumed_bytes[DIST_MAX];
@@ -273,6 +275,9 @@ static int gate(void *ud, hub *pl, char *err, size_t errlen) {
         nanosleep(&ts, NULL);
         wait_us = dist_barrier_start_us(&c->barrier) - stats_wall_us();
     }
+    /* the barrier's wall-clock instant on our run's clock */
+    c->start =
+        stats_now() - (double)(stats_wall_us() - dist_barrier_start_us(&c->barrier)) / 1e6;
     return 0;
 }
 
@@ -359,16 +364,26 @@ static int publish_final(dist_ctx *c, const char *failure, char *err, size_t err
 }
 
 /* Every batch goes to the caller's reporters and hooks, and as an event
- * record (the NDJSON object) to the results topic, for anyone watching. */
+ * record (the NDJSON object) to the results topic, for anyone watching:
+ * with its worker's index, its elapsed counted from the moment the workers
+ * start together (the barrier; the wait before it is no part of the shared
+ * run), so every worker's batches share one time axis. */
 typedef struct {
     dist_ctx *c;
     engine_batch_fn on_batch;
     void *ud;
 } batch_relay;
 
-static int relay_batch(void *ud, const run_batch *b) {
+static int relay_batch(void *ud, const run_batch *own) {
     batch_relay *br = ud;
-    char *json = report_batch_json(b);
+    const dist_ctx *c = br->c;
+    run_batch b = *own; /* a view: what it owns stays the caller's */
+    b.worker = c->wl->worker + 1;
+    if (c->start > 0 && c->pl) {
+        double e = own->elapsed + c->pl->t0 - c->start;
+        b.elapsed = e > 0 ? e : 0;
+    }
+    char *json = report_batch_json(&b);
     if (json && br->c->res) {
         dist_msg m = my_msg(br->c, DIST_EVENT);
         m.data = json;
@@ -377,7 +392,7 @@ static int relay_batch(void *ud, const run_batch *b) {
         send_msg(br->c, &m, err, sizeof err); /* best effort: the final state is what counts */
     }
     free(json);
-    return br->on_batch ? br->on_batch(br->ud, b) : 0;
+    return br->on_batch ? br->on_batch(br->ud, &b) : 0;
 }
 
 int dist_worker_run(const workload *wl, engine_batch_fn on_batch, void *ud, const threshold *ts,

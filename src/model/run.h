@@ -57,7 +57,8 @@ typedef struct {
     double cpu_percent;    /* process CPU time / wall time over the interval */
     double rss_mb;         /* resident set size at the batch's end */
     const char *phase;     /* producer: the phase this batch was sent in, or NULL */
-    int worker;            /* a shared run's worker (1-based), 0 in a run of one */
+    int worker;            /* a shared run's worker: its index (worker=) + 1; 0 in a
+                              run of one */
     uint64_t consumer_lag; /* consumer: messages behind the partitions' ends,
                               summed (the client's last statistics window) */
     run_broker *brokers;   /* the client's brokers (owned; NULL, 0 when no

@@ -91,6 +91,7 @@ typedef struct {
     const band *bands;
     size_t nbands;
     double xmax;
+    const char *xlabel; /* the time axis' title, NULL: since the run started */
 } chart;
 
 static double sx(double xtop, double x) {
@@ -152,9 +153,9 @@ static void chart_svg(FILE *out, const chart *c) {
                 "<text class=\"xtick\" x=\"%.1f\" y=\"%g\">%s</text>\n",
                 xx, xx, py1, py1 + 5, xx, py1 + 18, lab);
     }
-    fprintf(out,
-            "<text class=\"axis\" x=\"%g\" y=\"%d\">elapsed since the run started (s)</text>\n",
-            (px0 + px1) / 2, CHART_H - 6);
+    fprintf(out, "<text class=\"axis\" x=\"%g\" y=\"%d\">", (px0 + px1) / 2, CHART_H - 6);
+    esc(out, c->xlabel ? c->xlabel : "elapsed since the run started (s)");
+    fputs("</text>\n", out);
     fprintf(out, "<text class=\"axis\" transform=\"translate(14 %g) rotate(-90)\">",
             (py0 + py1) / 2);
     esc(out, c->ylabel);
@@ -162,7 +163,9 @@ static void chart_svg(FILE *out, const chart *c) {
     for (size_t i = 0; i < c->ns; i++) {
         const series *s = &c->s[i];
         if (!s->n) continue;
-        fprintf(out, "<polyline class=\"line\" stroke=\"%s\" points=\"", s->color);
+        fprintf(out, "<polyline class=\"line\" stroke=\"%s\" data-series=\"", s->color);
+        esc(out, s->name);
+        fputs("\" points=\"", out);
         for (size_t k = 0; k < s->n; k++)
             fprintf(out, "%s%.1f,%.1f", k ? " " : "", sx(xtop, s->x[k]), sy(ytop, s->y[k]));
         fputs("\"/>\n", out);
@@ -185,9 +188,11 @@ static void chart_svg(FILE *out, const chart *c) {
     fputs("</svg>\n", out);
 }
 
-/* The run's batches of a role (-1: all) as a series of field over time. */
-static int add_series(chart *c, const runfile_run *run, int role, const char *field,
-                      const char *name, const char *color) {
+/* The run's batches of a role (-1: all) and of a worker (its index + 1;
+ * 0: every batch) as a series of field over time. */
+static int add_series_of(chart *c, const runfile_run *run, int role, int worker,
+                         const char *field, const char *name, const char *color) {
+    if (c->ns >= MAX_SERIES) return 0;
     series *s = &c->s[c->ns];
     *s = (series){.name = name, .color = color};
     s->x = malloc((run->nbatches + 1) * sizeof *s->x);
@@ -202,7 +207,9 @@ static int add_series(chart *c, const runfile_run *run, int role, const char *fi
         const runfile_batch *b = &run->batches[i];
         cum[b->role == RUN_CONSUME] += b->seconds;
         double v;
-        if ((role >= 0 && (int)b->role != role) || runfile_batch_value(b, field, &v)) continue;
+        if ((role >= 0 && (int)b->role != role) || (worker && b->worker != worker) ||
+            runfile_batch_value(b, field, &v))
+            continue;
         s->x[s->n] = b->elapsed >= 0 ? b->elapsed : cum[b->role == RUN_CONSUME];
         s->y[s->n++] = v;
         if (s->x[s->n - 1] > c->xmax) c->xmax = s->x[s->n - 1];
@@ -241,6 +248,107 @@ static int add_broker_series(chart *c, const runfile_run *run, int role, long bi
     }
     c->ns++;
     return 0;
+}
+
+static int add_series(chart *c, const runfile_run *run, int role, const char *field,
+                      const char *name, const char *color) {
+    return add_series_of(c, run, role, 0, field, name, color);
+}
+
+size_t html_rate_total(const runfile_run *run, int role, double width, double *x, double *y,
+                       size_t max) {
+    double lo = INFINITY, hi = -1;
+    for (size_t i = 0; i < run->nbatches; i++) {
+        const runfile_batch *b = &run->batches[i];
+        if ((int)b->role != role || b->elapsed < 0) continue;
+        double start = b->elapsed - b->seconds;
+        if (start < lo) lo = start > 0 ? start : 0;
+        if (b->elapsed > hi) hi = b->elapsed;
+    }
+    if (hi <= 0 || width <= 0) return 0;
+    size_t nb = (size_t)ceil(hi / width);
+    if (nb > max) nb = max;
+    double *count = calloc(nb ? nb : 1, sizeof *count);
+    if (!count) return 0;
+    for (size_t i = 0; i < run->nbatches; i++) {
+        const runfile_batch *b = &run->batches[i];
+        double msgs;
+        if ((int)b->role != role || b->elapsed < 0 || runfile_batch_value(b, "messages", &msgs))
+            continue;
+        double end = b->elapsed, start = end - b->seconds;
+        if (start < 0) start = 0;
+        if (end <= start) { /* no interval: all at its end */
+            size_t k = (size_t)(end / width);
+            if (k < nb) count[k] += msgs;
+            continue;
+        }
+        for (size_t k = (size_t)(start / width); k < nb && (double)k * width < end; k++) {
+            double a = fmax(start, (double)k * width), z = fmin(end, (double)(k + 1) * width);
+            if (z > a) count[k] += msgs * (z - a) / (end - start);
+        }
+    }
+    size_t n = 0;
+    for (size_t k = 0; k < nb; k++) {
+        double a = fmax(lo, (double)k * width), z = fmin(hi, (double)(k + 1) * width);
+        if (z <= a) continue; /* before the first batch began */
+        x[n] = (a + z) / 2;
+        y[n++] = count[k] / (z - a);
+    }
+    free(count);
+    return n;
+}
+
+/* A shared run's total rate of a role, summed over the workers
+ * (html_rate_total) in buckets of a nice step giving about 50 of them. */
+static int add_total_series(chart *c, const runfile_run *run, int role, const char *name,
+                            const char *color) {
+    if (c->ns >= MAX_SERIES) return 0;
+    double hi = 0, top;
+    for (size_t i = 0; i < run->nbatches; i++)
+        if (run->batches[i].elapsed > hi) hi = run->batches[i].elapsed;
+    double width = html_ticks(hi, 50, &top);
+    size_t max = (size_t)ceil(hi / width) + 1;
+    series *s = &c->s[c->ns];
+    *s = (series){.name = name, .color = color};
+    s->x = malloc(max * sizeof *s->x);
+    s->y = malloc(max * sizeof *s->y);
+    if (!s->x || !s->y) {
+        free(s->x);
+        free(s->y);
+        return -1;
+    }
+    s->n = html_rate_total(run, role, width, s->x, s->y, max);
+    for (size_t k = 0; k < s->n; k++)
+        if (s->x[k] > c->xmax) c->xmax = s->x[k];
+    c->ns++;
+    return 0;
+}
+
+/* Throughput: per role, each worker's batches and the run's total when
+ * the batches come from the workers of a shared run (kengine report, the
+ * local launcher), else the role's batches. */
+#define WORKERS_DRAWN 3
+static int throughput_series(chart *c, const runfile_run *run, char names[][64]) {
+    static const char *const produce[] = {"#7fa6e0", "#4a7fd0", "#9bb7e8"};
+    static const char *const consume[] = {"#8fcf8f", "#5cb85c", "#a9dca9"};
+    if (run->workers < 2) {
+        int rc = add_series(c, run, RUN_PRODUCE, "msgs_per_sec", "produce", "#1f5fbf");
+        return rc | add_series(c, run, RUN_CONSUME, "msgs_per_sec", "consume", "#2e9d3a");
+    }
+    int rc = 0, shown = run->workers < WORKERS_DRAWN ? run->workers : WORKERS_DRAWN;
+    size_t k = 0;
+    for (int r = 0; r < 2; r++) {
+        int role = r ? RUN_CONSUME : RUN_PRODUCE;
+        const char *what = r ? "consume" : "produce";
+        for (int w = 1; w <= shown; w++, k++) {
+            snprintf(names[k], 64, "%s worker %d", what, w - 1);
+            rc |= add_series_of(c, run, role, w, "msgs_per_sec", names[k],
+                                (r ? consume : produce)[w - 1]);
+        }
+        snprintf(names[k], 64, "%s total", what);
+        rc |= add_total_series(c, run, role, names[k++], r ? "#1b6e26" : "#0d3b80");
+    }
+    return rc;
 }
 
 static void chart_free(chart *c) {
@@ -600,10 +708,9 @@ static int charts(FILE *out, const runfile_run *run) {
         {.title = "Process CPU per batch (user + system over wall time)", .ylabel = "CPU (%)"},
         {.title = "Resident memory at each batch's end", .ylabel = "RSS (MB)"},
     };
-    char names[MAX_SERIES][64];
+    char names[MAX_SERIES][64], tnames[MAX_SERIES][64];
     int rc = 0;
-    rc |= add_series(&c[0], run, RUN_PRODUCE, "msgs_per_sec", "produce", "#1f5fbf");
-    rc |= add_series(&c[0], run, RUN_CONSUME, "msgs_per_sec", "consume", "#2e9d3a");
+    rc |= throughput_series(&c[0], run, tnames);
     rc |= add_series(&c[1], run, RUN_CONSUME, "latency_ms.p50", "p50", "#2e9d3a");
     rc |= add_series(&c[1], run, RUN_CONSUME, "latency_ms.p99", "p99", "#e08a00");
     rc |= add_series(&c[1], run, RUN_CONSUME, "latency_ms.max", "max", "#c62828");
@@ -616,6 +723,7 @@ static int charts(FILE *out, const runfile_run *run) {
         if (c[i].xmax > xmax) xmax = c[i].xmax;
     for (int i = 0; i < NCHARTS && !rc; i++) {
         c[i].xmax = xmax; /* one time axis for every chart */
+        if (run->workers > 1) c[i].xlabel = "elapsed since the workers started together (s)";
         c[i].bands = bands;
         c[i].nbands = nb;
         chart_svg(out, &c[i]);

@@ -193,7 +193,7 @@ static int add_batch(runfile_run *run, run_role role, const leaves *ls) {
     init_batch_keys();
     runfile_batch *b = &run->batches[run->nbatches];
     b->role = role;
-    b->worker = (int)num_of(ls, "worker", 0);
+    b->worker = (int)num_of(ls, "worker", -1) + 1;
     if (b->worker > run->workers) run->workers = b->worker;
     b->brokers = NULL;
     b->nbrokers = 0;

@@ -38,7 +38,7 @@ typedef struct {
 
 typedef struct {
     run_role role;
-    int worker;     /* a shared run's worker (1-based), 0 when the event names none */
+    int worker;     /* a shared run's worker: its index + 1; 0 when the event names none */
     double elapsed; /* seconds from the run's start to the batch's end; -1 unknown */
     double seconds; /* the batch's own interval */
     int phase;      /* index into the run's phases, -1 none */
@@ -92,7 +92,8 @@ typedef struct runfile_run {
     runfile_broker *brokers; /* the brokers the batches and summary name, in
                                 order of first appearance */
     size_t nbrokers;
-    int workers;   /* the largest worker index of its batches, 0 for none */
+    int workers;   /* the largest worker (index + 1) of its batches: how many
+                      workers relayed them; 0 for none */
     bool complete; /* its summary was read */
 } runfile_run;
 

@@ -274,7 +274,7 @@ static void json_brokers(FILE *out, const run_broker *b, size_t n) {
 static void batch_json(FILE *out, const run_batch *b) {
     bool produce = b->role == RUN_PRODUCE;
     fprintf(out, "{\"type\":\"%s\"", produce ? "produce_batch" : "consume_batch");
-    if (b->worker) fprintf(out, ",\"worker\":%d", b->worker);
+    if (b->worker) fprintf(out, ",\"worker\":%d", b->worker - 1); /* its index */
     if (b->phase) {
         fputs(",\"phase\":", out);
         json_str(out, b->phase, strlen(b->phase));

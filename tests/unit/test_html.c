@@ -1,13 +1,15 @@
 /*
  * Unit tests for html's plain functions: axis ticks (a nice step, at most
  * the asked number of ticks, the top covering the data) and tick labels,
- * as tables; and a page from a small run, escaped and self-contained.
+ * as tables; a page from a small run, escaped and self-contained; and a
+ * shared run's total rate summed over its workers' batches.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,11 +96,52 @@ static void test_page(void **state) {
     runfile_free(&r);
 }
 
+/* A shared run's total rate (html_rate_total) from two workers' batches
+ * read back as NDJSON: each batch's messages spread over its interval, the
+ * workers summed per 0.5 s bucket, over the span their batches cover. */
+static void test_rate_total(void **state) {
+    (void)state;
+    static const char *const lines[] = {
+        /* worker 0: 1000 msgs/s from 0 to 2 s, batches of 1 s */
+        "{\"type\":\"produce_batch\",\"worker\":0,\"messages\":1000,\"seconds\":1,"
+        "\"elapsed\":1}",
+        "{\"type\":\"produce_batch\",\"worker\":0,\"messages\":1000,\"seconds\":1,"
+        "\"elapsed\":2}",
+        /* worker 1: 3000 msgs/s from 0.5 to 2 s, one batch of 1.5 s */
+        "{\"type\":\"produce_batch\",\"worker\":1,\"messages\":4500,\"seconds\":1.5,"
+        "\"elapsed\":2}",
+        /* a consume batch: another role, not counted */
+        "{\"type\":\"consume_batch\",\"worker\":1,\"messages\":99,\"seconds\":1,"
+        "\"elapsed\":1}",
+        "{\"type\":\"summary\",\"name\":\"w\"}",
+    };
+    runfile r = {0};
+    char err[256];
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++)
+        assert_int_equal(runfile_add_line(&r, lines[i], err, sizeof err), 0);
+    assert_int_equal(r.runs[0].workers, 2);
+    assert_int_equal(r.runs[0].batches[2].worker, 2); /* index 1, stored + 1 */
+    double x[8], y[8];
+    size_t n = html_rate_total(&r.runs[0], RUN_PRODUCE, 0.5, x, y, 8);
+    static const double want_x[] = {0.25, 0.75, 1.25, 1.75};
+    static const double want_y[] = {1000, 4000, 4000, 4000};
+    assert_int_equal(n, 4);
+    for (size_t k = 0; k < n; k++)
+        if (fabs(x[k] - want_x[k]) > 1e-9 || fabs(y[k] - want_y[k]) > 1e-6)
+            fail_msg("point %zu: (%g, %g), want (%g, %g)", k, x[k], y[k], want_x[k], want_y[k]);
+    /* the consume role: its one batch, 99 msgs/s over (0, 1] */
+    n = html_rate_total(&r.runs[0], RUN_CONSUME, 0.5, x, y, 8);
+    assert_int_equal(n, 2);
+    assert_true(fabs(y[0] - 99) < 1e-9 && fabs(y[1] - 99) < 1e-9);
+    runfile_free(&r);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ticks),
         cmocka_unit_test(test_labels),
         cmocka_unit_test(test_page),
+        cmocka_unit_test(test_rate_total),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
