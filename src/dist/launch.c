@@ -15,6 +15,7 @@
 
 #include "exitcode.h"
 #include "kafka.h"
+#include "logger.h"
 #include "collect.h"
 #include "signals.h"
 #include "stats.h"
@@ -80,12 +81,11 @@ int dist_launch(const workload *wl, int argc, char **argv, const char *json, con
             return EXITCODE_RUNTIME;
         }
         brokers = kafka_embedded_bootstraps(emb);
-        fprintf(stderr,
-                "kengine: no brokers given: %d workers share the embedded broker at %s "
-                "(topic '%s', %d partitions)\n",
-                wl->workers, brokers, wl->topic, parts);
+        logger_notice("no brokers given: %d workers share the embedded broker at %s "
+                      "(topic '%s', %d partitions)",
+                      wl->workers, brokers, wl->topic, parts);
     }
-    fprintf(stderr, "kengine: run '%s': launching %d workers\n", run_id, wl->workers);
+    logger_notice("run '%s': launching %d workers", run_id, wl->workers);
 
     /* the workers' command line: ours without --json FILE, --html FILE and
      * -q, plus -q (the merged report writes those) */

@@ -233,8 +233,8 @@ static int gate(void *ud, hub *pl, char *err, size_t errlen) {
     m.wall_us = stats_wall_us();
     if (send_msg(c, &m, err, errlen) || kafka_channel_flush(c->res, 10000, err, errlen))
         return EXITCODE_RUNTIME;
-    fprintf(stderr, "kengine: worker %d of %d in run '%s': waiting for the others on '%s'\n",
-            wl->worker, wl->workers, wl->run_id, wl->results);
+    logger_notice("worker %d of %d in run '%s': waiting for the others on '%s'", wl->worker,
+                  wl->workers, wl->run_id, wl->results);
     barrier_feed bf = c->feed;
     while (bf.state == DIST_WAIT && stats_now() < deadline && !atomic_load(&pl->stop))
         kafka_channel_poll(c->res, 100, on_barrier_record, &bf, NULL);

@@ -19,3 +19,11 @@ grep -qF "kengine: wrote the HTML report to $TMP/r.html" "$TMP/err" ||
   { cat "$TMP/err"; fail "--html does not say where it wrote the page"; }
 [ -s "$TMP/r.html" ] || fail "no HTML page"
 ok "--html names the file it wrote"
+
+# local workers under -q: the launcher's and the workers' notices are
+# silenced too (only the merged report's files are written)
+env -u KENGINE_BROKERS "$KENGINE" "$TMP/w.lua" workers=2 -q --json "$TMP/w2.json" 2>"$TMP/err" ||
+  { rc=$?; cat "$TMP/err"; fail "workers=2 -q: exit $rc"; }
+[ ! -s "$TMP/err" ] || { cat "$TMP/err"; fail "workers=2 -q printed notices on stderr"; }
+expect_whole "$TMP/w2.json" 2000 "workers=2 -q run"
+ok "workers=2 -q: nothing on stderr"

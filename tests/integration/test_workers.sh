@@ -208,9 +208,10 @@ trap 'kill $late_broker $late1 2>/dev/null || true; rm -rf "$TMP"' EXIT
 for _ in $(seq 100); do [ -s "$TMP/late.addr" ] && break; sleep 0.05; done
 late_addr=$(head -n 1 "$TMP/late.addr")
 [[ "$late_addr" =~ ^127\.0\.0\.1:[0-9]+ ]] || fail "kengine broker printed no address"
-late=(lua/seed.lua -q -b "$late_addr" topic=late records=8000 batch_size=1000 workers=2
+# (without -q: "waiting for the others" is a notice, which -q silences)
+late=(lua/seed.lua -b "$late_addr" topic=late records=8000 batch_size=1000 workers=2
   run_id="late_$$" start_timeout=25)
-"$KENGINE" "${late[@]}" worker=1 2>"$TMP/late.1.err" &
+"$KENGINE" "${late[@]}" worker=1 >/dev/null 2>"$TMP/late.1.err" &
 late1=$!
 # worker 1's consumer holds the partitions (the group is up) before worker 0 starts
 for ((t = 0; t < 300; t++)); do
@@ -218,7 +219,7 @@ for ((t = 0; t < 300; t++)); do
   sleep 0.1
 done
 grep -q "waiting for the others" "$TMP/late.1.err" || fail "worker 1 never reached the barrier"
-"$KENGINE" "${late[@]}" worker=0 2>"$TMP/late.0.err" ||
+"$KENGINE" "${late[@]}" worker=0 >/dev/null 2>"$TMP/late.0.err" ||
   fail "the late worker 0 exited with $? ($(cat "$TMP/late.0.err"))"
 wait "$late1" || fail "worker 1 exited with $? ($(cat "$TMP/late.1.err"))"
 "$KENGINE" report "late_$$" -b "$late_addr" --json "$TMP/late.json" -q ||
