@@ -24,7 +24,9 @@
 
 #include "figures.h"
 
-#define STATE_VERSION 1
+/* 2: the brokers' figures follow the thresholds (a version 1 state, which
+ * has none, still reads) */
+#define STATE_VERSION 2
 
 struct dist_state {
     dist_state_meta meta;
@@ -80,7 +82,27 @@ static void free_sum(dist_state *m) {
     free(m->sum.phases);
     free(m->phase_names);
     m->phase_names = NULL;
+    free(m->sum.brokers);
     memset(&m->sum, 0, sizeof m->sum);
+}
+
+/* Merges `n` brokers into the state's, an entry per broker id (a new id
+ * is added; a known one merged by figures.h's broker rules). 0 or -1 OOM. */
+static int merge_brokers(dist_state *m, const run_broker *b, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        size_t k = 0;
+        while (k < m->sum.nbrokers && m->sum.brokers[k].id != b[i].id) k++;
+        if (k < m->sum.nbrokers) {
+            if (figures_merge(FIGURES_IN_BROKER, &m->sum.brokers[k], &b[i])) return -1;
+            continue;
+        }
+        run_broker *nb = realloc(m->sum.brokers, (k + 1) * sizeof *nb);
+        if (!nb) return -1;
+        m->sum.brokers = nb;
+        nb[k] = b[i];
+        m->sum.nbrokers++;
+    }
+    return 0;
 }
 
 dist_state *dist_state_new(void) {
@@ -151,6 +173,7 @@ int dist_state_set_summary(dist_state *m, const run_summary *s) {
     snprintf(m->sum.error, sizeof m->sum.error, "%s", s->error);
     for (size_t i = 0; rc == 0 && i < s->nphases; i++)
         rc = add_phase(m, s->phases[i].name, &s->phases[i]);
+    if (rc == 0) rc = merge_brokers(m, s->brokers, s->nbrokers);
     return rc;
 }
 
@@ -357,6 +380,12 @@ void dist_state_encode(const dist_state *m, codec_buf *b) {
                                 (uint64_t)t->failed << 2 | (uint64_t)t->aborted << 3);
         codec_put_double(b, t->actual);
     }
+    codec_put_varint(b, m->sum.nbrokers);
+    for (size_t i = 0; i < m->sum.nbrokers; i++) {
+        put_int(b, m->sum.brokers[i].id);
+        put_s(b, m->sum.brokers[i].name);
+        put_figures(b, FIGURES_IN_BROKER, &m->sum.brokers[i]);
+    }
 }
 
 dist_state *dist_state_decode(const void *buf, size_t len, char *err, size_t errlen) {
@@ -367,7 +396,8 @@ dist_state *dist_state_decode(const void *buf, size_t len, char *err, size_t err
         return NULL;
     }
     dist_state_meta *mm = &m->meta;
-    if (codec_get_varint(&r) != STATE_VERSION) {
+    uint64_t version = codec_get_varint(&r);
+    if (version < 1 || version > STATE_VERSION) {
         snprintf(err, errlen, "final state of an unknown version");
         dist_state_free(m);
         return NULL;
@@ -452,6 +482,20 @@ dist_state *dist_state_decode(const void *buf, size_t len, char *err, size_t err
         free(t.metric);
         free(t.condition);
     }
+    uint64_t nb = version >= 2 ? codec_get_varint(&r) : 0;
+    if (nb > RUN_BROKERS_MAX) r.bad = true;
+    for (uint64_t i = 0; i < nb && !r.bad; i++) {
+        run_broker b = {.id = (int32_t)get_int(&r)};
+        char *bname = get_s(&r);
+        if (!bname) {
+            r.bad = true;
+            break;
+        }
+        snprintf(b.name, sizeof b.name, "%s", bname);
+        free(bname);
+        get_figures(&r, FIGURES_IN_BROKER, &b);
+        if (!r.bad && merge_brokers(m, &b, 1)) r.bad = true;
+    }
     if (r.bad || r.pos != r.len) {
         snprintf(err, errlen, "malformed final state (%zu of %zu bytes read)", r.pos, len);
         dist_state_free(m);
@@ -491,6 +535,7 @@ int dist_state_merge(dist_state *dst, const dist_state *src) {
         }
         if (!dst->sum.error[0])
             snprintf(dst->sum.error, sizeof dst->sum.error, "%s", src->sum.error);
+        if (merge_brokers(dst, src->sum.brokers, src->sum.nbrokers)) return -1;
     }
     d->unsequenced += s->unsequenced;
     d->stopped |= s->stopped;
@@ -540,6 +585,11 @@ int dist_state_summary(const dist_state *m, run_summary *s) {
     s->started = true;
     snprintf(s->error, sizeof s->error, "%s", m->sum.error);
     if (copy_figures(FIGURES_IN_SUMMARY, s, &m->sum)) return -1;
+    if (m->sum.nbrokers) {
+        if (!(s->brokers = malloc(m->sum.nbrokers * sizeof *s->brokers))) return -1;
+        memcpy(s->brokers, m->sum.brokers, m->sum.nbrokers * sizeof *s->brokers);
+        s->nbrokers = m->sum.nbrokers;
+    }
     if (m->sum.nphases) {
         if (!(s->phases = calloc(m->sum.nphases, sizeof *s->phases))) return -1;
         for (size_t i = 0; i < m->sum.nphases; i++) {

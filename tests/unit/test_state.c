@@ -3,7 +3,8 @@
  * encoding, merge into exact loss and duplicates (from the bitmaps), merged
  * latency percentiles (not averaged ones), the union of distinct words
  * (exact, then a flagged HyperLogLog estimate past DIST_STATE_EXACT_WORDS), the
- * worst batch threshold; malformed states are refused.
+ * worst batch threshold, the brokers' figures by broker id; malformed states
+ * are refused.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -71,6 +72,16 @@ static dist_state *worker_a(void) {
                      .latency = h,
                      .phases = &ph,
                      .nphases = 1};
+    run_broker br[] = {{.id = 1,
+                        .name = "k1:9092",
+                        .requests = 10,
+                        .rtt_mean_ms = 2,
+                        .rtt_p99_ms = 9,
+                        .queue_p99_ms = 4,
+                        .throttle_max_ms = 0}};
+    s.brokers = br;
+    s.nbrokers = 1;
+    s.consumer_lag_max = 70;
     dist_state *m = state_of(&s, 0);
     stats_hist_free(h);
     dist_state_mark_range(m, DIST_STATE_SENT, 0, 50);
@@ -115,6 +126,18 @@ static dist_state *worker_b(void) {
                      .latency = h,
                      .phases = &ph,
                      .nphases = 1};
+    run_broker br[] = {
+        {.id = 2, .name = "k2:9092", .requests = 5, .rtt_mean_ms = 200, .rtt_p99_ms = 210},
+        {.id = 1,
+         .name = "k1:9092",
+         .requests = 20,
+         .rtt_mean_ms = 3,
+         .rtt_p99_ms = 7,
+         .queue_p99_ms = 6,
+         .throttle_max_ms = 15}};
+    s.brokers = br;
+    s.nbrokers = 2;
+    s.consumer_lag_max = 30;
     dist_state *m = state_of(&s, 1);
     stats_hist_free(h);
     dist_state_mark_range(m, DIST_STATE_SENT, 50, 100);
@@ -173,6 +196,18 @@ static void test_exact_merge(void **state) {
     const dist_state_threshold *t;
     assert_int_equal(dist_state_thresholds(all, &t), 1);
     assert_true(t[0].failed && t[0].actual == 12);
+    /* the brokers, an entry per id through the encoding: requests summed,
+     * the rest the largest (figures.h's FIGURES_BROKER) */
+    assert_int_equal(s.consumer_lag_max, 70);
+    assert_int_equal(s.nbrokers, 2);
+    assert_int_equal(s.brokers[0].id, 1);
+    assert_string_equal(s.brokers[0].name, "k1:9092");
+    assert_int_equal(s.brokers[0].requests, 30);
+    assert_true(s.brokers[0].rtt_mean_ms == 3 && s.brokers[0].rtt_p99_ms == 9);
+    assert_true(s.brokers[0].queue_p99_ms == 6 && s.brokers[0].throttle_max_ms == 15);
+    assert_int_equal(s.brokers[1].id, 2);
+    assert_string_equal(s.brokers[1].name, "k2:9092");
+    assert_true(s.brokers[1].rtt_mean_ms == 200 && s.brokers[1].requests == 5);
     run_summary_free(&s);
     dist_state_free(all);
     dist_state_free(a);
