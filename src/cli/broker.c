@@ -225,6 +225,16 @@ static int fire(kafka_embedded *e, const fault_event *ev, double t) {
     return rc;
 }
 
+/* kafka_embedded_dropped's report: one line per partition and time. */
+static void say_dropped(void *ud, const char *topic, int partition, int64_t from, int64_t to) {
+    (void)ud;
+    fprintf(stderr,
+            "kengine broker: topic '%s' partition %d dropped %lld records (offsets %lld to "
+            "%lld): the embedded broker keeps about 5 MiB per partition; a reader that comes "
+            "later does not find them\n",
+            topic, partition, (long long)(to - from), (long long)from, (long long)(to - 1));
+}
+
 static void sleep_s(double s) {
     struct timespec ts = {.tv_sec = (time_t)s,
                           .tv_nsec = (long)((s - (double)(time_t)s) * 1e9)};
@@ -336,7 +346,13 @@ int cmd_broker(int argc, char **argv) {
                 nfaults == 1 ? "" : "s");
 
     size_t next = 0;
+    double watched = 0;
     while (!signals_caught) {
+        /* once a second: say when a partition dropped records */
+        if (stats_now() - watched >= 1) {
+            kafka_embedded_dropped(e, say_dropped, NULL);
+            watched = stats_now();
+        }
         double t = stats_now() - t0;
         while (next < nevents && events[next].at <= t) {
             if (fire(e, &events[next], stats_now() - t0) && !rc) rc = EXITCODE_RUNTIME;

@@ -25,12 +25,21 @@
 #define API_PRODUCE 0
 #define API_FETCH   1
 
+/* A partition's log start as last read (kafka_embedded_dropped). */
+typedef struct {
+    char *topic;
+    int partition;
+    int64_t start;
+} log_start;
+
 struct kafka_embedded {
     rd_kafka_t *rk; /* owns the cluster */
     rd_kafka_mock_cluster_t *mcluster;
     int brokers;                /* ids 1..brokers */
     bool down[MAX_BROKERS + 1]; /* by broker id */
     rd_kafka_t *meta;           /* a client of the cluster, for leaders (lazy) */
+    log_start *starts;          /* every partition seen, for kafka_embedded_dropped */
+    size_t nstarts, capstarts;
 };
 
 /* A quiet client of our own cluster, to read partition leaders. */
@@ -132,6 +141,8 @@ void kafka_embedded_stop(kafka_embedded *e) {
     if (e->meta) rd_kafka_destroy(e->meta);
     rd_kafka_mock_cluster_destroy(e->mcluster);
     rd_kafka_destroy(e->rk);
+    for (size_t i = 0; i < e->nstarts; i++) free(e->starts[i].topic);
+    free(e->starts);
     free(e);
 }
 
@@ -264,3 +275,47 @@ int kafka_embedded_request_errors(kafka_embedded *e, kafka_embedded_api api, int
 }
 
 const char *kafka_version(void) { return rd_kafka_version_str(); }
+
+/* The slot of (topic, partition) in e->starts, added at start 0; NULL on OOM. */
+static log_start *start_of(kafka_embedded *e, const char *topic, int partition) {
+    for (size_t i = 0; i < e->nstarts; i++)
+        if (e->starts[i].partition == partition && !strcmp(e->starts[i].topic, topic))
+            return &e->starts[i];
+    if (e->nstarts == e->capstarts) {
+        size_t cap = e->capstarts ? 2 * e->capstarts : 16;
+        log_start *n = realloc(e->starts, cap * sizeof *n);
+        if (!n) return NULL;
+        e->starts = n;
+        e->capstarts = cap;
+    }
+    log_start *s = &e->starts[e->nstarts];
+    if (!(s->topic = strdup(topic))) return NULL;
+    s->partition = partition;
+    s->start = 0;
+    e->nstarts++;
+    return s;
+}
+
+int kafka_embedded_dropped(kafka_embedded *e, kafka_embedded_drop_fn fn, void *ud) {
+    rd_kafka_t *mc = meta_client(e);
+    const struct rd_kafka_metadata *md = NULL;
+    if (!mc || rd_kafka_metadata(mc, 1, NULL, &md, 2000) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        return -1;
+    for (int t = 0; t < md->topic_cnt; t++) {
+        const struct rd_kafka_metadata_topic *tp = &md->topics[t];
+        for (int i = 0; i < tp->partition_cnt; i++) {
+            int64_t lo, hi;
+            if (rd_kafka_query_watermark_offsets(mc, tp->topic, tp->partitions[i].id, &lo, &hi,
+                                                 1000))
+                continue;
+            log_start *s = start_of(e, tp->topic, tp->partitions[i].id);
+            if (!s) break;
+            if (lo > s->start) {
+                fn(ud, tp->topic, tp->partitions[i].id, s->start, lo);
+                s->start = lo;
+            }
+        }
+    }
+    rd_kafka_metadata_destroy(md);
+    return 0;
+}

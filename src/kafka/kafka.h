@@ -54,6 +54,14 @@ typedef enum { KAFKA_EMBEDDED_PRODUCE, KAFKA_EMBEDDED_FETCH } kafka_embedded_api
  * errors (leadership / timeout errors; nothing is appended or read). */
 int kafka_embedded_request_errors(kafka_embedded *e, kafka_embedded_api api, int count,
                                   char *msg, size_t msglen);
+/* A partition that dropped records: the mock keeps about 5 MiB per
+ * partition and silently moves its log start past older records. */
+typedef void (*kafka_embedded_drop_fn)(void *ud, const char *topic, int partition, int64_t from,
+                                       int64_t to);
+/* Reads every partition's log start and calls fn for each that moved since
+ * the last call (records [from, to) dropped; a partition first seen with a
+ * start above 0 counts from 0). 0, or -1 when the cluster did not answer. */
+int kafka_embedded_dropped(kafka_embedded *e, kafka_embedded_drop_fn fn, void *ud);
 
 /* ---- admin ---- */
 /* Connects to `brokers` (failing after a bounded timeout with the address
