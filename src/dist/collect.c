@@ -368,8 +368,9 @@ static void say_failures(const char *run_id, const run_summary *s) {
     for (size_t i = 0; i < s->nthresholds; i++) {
         const run_threshold *t = &s->thresholds[i];
         if (t->pass) continue;
-        fprintf(stderr, "kengine: threshold '%s %s' failed: actual %.6g, ", t->metric,
-                t->condition, t->actual);
+        char num[64];
+        fprintf(stderr, "kengine: threshold '%s %s' failed: actual %s, ", t->metric,
+                t->condition, report_number(num, sizeof num, t->actual));
         report_threshold_miss(stderr, t);
         fputc('\n', stderr);
     }

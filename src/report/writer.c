@@ -118,7 +118,14 @@ void report_threshold_miss(FILE *out, const run_threshold *t) {
     double by = fabs(t->actual - t->limit);
     char num[64];
     fprintf(out, "off by %s", report_number(num, sizeof num, by));
-    if (t->limit != 0) fprintf(out, " (%.4g%% of the limit)", 100.0 * by / fabs(t->limit));
+    if (t->limit == 0) return;
+    /* a share of the limit while it reads as one; past 10 times, a ratio */
+    double pct = 100.0 * by / fabs(t->limit);
+    if (pct < 1000)
+        fprintf(out, " (%.4g%% of the limit)", pct);
+    else
+        fprintf(out, " (%s times the limit)",
+                report_number(num, sizeof num, fabs(t->actual / t->limit)));
 }
 
 static void text_threshold(FILE *out, const run_threshold *t) {

@@ -35,8 +35,9 @@ void report_emit_batch(report *r, const run_batch *b);
 void report_emit_summary(report *r, const run_summary *s);
 /* A worker's line: text and a {"type":"worker",...} NDJSON object. */
 void report_emit_worker(report *r, const run_worker *w);
-/* How far a failed threshold missed: "off by X (Y% of the limit)", the
- * share only when the limit is not 0 (no newline). */
+/* How far a failed threshold missed: "off by X (Y% of the limit)", or
+ * "(N times the limit)" past 1000%; nothing more when the limit is 0 (no
+ * newline). */
 void report_threshold_miss(FILE *out, const run_threshold *t);
 /* A figure's value for people: whole numbers and values from 1e6 up in
  * plain digits (99977600, never 9.99776e+07), others to 6 significant

@@ -11,12 +11,18 @@ L
 cat >"$TMP/suite/b_fail.lua" <<'L'
 return { csv = "sample.csv", records = 1000, batch_size = 500, thresholds = { delivered = "> 1e9" } }
 L
+cat >"$TMP/suite/c_big.lua" <<'L'
+return { csv = "sample.csv", records = 20000, batch_size = 5000, thresholds = { bytes = "< 1" } }
+L
 set +e
 env -u KENGINE_BROKERS "$KENGINE" test --junit "$TMP/j.xml" "$TMP/suite" >"$TMP/out" 2>&1
 rc=$?
 set -e
 cat "$TMP/out"
 expect_eq "$rc" 1 "exit code of a suite with a failure"
+# figures of a million and more in plain digits, in the message as in the text
+grep -Eq "FAIL .*c_big.lua.*: threshold 'bytes < 1' failed: actual [0-9]{7,}, off by [0-9]{7,} \(" \
+  "$TMP/out" || fail "a big actual value is not in plain digits"
 python3 - "$TMP/j.xml" <<'PY' || fail "JUnit contents"
 import sys, xml.etree.ElementTree as ET
 cases = {c.get("name").rsplit("/", 1)[-1]: c for c in ET.parse(sys.argv[1]).getroot().iter("testcase")}

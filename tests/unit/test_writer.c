@@ -268,6 +268,8 @@ static void test_threshold_miss(void **state) {
         {60, 50, "off by 10 (20% of the limit)"},
         {0.5, 0.25, "off by 0.25 (100% of the limit)"},
         {1234567.25, 1e9, "off by 998765433 (99.88% of the limit)"},
+        {6147840, 1, "off by 6147839 (6147840 times the limit)"},
+        {113.5, 10, "off by 103.5 (11.35 times the limit)"},
     };
     for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
         run_threshold t = {.actual = CASES[i].actual, .limit = CASES[i].limit};
