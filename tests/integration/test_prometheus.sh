@@ -152,6 +152,23 @@ TOPIC_B=$(fresh_topic prom_b)
 ! grep -q "remote write" "$TMP/b.err" || fail "run B: $(cat "$TMP/b.err")"
 compare prom_b "$TMP/b.json"
 
+# ---- a shared run: each worker pushes with its worker label; launched on one
+# machine, worker i serves /metrics on PORT + i (the same port would be exit 2) ----
+WPORT=$(free_port)
+"$KENGINE" lua/seed.lua -b "$BROKERS" topic="$(fresh_topic prom_w)" run_id="prom_w_$$" \
+  workers=2 partitions=2 records=4000 batch_size=500 --metrics "127.0.0.1:$WPORT" \
+  --prometheus-rw "$PROM/api/v1/write" metrics_interval=1 -q --json "$TMP/w.json" \
+  2>"$TMP/w.err" || fail "shared run exited $?: $(cat "$TMP/w.err")"
+expect_eq "$(query "count(last_over_time(kengine_sent_total{run=\"prom_w_$$\"}[10m]))")" 2 \
+  "shared run: series of kengine_sent_total"
+for w in 0 1; do
+  want=$(python3 -c "import json,sys; print([e for e in map(json.loads, open('$TMP/w.json')) if e['type'] == 'worker' and e['worker'] == $w][0]['sent'])")
+  expect_eq "$(query "last_over_time(kengine_sent_total{run=\"prom_w_$$\",worker=\"$w\"}[10m])")" \
+    "$want" "shared run: worker $w's kengine_sent_total"
+done
+expect_eq "$(query "sum(last_over_time(kengine_consumed_total{run=\"prom_w_$$\"}[10m]))")" \
+  "$(json_get "$TMP/w.json" summary consumed)" "shared run: the workers' consumed add up"
+
 # ---- an unreachable remote-write endpoint: one warning, exit 0 ----
 set +e
 "$KENGINE" lua/seed.lua -b "$BROKERS" topic="$(fresh_topic prom_c)" records=3000 rate=2000 \
