@@ -636,6 +636,19 @@ static int check_topics(const workload *wl, char *err, size_t errlen) {
 
 int workload_validate(const workload *wl, char *err, size_t errlen) {
     if (check_topics(wl, err, errlen)) return -1;
+    /* the embedded broker keeps about 5 MiB per partition and drops older
+     * records; the workers' windows hold it only up to a point (BENCHMARKS.md,
+     * "Shared runs on the embedded broker"): beyond it the broker, not
+     * Kafka, would lose records and the results topic its announcements */
+    if (!wl->brokers && wl->workers > WORKLOAD_EMBEDDED_WORKERS) {
+        snprintf(err, errlen,
+                 "field 'workers': %d on the embedded broker, which holds a shared run of at "
+                 "most %d workers (it keeps about 5 MiB per partition and drops older records, "
+                 "so more workers would lose records to it, not to Kafka); give brokers "
+                 "(-b HOST:PORT; scripts/kafka.sh start runs a local Kafka) or workers <= %d",
+                 wl->workers, WORKLOAD_EMBEDDED_WORKERS, WORKLOAD_EMBEDDED_WORKERS);
+        return -1;
+    }
     /* the embedded broker is one broker, and Kafka refuses a replication
      * factor above its broker count ("Unable to replicate the partition N
      * time(s)"): refuse it here, not silently create one replica */

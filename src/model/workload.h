@@ -169,6 +169,9 @@ uint64_t workload_records(const workload *wl);
 const char *workload_consume_topic(const workload *wl);
 /* Messages per transaction: transaction_size, or batch_size. */
 uint64_t workload_transaction_size(const workload *wl);
+/* The most workers a shared run on the embedded broker holds. */
+#define WORKLOAD_EMBEDDED_WORKERS 8
+
 /* Kafka's rules for a topic a run names (its own topic's validation,
  * Topic.validate): 1 to 249 characters, ASCII letters, digits, '.', '_'
  * and '-', not "." or ".."; and none of Kafka's internal topics, which

@@ -63,3 +63,16 @@ for c in "${cases[@]}"; do
   fi
   ok "${ov:0:40}: exit 2 on both: $kline"
 done
+
+# A shared run the embedded broker cannot hold (it keeps about 5 MiB per
+# partition; 32 workers lost records to it, 64 lost the results topic's
+# announcements) is refused before anything starts, saying what to use.
+set +e
+"$KENGINE" lua/seed.lua workers=32 records=320000 -q >/dev/null 2>"$TMP/w.err"
+rc=$?
+set -e
+expect_eq "$rc" 2 "workers=32 on the embedded broker"
+grep -q "field 'workers': 32 on the embedded broker, which holds a shared run of at most" \
+  "$TMP/w.err" || fail "no reason given: $(cat "$TMP/w.err")"
+grep -q "scripts/kafka.sh start" "$TMP/w.err" || fail "no way out given: $(cat "$TMP/w.err")"
+ok "$(head -n 1 "$TMP/w.err")"

@@ -120,6 +120,14 @@ static const set_case SET_CASES[] = {
     {"results", "res", 1, NULL, STR(results, "res")},
     {"start_timeout", "2.5", 1, NULL, DBL(start_timeout, 2.5)},
     {"start_timeout", "0", 0, "positive", .type = 0},
+    {"metrics", "127.0.0.1:9464", 1, NULL, STR(metrics, "127.0.0.1:9464")},
+    {"metrics", "", 1, NULL, STR(metrics, NULL)},
+    {"prometheus_rw", "http://p:9090/api/v1/write", 1, NULL,
+     STR(prometheus_rw, "http://p:9090/api/v1/write")},
+    {"metrics_interval", "0.5", 1, NULL, DBL(metrics_interval, 0.5)},
+    {"metrics_interval", "0", 0, "positive", .type = 0},
+    {"metrics_linger", "15", 1, NULL, DBL(metrics_linger, 15)},
+    {"metrics_linger", "-1", 0, "non-negative", .type = 0},
 };
 
 /* Does the member at c->off hold what c says? */
@@ -344,6 +352,18 @@ static void test_topic_names(void **state) {
     assert_int_equal(workload_validate(&wl, err, sizeof err), -1);
     assert_non_null(
         strstr(err, "field 'replication': 3, but the embedded broker is one broker"));
+    /* a shared run on the embedded broker: up to WORKLOAD_EMBEDDED_WORKERS */
+    assert_int_equal(workload_set(&wl, "replication", "1", err, sizeof err), 0);
+    char n[16];
+    snprintf(n, sizeof n, "%d", WORKLOAD_EMBEDDED_WORKERS);
+    assert_int_equal(workload_set(&wl, "workers", n, err, sizeof err), 0);
+    assert_int_equal(workload_validate(&wl, err, sizeof err), 0);
+    snprintf(n, sizeof n, "%d", WORKLOAD_EMBEDDED_WORKERS + 1);
+    assert_int_equal(workload_set(&wl, "workers", n, err, sizeof err), 0);
+    assert_int_equal(workload_validate(&wl, err, sizeof err), -1);
+    assert_non_null(strstr(err, "field 'workers'"));
+    assert_int_equal(workload_set(&wl, "brokers", "h:9092", err, sizeof err), 0);
+    assert_int_equal(workload_validate(&wl, err, sizeof err), 0);
     workload_free(&wl);
 }
 
