@@ -80,8 +80,8 @@ void commands_overview(FILE *out) {
     print_options(out, run->doc->options);
     fprintf(out, "\n%s", run->doc->notes);
     fputs("\nkengine SUBCOMMAND --help: a subcommand's options; kengine help WORKLOAD.lua: a\n"
-          "workload's fields and options; kengine help figures | fields | exit-codes: the\n"
-          "reference tables.\n\nexit codes:\n",
+          "workload's fields and options; kengine help figures | fields | exit-codes | metrics:\n"
+          "the reference tables.\n\nexit codes:\n",
           out);
     size_t ne;
     const exitcode_info *e = exitcode_list(&ne);
