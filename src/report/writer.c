@@ -201,8 +201,8 @@ void report_summary_text(FILE *out, const run_summary *s) {
     if (s->missing[0]) fprintf(out, "  lost: sequence numbers %s\n", s->missing);
     if (s->aborted || s->foreign)
         fprintf(out,
-                "  aborted %llu (of aborted transactions), foreign %llu (not this "
-                "run's)\n",
+                "  aborted %llu (transactions aborted: abort_every's, or the one open at a "
+                "stop), foreign %llu (not this run's)\n",
                 (unsigned long long)s->aborted, (unsigned long long)s->foreign);
     text_partitions(out, "delivered", s->part_delivered, s->npart_delivered);
     text_partitions(out, "consumed", s->part_consumed, s->npart_consumed);

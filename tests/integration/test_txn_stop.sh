@@ -26,8 +26,11 @@ delivered=$(json_get "$TMP/t.json" summary delivered)
 aborted=$(json_get "$TMP/t.json" summary aborted)
 [ "$aborted" -gt 0 ] || fail "the open transaction's messages are not counted as aborted (sent $sent, delivered $delivered)"
 expect_eq "$((delivered + aborted))" "$sent" "delivered + aborted = sent"
-expect_eq "$(json_get "$TMP/t.json" summary unconsumed)" 0 "unconsumed"
-expect_eq "$(json_get "$TMP/t.json" summary consumed)" "$delivered" "consumed = delivered (committed)"
+# unconsumed: committed messages the consumer had not read yet when the
+# stop came (often 0), never the aborted ones
+consumed=$(json_get "$TMP/t.json" summary consumed)
+expect_eq "$(json_get "$TMP/t.json" summary unconsumed)" "$((delivered - consumed))" \
+  "unconsumed = delivered - consumed"
 expect_eq "$(json_get "$TMP/t.json" summary lost)" 0 "lost"
 grep -q "open transaction .* aborted" "$TMP/t.err" || { cat "$TMP/t.err" >&2; fail "stderr does not say the open transaction was aborted"; }
 ok "$(grep "open transaction" "$TMP/t.err")"

@@ -239,7 +239,8 @@ static void test_summary_pipeline_lines(void **state) {
                      .npart_consumed = 4};
     assert_str(report_summary_string(&s),
                "summary p: delivered 0, consumed 0, lost 0, duplicates 0, delivery errors 0\n"
-               "  aborted 7 (of aborted transactions), foreign 3 (not this run's)\n"
+               "  aborted 7 (transactions aborted: abort_every's, or the one open at a stop), "
+               "foreign 3 (not this run's)\n"
                "  delivered per partition (4): min 10, max 40, max/mean 1.60\n"
                "  consumed per partition (4): min 10, max 30, max/mean 1.50\n"
                "  cpu 0.0%, peak rss 0.0 MB\n");
