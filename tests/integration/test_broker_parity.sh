@@ -10,7 +10,8 @@ source "$(dirname "$0")/lib.sh"
 need_kafka
 
 long=$(printf 'x%.0s' $(seq 300))
-# field|override ("name=value", passed as one argument)
+# field|override ("name=value", passed as one argument); the field is what
+# the first line must name ("field 'F'", or a path as itself)
 cases=(
   "topic|topic=bad topic!"
   "topic|topic=a:b"
@@ -41,6 +42,17 @@ run_case() {
   set -e
 }
 
+# and one bad value of every field the table declares, by its type
+while read -r name type _; do
+  case $type in
+  integer | number) cases+=("$name|$name=x") ;;
+  boolean) cases+=("$name|$name=maybe") ;;
+  choice) cases+=("$name|$name=nosuch") ;;
+  esac
+done < <("$KENGINE" help fields | sed -n 's/^  \([a-z_]*\) *\(integer\|number\|boolean\|choice\) .*/\1 \2/p')
+cases+=("/nonexistent/rows.csv|csv=/nonexistent/rows.csv") # a file is named by its path
+[ "${#cases[@]}" -gt 40 ] || fail "only ${#cases[@]} cases: the fields table was not read"
+
 n=0
 for c in "${cases[@]}"; do
   field=${c%%|*}
@@ -56,8 +68,10 @@ for c in "${cases[@]}"; do
   eline=$(head -n 1 "$TMP/e$n.err") kline=$(head -n 1 "$TMP/k$n.err")
   [ "$erc" = 2 ] || fail "$ov: embedded broker: exit $erc ($eline)"
   [ "$krc" = 2 ] || fail "$ov: Kafka: exit $krc ($kline)"
-  case $eline in *"field '$field'"*) ;; *) fail "$ov: embedded broker's line does not name '$field': $eline" ;; esac
-  case $kline in *"field '$field'"*) ;; *) fail "$ov: Kafka's line does not name '$field': $kline" ;; esac
+  named="field '$field'"
+  [ "${field:0:1}" = / ] && named=$field
+  case $eline in *"$named"*) ;; *) fail "$ov: embedded broker's line does not name $named: $eline" ;; esac
+  case $kline in *"$named"*) ;; *) fail "$ov: Kafka's line does not name $named: $kline" ;; esac
   if [ "$field" != replication ] && [ "$eline" != "$kline" ]; then
     fail "$ov: the brokers' lines differ: embedded '$eline', Kafka '$kline'"
   fi
