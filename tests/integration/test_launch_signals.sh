@@ -35,8 +35,10 @@ set -e
 expect_eq "$rc" 143 "exit code of a launcher sent SIGTERM"
 none_left "$pids" || fail "workers left running after the launcher's SIGTERM: $pids"
 ok "no worker left behind"
+# (the workers may still be at their start barrier on a loaded machine:
+# then the merged summary says 0 were sent, which is what was done)
 sent=$(json_get "$TMP/term.json" summary sent)
-[ "$sent" -gt 0 ] && [ "$sent" -lt 400000 ] || fail "merged summary: sent $sent"
+[ "$sent" -lt 400000 ] || fail "merged summary: sent $sent, the run was not stopped"
 expect_eq "$(json_get "$TMP/term.json" summary lost)" 0 "lost after SIGTERM"
 ok "merged summary after SIGTERM: sent $sent"
 
