@@ -87,7 +87,15 @@ static bool make_family(export_family *fam, figure_scope scope, const figure *f)
         fam->type = EXPORT_GAUGE;
     }
     snprintf(fam->name, sizeof fam->name, "%s%s", PREFIX[scope], name + 1);
-    fam->help = f->how;
+    static const char *const OF[] = {[FIGURES_IN_SUMMARY] = "the summary's",
+                                     [FIGURES_IN_BATCH] = "a batch's",
+                                     [FIGURES_IN_PHASE] = "a phase's",
+                                     [FIGURES_IN_BROKER] = "a broker's"};
+    if (fam->scale == 1.0)
+        snprintf(fam->help, sizeof fam->help, "%s (NDJSON: %s %s)", f->how, OF[scope], f->name);
+    else
+        snprintf(fam->help, sizeof fam->help, "%s (NDJSON: %s %s in %s, here in base units)",
+                 f->how, OF[scope], f->name, f->unit);
     fam->scope = scope;
     fam->fig = f;
     return true;
@@ -107,7 +115,7 @@ static void make_families(void) {
     for (int k = 0; k < EXPORT_OWN_N; k++) {
         export_family *fam = &FAMILIES[NFAMILIES];
         snprintf(fam->name, sizeof fam->name, "%s", OWN_NAMES[k]);
-        fam->help = OWN_HELP[k];
+        snprintf(fam->help, sizeof fam->help, "%s", OWN_HELP[k]);
         fam->type = OWN_TYPES[k];
         fam->scale = 1.0;
         OWN_FAMILY[k] = (int)NFAMILIES++;
@@ -149,7 +157,7 @@ void export_help(FILE *out) {
           "Columns: name, type, labels, meaning. Histograms add _bucket{le}, _sum, _count.\n\n",
           out);
     for (size_t i = 0; i < n; i++)
-        fprintf(out, "  %-44s %-9s %-35s %s\n", f[i].name, TYPE_NAMES[f[i].type],
+        fprintf(out, "  %-45s %-9s %-41s  %s\n", f[i].name, TYPE_NAMES[f[i].type],
                 family_labels(&f[i]), f[i].help);
 }
 

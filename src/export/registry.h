@@ -25,8 +25,8 @@ typedef enum { EXPORT_COUNTER, EXPORT_GAUGE, EXPORT_HISTOGRAM } export_type;
 
 /* A metric family: one figure of one scope, or one of the exporter's own. */
 typedef struct {
-    char name[96];    /* kengine_sent_total, kengine_latency_seconds ... */
-    const char *help; /* the figure's "how" */
+    char name[96];  /* kengine_sent_total, kengine_latency_seconds ... */
+    char help[320]; /* the figure's "how", and its NDJSON key (and unit, when scaled) */
     export_type type;
     figure_scope scope;
     const figure *fig; /* NULL: the exporter's own (EXPORT_OWN_*) */

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """check_grafana: every query of a Grafana dashboard names series kengine
-exports. Reads the exported families from `kengine help metrics` (name,
-type, labels) and the dashboard's queries (each panel target's expr and each
+exports. Reads the exported families from `kengine help metrics
+--markdown` (name, type, labels) and the dashboard's queries (each panel target's expr and each
 templating query); in each, every metric name (an identifier not called as
 a function, outside label matchers, strings and grouping clauses) must be a
 family, or a histogram family with _bucket, _sum or _count, and every label
@@ -21,14 +21,15 @@ SCRAPE_LABELS = {"le", "job", "instance"}
 
 
 def families(kengine):
-    out = subprocess.run([kengine, "help", "metrics"], check=True, capture_output=True,
-                         text=True).stdout
+    out = subprocess.run([kengine, "help", "metrics", "--markdown"], check=True,
+                         capture_output=True, text=True).stdout
     fams, labels = {}, set(SCRAPE_LABELS)
     for line in out.splitlines():
-        m = re.match(r"^  (kengine_[a-z0-9_]+)\s+(counter|gauge|histogram)\s+(.*?)\s{2,}", line)
-        if m:
-            fams[m.group(1)] = m.group(2)
-            labels.update(l.strip() for l in m.group(3).split(","))
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        m = re.match(r"^`(kengine_[a-z0-9_]+)`$", cells[0]) if len(cells) >= 3 else None
+        if m and cells[1] in ("counter", "gauge", "histogram"):
+            fams[m.group(1)] = cells[1]
+            labels.update(l.strip() for l in cells[2].split(","))
     if not fams:
         sys.exit("check_grafana: no series in `kengine help metrics`")
     return fams, labels

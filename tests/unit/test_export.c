@@ -146,10 +146,12 @@ static void test_registry_text(void **state) {
     assert_block(text, "kengine_broker_requests{run=\"r1\",topic=\"t\",role=\"consume\","
                        "broker=\"1\",address=\"h:9092\"} 40\n");
     /* live: sent adds the batches, delivered is the last batch's total */
-    assert_block(text, "# HELP kengine_sent_total messages handed to the Kafka client\n"
+    assert_block(text, "# HELP kengine_sent_total messages handed to the Kafka client (NDJSON: "
+                       "the summary's sent)\n"
                        "# TYPE kengine_sent_total counter\n"
                        "kengine_sent_total{run=\"r1\",topic=\"t\"} 20\n"
-                       "# HELP kengine_delivered_total successful delivery reports\n"
+                       "# HELP kengine_delivered_total successful delivery reports (NDJSON: "
+                       "the summary's delivered)\n"
                        "# TYPE kengine_delivered_total counter\n"
                        "kengine_delivered_total{run=\"r1\",topic=\"t\"} 15\n");
     assert_block(text, "kengine_consumed_total{run=\"r1\",topic=\"t\"} 3\n");
