@@ -17,7 +17,9 @@ wait_for() {
   return 1
 }
 two_workers() { [ "$(workers_of "$1" | wc -l)" -ge 2 ]; }
-none_left() { for p in $1; do kill -0 "$p" 2>/dev/null && return 1; done; return 0; }
+# a dead worker may stay a zombie until init reaps it: that one is gone
+alive() { local st; st=$(ps -o stat= -p "$1" 2>/dev/null) && [ "${st#Z}" = "$st" ]; }
+none_left() { for p in $1; do alive "$p" && return 1; done; return 0; }
 
 # 1. SIGTERM: 143, the merged summary, no worker left
 "$KENGINE" lua/seed.lua -q workers=2 records=400000 rate=20000 --json "$TMP/term.json" \
