@@ -60,7 +60,7 @@
     S(duplicates, COUNT, "messages", NULL, BITMAP, ANY, duplicates,                            \
       "copies beyond expect_copies (with 1: sequence numbers seen more than once)")            \
     S(aborted, COUNT, "messages", NULL, SUM, ANY, aborted,                                     \
-      "messages of aborted transactions: on purpose (abort_every), open at a stop")                \
+      "messages of aborted transactions: on purpose (abort_every), open at a stop")            \
     S(foreign, COUNT, "messages", NULL, SUM, ANY, foreign,                                     \
       "messages without kengine's header or of another run, skipped")                          \
     S(words, COUNT, "words", NULL, SUM, ANY, words, "words over all consumed values")          \
@@ -68,7 +68,7 @@
       "distinct words over the whole run")                                                     \
     S(bytes, COUNT, "bytes", NULL, SUM, ANY, bytes, "value bytes consumed")                    \
     S(consume_seconds, REAL, "s", "%.6f", MAX, ANY, consume_seconds,                           \
-      "first consumed message to its last batch's end (messages counted, scanned)")                \
+      "first consumed message to its last batch's end (messages counted, scanned)")            \
     D(consume_msgs_per_sec, REAL, "msgs/s", "%.1f", ANY,                                       \
       figures_rate((double)x->consumed, x->consume_seconds), "consumed / consume_seconds")     \
     D(consume_mb_per_sec, REAL, "MB/s", "%.3f", ANY,                                           \
