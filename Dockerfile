@@ -9,7 +9,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends \
         build-essential cmake pkg-config librdkafka-dev liblua5.4-dev \
         libcsv-dev libxxhash-dev libjemalloc-dev libroaring-dev \
-        libmicrohttpd-dev libsnappy-dev libcurl4-openssl-dev \
+        libmicrohttpd-dev libsnappy-dev libcurl4-openssl-dev libavro-dev \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /src

@@ -14,10 +14,10 @@ set -euo pipefail
 group=${1:-build}
 build=(build-essential cmake pkg-config librdkafka-dev liblua5.4-dev libcsv-dev
        libxxhash-dev libjemalloc-dev libroaring-dev libmicrohttpd-dev libsnappy-dev
-       libcurl4-openssl-dev)
+       libcurl4-openssl-dev libavro-dev)
 bench=(kcat time python3 python3-venv)
 test=(libcmocka-dev python3 kcat valgrind clang clang-format python3-yaml git debootstrap
-      python3-confluent-kafka chromium python3-pil prometheus)
+      python3-confluent-kafka python3-requests python3-venv chromium python3-pil prometheus)
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then
@@ -55,6 +55,18 @@ kafka_tools() {
   install "${want[@]+"${want[@]}"}"
 }
 
+# confluent-kafka's AvroDeserializer (tests' independent Avro reader) needs
+# fastavro, which Debian 12 does not package: a venv over Debian's python3
+# (its confluent-kafka and requests seen through --system-site-packages) with
+# fastavro from PyPI, at ~/.cache/kengine/avro-venv. Tests run its python.
+avro_venv() {
+  local venv=${HOME:-/root}/.cache/kengine/avro-venv
+  "$venv/bin/python" -c 'import fastavro, confluent_kafka, requests' 2>/dev/null && return 0
+  echo "deps: creating $venv with fastavro" >&2
+  /usr/bin/python3 -m venv --system-site-packages "$venv" >&2
+  "$venv/bin/pip" install -q --only-binary=:all: 'fastavro==1.12.2' >&2
+}
+
 # The sanitizer and libFuzzer runtime of the installed clang's major version
 # (Debian 12: clang 14 and libclang-rt-14-dev; later releases differ).
 clang_runtime() {
@@ -71,6 +83,7 @@ case $group in
     install "${build[@]}" "${test[@]}"
     kafka_tools
     clang_runtime
+    avro_venv
     ;;
   bench)
     install "${build[@]}" "${bench[@]}"
