@@ -138,3 +138,12 @@ assert len(b) == 1 and b[0]["id"] == 1 and b[0]["requests"] > 0, b
 print(f"ok: embedded broker {b[0]['id']} {b[0]['name']}: rtt mean {b[0]['rtt_mean_ms']} ms, "
       f"client queue p99 {b[0]['queue_p99_ms']} ms")
 PY
+
+# a broker the cluster does not have: one line naming it, exit 2
+set +e
+"$KENGINE" broker --brokers 3 --fault rtt@0:200/4 >/dev/null 2>"$TMP/bad"
+rc=$?
+set -e
+expect_eq "$rc" 2 "rtt@0:200/4 on 3 brokers: exit"
+expect_eq "$(cat "$TMP/bad")" \
+  "kengine broker: --fault rtt@0:200/4: no broker '4' (brokers are 1..3)" "its line"
