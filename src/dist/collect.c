@@ -290,7 +290,11 @@ static int merge_worker(collect *c, int i) {
                             .peak_rss_mb = f->peak_rss_mb};
         if (dist_state_merge(c->all, w->state)) return -1;
         c->reported++;
-        if (!clean)
+        if (!clean && mm->exit_code > EXITCODE_SIGNAL(0))
+            note_bad(c, "worker %d was interrupted (signal %d: exit code %d)%s%.300s", i,
+                     mm->exit_code - EXITCODE_SIGNAL(0), mm->exit_code, f->error[0] ? ": " : "",
+                     f->error);
+        else if (!clean)
             note_bad(c, "worker %d ended with exit code %d%s%.300s", i, mm->exit_code,
                      f->error[0] ? ": " : "", f->error);
     } else {

@@ -123,7 +123,7 @@ rc=$?
 set -e
 expect_eq "$rc" 1 "report exit code with an interrupted worker"
 grep -q '^worker 1: failed, sent' "$TMP/ri.txt" || fail "interrupted worker: $(cat "$TMP/ri.txt")"
-grep -q 'worker 1 ended with exit code 130' "$TMP/ri.err" ||
+grep -q 'worker 1 was interrupted (signal 2: exit code 130)' "$TMP/ri.err" ||
   fail "stderr does not name worker 1: $(cat "$TMP/ri.err")"
 
 # 3. a missing worker fails the start barrier, naming it
