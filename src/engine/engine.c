@@ -156,7 +156,8 @@ static void summarize_phases(const workload *wl, const kafka_producer_job *pj,
 
 /* Where the time went, per broker, over the run: the producer's client's
  * view (the consumers', merged by figures.h's broker rules, when the run
- * only consumed), and the consumers' largest lag. */
+ * only consumed), and the consumers' largest lag, in all and per
+ * partition. */
 static void summarize_brokers(const workload *wl, kafka_producer_job *pj,
                               kafka_consumer_job *cj, int ncons, run_summary *s) {
     run_broker all[RUN_BROKERS_MAX];
@@ -177,9 +178,20 @@ static void summarize_brokers(const workload *wl, kafka_producer_job *pj,
             }
         }
     }
+    uint64_t part[KAFKA_STATS_PARTITIONS] = {0};
+    size_t nparts = 0;
     for (int c = 0; c < ncons; c++) {
         uint64_t lag = kafka_stats_lag_max(&cj[c].stats);
         if (lag > s->consumer_lag_max) s->consumer_lag_max = lag;
+        uint64_t mine[KAFKA_STATS_PARTITIONS];
+        size_t m = kafka_stats_part_lag(&cj[c].stats, mine, KAFKA_STATS_PARTITIONS);
+        for (size_t i = 0; i < m; i++)
+            if (mine[i] > part[i]) part[i] = mine[i];
+        if (m > nparts) nparts = m;
+    }
+    if (nparts && (s->part_lag = malloc(nparts * sizeof *s->part_lag))) {
+        memcpy(s->part_lag, part, nparts * sizeof *s->part_lag);
+        s->npart_lag = nparts;
     }
     if (!n || !(s->brokers = malloc(n * sizeof *s->brokers))) return;
     memcpy(s->brokers, all, n * sizeof *s->brokers);

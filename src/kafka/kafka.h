@@ -80,6 +80,9 @@ int kafka_topic_prepare(const char *brokers, const workload *wl, int create, int
  * window of a second (the cost grows with partitions; BENCHMARKS.md,
  * "Client statistics"). */
 #define KAFKA_STATS_INTERVAL_MS "1000"
+/* Partitions whose lag is kept one by one (a topic's first ones); the
+ * sum covers them all. */
+#define KAFKA_STATS_PARTITIONS 256
 typedef struct {
     run_broker b;
     uint64_t queued; /* messages the window's int_latency is over */
@@ -91,6 +94,8 @@ typedef struct {
     size_t nbrokers;
     uint64_t consumer_lag; /* summed over the partitions whose lag is known */
     bool lag_known;        /* any partition's was */
+    int64_t part_lag[KAFKA_STATS_PARTITIONS]; /* by partition, -1 unknown */
+    size_t npart;                             /* partitions seen (the largest + 1) */
 } kafka_stats_window;
 /* Reads librdkafka's statistics JSON (NUL-terminated) into *w: per broker
  * rtt (avg, p99, cnt), int_latency (avg, p99, cnt), outbuf_latency avg,
@@ -111,8 +116,10 @@ typedef struct {
 typedef struct {
     pthread_mutex_t mu;
     kafka_stats_window last;
-    uint64_t windows; /* documents taken */
-    uint64_t lag_max; /* the largest consumer_lag of a window */
+    uint64_t windows;                              /* documents taken */
+    uint64_t lag_max;                              /* the largest consumer_lag of a window */
+    uint64_t part_lag_max[KAFKA_STATS_PARTITIONS]; /* each partition's largest */
+    size_t npart;
     kafka_stats_total total[RUN_BROKERS_MAX];
     size_t ntotal;
 } kafka_stats;
@@ -128,6 +135,9 @@ void kafka_stats_batch(kafka_stats *s, run_batch *b);
  * messages; p99 and throttle the worst window's) into out; their number. */
 size_t kafka_stats_run(kafka_stats *s, run_broker *out, size_t max);
 uint64_t kafka_stats_lag_max(kafka_stats *s);
+/* Each partition's largest lag over the run into out (at most max); how
+ * many partitions (0 when no lag was known). */
+size_t kafka_stats_part_lag(kafka_stats *s, uint64_t *out, size_t max);
 
 /* ---- producer ---- */
 typedef struct {

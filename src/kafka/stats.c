@@ -30,7 +30,17 @@ typedef struct {
     char key[160];                      /* its key ("host:port/id") */
     uint64_t lag_stored, lag_committed; /* summed over the partitions known */
     bool stored_known, committed_known;
+    int64_t committed[KAFKA_STATS_PARTITIONS]; /* by partition, -1 unknown */
 } parse_state;
+
+/* P of "topics.T.partitions.P.FIELD", or -1. */
+static long partition_of(const char *path) {
+    const char *p = NULL;
+    for (const char *q = strstr(path, ".partitions."); q; q = strstr(q + 1, ".partitions."))
+        p = q + 12;
+    if (!p || *p < '0' || *p > '9') return -1;
+    return strtol(p, NULL, 10);
+}
 
 /* A broker leaf: what follows "brokers.KEY.", for each figure we read. */
 typedef enum {
@@ -134,19 +144,27 @@ static int on_leaf(void *ud, const char *path, ndjson_kind kind, double num, con
     if (strncmp(path, "topics.", 7) || kind != NDJSON_NUMBER || num < 0 ||
         !strstr(path, ".partitions."))
         return 0;
+    long part = partition_of(path);
+    bool kept = part >= 0 && part < KAFKA_STATS_PARTITIONS;
     if (plen > sizeof STORED && !strcmp(path + plen - (sizeof STORED - 1), STORED)) {
         ps->lag_stored += (uint64_t)num;
         ps->stored_known = true;
+        if (kept) ps->w->part_lag[part] = (int64_t)num;
     } else if (plen > sizeof LAG && !strcmp(path + plen - (sizeof LAG - 1), LAG)) {
         ps->lag_committed += (uint64_t)num;
         ps->committed_known = true;
+        if (kept) ps->committed[part] = (int64_t)num;
+    } else {
+        return 0;
     }
+    if (kept && (size_t)part + 1 > ps->w->npart) ps->w->npart = (size_t)part + 1;
     return 0;
 }
 
 int kafka_stats_parse(const char *json, kafka_stats_window *w, char *err, size_t errlen) {
     memset(w, 0, sizeof *w);
     parse_state ps = {.w = w};
+    for (size_t i = 0; i < KAFKA_STATS_PARTITIONS; i++) w->part_lag[i] = ps.committed[i] = -1;
     if (ndjson_parse(json, on_leaf, &ps, err, errlen)) return -1;
     /* bootstrap connections (no node id yet) and the handles standing for a
      * coordinator (which share a broker's id) are no broker of their own */
@@ -157,6 +175,8 @@ int kafka_stats_parse(const char *json, kafka_stats_window *w, char *err, size_t
     /* the application's position when known, else the committed offset's */
     w->lag_known = ps.stored_known || ps.committed_known;
     w->consumer_lag = ps.stored_known ? ps.lag_stored : ps.lag_committed;
+    for (size_t i = 0; i < w->npart; i++)
+        if (w->part_lag[i] < 0) w->part_lag[i] = ps.committed[i];
     return 0;
 }
 
@@ -185,6 +205,10 @@ void kafka_stats_add(kafka_stats *s, const kafka_stats_window *w) {
     s->last = *w;
     s->windows++;
     if (w->lag_known && w->consumer_lag > s->lag_max) s->lag_max = w->consumer_lag;
+    for (size_t i = 0; i < w->npart; i++)
+        if (w->part_lag[i] >= 0 && (uint64_t)w->part_lag[i] > s->part_lag_max[i])
+            s->part_lag_max[i] = (uint64_t)w->part_lag[i];
+    if (w->npart > s->npart) s->npart = w->npart;
     for (size_t i = 0; i < w->nbrokers; i++) {
         const run_broker *b = &w->brokers[i].b;
         kafka_stats_total *t = total_of(s, b);
@@ -227,6 +251,14 @@ uint64_t kafka_stats_lag_max(kafka_stats *s) {
     uint64_t v = s->lag_max;
     pthread_mutex_unlock(&s->mu);
     return v;
+}
+
+size_t kafka_stats_part_lag(kafka_stats *s, uint64_t *out, size_t max) {
+    pthread_mutex_lock(&s->mu);
+    size_t n = s->npart < max ? s->npart : max;
+    memcpy(out, s->part_lag_max, n * sizeof *out);
+    pthread_mutex_unlock(&s->mu);
+    return n;
 }
 
 size_t kafka_stats_run(kafka_stats *s, run_broker *out, size_t max) {

@@ -23,6 +23,9 @@ void run_batch_free(run_batch *b) {
 void run_summary_free(run_summary *s) {
     free(s->part_delivered);
     free(s->part_consumed);
+    free(s->part_lag);
+    s->part_lag = NULL;
+    s->npart_lag = 0;
     s->part_delivered = s->part_consumed = NULL;
     s->npart_delivered = s->npart_consumed = 0;
     stats_hist_free(s->latency);

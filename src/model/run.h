@@ -138,6 +138,9 @@ typedef struct {
     size_t npart_delivered;
     uint64_t *part_consumed;
     size_t npart_consumed;
+    uint64_t *part_lag; /* each consumed partition's largest consumer lag (owned;
+                           NULL, 0 when no lag was known) */
+    size_t npart_lag;
     char error[2048]; /* first runtime error, "" if none */
 } run_summary;
 

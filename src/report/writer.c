@@ -140,8 +140,8 @@ static void text_threshold(FILE *out, const run_threshold *t) {
     fputc('\n', out);
 }
 
-/* Where the time went, a line per broker (slowest round trip first as
- * listed by the client), and the consumers' largest lag:
+/* Where the time went, a line per broker (in the client's order), and the
+ * consumers' largest lag, naming the partition furthest behind:
  * "  broker 2 127.0.0.1:4321: rtt mean 201.3 ms, p99 204.0 ms; client queue
  *  mean 3.1 ms, p99 9.8 ms; send buffer 0.1 ms; throttle 0 ms (812 requests)" */
 static void text_brokers(FILE *out, const run_summary *s) {
@@ -154,9 +154,16 @@ static void text_brokers(FILE *out, const run_summary *s) {
                 b->queue_p99_ms, b->outbuf_mean_ms, b->throttle_max_ms,
                 (unsigned long long)b->requests);
     }
-    if (s->consumed_run && s->nbrokers)
-        fprintf(out, "  consumer lag: at most %llu messages behind\n",
-                (unsigned long long)s->consumer_lag_max);
+    if (!s->consumed_run || !(s->nbrokers || s->npart_lag)) return;
+    fprintf(out, "  consumer lag: at most %llu messages behind",
+            (unsigned long long)s->consumer_lag_max);
+    size_t worst = 0; /* the partition that fell furthest behind */
+    for (size_t i = 1; i < s->npart_lag; i++)
+        if (s->part_lag[i] > s->part_lag[worst]) worst = i;
+    if (s->npart_lag > 1 && s->part_lag[worst])
+        fprintf(out, "; the most, partition %zu: %llu", worst,
+                (unsigned long long)s->part_lag[worst]);
+    fputc('\n', out);
 }
 
 void report_summary_text(FILE *out, const run_summary *s) {
@@ -315,11 +322,15 @@ static void summary_json(FILE *out, const run_summary *s) {
     json_brokers(out, s->brokers, s->nbrokers);
     fputs(",\"missing\":", out);
     json_str(out, s->missing, strlen(s->missing));
-    if (s->npart_delivered || s->npart_consumed) {
+    if (s->npart_delivered || s->npart_consumed || s->npart_lag) {
         fputs(",\"partitions\":{\"delivered\":", out);
         json_counts(out, s->part_delivered, s->npart_delivered);
         fputs(",\"consumed\":", out);
         json_counts(out, s->part_consumed, s->npart_consumed);
+        if (s->npart_lag) {
+            fputs(",\"lag\":", out);
+            json_counts(out, s->part_lag, s->npart_lag);
+        }
         fputc('}', out);
     }
     if (s->workers)

@@ -264,6 +264,11 @@ static void consumer_lag_and_coordinator(void **state) {
     assert_true(fabs(b3->rtt_mean_ms - 29.805) < 1e-9);
     assert_true(w.lag_known);
     assert_int_equal(w.consumer_lag, 73);
+    /* per partition (the internal partition -1 left out) */
+    assert_int_equal(w.npart, 3);
+    assert_int_equal(w.part_lag[0], 0);
+    assert_int_equal(w.part_lag[1], 58);
+    assert_int_equal(w.part_lag[2], 15);
 }
 
 /* Over the run: means weighted by requests (resp. queued messages), p99 the
@@ -304,6 +309,23 @@ static void run_accumulation(void **state) {
     assert_true(out[0].queue_p99_ms == 9);
     assert_true(out[0].throttle_max_ms == 12);
     assert_int_equal(kafka_stats_lag_max(&s), 40);
+    /* each partition's largest over the windows */
+    kafka_stats_window c = {.npart = 2, .lag_known = true, .consumer_lag = 9};
+    c.part_lag[0] = 9;
+    c.part_lag[1] = -1;
+    kafka_stats_window d = {.npart = 3, .lag_known = true, .consumer_lag = 8};
+    d.part_lag[0] = 2;
+    d.part_lag[1] = 5;
+    d.part_lag[2] = 1;
+    kafka_stats_add(&s, &c);
+    kafka_stats_add(&s, &d);
+    uint64_t lag[4];
+    assert_int_equal(kafka_stats_part_lag(&s, lag, 4), 3);
+    assert_int_equal(lag[0], 9);
+    assert_int_equal(lag[1], 5);
+    assert_int_equal(lag[2], 1);
+    assert_int_equal(kafka_stats_lag_max(&s), 40);
+    kafka_stats_add(&s, &b);
     run_batch batch = {0};
     kafka_stats_batch(&s, &batch);
     assert_int_equal(batch.nbrokers, 1);

@@ -135,6 +135,9 @@ static void test_summary(void **state) {
     s.brokers = br;
     s.nbrokers = 1;
     s.consumer_lag_max = 120;
+    uint64_t lag[] = {20, 100, 0};
+    s.part_lag = lag;
+    s.npart_lag = 3;
     snprintf(s.error, sizeof s.error, "boom");
     assert_str(report_summary_string(&s),
                "summary seed.lua: delivered 100, consumed 100, lost 2, duplicates 0, "
@@ -146,7 +149,7 @@ static void test_summary(void **state) {
                "latency p50 0.0 ms p99 0.0 ms max 0.0 ms\n"
                "  broker 1 k1:9092: rtt mean 1.2 ms, p99 4.0 ms; client queue mean 3.1 ms, "
                "p99 9.8 ms; send buffer 0.1 ms; throttle 0 ms (812 requests)\n"
-               "  consumer lag: at most 120 messages behind\n"
+               "  consumer lag: at most 120 messages behind; the most, partition 1: 100\n"
                "  cpu 80.0%, peak rss 20.0 MB\n"
                "  threshold lost == 0: actual 2, FAIL (off by 2)\n"
                "  error: boom\n");
@@ -164,7 +167,8 @@ static void test_summary(void **state) {
         "\"count\":1},\"consumer_lag_max\":120,\"brokers\":[{\"id\":1,\"name\":\"k1:9092\","
         "\"requests\":812,\"rtt_mean_ms\":1.250,\"rtt_p99_ms\":4.000,\"queue_mean_ms\":3.125,"
         "\"queue_p99_ms\":9.750,\"outbuf_mean_ms\":0.050,\"throttle_max_ms\":0.000}],"
-        "\"missing\":\"\",\"phases\":[{\"name\":\"steady\",\"sent\":100,"
+        "\"missing\":\"\",\"partitions\":{\"delivered\":[],\"consumed\":[],\"lag\":[20,100,0]},"
+        "\"phases\":[{\"name\":\"steady\",\"sent\":100,"
         "\"seconds\":0.500000,"
         "\"msgs_per_sec\":200.0,\"target_rate\":200.0,\"consumed\":100,\"latency_ms\":"
         "{\"p50\":0.000,\"p90\":0.000,\"p99\":0.000,\"p999\":0.000,\"max\":0.000,"
