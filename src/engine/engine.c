@@ -396,7 +396,7 @@ static void run_teardown(run *r, run_summary *s) {
     kafka_embedded_stop(r->emb);
     hub_destroy(&r->pl);
     kafka_stats_destroy(&r->pj.stats);
-    for (int c = 0; c < MAX_CONSUMERS; c++) kafka_stats_destroy(&r->cj[c].stats);
+    for (int c = 0; c < r->ncons; c++) kafka_stats_destroy(&r->cj[c].stats);
 }
 
 int engine_run(const workload *wl, engine_batch_fn on_batch, void *ud, run_summary *s,
@@ -427,7 +427,7 @@ static run *run_new(const workload *wl, const engine_worker *w, double t0, char 
     r->pl.t0 = t0;
     r->pl.progress = tick_fn != NULL;
     kafka_stats_init(&r->pj.stats);
-    for (int c = 0; c < MAX_CONSUMERS; c++) kafka_stats_init(&r->cj[c].stats);
+    for (int c = 0; c < r->ncons; c++) kafka_stats_init(&r->cj[c].stats);
     return r;
 }
 
