@@ -694,6 +694,22 @@ static int split_series(chart *c, const runfile_run *run, char names[][64]) {
     return rc;
 }
 
+/* A process figure (CPU, RSS): a line per worker of a shared run (each is
+ * its own process, so one line through all of them would zigzag between
+ * processes), else one line. */
+static const char *const PURPLES[] = {"#7b3fb5", "#b07fe0", "#4b1f7a"};
+static const char *const BROWNS[] = {"#8a5a2b", "#c08a55", "#5a3510"};
+static int process_series(chart *c, const runfile_run *run, const char *field, const char *name,
+                          char names[][64], const char *const *colors) {
+    if (run->workers < 2) return add_series(c, run, -1, field, name, colors[0]);
+    int rc = 0, shown = run->workers < WORKERS_DRAWN ? run->workers : WORKERS_DRAWN;
+    for (int w = 1; w <= shown; w++) {
+        snprintf(names[w - 1], 64, "%s worker %d", name, w - 1);
+        rc |= add_series_of(c, run, -1, w, field, names[w - 1], colors[w - 1]);
+    }
+    return rc;
+}
+
 #define NCHARTS 6
 static int charts(FILE *out, const runfile_run *run) {
     size_t nb;
@@ -708,7 +724,8 @@ static int charts(FILE *out, const runfile_run *run) {
         {.title = "Process CPU per batch (user + system over wall time)", .ylabel = "CPU (%)"},
         {.title = "Resident memory at each batch's end", .ylabel = "RSS (MB)"},
     };
-    char names[MAX_SERIES][64], tnames[MAX_SERIES][64];
+    char names[MAX_SERIES][64], tnames[MAX_SERIES][64], names_cpu[MAX_SERIES][64],
+        names_rss[MAX_SERIES][64];
     int rc = 0;
     rc |= throughput_series(&c[0], run, tnames);
     rc |= add_series(&c[1], run, RUN_CONSUME, "latency_ms.p50", "p50", "#2e9d3a");
@@ -716,8 +733,8 @@ static int charts(FILE *out, const runfile_run *run) {
     rc |= add_series(&c[1], run, RUN_CONSUME, "latency_ms.max", "max", "#c62828");
     rc |= split_series(&c[2], run, names);
     rc |= add_series(&c[3], run, RUN_CONSUME, "consumer_lag", "lag", "#00838f");
-    rc |= add_series(&c[4], run, -1, "cpu_percent", "CPU %", "#7b3fb5");
-    rc |= add_series(&c[5], run, -1, "rss_mb", "RSS", "#8a5a2b");
+    rc |= process_series(&c[4], run, "cpu_percent", "CPU %", names_cpu, PURPLES);
+    rc |= process_series(&c[5], run, "rss_mb", "RSS", names_rss, BROWNS);
     double xmax = 0;
     for (int i = 0; i < NCHARTS; i++)
         if (c[i].xmax > xmax) xmax = c[i].xmax;

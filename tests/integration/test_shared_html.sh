@@ -57,6 +57,10 @@ want = sorted(["produce worker 0", "produce worker 1", "produce total",
 assert names == want, names
 assert "elapsed since the workers started together (s)" in tp["axis"], tp["axis"]
 print("ok: throughput per worker and the run's total for each role:", ", ".join(names))
+for title, what in (("Process CPU", "CPU %"), ("Resident memory", "RSS")):
+    chart = [v for k, v in page.charts.items() if k.startswith(title)][0]
+    assert sorted(chart["series"]) == [f"{what} worker 0", f"{what} worker 1"], chart["series"]
+print("ok: CPU and RSS a line per worker (each its own process)")
 
 def num(t): return float(t.replace("k", "e3").replace("M", "e6"))
 x0, y0, w, h = tp["plot"]
