@@ -138,3 +138,48 @@ int export_rw_post(const char *url, const void *body, size_t len, char *err, siz
     curl_easy_cleanup(c);
     return ret;
 }
+
+/* The answer's body, appended to a codec_buf. */
+static size_t keep(char *p, size_t size, size_t n, void *ud) {
+    codec_put_bytes(ud, p, size * n);
+    return ((codec_buf *)ud)->oom ? 0 : size * n;
+}
+
+int export_http(const char *url, const char *content_type, const void *body, size_t len,
+                codec_buf *reply, long *status, char *err, size_t errlen) {
+    *status = 0;
+    reply->len = 0;
+    CURL *c = curl_easy_init();
+    if (!c) {
+        snprintf(err, errlen, "cannot start an HTTP client");
+        return -1;
+    }
+    struct curl_slist *h = NULL;
+    char ct[128];
+    snprintf(ct, sizeof ct, "Content-Type: %s", content_type ? content_type : "text/plain");
+    if (body) h = curl_slist_append(h, ct);
+    h = curl_slist_append(h, "User-Agent: kengine/" KENGINE_VERSION);
+    char cerr[CURL_ERROR_SIZE] = "";
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    if (body) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)len);
+    }
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, keep);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, reply);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 2000L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 5000L);
+    CURLcode rc = curl_easy_perform(c);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
+    int ret = 0;
+    if (rc != CURLE_OK) {
+        snprintf(err, errlen, "%s", cerr[0] ? cerr : curl_easy_strerror(rc));
+        ret = -1;
+    }
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    return ret;
+}

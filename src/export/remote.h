@@ -30,6 +30,14 @@ int export_rw_compress(codec_buf *out, const void *in, size_t len);
 /* POSTs a compressed WriteRequest to url (a 2xx answer is success). 0, or
  * -1 with the reason (HTTP status or the transport's error) in err. */
 int export_rw_post(const char *url, const void *body, size_t len, char *err, size_t errlen);
+/* One HTTP request with libcurl (the owner of libcurl is this file): a POST
+ * of body (len bytes, content_type) or, with body NULL, a GET. The answer's
+ * body replaces reply's contents, its status goes to *status. 0 when an
+ * answer came (any status), -1 with the transport's error in err (refused,
+ * timed out: 2 s to connect, 5 s in all). A URL's user:password@ is basic
+ * auth. The schema registry client (src/payload) uses it too. */
+int export_http(const char *url, const char *content_type, const void *body, size_t len,
+                codec_buf *reply, long *status, char *err, size_t errlen);
 /* The process-wide set-up libcurl wants before any thread uses it. 0, -1. */
 int export_rw_global_init(void);
 

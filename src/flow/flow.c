@@ -153,8 +153,9 @@ int flow_consumer_init(flow_consumer *c, const workload *wl) {
     c->batch_latency = stats_hist_new();
     /* the memo leaves per-word counts behind, which top_words needs */
     c->memo = wl->top_words ? NULL : words_memo_new();
+    if (wl->format == ENCODE_AVRO) c->avro = payload_avro_reader_new(wl->schema_registry);
     bool oom = !c->run_words || !c->batch_words || !c->latency || !c->batch_latency ||
-               (!wl->top_words && !c->memo);
+               (!wl->top_words && !c->memo) || (wl->format == ENCODE_AVRO && !c->avro);
     for (size_t i = 0; i < wl->nphases && i < HUB_MAX_PHASES; i++)
         oom |= !(c->phase_latency[i] = stats_hist_new());
     return oom ? -1 : 0;
@@ -169,6 +170,8 @@ void flow_consumer_free(flow_consumer *c) {
     stats_hist_free(c->recent);
     for (size_t i = 0; i < HUB_MAX_PHASES; i++) stats_hist_free(c->phase_latency[i]);
     flow_counts_free(&c->partitions);
+    payload_avro_reader_free(c->avro);
+    encode_buf_free(&c->text);
     memset(c, 0, sizeof *c);
 }
 
@@ -278,8 +281,20 @@ flow_verdict flow_consume(flow_consumer *c, hub *pl, const unsigned char *hdr, s
     } else {
         atomic_fetch_add(&pl->unsequenced, 1);
     }
-    uint64_t w = c->memo ? words_scan_memo(c->memo, c->batch_words, value, len)
-                         : words_scan(c->batch_words, value, len);
+    /* words of an Avro value: of its JSON rendering (a schema is fetched
+     * once per id; the text buffer is reused) */
+    const void *text = value;
+    size_t tlen = len;
+    if (c->avro) {
+        char err[512];
+        int rc = payload_avro_render(c->avro, value, len, &c->text, err, sizeof err);
+        if (rc)
+            hub_fail(pl, rc, "%s", err);
+        else
+            text = c->text.data, tlen = c->text.len;
+    }
+    uint64_t w = c->memo ? words_scan_memo(c->memo, c->batch_words, text, tlen)
+                         : words_scan(c->batch_words, text, tlen);
     atomic_fetch_add(&pl->consumed_bytes, len);
     if (pl->progress) atomic_fetch_add_explicit(&pl->consumed_msgs, 1, memory_order_relaxed);
     return flow_batch_add(&c->batch, len, w, pl->wl->batch_size) ? FLOW_FULL : FLOW_COUNTED;

@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "avro_codec.h"
 #include "hub.h"
 #include "run.h"
 #include "stats.h"
@@ -211,10 +212,12 @@ typedef struct {
     words_set *batch_words; /* distinct words of the batch */
     words_memo *memo;       /* values already scanned this batch; NULL with top_words */
     stats_hist *batch_latency;
-    stats_hist *recent;     /* latency since the last hand-over to the progress line,
+    stats_hist *recent;        /* latency since the last hand-over to the progress line,
                                  or NULL (no progress line) */
-    size_t top_words;       /* the workload's top_words */
-    flow_counts partitions; /* this run's messages per partition */
+    size_t top_words;          /* the workload's top_words */
+    flow_counts partitions;    /* this run's messages per partition */
+    payload_avro_reader *avro; /* format avro: the decoder, else NULL */
+    encode_buf text;           /* format avro: a value's JSON rendering (reused) */
 } flow_consumer;
 
 /* Allocates what a consumer of `wl` needs. 0, or -1 on OOM (then free). */

@@ -27,6 +27,7 @@
 #include "kafka.h"
 #include "conf.h"
 #include "keys.h"
+#include "avro_codec.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,12 +71,14 @@ typedef struct {
     bool transactional; /* delivery counts come from transaction outcomes */
     txn_state txn;      /* the current transaction's messages */
     /* the input */
-    const csvsrc_row *hdr; /* the CSV's header */
-    int keycol;            /* the key column, or -1 */
-    keys_gen keys;         /* synthetic keys (key_distribution) */
-    flow_cache cache;      /* each row's value, once encoded */
-    encode_buf buf;        /* a value being encoded */
-    uint64_t rows_taken;   /* csvsrc_next calls so far */
+    const csvsrc_row *hdr;     /* the CSV's header */
+    int keycol;                /* the key column, or -1 */
+    keys_gen keys;             /* synthetic keys (key_distribution) */
+    flow_cache cache;          /* each row's value, once encoded */
+    encode_buf buf;            /* a value being encoded */
+    payload_avro_writer *avro; /* format avro's encoder, else NULL */
+    encode_buf json;           /* format avro: the value's JSON rendering, for its words */
+    uint64_t rows_taken;       /* csvsrc_next calls so far */
     /* the plan, and where the run is */
     flow_phase plan[HUB_MAX_PHASES];
     size_t nphases;
@@ -513,13 +516,21 @@ static inline int next_value(producer *p, outgoing *m) {
     }
     p->rows_taken++;
     if (flow_cache_get(&p->cache, m->row.index, &m->value, &m->vlen, &m->words)) return 0;
-    if (encode_row(&p->buf, p->wl->format, p->hdr, &m->row)) {
+    if (p->avro) {
+        int rc = payload_avro_encode(p->avro, &m->row, &p->buf, p->err, sizeof p->err);
+        if (rc || encode_row(&p->json, ENCODE_AVRO, p->hdr, &m->row)) {
+            hub_fail(p->pl, rc ? rc : EXITCODE_RUNTIME, "%s", rc ? p->err : "out of memory");
+            return halt(p);
+        }
+    } else if (encode_row(&p->buf, p->wl->format, p->hdr, &m->row)) {
         hub_fail(p->pl, EXITCODE_RUNTIME, "out of memory encoding a message");
         return halt(p);
     }
     m->value = p->buf.data;
     m->vlen = p->buf.len;
-    m->words = words_count(p->buf.data, p->buf.len);
+    /* words: of what a consumer reads, an Avro value's JSON rendering */
+    m->words =
+        p->avro ? words_count(p->json.data, p->json.len) : words_count(p->buf.data, p->buf.len);
     flow_cache_put(&p->cache, m->row.index, p->buf.data, p->buf.len, (uint32_t)m->words);
     return 0;
 }
@@ -733,6 +744,13 @@ static int producer_open(producer *p, kafka_producer_job *job) {
                  wl->key, wl->csv);
         return -1;
     }
+    if (wl->format == ENCODE_AVRO) {
+        int rc = payload_avro_writer_open(&p->avro, wl, p->hdr, p->err, sizeof p->err);
+        if (rc) {
+            hub_fail(pl, rc, "%s", p->err);
+            return -1;
+        }
+    }
     flow_cache_init(&p->cache, csvsrc_rows(job->csv), FLOW_CACHE_LIMIT);
     p->nphases = flow_plan(wl, p->plan);
     p->batches = flow_batches(workload_records(wl), wl->batch_size);
@@ -779,6 +797,8 @@ static void producer_close(producer *p) {
     if (p->rk) rd_kafka_destroy(p->rk);
     flow_cache_free(&p->cache);
     encode_buf_free(&p->buf);
+    encode_buf_free(&p->json);
+    payload_avro_writer_free(p->avro);
     txn_free(&p->txn);
     keys_free(&p->keys);
     hub_worker_exit(pl);

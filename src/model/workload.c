@@ -49,8 +49,18 @@ static const workload_field FIELDS[] = {
      .expect = "a non-negative number"},
     {"mode", WORKLOAD_ENUM, "async (pipelined) or sync (each message waits for its delivery)",
      AT(mode), .choices = MODES},
-    {"format", WORKLOAD_ENUM, "message value format: json, csv or dict", AT(format),
-     .choices = encode_format_names},
+    {"format", WORKLOAD_ENUM, "message value format: json, csv, dict or avro (schema_registry)",
+     AT(format), .choices = encode_format_names},
+    {"schema_registry", WORKLOAD_STRING,
+     "format avro: schema registry URL (Confluent API; http://user:password@host:port/... for "
+     "basic auth); the schema is registered at start",
+     AT(schema_registry), .empty_is_none = true},
+    {"subject", WORKLOAD_STRING, "format avro: the schema's subject; default: TOPIC-value",
+     AT(subject), .empty_is_none = true},
+    {"avro_types", WORKLOAD_STRING,
+     "format avro: Avro types of CSV columns, \"col:type,...\" (int, long, float, double, "
+     "boolean, string; ?type = nullable, empty value null); other columns are strings",
+     AT(avro_types), .empty_is_none = true},
     {"key", WORKLOAD_STRING, "CSV column used as the message key", AT(key),
      .empty_is_none = true},
     {"produce", WORKLOAD_BOOL, "run the producer", AT(produce)},
@@ -273,6 +283,9 @@ void workload_free(workload *wl) {
     free(wl->results);
     free(wl->metrics);
     free(wl->prometheus_rw);
+    free(wl->schema_registry);
+    free(wl->subject);
+    free(wl->avro_types);
     props_free(&wl->producer);
     props_free(&wl->consumer);
     for (size_t i = 0; i < wl->nphases; i++) free(wl->phases[i].name);
@@ -318,13 +331,16 @@ int workload_copy(workload *dst, const workload *src) {
     dst->nphases = 0;
     dst->thresholds = NULL;
     dst->nthresholds = 0;
-    int rc =
-        dup_opt(&dst->name, src->name) | dup_opt(&dst->brokers, src->brokers) |
-        dup_opt(&dst->topic, src->topic) | dup_opt(&dst->csv, src->csv) |
-        dup_opt(&dst->baseline, src->baseline) | dup_opt(&dst->key, src->key) |
-        dup_opt(&dst->group, src->group) | dup_opt(&dst->consume_topic, src->consume_topic) |
-        dup_opt(&dst->run_id, src->run_id) | dup_opt(&dst->results, src->results) |
-        dup_opt(&dst->metrics, src->metrics) | dup_opt(&dst->prometheus_rw, src->prometheus_rw);
+    int rc = dup_opt(&dst->name, src->name) | dup_opt(&dst->brokers, src->brokers) |
+             dup_opt(&dst->topic, src->topic) | dup_opt(&dst->csv, src->csv) |
+             dup_opt(&dst->baseline, src->baseline) | dup_opt(&dst->key, src->key) |
+             dup_opt(&dst->group, src->group) |
+             dup_opt(&dst->consume_topic, src->consume_topic) |
+             dup_opt(&dst->run_id, src->run_id) | dup_opt(&dst->results, src->results) |
+             dup_opt(&dst->metrics, src->metrics) |
+             dup_opt(&dst->prometheus_rw, src->prometheus_rw) |
+             dup_opt(&dst->schema_registry, src->schema_registry) |
+             dup_opt(&dst->subject, src->subject) | dup_opt(&dst->avro_types, src->avro_types);
     for (size_t i = 0; rc == 0 && i < src->producer.n; i++)
         rc = props_set(&dst->producer, src->producer.items[i].name,
                        src->producer.items[i].value);
@@ -691,6 +707,20 @@ int workload_validate(const workload *wl, char *err, size_t errlen) {
     }
     if (wl->transactional && wl->mode == WORKLOAD_SYNC) {
         snprintf(err, errlen, "field 'transactional': not with mode = \"sync\"");
+        return -1;
+    }
+    if (wl->format == ENCODE_AVRO && !wl->schema_registry) {
+        snprintf(
+            err, errlen,
+            "field 'schema_registry': format \"avro\" needs a schema registry URL "
+            "(schema_registry = \"http://HOST:PORT\"; scripts/registry.sh start runs one)");
+        return -1;
+    }
+    if (wl->format != ENCODE_AVRO && (wl->avro_types || wl->subject || wl->schema_registry)) {
+        snprintf(err, errlen, "field '%s' needs format = \"avro\"",
+                 wl->avro_types ? "avro_types"
+                 : wl->subject  ? "subject"
+                                : "schema_registry");
         return -1;
     }
     if (!wl->produce && !wl->consume) {

@@ -55,7 +55,10 @@ typedef struct workload {
     double rate;            /* messages/s, 0 = unlimited */
     workload_mode mode;
     encode_format format;
-    char *key; /* CSV column used as message key, NULL = none */
+    char *schema_registry; /* format avro: the registry's URL (user:password@ for basic auth) */
+    char *subject;         /* format avro: registry subject, NULL = TOPIC-value */
+    char *avro_types;      /* format avro: "col:type,..." for columns not strings, or NULL */
+    char *key;             /* CSV column used as message key, NULL = none */
     bool produce, consume;
     char *group;                /* consumer group id */
     int consumers;              /* consumer threads (a group when > 1) */

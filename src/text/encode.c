@@ -462,8 +462,11 @@ static char *csv_field(char *o, const unsigned char *p, size_t n) {
 
 /* ---- public ---- */
 
-const char *const encode_format_names[] = {
-    [ENCODE_JSON] = "json", [ENCODE_CSV] = "csv", [ENCODE_DICT] = "dict", NULL};
+const char *const encode_format_names[] = {[ENCODE_JSON] = "json",
+                                           [ENCODE_CSV] = "csv",
+                                           [ENCODE_DICT] = "dict",
+                                           [ENCODE_AVRO] = "avro",
+                                           NULL};
 
 int encode_format_parse(const char *name, encode_format *out) {
     for (int i = 0; name && encode_format_names[i]; i++) {
@@ -476,7 +479,7 @@ int encode_format_parse(const char *name, encode_format *out) {
 }
 
 const char *encode_format_name(encode_format fmt) {
-    return (unsigned)fmt <= ENCODE_DICT ? encode_format_names[fmt] : "?";
+    return (unsigned)fmt <= ENCODE_AVRO ? encode_format_names[fmt] : "?";
 }
 
 void encode_buf_free(encode_buf *buf) {
@@ -505,6 +508,22 @@ int encode_json_string(encode_buf *buf, const void *s, size_t n) {
     return 0;
 }
 
+int encode_reserve(encode_buf *buf, size_t need) { return reserve(buf, need); }
+
+int encode_json_append(encode_buf *buf, const void *s, size_t n) {
+    if (n > (SIZE_MAX - 3 - buf->len) / 6 || reserve(buf, buf->len + 6 * n + 3) != 0) return -1;
+    char *o = json_str(buf->data + buf->len, s, n);
+    buf->len = (size_t)(o - buf->data);
+    return 0;
+}
+
+int encode_append(encode_buf *buf, const void *s, size_t n) {
+    if (n > SIZE_MAX - buf->len || reserve(buf, buf->len + n) != 0) return -1;
+    memcpy(buf->data + buf->len, s, n);
+    buf->len += n;
+    return 0;
+}
+
 int encode_row(encode_buf *buf, encode_format fmt, const csvsrc_row *header,
                const csvsrc_row *row) {
     size_t n = row->nfields;
@@ -513,7 +532,7 @@ int encode_row(encode_buf *buf, encode_format fmt, const csvsrc_row *header,
 
     /* worst case: json 6 bytes per input byte (\u00XX), dict 4 (\xNN),
      * csv 2 (doubled quotes); plus quotes and separators */
-    size_t mult = fmt == ENCODE_JSON ? 6 : fmt == ENCODE_DICT ? 4 : 2;
+    size_t mult = fmt == ENCODE_JSON || fmt == ENCODE_AVRO ? 6 : fmt == ENCODE_DICT ? 4 : 2;
     size_t need = 4;
     for (size_t i = 0; i < n; i++) {
         size_t b = row->lens[i];
@@ -530,6 +549,7 @@ int encode_row(encode_buf *buf, encode_format fmt, const csvsrc_row *header,
     const unsigned char *const *k = (const unsigned char *const *)header->fields;
     const unsigned char *const *v = (const unsigned char *const *)row->fields;
     switch (fmt) {
+    case ENCODE_AVRO: /* its JSON rendering (encode.h) */
     case ENCODE_JSON:
         *o++ = '{';
         for (size_t i = 0; i < n; i++) {

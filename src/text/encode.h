@@ -10,6 +10,9 @@
  *         csv.writer, QUOTE_MINIMAL): quoted iff it contains , " CR or LF.
  *   dict  str(row): {'id': '1', 'title': "it's"}; invalid UTF-8 bytes are
  *         copied raw.
+ *   avro  encoded by src/payload (libavro, the registry's wire format);
+ *         encode_row gives its JSON rendering, the json format's text,
+ *         which is what a consumer decodes an all-strings record to.
  * Fields are paired with header names like dict(zip(header, row)): if the
  * counts differ, the extra ones are ignored.
  */
@@ -20,7 +23,7 @@
 
 #include "csvsrc.h"
 
-typedef enum { ENCODE_JSON, ENCODE_CSV, ENCODE_DICT } encode_format;
+typedef enum { ENCODE_JSON, ENCODE_CSV, ENCODE_DICT, ENCODE_AVRO } encode_format;
 /* The formats' names, indexed by encode_format, NULL-ended. */
 extern const char *const encode_format_names[];
 
@@ -45,6 +48,13 @@ void encode_buf_free(encode_buf *buf);
  * included, escaped as the json format escapes values (invalid UTF-8 bytes
  * as \u00XX). 0 ok, -1 OOM. */
 int encode_json_string(encode_buf *buf, const void *s, size_t n);
+
+/* Makes buf->cap at least need (contents kept). 0, -1 OOM. */
+int encode_reserve(encode_buf *buf, size_t need);
+/* Appends s (n bytes) to buf as encode_json_string writes it. 0, -1 OOM. */
+int encode_json_append(encode_buf *buf, const void *s, size_t n);
+/* Appends n raw bytes to buf. 0, -1 OOM. Neither allocates once buf is big enough. */
+int encode_append(encode_buf *buf, const void *s, size_t n);
 
 int encode_row(encode_buf *buf, encode_format fmt, const csvsrc_row *header,
                const csvsrc_row *row);

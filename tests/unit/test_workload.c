@@ -66,7 +66,8 @@ static const set_case SET_CASES[] = {
     {"mode", "fast", 0, "async or sync", .type = 0},
     {"format", "dict", 1, NULL, ENUMV(format, ENCODE_DICT)},
     {"format", "csv", 1, NULL, ENUMV(format, ENCODE_CSV)},
-    {"format", "xml", 0, "json, csv or dict", .type = 0},
+    {"format", "xml", 0, "json, csv, dict or avro", .type = 0},
+    {"format", "avro", 1, NULL, ENUMV(format, ENCODE_AVRO)},
     {"ragged", "pad", 1, NULL, ENUMV(ragged, CSVSRC_RAGGED_PAD)},
     {"ragged", "skip", 1, NULL, ENUMV(ragged, CSVSRC_RAGGED_SKIP)},
     {"ragged", "x", 0, "error, skip or pad", .type = 0},
@@ -128,6 +129,9 @@ static const set_case SET_CASES[] = {
     {"metrics_interval", "0", 0, "positive", .type = 0},
     {"metrics_linger", "15", 1, NULL, DBL(metrics_linger, 15)},
     {"metrics_linger", "-1", 0, "non-negative", .type = 0},
+    {"schema_registry", "http://r:8081", 1, NULL, STR(schema_registry, "http://r:8081")},
+    {"subject", "s-value", 1, NULL, STR(subject, "s-value")},
+    {"avro_types", "id:int", 1, NULL, STR(avro_types, "id:int")},
 };
 
 /* Does the member at c->off hold what c says? */
@@ -367,8 +371,27 @@ static void test_topic_names(void **state) {
     workload_free(&wl);
 }
 
+/* format avro needs a registry; its fields need format avro */
+static void test_validate_avro(void **state) {
+    (void)state;
+    workload wl;
+    char err[512];
+    assert_int_equal(workload_init(&wl), 0);
+    assert_int_equal(workload_set(&wl, "format", "avro", err, sizeof err), 0);
+    assert_int_equal(workload_validate(&wl, err, sizeof err), -1);
+    assert_non_null(strstr(err, "field 'schema_registry': format \"avro\" needs"));
+    assert_int_equal(workload_set(&wl, "schema_registry", "http://r", err, sizeof err), 0);
+    assert_int_equal(workload_validate(&wl, err, sizeof err), 0);
+    assert_int_equal(workload_set(&wl, "format", "json", err, sizeof err), 0);
+    assert_int_equal(workload_set(&wl, "avro_types", "id:int", err, sizeof err), 0);
+    assert_int_equal(workload_validate(&wl, err, sizeof err), -1);
+    assert_non_null(strstr(err, "field 'avro_types' needs format = \"avro\""));
+    workload_free(&wl);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_validate_avro),
         cmocka_unit_test(test_topic_names),
         cmocka_unit_test(test_validate_pipeline_fields),
         cmocka_unit_test(test_set_table),
