@@ -79,10 +79,11 @@ void commands_overview(FILE *out) {
     fputs("\noptions of a run (before or after the script):\n", out);
     print_options(out, run->doc->options);
     fprintf(out, "\n%s", run->doc->notes);
-    fputs("\nkengine SUBCOMMAND --help: a subcommand's options; kengine help WORKLOAD.lua: a\n"
-          "workload's fields and options; kengine help figures | fields | exit-codes | metrics:\n"
-          "the reference tables.\n\nexit codes:\n",
-          out);
+    fputs(
+        "\nkengine SUBCOMMAND --help: a subcommand's options; kengine help WORKLOAD.lua: a\n"
+        "workload's fields and options; kengine help figures | fields | exit-codes | metrics:\n"
+        "the reference tables.\n\nexit codes:\n",
+        out);
     size_t ne;
     const exitcode_info *e = exitcode_list(&ne);
     for (size_t i = 0; i < ne; i++) fprintf(out, "  %-9s %s\n", e[i].codes, e[i].brief);
