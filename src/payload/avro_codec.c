@@ -11,11 +11,33 @@
 
 #include <avro.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* ---- libavro's allocations, counted (tests and benchmarks) ---- */
+
+static _Atomic uint64_t allocations;
+
+/* libavro's default allocator (realloc and free), counting each call that
+ * allocates or grows; memory from either allocator frees through the other. */
+static void *counting(void *ud, void *ptr, size_t osize, size_t nsize) {
+    (void)ud;
+    (void)osize;
+    if (nsize == 0) {
+        free(ptr);
+        return NULL;
+    }
+    atomic_fetch_add_explicit(&allocations, 1, memory_order_relaxed);
+    return realloc(ptr, nsize);
+}
+
+void payload_avro_count_allocations(void) { avro_set_allocator(counting, NULL); }
+
+uint64_t payload_avro_allocations(void) { return atomic_load(&allocations); }
 
 /* ---- the schema from the header ---- */
 

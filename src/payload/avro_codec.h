@@ -8,9 +8,10 @@
  * distinct words of an all-strings Avro run equal the JSON run's.
  *
  * Both reuse one libavro value, one writer or reader and their buffers:
- * encoding allocates nothing once the buffers have grown. Decoding
- * allocates once per string field (libavro's avro_value_read hands each
- * string a fresh buffer); see BENCHMARKS.md.
+ * encoding allocates nothing once the buffers have grown (test_payload
+ * counts libavro's allocations). Decoding allocates twice per string field:
+ * libavro's avro_value_read reads each string into a fresh buffer and wraps
+ * it; see BENCHMARKS.md.
  */
 #ifndef KENGINE_PAYLOAD_AVRO_CODEC_H
 #define KENGINE_PAYLOAD_AVRO_CODEC_H
@@ -65,5 +66,11 @@ int payload_avro_reader_add(payload_avro_reader *r, int32_t id, const char *sche
 int payload_avro_render(payload_avro_reader *r, const void *value, size_t len, encode_buf *out,
                         char *err, size_t errlen);
 void payload_avro_reader_free(payload_avro_reader *r);
+
+/* From now on, count libavro's allocations (process-wide; tests and
+ * benchmarks call it before anything else of libavro's). */
+void payload_avro_count_allocations(void);
+/* libavro's allocations (and growths) counted so far. */
+uint64_t payload_avro_allocations(void);
 
 #endif

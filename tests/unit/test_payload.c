@@ -171,6 +171,51 @@ static void test_types(void **state) {
     payload_avro_reader_free(rd);
 }
 
+/* The hot path: once the buffers have grown, encoding a row allocates
+ * nothing, in libavro or here (the buffers keep their addresses). Decoding
+ * does allocate: libavro's avro_value_read reads each string into a fresh
+ * buffer and wraps it (measured here: 4 allocations a record of 2 string
+ * fields, the figure BENCHMARKS.md quotes). */
+static void test_allocations(void **state) {
+    (void)state;
+    row4 h, r;
+    mkrow(&h, 1, "id", "title", "body", "n");
+    payload_avro_writer *w;
+    payload_avro_reader *rd;
+    pair(&h.row, "id:int,n:?long", &w, &rd);
+    encode_buf wire = {0}, text = {0};
+    char err[256];
+    const char *rows[][4] = {{"1", "short", "a body", ""},
+                             {"2", "a longer title here", "b", "7"}};
+    for (int warm = 0; warm < 2; warm++) {
+        for (size_t i = 0; i < 2; i++) {
+            mkrow(&r, 2 + i, rows[i][0], rows[i][1], rows[i][2], rows[i][3]);
+            assert_int_equal(payload_avro_encode(w, &r.row, &wire, err, sizeof err), 0);
+            assert_int_equal(
+                payload_avro_render(rd, wire.data, wire.len, &text, err, sizeof err), 0);
+        }
+    }
+    uint64_t before = payload_avro_allocations();
+    char *wd = wire.data, *td = text.data;
+    for (int n = 0; n < 1000; n++) {
+        mkrow(&r, 2, rows[n % 2][0], rows[n % 2][1], rows[n % 2][2], rows[n % 2][3]);
+        assert_int_equal(payload_avro_encode(w, &r.row, &wire, err, sizeof err), 0);
+    }
+    assert_int_equal(payload_avro_allocations() - before, 0);
+    assert_ptr_equal(wire.data, wd);
+    before = payload_avro_allocations();
+    for (int n = 0; n < 1000; n++)
+        assert_int_equal(payload_avro_render(rd, wire.data, wire.len, &text, err, sizeof err),
+                         0);
+    /* two string fields a record, two allocations each */
+    assert_int_equal(payload_avro_allocations() - before, 4000);
+    assert_ptr_equal(text.data, td);
+    encode_buf_free(&wire);
+    encode_buf_free(&text);
+    payload_avro_writer_free(w);
+    payload_avro_reader_free(rd);
+}
+
 static void test_bad_schema(void **state) {
     (void)state;
     row4 h;
@@ -203,7 +248,9 @@ static void test_registry_helpers(void **state) {
 }
 
 int main(void) {
+    payload_avro_count_allocations();
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_allocations),
         cmocka_unit_test(test_schema),
         cmocka_unit_test(test_strings_render_as_json),
         cmocka_unit_test(test_types),
