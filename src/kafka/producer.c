@@ -732,6 +732,16 @@ static int producer_open(producer *p, kafka_producer_job *job) {
                     .keycol = -1,
                     .hv = {.run_id = pl->run_id},
                     .txn_size = workload_transaction_size(wl)};
+    /* format avro: the schema registered before the client starts (a
+     * refusal ends the run before any connection to Kafka) */
+    if (wl->format == ENCODE_AVRO) {
+        int rc = payload_avro_writer_open(&p->avro, wl, csvsrc_header(job->csv), p->err,
+                                          sizeof p->err);
+        if (rc) {
+            hub_fail(pl, rc, "%s", p->err);
+            return -1;
+        }
+    }
     if (!(p->rk = producer_new(p))) return -1;
     if (keys_init(&p->keys, wl->key_distribution, wl->key_count, wl->key_skew, wl->seed, p->err,
                   sizeof p->err)) {
@@ -743,13 +753,6 @@ static int producer_open(producer *p, kafka_producer_job *job) {
         hub_fail(pl, EXITCODE_USAGE, "field 'key': column '%s' is not in the CSV header of %s",
                  wl->key, wl->csv);
         return -1;
-    }
-    if (wl->format == ENCODE_AVRO) {
-        int rc = payload_avro_writer_open(&p->avro, wl, p->hdr, p->err, sizeof p->err);
-        if (rc) {
-            hub_fail(pl, rc, "%s", p->err);
-            return -1;
-        }
     }
     flow_cache_init(&p->cache, csvsrc_rows(job->csv), FLOW_CACHE_LIMIT);
     p->nphases = flow_plan(wl, p->plan);

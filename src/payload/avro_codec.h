@@ -9,9 +9,9 @@
  *
  * Both reuse one libavro value, one writer or reader and their buffers:
  * encoding allocates nothing once the buffers have grown (test_payload
- * counts libavro's allocations). Decoding allocates twice per string field:
- * libavro's avro_value_read reads each string into a fresh buffer and wraps
- * it; see BENCHMARKS.md.
+ * counts libavro's allocations). Decoding allocates: libavro's
+ * avro_value_read reads each string into a fresh buffer (4 allocations a
+ * record of two strings, an int and a nullable long); see BENCHMARKS.md.
  */
 #ifndef KENGINE_PAYLOAD_AVRO_CODEC_H
 #define KENGINE_PAYLOAD_AVRO_CODEC_H
