@@ -61,6 +61,10 @@ static const workload_field FIELDS[] = {
      "format avro: Avro types of CSV columns, \"col:type,...\" (int, long, float, double, "
      "boolean, string; ?type = nullable, empty value null); other columns are strings",
      AT(avro_types), .empty_is_none = true},
+    {"avro_schema", WORKLOAD_STRING,
+     "format avro: an Avro schema file (.avsc: a record whose fields name CSV columns) instead "
+     "of the one derived from the header",
+     AT(avro_schema), .empty_is_none = true},
     {"key", WORKLOAD_STRING, "CSV column used as the message key", AT(key),
      .empty_is_none = true},
     {"produce", WORKLOAD_BOOL, "run the producer", AT(produce)},
@@ -286,6 +290,7 @@ void workload_free(workload *wl) {
     free(wl->schema_registry);
     free(wl->subject);
     free(wl->avro_types);
+    free(wl->avro_schema);
     props_free(&wl->producer);
     props_free(&wl->consumer);
     for (size_t i = 0; i < wl->nphases; i++) free(wl->phases[i].name);
@@ -340,7 +345,8 @@ int workload_copy(workload *dst, const workload *src) {
              dup_opt(&dst->metrics, src->metrics) |
              dup_opt(&dst->prometheus_rw, src->prometheus_rw) |
              dup_opt(&dst->schema_registry, src->schema_registry) |
-             dup_opt(&dst->subject, src->subject) | dup_opt(&dst->avro_types, src->avro_types);
+             dup_opt(&dst->subject, src->subject) | dup_opt(&dst->avro_types, src->avro_types) |
+             dup_opt(&dst->avro_schema, src->avro_schema);
     for (size_t i = 0; rc == 0 && i < src->producer.n; i++)
         rc = props_set(&dst->producer, src->producer.items[i].name,
                        src->producer.items[i].value);
@@ -716,11 +722,19 @@ int workload_validate(const workload *wl, char *err, size_t errlen) {
             "(schema_registry = \"http://HOST:PORT\"; scripts/registry.sh start runs one)");
         return -1;
     }
-    if (wl->format != ENCODE_AVRO && (wl->avro_types || wl->subject || wl->schema_registry)) {
+    if (wl->format != ENCODE_AVRO &&
+        (wl->avro_types || wl->avro_schema || wl->subject || wl->schema_registry)) {
         snprintf(err, errlen, "field '%s' needs format = \"avro\"",
-                 wl->avro_types ? "avro_types"
-                 : wl->subject  ? "subject"
-                                : "schema_registry");
+                 wl->avro_types    ? "avro_types"
+                 : wl->avro_schema ? "avro_schema"
+                 : wl->subject     ? "subject"
+                                   : "schema_registry");
+        return -1;
+    }
+    if (wl->avro_types && wl->avro_schema) {
+        snprintf(err, errlen,
+                 "fields 'avro_types' and 'avro_schema' both set: the schema file declares the "
+                 "types");
         return -1;
     }
     if (!wl->produce && !wl->consume) {

@@ -58,6 +58,7 @@ typedef struct workload {
     char *schema_registry; /* format avro: the registry's URL (user:password@ for basic auth) */
     char *subject;         /* format avro: registry subject, NULL = TOPIC-value */
     char *avro_types;      /* format avro: "col:type,..." for columns not strings, or NULL */
+    char *avro_schema;     /* format avro: a schema file (.avsc) instead of the derived one */
     char *key;             /* CSV column used as message key, NULL = none */
     bool produce, consume;
     char *group;                /* consumer group id */

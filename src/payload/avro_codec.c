@@ -166,9 +166,10 @@ struct payload_avro_writer {
     avro_value_iface_t *iface;
     avro_value_t value; /* reused for every row */
     avro_writer_t out;  /* a memory writer pointed at each row's buffer */
-    size_t ncols;
-    column *cols;
-    char **names;       /* column names, for messages */
+    size_t ncols;       /* the record's fields */
+    column *cols;       /* each field's type */
+    size_t *src;        /* each field's CSV column (by name) */
+    char **names;       /* field names, for messages */
     encode_buf scratch; /* a field's bytes, NUL-terminated */
     int32_t id;
     const char *csv;
@@ -185,6 +186,7 @@ void payload_avro_writer_free(payload_avro_writer *w) {
     for (size_t i = 0; w->names && i < w->ncols; i++) free(w->names[i]);
     free(w->names);
     free(w->cols);
+    free(w->src);
     encode_buf_free(&w->scratch);
     free(w);
 }
@@ -231,28 +233,38 @@ int payload_avro_writer_new(payload_avro_writer **wp, const char *schema, int32_
         payload_avro_writer_free(w);
         return EXITCODE_USAGE;
     }
-    if (avro_typeof(w->schema) != AVRO_RECORD ||
-        avro_schema_record_size(w->schema) != header->nfields) {
-        snprintf(err, errlen, "the Avro schema is not a record of the CSV's %zu columns",
-                 header->nfields);
+    if (avro_typeof(w->schema) != AVRO_RECORD) {
+        snprintf(err, errlen, "the Avro schema is not a record");
         payload_avro_writer_free(w);
         return EXITCODE_USAGE;
     }
-    w->ncols = header->nfields;
+    w->ncols = avro_schema_record_size(w->schema);
     w->cols = calloc(w->ncols ? w->ncols : 1, sizeof *w->cols);
+    w->src = calloc(w->ncols ? w->ncols : 1, sizeof *w->src);
     w->names = calloc(w->ncols ? w->ncols : 1, sizeof *w->names);
-    if (!w->cols || !w->names) goto oom;
-    for (size_t i = 0; i < w->ncols; i++) {
-        if (!(w->names[i] = strndup(header->fields[i], header->lens[i]))) goto oom;
-        avro_schema_t fs = avro_schema_record_field_get_by_index(w->schema, (int)i);
-        if (column_of(fs, &w->cols[i])) {
-            snprintf(err, errlen,
-                     "the Avro schema's field %zu ('%s') is not a primitive or a nullable "
-                     "primitive",
-                     i + 1, w->names[i]);
+    if (!w->cols || !w->src || !w->names) goto oom;
+    /* each field takes the CSV column of its name */
+    for (size_t j = 0; j < w->ncols; j++) {
+        const char *name = avro_schema_record_field_name(w->schema, (int)j);
+        if (!(w->names[j] = strdup(name ? name : ""))) goto oom;
+        size_t i = 0;
+        while (i < header->nfields &&
+               !(header->lens[i] == strlen(w->names[j]) &&
+                 memcmp(header->fields[i], w->names[j], header->lens[i]) == 0))
+            i++;
+        avro_schema_t fs = avro_schema_record_field_get_by_index(w->schema, (int)j);
+        if (i == header->nfields || column_of(fs, &w->cols[j])) {
+            snprintf(
+                err, errlen,
+                i == header->nfields
+                    ? "the Avro schema's field %zu ('%s') names no column of %s"
+                    : "the Avro schema's field %zu ('%s') is not a primitive or a nullable "
+                      "primitive (%s)",
+                j + 1, w->names[j], w->csv);
             payload_avro_writer_free(w);
             return EXITCODE_USAGE;
         }
+        w->src[j] = i;
     }
     if (!(w->iface = avro_generic_class_from_schema(w->schema))) goto oom;
     if (avro_generic_value_new(w->iface, &w->value)) {
@@ -270,21 +282,57 @@ oom:
     return EXITCODE_RUNTIME;
 }
 
+/* The text of the schema file path into out (NUL-terminated, len without
+ * it). 0, or EXITCODE_USAGE naming the file. */
+static int read_schema(const char *path, encode_buf *out, char *err, size_t errlen) {
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        return EXITCODE_USAGE;
+    }
+    char chunk[4096];
+    size_t n;
+    int oom = 0;
+    out->len = 0;
+    while (!oom && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        oom = encode_append(out, chunk, n);
+    int bad = ferror(f);
+    fclose(f);
+    if (oom || bad || encode_append(out, "", 1)) {
+        snprintf(err, errlen, "%s: cannot read%s", path, oom ? ": out of memory" : "");
+        return EXITCODE_USAGE;
+    }
+    out->len--;
+    return 0;
+}
+
 int payload_avro_writer_open(payload_avro_writer **w, const workload *wl,
                              const csvsrc_row *header, char *err, size_t errlen) {
     *w = NULL;
     encode_buf schema = {0};
-    int rc = payload_avro_schema(header, wl->avro_types, wl->csv, &schema, err, errlen);
+    int rc = wl->avro_schema
+                 ? read_schema(wl->avro_schema, &schema, err, errlen)
+                 : payload_avro_schema(header, wl->avro_types, wl->csv, &schema, err, errlen);
+    /* parsed (and matched to the header) before the registry sees it */
+    if (rc == 0) rc = payload_avro_writer_new(w, schema.data, 0, header, wl->csv, err, errlen);
+    if (rc && wl->avro_schema && rc == EXITCODE_USAGE &&
+        strncmp(err, wl->avro_schema, strlen(wl->avro_schema)) != 0) {
+        char why[512];
+        snprintf(why, sizeof why, "%s", err);
+        snprintf(err, errlen, "%s: %s", wl->avro_schema, why);
+    }
     char subject[300];
     if (wl->subject)
         snprintf(subject, sizeof subject, "%s", wl->subject);
     else
         snprintf(subject, sizeof subject, "%s-value", wl->topic);
-    int32_t id = 0;
     if (rc == 0)
-        rc = payload_registry_register(wl->schema_registry, subject, schema.data, &id, err,
-                                       errlen);
-    if (rc == 0) rc = payload_avro_writer_new(w, schema.data, id, header, wl->csv, err, errlen);
+        rc = payload_registry_register(wl->schema_registry, subject, schema.data, &(*w)->id,
+                                       err, errlen);
+    if (rc) {
+        payload_avro_writer_free(*w);
+        *w = NULL;
+    }
     encode_buf_free(&schema);
     return rc;
 }
@@ -336,10 +384,10 @@ static const char *type_phrase(avro_type_t t) {
 
 int payload_avro_encode(payload_avro_writer *w, const csvsrc_row *row, encode_buf *out,
                         char *err, size_t errlen) {
-    size_t n = row->nfields < w->ncols ? row->nfields : w->ncols;
     for (size_t i = 0; i < w->ncols; i++) {
-        const char *s = i < n ? row->fields[i] : "";
-        size_t len = i < n ? row->lens[i] : 0;
+        size_t col = w->src[i];
+        const char *s = col < row->nfields ? row->fields[col] : "";
+        size_t len = col < row->nfields ? row->lens[col] : 0;
         w->scratch.len = 0;
         if (encode_append(&w->scratch, s, len) || encode_append(&w->scratch, "", 1)) goto oom;
         const column *c = &w->cols[i];
@@ -357,7 +405,7 @@ int payload_avro_encode(payload_avro_writer *w, const csvsrc_row *row, encode_bu
         }
         if (set_field(v, c, w->scratch.data, len)) {
             snprintf(err, errlen, "%s: line %llu, column %zu (%s): '%.*s' is not %s", w->csv,
-                     (unsigned long long)row->line, i + 1, w->names[i],
+                     (unsigned long long)row->line, col + 1, w->names[i],
                      (int)(len > 80 ? 80 : len), s, type_phrase(c->type));
             return EXITCODE_USAGE;
         }

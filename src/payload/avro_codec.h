@@ -32,16 +32,20 @@ int payload_avro_schema(const csvsrc_row *header, const char *types, const char 
 
 typedef struct payload_avro_writer payload_avro_writer;
 
-/* A writer of schema (JSON text) registered as id, for rows under header.
+/* A writer of schema (JSON text, a record of primitives or nullable
+ * primitives, each field taking the CSV column of its name) registered as
+ * id, for rows under header.
  * 0 with *w, or EXITCODE_USAGE (the schema does not parse: libavro's
  * message) / EXITCODE_RUNTIME (OOM) with err. */
 int payload_avro_writer_new(payload_avro_writer **w, const char *schema, int32_t id,
                             const csvsrc_row *header, const char *csv, char *err,
                             size_t errlen);
-/* The writer of a workload of format avro: the schema derived from header
- * and wl->avro_types, registered under wl->subject (default: TOPIC-value)
- * at wl->schema_registry. 0 with *w, or an exit code with one line in err
- * (payload_avro_schema's, payload_registry_register's). */
+/* The writer of a workload of format avro: the schema read from the file
+ * wl->avro_schema, or derived from header and wl->avro_types, parsed and
+ * matched to the header (each record field takes the CSV column of its
+ * name), then registered under wl->subject (default: TOPIC-value) at
+ * wl->schema_registry. 0 with *w, or an exit code with one line in err
+ * (the schema file named; payload_registry_register's). */
 int payload_avro_writer_open(payload_avro_writer **w, const workload *wl,
                              const csvsrc_row *header, char *err, size_t errlen);
 /* The wire format of row into out (replaced). 0, or EXITCODE_USAGE with

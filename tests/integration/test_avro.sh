@@ -65,7 +65,31 @@ expect_whole "$TMP/typed.ndjson" $N "typed avro run"
 "$PY" tests/integration/check_avro.py "$BROKERS" "$ta" "$REG" sample.csv $N "" ||
   fail "AvroDeserializer of the all-strings run"
 
+# ... and a schema from a file (avro_schema): its types, fields by name
+cat >"$TMP/row.avsc" <<'AVSC'
+{"type": "record", "name": "review", "namespace": "test",
+ "fields": [{"name": "id", "type": "int"}, {"name": "user", "type": "string"},
+            {"name": "rating", "type": "int"}, {"name": "title", "type": "string"},
+            {"name": "body", "type": "string"}]}
+AVSC
+tf=$(fresh_topic file)
+run "$tf" "$TMP/file.ndjson" format=avro schema_registry="$REG" avro_schema="$TMP/row.avsc"
+expect_whole "$TMP/file.ndjson" $N "avro_schema run"
+"$PY" tests/integration/check_avro.py "$BROKERS" "$tf" "$REG" sample.csv $N id:int,rating:int ||
+  fail "AvroDeserializer of the avro_schema run"
+
 # 3. bad input
+printf '{"type": "record", "name": "r",\n "fields": [{"name": "id" "type": "int"}]}\n' >"$TMP/bad.avsc"
+set +e
+"$KENGINE" lua/seed.lua -b "$BROKERS" records=2 topic="$(fresh_topic badschema)" format=avro \
+  schema_registry="$REG" avro_schema="$TMP/bad.avsc" -q 2>"$TMP/err"
+rc=$?
+set -e
+expect_eq "$rc" 2 "a schema file that does not parse: exit"
+grep -qF "$TMP/bad.avsc: the Avro schema does not parse: Error parsing JSON: '}' expected near '\"type\"'" "$TMP/err" ||
+  fail "stderr lacks the file and libavro's reason: $(cat "$TMP/err")"
+ok "$(head -n 1 "$TMP/err")"
+
 printf 'id,rating\n1,5\n2,x\n' >"$TMP/bad.csv"
 set +e
 "$KENGINE" lua/seed.lua -b "$BROKERS" csv="$TMP/bad.csv" records=2 topic="$(fresh_topic bad)" \

@@ -229,6 +229,43 @@ static void test_bad_schema(void **state) {
     assert_null(w);
 }
 
+/* A schema of its own (an .avsc's text): fields take the CSV column of
+ * their name, in the schema's order; columns it does not name are left
+ * out; a field naming no column is refused. */
+static void test_schema_by_name(void **state) {
+    (void)state;
+    row4 h, r;
+    mkrow(&h, 1, "id", "user", "rating", "extra");
+    const char *schema = "{\"type\":\"record\",\"name\":\"r\",\"fields\":["
+                         "{\"name\":\"rating\",\"type\":\"int\"},"
+                         "{\"name\":\"user\",\"type\":[\"null\",\"string\"]}]}";
+    payload_avro_writer *w;
+    payload_avro_reader *rd = payload_avro_reader_new(NULL);
+    char err[256];
+    assert_int_equal(payload_avro_writer_new(&w, schema, 3, &h.row, "x.csv", err, sizeof err),
+                     0);
+    assert_int_equal(payload_avro_reader_add(rd, 3, schema, err, sizeof err), 0);
+    encode_buf wire = {0}, text = {0};
+    mkrow(&r, 2, "1", "ann", "5", "zzz");
+    assert_int_equal(payload_avro_encode(w, &r.row, &wire, err, sizeof err), 0);
+    assert_int_equal(payload_avro_render(rd, wire.data, wire.len, &text, err, sizeof err), 0);
+    assert_int_equal(text.len, strlen("{\"rating\":5,\"user\":\"ann\"}"));
+    assert_memory_equal(text.data, "{\"rating\":5,\"user\":\"ann\"}", text.len);
+    /* the error names the CSV's column number, not the field's */
+    mkrow(&r, 4, "1", "", "five", "zzz");
+    assert_int_equal(payload_avro_encode(w, &r.row, &wire, err, sizeof err), EXITCODE_USAGE);
+    assert_non_null(strstr(err, "x.csv: line 4, column 3 (rating): 'five' is not an int"));
+    payload_avro_writer_free(w);
+    const char *stray = "{\"type\":\"record\",\"name\":\"r\",\"fields\":["
+                        "{\"name\":\"nope\",\"type\":\"int\"}]}";
+    assert_int_equal(payload_avro_writer_new(&w, stray, 3, &h.row, "x.csv", err, sizeof err),
+                     EXITCODE_USAGE);
+    assert_non_null(strstr(err, "field 1 ('nope') names no column of x.csv"));
+    encode_buf_free(&wire);
+    encode_buf_free(&text);
+    payload_avro_reader_free(rd);
+}
+
 static void test_registry_helpers(void **state) {
     (void)state;
     char out[128];
@@ -255,6 +292,7 @@ int main(void) {
         cmocka_unit_test(test_strings_render_as_json),
         cmocka_unit_test(test_types),
         cmocka_unit_test(test_bad_schema),
+        cmocka_unit_test(test_schema_by_name),
         cmocka_unit_test(test_registry_helpers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -132,6 +132,7 @@ static const set_case SET_CASES[] = {
     {"schema_registry", "http://r:8081", 1, NULL, STR(schema_registry, "http://r:8081")},
     {"subject", "s-value", 1, NULL, STR(subject, "s-value")},
     {"avro_types", "id:int", 1, NULL, STR(avro_types, "id:int")},
+    {"avro_schema", "r.avsc", 1, NULL, STR(avro_schema, "r.avsc")},
 };
 
 /* Does the member at c->off hold what c says? */
@@ -386,6 +387,12 @@ static void test_validate_avro(void **state) {
     assert_int_equal(workload_set(&wl, "avro_types", "id:int", err, sizeof err), 0);
     assert_int_equal(workload_validate(&wl, err, sizeof err), -1);
     assert_non_null(strstr(err, "field 'avro_types' needs format = \"avro\""));
+    assert_int_equal(workload_set(&wl, "format", "avro", err, sizeof err), 0);
+    assert_int_equal(workload_set(&wl, "avro_schema", "r.avsc", err, sizeof err), 0);
+    assert_int_equal(workload_validate(&wl, err, sizeof err), -1);
+    assert_non_null(strstr(err, "fields 'avro_types' and 'avro_schema' both set"));
+    assert_int_equal(workload_set(&wl, "avro_types", "", err, sizeof err), 0);
+    assert_int_equal(workload_validate(&wl, err, sizeof err), 0);
     workload_free(&wl);
 }
 
