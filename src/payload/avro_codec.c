@@ -159,6 +159,7 @@ typedef struct {
     avro_type_t type; /* the value's type (the non-null branch's of a union) */
     bool nullable;
     int null_branch, value_branch;
+    avro_schema_t symbols; /* an enum's schema (its symbols), else NULL */
 } column;
 
 struct payload_avro_writer {
@@ -209,7 +210,9 @@ static int column_of(avro_schema_t s, column *c) {
         c->nullable = true;
     }
     c->type = avro_typeof(s);
+    c->symbols = c->type == AVRO_ENUM ? s : NULL;
     switch (c->type) {
+    case AVRO_ENUM:
     case AVRO_STRING:
     case AVRO_INT32:
     case AVRO_INT64:
@@ -363,6 +366,10 @@ static int set_field(avro_value_t *v, const column *c, const char *s, size_t n) 
                    ? -1
                    : 0;
     }
+    case AVRO_ENUM: {
+        int x = avro_schema_enum_get_by_name(c->symbols, s);
+        return x < 0 || avro_value_set_enum(v, x) ? -1 : 0;
+    }
     case AVRO_BOOLEAN:
         if (strcmp(s, "true") == 0) return avro_value_set_boolean(v, 1) ? -1 : 0;
         if (strcmp(s, "false") == 0) return avro_value_set_boolean(v, 0) ? -1 : 0;
@@ -378,6 +385,7 @@ static const char *type_phrase(avro_type_t t) {
     case AVRO_FLOAT: return "a float";
     case AVRO_DOUBLE: return "a double";
     case AVRO_BOOLEAN: return "a boolean (true or false)";
+    case AVRO_ENUM: return "a symbol of the field's enum";
     default: return "a string";
     }
 }
@@ -543,6 +551,14 @@ static int render(const avro_value_t *v, encode_buf *out) {
         break;
     }
     case AVRO_NULL: len = snprintf(num, sizeof num, "null"); break;
+    case AVRO_ENUM: {
+        int x;
+        const char *sym;
+        if (avro_value_get_enum(v, &x) ||
+            !(sym = avro_schema_enum_get(avro_value_get_schema(v), x)))
+            return -1;
+        return encode_json_append(out, sym, strlen(sym));
+    }
     case AVRO_UNION: {
         avro_value_t b;
         if (avro_value_get_current_branch(v, &b)) return -1;

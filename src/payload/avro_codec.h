@@ -33,7 +33,7 @@ int payload_avro_schema(const csvsrc_row *header, const char *types, const char 
 typedef struct payload_avro_writer payload_avro_writer;
 
 /* A writer of schema (JSON text, a record of primitives or nullable
- * primitives, each field taking the CSV column of its name) registered as
+ * primitives or enums, each field taking the CSV column of its name) registered as
  * id, for rows under header.
  * 0 with *w, or EXITCODE_USAGE (the schema does not parse: libavro's
  * message) / EXITCODE_RUNTIME (OOM) with err. */

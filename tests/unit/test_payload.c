@@ -256,6 +256,23 @@ static void test_schema_by_name(void **state) {
     assert_int_equal(payload_avro_encode(w, &r.row, &wire, err, sizeof err), EXITCODE_USAGE);
     assert_non_null(strstr(err, "x.csv: line 4, column 3 (rating): 'five' is not an int"));
     payload_avro_writer_free(w);
+    /* an enum: the symbol's index on the wire, its name in the rendering */
+    const char *mood = "{\"type\":\"record\",\"name\":\"r\",\"fields\":["
+                       "{\"name\":\"user\",\"type\":{\"type\":\"enum\",\"name\":\"U\","
+                       "\"symbols\":[\"ann\",\"bob\"]}}]}";
+    assert_int_equal(payload_avro_writer_new(&w, mood, 4, &h.row, "x.csv", err, sizeof err), 0);
+    assert_int_equal(payload_avro_reader_add(rd, 4, mood, err, sizeof err), 0);
+    mkrow(&r, 5, "1", "bob", "5", "");
+    assert_int_equal(payload_avro_encode(w, &r.row, &wire, err, sizeof err), 0);
+    assert_int_equal(wire.len, 6);
+    assert_memory_equal(wire.data, "\0\0\0\0\4\2", 6);
+    assert_int_equal(payload_avro_render(rd, wire.data, wire.len, &text, err, sizeof err), 0);
+    assert_int_equal(text.len, strlen("{\"user\":\"bob\"}"));
+    assert_memory_equal(text.data, "{\"user\":\"bob\"}", text.len);
+    mkrow(&r, 6, "1", "cy", "5", "");
+    assert_int_equal(payload_avro_encode(w, &r.row, &wire, err, sizeof err), EXITCODE_USAGE);
+    assert_non_null(strstr(err, "x.csv: line 6, column 2 (user): 'cy' is not a symbol"));
+    payload_avro_writer_free(w);
     const char *stray = "{\"type\":\"record\",\"name\":\"r\",\"fields\":["
                         "{\"name\":\"nope\",\"type\":\"int\"}]}";
     assert_int_equal(payload_avro_writer_new(&w, stray, 3, &h.row, "x.csv", err, sizeof err),
