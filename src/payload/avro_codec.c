@@ -261,8 +261,8 @@ int payload_avro_writer_new(payload_avro_writer **wp, const char *schema, int32_
                 err, errlen,
                 i == header->nfields
                     ? "the Avro schema's field %zu ('%s') names no column of %s"
-                    : "the Avro schema's field %zu ('%s') is not a primitive or a nullable "
-                      "primitive (%s)",
+                    : "the Avro schema's field %zu ('%s') is not a primitive, an enum or a "
+                      "nullable one (%s)",
                 j + 1, w->names[j], w->csv);
             payload_avro_writer_free(w);
             return EXITCODE_USAGE;
