@@ -329,8 +329,9 @@ static int add_total_series(chart *c, const runfile_run *run, int role, const ch
  * local launcher), else the role's batches. */
 #define WORKERS_DRAWN 3
 static int throughput_series(chart *c, const runfile_run *run, char names[][64]) {
-    static const char *const produce[] = {"#7fa6e0", "#4a7fd0", "#9bb7e8"};
-    static const char *const consume[] = {"#8fcf8f", "#5cb85c", "#a9dca9"};
+    /* per role (produce, consume), per worker drawn */
+    static const char *const colors[2][WORKERS_DRAWN] = {{"#7fa6e0", "#4a7fd0", "#9bb7e8"},
+                                                         {"#8fcf8f", "#5cb85c", "#a9dca9"}};
     if (run->workers < 2) {
         int rc = add_series(c, run, RUN_PRODUCE, "msgs_per_sec", "produce", "#1f5fbf");
         return rc | add_series(c, run, RUN_CONSUME, "msgs_per_sec", "consume", "#2e9d3a");
@@ -342,8 +343,7 @@ static int throughput_series(chart *c, const runfile_run *run, char names[][64])
         const char *what = r ? "consume" : "produce";
         for (int w = 1; w <= shown; w++, k++) {
             snprintf(names[k], 64, "%s worker %d", what, w - 1);
-            rc |= add_series_of(c, run, role, w, "msgs_per_sec", names[k],
-                                (r ? consume : produce)[w - 1]);
+            rc |= add_series_of(c, run, role, w, "msgs_per_sec", names[k], colors[r][w - 1]);
         }
         snprintf(names[k], 64, "%s total", what);
         rc |= add_total_series(c, run, role, names[k++], r ? "#1b6e26" : "#0d3b80");
