@@ -154,7 +154,29 @@ compare prom_b "$TMP/b.json"
 
 # ---- a shared run: each worker pushes with its worker label; launched on one
 # machine, worker i serves /metrics on PORT + i (the same port would be exit 2) ----
-WPORT=$(free_port)
+# two free ports in a row, below the kernel's ephemeral range (32768 and
+# up), where no client connection takes PORT + 1 after the check
+free_port_pair() {
+  python3 - <<'PY'
+import random, socket
+for p in random.sample(range(20000, 32000), 2000):
+    socks = []
+    try:
+        for q in (p, p + 1):
+            s = socket.socket()
+            s.bind(("127.0.0.1", q))
+            socks.append(s)
+    except OSError:
+        continue
+    finally:
+        for s in socks:
+            s.close()
+    print(p)
+    break
+PY
+}
+WPORT=$(free_port_pair)
+[ -n "$WPORT" ] || fail "no two free ports in a row below 32000"
 "$KENGINE" lua/seed.lua -b "$BROKERS" topic="$(fresh_topic prom_w)" run_id="prom_w_$$" \
   workers=2 partitions=2 records=4000 batch_size=500 --metrics "127.0.0.1:$WPORT" \
   --prometheus-rw "$PROM/api/v1/write" metrics_interval=1 -q --json "$TMP/w.json" \
