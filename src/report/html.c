@@ -188,20 +188,26 @@ static void chart_svg(FILE *out, const chart *c) {
     fputs("</svg>\n", out);
 }
 
+/* The chart's next series (the caller checked there is room), with room
+ * for n points; counted by the caller once filled. NULL on OOM. */
+static series *series_new(chart *c, size_t n, const char *name, const char *color) {
+    series *s = &c->s[c->ns];
+    *s = (series){.name = name, .color = color};
+    s->x = malloc(n * sizeof *s->x);
+    s->y = malloc(n * sizeof *s->y);
+    if (s->x && s->y) return s;
+    free(s->x);
+    free(s->y);
+    return NULL;
+}
+
 /* The run's batches of a role (-1: all) and of a worker (its index + 1;
  * 0: every batch) as a series of field over time. */
 static int add_series_of(chart *c, const runfile_run *run, int role, int worker,
                          const char *field, const char *name, const char *color) {
     if (c->ns >= MAX_SERIES) return 0;
-    series *s = &c->s[c->ns];
-    *s = (series){.name = name, .color = color};
-    s->x = malloc((run->nbatches + 1) * sizeof *s->x);
-    s->y = malloc((run->nbatches + 1) * sizeof *s->y);
-    if (!s->x || !s->y) {
-        free(s->x);
-        free(s->y);
-        return -1;
-    }
+    series *s = series_new(c, run->nbatches + 1, name, color);
+    if (!s) return -1;
     double cum[2] = {0, 0}; /* files without elapsed: time as summed batch seconds */
     for (size_t i = 0; i < run->nbatches; i++) {
         const runfile_batch *b = &run->batches[i];
@@ -223,15 +229,8 @@ static int add_series_of(chart *c, const runfile_run *run, int role, int worker,
 static int add_broker_series(chart *c, const runfile_run *run, int role, long bi, size_t fig,
                              const char *name, const char *color) {
     if (c->ns >= MAX_SERIES) return 0;
-    series *s = &c->s[c->ns];
-    *s = (series){.name = name, .color = color};
-    s->x = malloc((run->nbatches + 1) * sizeof *s->x);
-    s->y = malloc((run->nbatches + 1) * sizeof *s->y);
-    if (!s->x || !s->y) {
-        free(s->x);
-        free(s->y);
-        return -1;
-    }
+    series *s = series_new(c, run->nbatches + 1, name, color);
+    if (!s) return -1;
     for (size_t i = 0; i < run->nbatches; i++) {
         const runfile_batch *b = &run->batches[i];
         if ((int)b->role != role || b->elapsed < 0) continue;
@@ -308,15 +307,8 @@ static int add_total_series(chart *c, const runfile_run *run, int role, const ch
         if (run->batches[i].elapsed > hi) hi = run->batches[i].elapsed;
     double width = html_ticks(hi, 50, &top);
     size_t max = (size_t)ceil(hi / width) + 1;
-    series *s = &c->s[c->ns];
-    *s = (series){.name = name, .color = color};
-    s->x = malloc(max * sizeof *s->x);
-    s->y = malloc(max * sizeof *s->y);
-    if (!s->x || !s->y) {
-        free(s->x);
-        free(s->y);
-        return -1;
-    }
+    series *s = series_new(c, max, name, color);
+    if (!s) return -1;
     s->n = html_rate_total(run, role, width, s->x, s->y, max);
     for (size_t k = 0; k < s->n; k++)
         if (s->x[k] > c->xmax) c->xmax = s->x[k];
